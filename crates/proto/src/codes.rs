@@ -1,0 +1,1 @@
+//! Catalogue of reply codes (filled in below).

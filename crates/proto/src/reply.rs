@@ -1,0 +1,217 @@
+//! SMTP replies: a three-digit code, an optional enhanced status code (RFC 3463) and text.
+//!
+//! This module is the only place that formats a reply into bytes ([`Reply::write_to`]) and the
+//! only place that parses reply bytes back ([`parse_reply`]).
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A three-digit SMTP reply code (RFC 5321 section 4.2), always in `200..=599`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplyCode(u16);
+
+impl ReplyCode {
+    /// Makes a reply code; `None` unless `code` is in `200..=599`.
+    pub const fn new(code: u16) -> Option<ReplyCode> {
+        if code >= 200 && code <= 599 {
+            Some(ReplyCode(code))
+        } else {
+            None
+        }
+    }
+
+    /// The numeric value.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+
+    /// The first digit: 2 (positive completion), 3 (intermediate), 4 (transient), 5 (permanent).
+    pub const fn class(self) -> u8 {
+        (self.0 / 100) as u8
+    }
+
+    /// 2xx: the command was carried out.
+    pub const fn is_positive(self) -> bool {
+        self.class() == 2
+    }
+
+    /// 3xx: the server waits for more (354 after DATA, 334 during AUTH).
+    pub const fn is_intermediate(self) -> bool {
+        self.class() == 3
+    }
+
+    /// 4xx: failed for now; a sender should try again later.
+    pub const fn is_transient(self) -> bool {
+        self.class() == 4
+    }
+
+    /// 5xx: failed for good; a sender must not repeat the same request.
+    pub const fn is_permanent(self) -> bool {
+        self.class() == 5
+    }
+}
+
+impl fmt::Display for ReplyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An enhanced mail system status code `class.subject.detail` (RFC 3463), such as `5.1.1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EnhancedCode {
+    /// 2 (success), 4 (persistent transient failure) or 5 (permanent failure).
+    pub class: u8,
+    /// The subject, 0..=999 (1 addressing, 2 mailbox, 3 mail system, 4 network, 5 protocol,
+    /// 6 content, 7 security).
+    pub subject: u16,
+    /// The detail, 0..=999.
+    pub detail: u16,
+}
+
+impl EnhancedCode {
+    /// Makes an enhanced code without checking it; see [`EnhancedCode::parse`] for checked input.
+    pub const fn new(class: u8, subject: u16, detail: u16) -> EnhancedCode {
+        EnhancedCode {
+            class,
+            subject,
+            detail,
+        }
+    }
+
+    /// Parses `X.Y.Z` (class 2, 4 or 5; subject and detail of 1 to 3 digits).
+    pub fn parse(s: &str) -> Option<EnhancedCode> {
+        let mut parts = s.split('.');
+        let class = parts.next()?;
+        let subject = parts.next()?;
+        let detail = parts.next()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let digits = |p: &str, max: usize| {
+            !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !digits(class, 1) || !digits(subject, 3) || !digits(detail, 3) {
+            return None;
+        }
+        let class: u8 = class.parse().ok()?;
+        if !matches!(class, 2 | 4 | 5) {
+            return None;
+        }
+        Some(EnhancedCode {
+            class,
+            subject: subject.parse().ok()?,
+            detail: detail.parse().ok()?,
+        })
+    }
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// A complete (possibly multi-line) SMTP reply.
+///
+/// `text` holds the lines separated by `\n`, without the code, the enhanced code or CRLF; a
+/// reply with empty text is a single line holding only the code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reply {
+    /// The three-digit code.
+    pub code: ReplyCode,
+    /// The enhanced status code, written at the start of every line when present.
+    pub enhanced: Option<EnhancedCode>,
+    /// The text lines, separated by `\n`.
+    pub text: Cow<'static, str>,
+}
+
+impl Reply {
+    /// A reply with static text and no allocation. Panics at compile time (in const context) or
+    /// at run time if `code` is outside `200..=599`.
+    pub const fn new_static(code: u16, enhanced: Option<EnhancedCode>, text: &'static str) -> Reply {
+        match ReplyCode::new(code) {
+            Some(code) => Reply {
+                code,
+                enhanced,
+                text: Cow::Borrowed(text),
+            },
+            None => panic!("reply code outside 200..=599"),
+        }
+    }
+
+    /// A reply with owned or borrowed text.
+    pub fn new(
+        code: ReplyCode,
+        enhanced: Option<EnhancedCode>,
+        text: impl Into<Cow<'static, str>>,
+    ) -> Reply {
+        Reply {
+            code,
+            enhanced,
+            text: text.into(),
+        }
+    }
+
+    /// The text lines, at least one.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.text.split('\n')
+    }
+
+    /// Appends the reply in wire format (`250-...` lines, then `250 ...`, each ending in CRLF).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        let code = self.code.get();
+        let digits = [
+            b'0' + (code / 100) as u8,
+            b'0' + (code / 10 % 10) as u8,
+            b'0' + (code % 10) as u8,
+        ];
+        let mut lines = self.lines().peekable();
+        while let Some(line) = lines.next() {
+            out.extend_from_slice(&digits);
+            out.push(if lines.peek().is_some() { b'-' } else { b' ' });
+            if let Some(enhanced) = self.enhanced {
+                write_enhanced(enhanced, out);
+                if !line.is_empty() {
+                    out.push(b' ');
+                }
+            }
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// The reply in wire format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.text.len() + 16);
+        self.write_to(&mut out);
+        out
+    }
+}
+
+fn write_enhanced(code: EnhancedCode, out: &mut Vec<u8>) {
+    out.push(b'0' + code.class);
+    out.push(b'.');
+    write_small(code.subject, out);
+    out.push(b'.');
+    write_small(code.detail, out);
+}
+
+fn write_small(n: u16, out: &mut Vec<u8>) {
+    if n >= 100 {
+        out.push(b'0' + (n / 100 % 10) as u8);
+    }
+    if n >= 10 {
+        out.push(b'0' + (n / 10 % 10) as u8);
+    }
+    out.push(b'0' + (n % 10) as u8);
+}
+
+impl fmt::Display for Reply {
+    /// The reply as it appears on the wire, lines joined by `\n` and without the final CRLF.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.to_bytes();
+        let text = String::from_utf8_lossy(&bytes);
+        f.write_str(text.trim_end_matches("\r\n").replace("\r\n", "\n").as_str())
+    }
+}
