@@ -222,3 +222,20 @@ impl<'a> Command<'a> {
         todo!("command formatter")
     }
 }
+
+impl std::fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(ip) => write!(f, "[{ip}]"),
+            Host::Ipv6(ip) => write!(f, "[IPv6:{ip}]"),
+            Host::General { tag, content } => write!(f, "[{tag}:{content}]"),
+        }
+    }
+}
+
+impl std::fmt::Display for Address<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.local_part, self.domain)
+    }
+}

@@ -13,8 +13,10 @@
 
 pub mod codes;
 pub mod command;
+pub mod data;
 pub mod limits;
 pub mod reply;
+pub mod server;
 
 pub use command::{Address, Command, CommandError, ForwardPath, Host, ReversePath};
 pub use limits::Limits;

@@ -129,7 +129,11 @@ pub struct Reply {
 impl Reply {
     /// A reply with static text and no allocation. Panics at compile time (in const context) or
     /// at run time if `code` is outside `200..=599`.
-    pub const fn new_static(code: u16, enhanced: Option<EnhancedCode>, text: &'static str) -> Reply {
+    pub const fn new_static(
+        code: u16,
+        enhanced: Option<EnhancedCode>,
+        text: &'static str,
+    ) -> Reply {
         match ReplyCode::new(code) {
             Some(code) => Reply {
                 code,
@@ -149,6 +153,15 @@ impl Reply {
         Reply {
             code,
             enhanced,
+            text: text.into(),
+        }
+    }
+
+    /// The same code and enhanced code with other text.
+    pub fn with_text(&self, text: impl Into<Cow<'static, str>>) -> Reply {
+        Reply {
+            code: self.code,
+            enhanced: self.enhanced,
             text: text.into(),
         }
     }

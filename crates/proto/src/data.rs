@@ -1,0 +1,301 @@
+//! The DATA reader: dot-unstuffing and the end-of-data rule.
+//!
+//! # The rule
+//!
+//! A message ends **only** at `<CR><LF>.<CR><LF>` (the DATA command's own CRLF counts as the
+//! first `<CR><LF>`, so an immediate `.<CR><LF>` ends an empty message). Nothing else ends it:
+//! `<LF>.<LF>`, `<LF>.<CR><LF>`, `<CR>.<CR>`, `<CR><LF>.<LF>` and the like are message content.
+//!
+//! Inside the message, every line must end in `<CR><LF>`. A bare `<LF>` or a bare `<CR>`
+//! anywhere marks the message as malformed; the reader goes on to the real end of data (so the
+//! session stays in step with the client) and the session then rejects the whole message. No
+//! byte sequence can therefore split one message into two ("SMTP smuggling"), and nothing is
+//! silently rewritten.
+//!
+//! A line that begins with `.` has that first dot removed (RFC 5321 section 4.5.2). The stored
+//! content is the unstuffed message with CRLF line endings, without the terminating `.<CR><LF>`.
+
+/// Why a message read by [`DataReader`] cannot be accepted, decided at the end of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFault {
+    /// A bare CR or bare LF appeared in the content.
+    BareLineEnding,
+    /// A line was longer than the text line limit.
+    LineTooLong,
+    /// The content was larger than the message size limit (the rest was not stored).
+    TooBig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At the start of a line (after CRLF, or at the start of the data).
+    LineStart,
+    /// A line start followed by `.`.
+    Dot,
+    /// A line start followed by `.` and CR.
+    DotCr,
+    /// Inside a line.
+    Mid,
+    /// Inside a line, after a CR.
+    Cr,
+}
+
+/// Reads the content of one DATA transaction from arbitrary chunks of bytes.
+#[derive(Debug, Clone)]
+pub struct DataReader {
+    state: State,
+    content: Vec<u8>,
+    /// Octets of the current line so far, CRLF excluded.
+    line_len: usize,
+    max_line: usize,
+    max_size: usize,
+    /// Octets received in total (unstuffed), including any not stored.
+    size: u64,
+    fault: Option<DataFault>,
+}
+
+impl DataReader {
+    /// A reader for one message. `max_line` counts the CRLF (RFC 5321: 1000); `max_size`
+    /// bounds the stored content (octets beyond it are counted but dropped).
+    pub fn new(max_line: usize, max_size: u64) -> DataReader {
+        DataReader {
+            state: State::LineStart,
+            content: Vec::new(),
+            line_len: 0,
+            max_line: max_line.saturating_sub(2),
+            max_size: usize::try_from(max_size).unwrap_or(usize::MAX),
+            size: 0,
+            fault: None,
+        }
+    }
+
+    /// Feeds bytes. Returns `Some(n)` when the end of data was found after consuming `n`
+    /// bytes of `input` (the bytes after them belong to the next command), `None` when all of
+    /// `input` was consumed and the message goes on.
+    pub fn feed(&mut self, input: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < input.len() {
+            if self.state == State::Mid {
+                // Fast path: copy everything up to the next CR or LF at once.
+                let rest = &input[i..];
+                let run = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+                if run > 0 {
+                    self.push_slice(&rest[..run]);
+                    i += run;
+                    continue;
+                }
+            }
+            let b = input[i];
+            i += 1;
+            match (self.state, b) {
+                (State::LineStart, b'.') => self.state = State::Dot,
+                (State::LineStart | State::Mid, b'\r') => self.state = State::Cr,
+                (State::LineStart | State::Mid, b'\n') => {
+                    self.mark(DataFault::BareLineEnding);
+                    self.push(b'\n');
+                    self.state = State::Mid;
+                }
+                (State::LineStart | State::Mid, _) => {
+                    self.push(b);
+                    self.state = State::Mid;
+                }
+                (State::Dot, b'\r') => self.state = State::DotCr,
+                (State::Dot, b'\n') => {
+                    self.mark(DataFault::BareLineEnding);
+                    self.push(b'\n');
+                    self.state = State::Mid;
+                }
+                (State::Dot, _) => {
+                    self.push(b);
+                    self.state = State::Mid;
+                }
+                (State::DotCr, b'\n') => {
+                    self.state = State::LineStart;
+                    return Some(i);
+                }
+                (State::Cr, b'\n') => {
+                    self.push_slice(b"\r\n");
+                    self.line_len = 0;
+                    self.state = State::LineStart;
+                }
+                (State::DotCr | State::Cr, b'\r') => {
+                    self.mark(DataFault::BareLineEnding);
+                    self.push(b'\r');
+                    self.state = State::Cr;
+                }
+                (State::DotCr | State::Cr, _) => {
+                    self.mark(DataFault::BareLineEnding);
+                    self.push(b'\r');
+                    self.push(b);
+                    self.state = State::Mid;
+                }
+            }
+        }
+        None
+    }
+
+    /// The first fault seen, if any.
+    pub fn fault(&self) -> Option<DataFault> {
+        self.fault
+    }
+
+    /// Octets of unstuffed content received so far (stored or not).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The stored content.
+    pub fn content(&self) -> &[u8] {
+        &self.content
+    }
+
+    /// Takes the stored content, leaving the reader empty.
+    pub fn into_content(self) -> Vec<u8> {
+        self.content
+    }
+
+    fn mark(&mut self, fault: DataFault) {
+        self.fault.get_or_insert(fault);
+    }
+
+    fn push(&mut self, b: u8) {
+        self.push_slice(std::slice::from_ref(&b));
+    }
+
+    fn push_slice(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        if bytes != b"\r\n" {
+            self.line_len += bytes.len();
+            if self.line_len > self.max_line {
+                self.mark(DataFault::LineTooLong);
+            }
+        }
+        let room = self.max_size.saturating_sub(self.content.len());
+        if bytes.len() <= room {
+            self.content.extend_from_slice(bytes);
+        } else {
+            self.content.extend_from_slice(&bytes[..room]);
+            self.mark(DataFault::TooBig);
+        }
+    }
+}
+
+/// Appends `content` to `out` dot-stuffed, followed by the end-of-data line `.<CR><LF>`.
+///
+/// Lines are taken to end at LF; a line that does not end in CRLF (a bare LF, or the last line
+/// without any line ending) is written with CRLF, so the output never holds a bare LF and the
+/// message always ends cleanly. A line beginning with `.` gets a second dot.
+pub fn write_dot_stuffed(content: &[u8], out: &mut Vec<u8>) {
+    out.reserve(content.len() + 8);
+    let mut rest = content;
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(lf) => (&rest[..lf], &rest[lf + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first() == Some(&b'.') {
+            out.push(b'.');
+        }
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+        rest = next;
+    }
+    out.extend_from_slice(b".\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &[u8]) -> (Option<usize>, DataReader) {
+        let mut r = DataReader::new(1000, 1 << 20);
+        let end = r.feed(input);
+        (end, r)
+    }
+
+    #[test]
+    fn empty_message_ends_at_first_dot_line() {
+        let (end, r) = read_all(b".\r\nQUIT\r\n");
+        assert_eq!(end, Some(3));
+        assert_eq!(r.content(), b"");
+        assert_eq!(r.fault(), None);
+    }
+
+    #[test]
+    fn unstuffs_leading_dots() {
+        let (end, r) = read_all(b"a\r\n..b\r\n.\r\n");
+        assert_eq!(end, Some(11));
+        assert_eq!(r.content(), b"a\r\n.b\r\n");
+    }
+
+    #[test]
+    fn byte_by_byte_equals_one_chunk() {
+        let input = b"Subject: x\r\n\r\n..dot\r\nbody line\r\n.\r\nNEXT";
+        let (end, whole) = read_all(input);
+        let mut r = DataReader::new(1000, 1 << 20);
+        let mut found = None;
+        for (i, b) in input.iter().enumerate() {
+            if let Some(n) = r.feed(std::slice::from_ref(b)) {
+                assert_eq!(n, 1);
+                found = Some(i + 1);
+                break;
+            }
+        }
+        assert_eq!(found, end);
+        assert_eq!(r.content(), whole.content());
+    }
+
+    #[test]
+    fn smuggling_sequences_do_not_end_the_message() {
+        for bad in [
+            &b"a\n.\nMAIL FROM:<x@y>\r\n"[..],
+            b"a\n.\r\nMAIL FROM:<x@y>\r\n",
+            b"a\r.\rMAIL FROM:<x@y>\r\n",
+            b"a\r\n.\nMAIL FROM:<x@y>\r\n",
+            b"a\r\n.\rMAIL FROM:<x@y>\r\n",
+            b"a\r.\r\nMAIL FROM:<x@y>\r\n",
+        ] {
+            let mut r = DataReader::new(1000, 1 << 20);
+            assert_eq!(r.feed(bad), None, "{bad:?} ended the message");
+            assert_eq!(r.fault(), Some(DataFault::BareLineEnding), "{bad:?}");
+            assert_eq!(r.feed(b".\r\n"), Some(3), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn line_limit_counts_octets_without_crlf() {
+        let mut ok = vec![b'x'; 998];
+        ok.extend_from_slice(b"\r\n.\r\n");
+        assert_eq!(read_all(&ok).1.fault(), None);
+        let mut long = vec![b'x'; 999];
+        long.extend_from_slice(b"\r\n.\r\n");
+        assert_eq!(read_all(&long).1.fault(), Some(DataFault::LineTooLong));
+    }
+
+    #[test]
+    fn size_limit_stops_storing() {
+        let mut r = DataReader::new(1000, 4);
+        assert_eq!(r.feed(b"abcdef\r\n.\r\n"), Some(11));
+        assert_eq!(r.content(), b"abcd");
+        assert_eq!(r.size(), 8);
+        assert_eq!(r.fault(), Some(DataFault::TooBig));
+    }
+
+    #[test]
+    fn dot_stuffing_round_trips() {
+        let content = b"Subject: t\r\n\r\n.leading\r\n..two\r\n.\r\nend\r\n";
+        let mut wire = Vec::new();
+        write_dot_stuffed(content, &mut wire);
+        let (end, r) = read_all(&wire);
+        assert_eq!(end, Some(wire.len()));
+        assert_eq!(r.content(), content);
+    }
+
+    #[test]
+    fn dot_stuffing_repairs_line_endings() {
+        let mut wire = Vec::new();
+        write_dot_stuffed(b"a\nb", &mut wire);
+        assert_eq!(wire, b"a\r\nb\r\n.\r\n");
+    }
+}

@@ -1,0 +1,859 @@
+//! The server side of an SMTP session as a sans-IO state machine.
+//!
+//! A driver creates a [`ServerSession`] when a client connects, feeds it the bytes the client
+//! sends ([`ServerSession::feed`]), sends the bytes it produces
+//! ([`ServerSession::take_output`]) and acts on its events ([`ServerSession::poll_event`]):
+//! a message was accepted, start the TLS handshake, close the connection. Every decision that
+//! a real server makes about mail (greet or refuse, accept this sender, this recipient, this
+//! message) is asked of a [`Policy`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use smtpsim_proto::server::{AcceptAll, ServerConfig, ServerEvent, ServerSession};
+//!
+//! let config = Arc::new(ServerConfig::new("mx.example.net"));
+//! let mut server = ServerSession::new(config, AcceptAll, None);
+//! assert!(server.take_output().starts_with(b"220 "));
+//! server.feed(b"EHLO client.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+//! server.feed(b"Subject: hi\r\n\r\nHello\r\n.\r\nQUIT\r\n");
+//! let mut messages = 0;
+//! while let Some(event) = server.poll_event() {
+//!     if let ServerEvent::MessageAccepted(m) = event {
+//!         assert_eq!(m.content, b"Subject: hi\r\n\r\nHello\r\n");
+//!         messages += 1;
+//!     }
+//! }
+//! assert_eq!(messages, 1);
+//! ```
+
+mod policy;
+mod replies;
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+pub use policy::{AcceptAll, Decision, Envelope, Policy, SessionInfo};
+
+use crate::command::{
+    Address, AuthMechanism, BodyType, Command, ForwardPath, Host, MailParams, RcptParams,
+    ReversePath,
+};
+use crate::data::{DataFault, DataReader};
+use crate::limits::Limits;
+use crate::reply::Reply;
+
+/// What a server offers and enforces. Build one with [`ServerConfig::new`] and adjust fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The server's host name, used in the greeting and the EHLO reply.
+    pub hostname: String,
+    /// Text after the host name in the 220 greeting.
+    pub banner: String,
+    /// Size and count limits.
+    pub limits: Limits,
+    /// Advertise and honour PIPELINING (RFC 2920).
+    pub pipelining: bool,
+    /// Advertise 8BITMIME (RFC 6152) and accept `BODY=8BITMIME`.
+    pub eight_bit_mime: bool,
+    /// Advertise ENHANCEDSTATUSCODES (RFC 2034) and put enhanced codes in replies.
+    pub enhanced_status_codes: bool,
+    /// Advertise SMTPUTF8 (RFC 6531) and accept non-ASCII addresses with it.
+    pub smtputf8: bool,
+    /// Advertise CHUNKING (RFC 3030) and accept BDAT.
+    pub chunking: bool,
+    /// Offer STARTTLS (the driver can perform a TLS handshake).
+    pub starttls: bool,
+    /// Offer AUTH PLAIN LOGIN; credentials are checked by [`Policy::auth`].
+    pub auth: bool,
+    /// Offer AUTH on a connection without TLS too (off by default: 538 5.7.11).
+    pub auth_without_tls: bool,
+    /// Refuse MAIL with 530 5.7.0 until STARTTLS has been done.
+    pub require_tls: bool,
+    /// Refuse MAIL with 530 5.7.0 until the client has authenticated.
+    pub require_auth: bool,
+}
+
+impl ServerConfig {
+    /// A server named `hostname` offering PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES,
+    /// SMTPUTF8 and CHUNKING, without STARTTLS or AUTH, with RFC 5321 limits.
+    pub fn new(hostname: impl Into<String>) -> ServerConfig {
+        ServerConfig {
+            hostname: hostname.into(),
+            banner: "ESMTP smtpsim".to_string(),
+            limits: Limits::default(),
+            pipelining: true,
+            eight_bit_mime: true,
+            enhanced_status_codes: true,
+            smtputf8: true,
+            chunking: true,
+            starttls: false,
+            auth: false,
+            auth_without_tls: false,
+            require_tls: false,
+            require_auth: false,
+        }
+    }
+
+    /// Whether AUTH is on offer on a connection whose TLS state is `tls`.
+    pub fn offers_auth(&self, tls: bool) -> bool {
+        self.auth && (tls || self.auth_without_tls)
+    }
+
+    /// The EHLO reply text (one capability a line), as it stands for a connection whose TLS
+    /// state is `tls`.
+    pub fn ehlo_text(&self, tls: bool, client: &str) -> String {
+        let mut text = String::with_capacity(160);
+        text.push_str(&self.hostname);
+        text.push_str(" greets ");
+        text.push_str(client);
+        let mut cap = |s: &str| {
+            text.push('\n');
+            text.push_str(s);
+        };
+        if self.pipelining {
+            cap("PIPELINING");
+        }
+        match self.limits.message_size {
+            Some(n) => cap(&format!("SIZE {n}")),
+            None => cap("SIZE"),
+        }
+        if self.eight_bit_mime {
+            cap("8BITMIME");
+        }
+        if self.enhanced_status_codes {
+            cap("ENHANCEDSTATUSCODES");
+        }
+        if self.starttls && !tls {
+            cap("STARTTLS");
+        }
+        if self.offers_auth(tls) {
+            cap("AUTH PLAIN LOGIN");
+        }
+        if self.smtputf8 {
+            cap("SMTPUTF8");
+        }
+        if self.chunking {
+            cap("CHUNKING");
+        }
+        text
+    }
+}
+
+/// What the session asks its driver to do, or tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A message was accepted (the policy said yes and the 250 reply is in the output).
+    MessageAccepted(ReceivedMessage),
+    /// The 220 reply to STARTTLS is in the output: send it, then perform the TLS handshake and
+    /// call [`ServerSession::tls_established`]. Input fed before that is discarded.
+    StartTls,
+    /// Send the remaining output, then close the connection.
+    Close,
+}
+
+/// A message the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Sender and accepted recipients.
+    pub envelope: Envelope,
+    /// The content, dot-unstuffed, with CRLF line endings.
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Reading commands.
+    Command,
+    /// The greeting was a refusal (554): only QUIT is answered (RFC 5321 section 3.1).
+    Refused,
+    /// Skipping the rest of an over-long command line.
+    DiscardLine,
+    /// Reading DATA content.
+    Data(DataReader),
+    /// Reading `remaining` octets of a BDAT chunk, to be answered with `refusal` if set.
+    Bdat {
+        remaining: u64,
+        last: bool,
+        refusal: Option<ChunkRefusal>,
+    },
+    /// Waiting for a SASL response line.
+    Auth(AuthStep),
+    /// STARTTLS accepted; waiting for the driver's handshake.
+    TlsPending,
+    /// The connection is over.
+    Closed,
+}
+
+#[derive(Debug)]
+enum AuthStep {
+    Plain,
+    LoginUser,
+    LoginPassword { user: String },
+}
+
+/// A BDAT transfer in progress.
+#[derive(Debug, Default)]
+struct Chunks {
+    content: Vec<u8>,
+    size: u64,
+    /// The first chunk was refused: the rest of the transfer is read and dropped.
+    refused: bool,
+}
+
+/// Why a BDAT chunk is read and dropped.
+#[derive(Debug)]
+enum ChunkRefusal {
+    /// A protocol error (counts as a bad command).
+    Bad(Reply),
+    /// The policy refused the content.
+    Policy(Reply),
+}
+
+/// The server side of one SMTP connection. See the [module documentation](self).
+#[derive(Debug)]
+pub struct ServerSession<P> {
+    config: Arc<ServerConfig>,
+    policy: P,
+    info: SessionInfo,
+    state: State,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    events: VecDeque<ServerEvent>,
+    envelope: Option<Envelope>,
+    rcpt_attempts: usize,
+    chunks: Option<Chunks>,
+    bad_commands: u32,
+}
+
+impl<P: Policy> ServerSession<P> {
+    /// Starts a session for a client that just connected from `client_ip`; the greeting (or
+    /// the policy's refusal) is in the output at once.
+    pub fn new(config: Arc<ServerConfig>, policy: P, client_ip: Option<IpAddr>) -> Self {
+        let mut session = ServerSession {
+            config,
+            policy,
+            info: SessionInfo {
+                client_ip,
+                ..SessionInfo::default()
+            },
+            state: State::Command,
+            input: Vec::new(),
+            output: Vec::with_capacity(256),
+            events: VecDeque::new(),
+            envelope: None,
+            rcpt_attempts: 0,
+            chunks: None,
+            bad_commands: 0,
+        };
+        match session.policy.connect(&session.info) {
+            Decision::Accept => {
+                let text = format!("{} {}", session.config.hostname, session.config.banner);
+                session.send(&Reply::new_static(220, None, "").with_text(text));
+            }
+            Decision::AcceptWith(reply) => session.send(&reply),
+            Decision::Refuse(reply) => {
+                session.send(&reply);
+                session.state = State::Refused;
+            }
+            Decision::Disconnect(reply) => session.close_with(&reply),
+        }
+        session
+    }
+
+    /// What the session knows of the connection.
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+
+    /// The policy, for a driver that tells it the time or reads its counters.
+    pub fn policy_mut(&mut self) -> &mut P {
+        &mut self.policy
+    }
+
+    /// Whether the connection is over (after QUIT, a 421, or a disconnecting policy).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Takes the bytes to send to the client.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.output)
+    }
+
+    /// Appends the bytes to send to `out` and clears them here (keeping both allocations).
+    pub fn drain_output_into(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.output);
+        self.output.clear();
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// The TLS handshake that followed STARTTLS completed: the session starts over (RFC 3207
+    /// section 4.2), the client must say EHLO again, and STARTTLS is no longer offered.
+    pub fn tls_established(&mut self) {
+        if matches!(self.state, State::TlsPending) {
+            self.info.tls = true;
+            self.info.helo = None;
+            self.info.esmtp = false;
+            self.info.authenticated = None;
+            self.reset_transaction();
+            self.state = State::Command;
+        }
+    }
+
+    /// Feeds bytes received from the client, processing every complete command (pipelined
+    /// commands are answered in order) and any DATA or BDAT content.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if matches!(self.state, State::Closed | State::TlsPending) {
+            return;
+        }
+        if self.input.is_empty() {
+            let used = self.process(bytes);
+            self.keep_unprocessed(&bytes[used..]);
+        } else {
+            let mut input = std::mem::take(&mut self.input);
+            input.extend_from_slice(bytes);
+            let used = self.process(&input);
+            input.drain(..used);
+            if self.input.is_empty() && !matches!(self.state, State::Closed | State::TlsPending) {
+                self.input = input;
+            }
+        }
+    }
+
+    fn keep_unprocessed(&mut self, rest: &[u8]) {
+        if !rest.is_empty() && !matches!(self.state, State::Closed | State::TlsPending) {
+            self.input.extend_from_slice(rest);
+        }
+    }
+
+    /// Processes as much of `data` as possible; returns how many bytes were used. Bytes that
+    /// arrive after STARTTLS or after the connection closed count as used (discarded).
+    fn process(&mut self, data: &[u8]) -> usize {
+        let mut pos = 0;
+        while pos < data.len() {
+            let rest = &data[pos..];
+            match &mut self.state {
+                State::Closed | State::TlsPending => return data.len(),
+                State::Data(reader) => match reader.feed(rest) {
+                    Some(n) => {
+                        pos += n;
+                        self.end_of_data();
+                    }
+                    None => return data.len(),
+                },
+                State::Bdat { remaining, .. } => {
+                    let take = (*remaining).min(rest.len() as u64) as usize;
+                    *remaining -= take as u64;
+                    let done = *remaining == 0;
+                    self.chunk_bytes(&rest[..take]);
+                    pos += take;
+                    if done {
+                        self.end_of_chunk();
+                    }
+                }
+                State::DiscardLine => match memchr::memchr(b'\n', rest) {
+                    Some(lf) => {
+                        pos += lf + 1;
+                        self.state = State::Command;
+                    }
+                    None => return data.len(),
+                },
+                State::Command | State::Refused | State::Auth(_) => {
+                    let limit = self.config.limits.command_line;
+                    match memchr::memchr(b'\n', rest) {
+                        Some(lf) => {
+                            let line = &rest[..lf];
+                            let line = line.strip_suffix(b"\r").unwrap_or(line);
+                            pos += lf + 1;
+                            if line.len() + 2 > limit {
+                                self.bad(&crate::command::CommandError::LineTooLong.reply());
+                            } else {
+                                self.line(line);
+                            }
+                        }
+                        None if rest.len() + 1 > limit => {
+                            self.bad(&crate::command::CommandError::LineTooLong.reply());
+                            if !matches!(self.state, State::Closed) {
+                                self.state = State::DiscardLine;
+                            }
+                            return data.len();
+                        }
+                        None => return pos,
+                    }
+                }
+            }
+        }
+        pos
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        match std::mem::replace(&mut self.state, State::Command) {
+            State::Auth(step) => self.auth_response(step, line),
+            State::Refused => {
+                self.state = State::Refused;
+                match Command::parse(line) {
+                    Ok(Command::Quit) => self.close_with(&replies::BYE),
+                    _ => self.bad(&replies::REFUSED_AT_GREETING),
+                }
+            }
+            _ => match Command::parse(line) {
+                Ok(command) => self.command(command),
+                Err(error) => self.bad(&error.reply()),
+            },
+        }
+    }
+
+    fn command(&mut self, command: Command<'_>) {
+        match command {
+            Command::Helo { domain } => self.helo(domain, false),
+            Command::Ehlo { domain } => self.helo(domain, true),
+            Command::Mail { from, params } => self.mail(from, params),
+            Command::Rcpt { to, params } => self.rcpt(to, params),
+            Command::Data => self.data(),
+            Command::Bdat { size, last } => self.bdat(size, last),
+            Command::Rset => {
+                self.reset_transaction();
+                self.send(&replies::OK);
+            }
+            Command::Noop { .. } => self.send(&replies::OK),
+            Command::Quit => self.close_with(&replies::BYE),
+            Command::Vrfy { .. } => self.send(&replies::VRFY),
+            Command::Expn { .. } => self.send(&replies::EXPN),
+            Command::Help { .. } => self.send(&replies::HELP),
+            Command::StartTls => self.starttls(),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(mechanism, initial_response),
+        }
+    }
+
+    fn helo(&mut self, domain: Host<'_>, esmtp: bool) {
+        let decision = self.policy.helo(&self.info, &domain);
+        let name = domain.to_string();
+        let accepted = if esmtp {
+            Reply::new_static(250, None, "").with_text(self.config.ehlo_text(self.info.tls, &name))
+        } else {
+            Reply::new_static(250, None, "").with_text(self.config.hostname.clone())
+        };
+        if self.answer(decision, &accepted) {
+            self.reset_transaction();
+            self.info.helo = Some(name);
+            self.info.esmtp = esmtp;
+        }
+    }
+
+    fn mail(&mut self, from: ReversePath<'_>, params: MailParams<'_>) {
+        if self.info.helo.is_none() {
+            return self.bad(&replies::NEED_HELO);
+        }
+        if self.envelope.is_some() {
+            return self.bad(&replies::NESTED_MAIL);
+        }
+        if self.config.require_tls && !self.info.tls {
+            return self.send(&replies::TLS_REQUIRED);
+        }
+        if self.config.require_auth && self.info.authenticated.is_none() {
+            return self.send(&replies::AUTH_REQUIRED);
+        }
+        let eight_bit = matches!(
+            params.body,
+            Some(BodyType::EightBitMime | BodyType::BinaryMime)
+        );
+        if eight_bit && !self.config.eight_bit_mime {
+            return self.bad(&replies::NOT_ANNOUNCED_8BIT);
+        }
+        if params.smtputf8 && !self.config.smtputf8 {
+            return self.bad(&replies::NOT_ANNOUNCED_UTF8);
+        }
+        if let ReversePath::Mailbox(address) = &from
+            && !params.smtputf8
+            && !is_ascii(address)
+        {
+            return self.send(&replies::UTF8_ADDRESS);
+        }
+        if let (Some(declared), Some(max)) = (params.size, self.config.limits.message_size)
+            && declared > max
+        {
+            return self.send(&replies::TOO_BIG);
+        }
+        let decision = self.policy.mail(&self.info, &from, &params);
+        if self.answer(decision, &replies::SENDER_OK) {
+            self.envelope = Some(Envelope {
+                from: match from {
+                    ReversePath::Null => String::new(),
+                    ReversePath::Mailbox(address) => address.to_string(),
+                },
+                recipients: Vec::new(),
+                declared_size: params.size,
+                eight_bit,
+                smtputf8: params.smtputf8,
+            });
+            self.rcpt_attempts = 0;
+        }
+    }
+
+    fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParams<'_>) {
+        let Some(envelope) = &self.envelope else {
+            return self.bad(&replies::NEED_MAIL);
+        };
+        self.rcpt_attempts += 1;
+        if envelope.recipients.len() >= self.config.limits.recipients {
+            return self.send(&replies::TOO_MANY_RECIPIENTS);
+        }
+        if let ForwardPath::Mailbox(address) = &to
+            && !envelope.smtputf8
+            && !is_ascii(address)
+        {
+            return self.send(&replies::UTF8_ADDRESS);
+        }
+        let decision = self.policy.rcpt(&self.info, envelope, &to, &params);
+        if self.answer(decision, &replies::RECIPIENT_OK) {
+            let recipient = match to {
+                ForwardPath::Postmaster => "Postmaster".to_string(),
+                ForwardPath::Mailbox(address) => address.to_string(),
+            };
+            if let Some(envelope) = &mut self.envelope {
+                envelope.recipients.push(recipient);
+            }
+        }
+    }
+
+    /// Why the transaction cannot carry content now, if it cannot.
+    fn content_refusal(&self) -> Option<Reply> {
+        match &self.envelope {
+            None => Some(replies::NEED_MAIL),
+            Some(envelope) if envelope.recipients.is_empty() => Some(if self.rcpt_attempts > 0 {
+                replies::NO_VALID_RECIPIENTS
+            } else {
+                replies::NEED_RCPT
+            }),
+            Some(_) => None,
+        }
+    }
+
+    fn data(&mut self) {
+        if self.chunks.is_some() {
+            return self.bad(&replies::BDAT_AFTER_DATA);
+        }
+        if let Some(reply) = self.content_refusal() {
+            return self.bad(&reply);
+        }
+        let envelope = self.envelope.as_ref().expect("checked by content_refusal");
+        let decision = self.policy.data(&self.info, envelope);
+        if self.answer(decision, &replies::START_DATA) {
+            let limits = self.config.limits;
+            let max = limits
+                .message_size
+                .map_or(u64::MAX, |n| n.saturating_add(1));
+            self.state = State::Data(DataReader::new(limits.text_line, max));
+        }
+    }
+
+    fn end_of_data(&mut self) {
+        let State::Data(reader) = std::mem::replace(&mut self.state, State::Command) else {
+            return;
+        };
+        let too_big = self
+            .config
+            .limits
+            .message_size
+            .is_some_and(|max| reader.size() > max);
+        let refusal = match reader.fault() {
+            _ if too_big => Some(&replies::TOO_BIG),
+            Some(DataFault::BareLineEnding) => Some(&replies::BARE_LINE_ENDING),
+            Some(DataFault::LineTooLong) => Some(&replies::TEXT_LINE_TOO_LONG),
+            Some(DataFault::TooBig) => Some(&replies::TOO_BIG),
+            None => None,
+        };
+        match refusal {
+            Some(reply) => {
+                self.send(reply);
+                self.reset_transaction();
+            }
+            None => self.deliver(reader.into_content()),
+        }
+    }
+
+    fn bdat(&mut self, size: u64, last: bool) {
+        let refusal = if !self.config.chunking {
+            Some(ChunkRefusal::Bad(replies::BDAT_NOT_AVAILABLE))
+        } else if let Some(chunks) = &self.chunks {
+            chunks
+                .refused
+                .then_some(ChunkRefusal::Bad(replies::CHUNK_AFTER_REFUSAL))
+        } else {
+            match self.content_refusal() {
+                Some(reply) => Some(ChunkRefusal::Bad(reply)),
+                None => {
+                    let envelope = self.envelope.as_ref().expect("checked by content_refusal");
+                    match self.policy.data(&self.info, envelope) {
+                        Decision::Accept | Decision::AcceptWith(_) => None,
+                        Decision::Refuse(reply) => Some(ChunkRefusal::Policy(reply)),
+                        Decision::Disconnect(reply) => return self.close_with(&reply),
+                    }
+                }
+            }
+        };
+        if self.config.chunking && self.chunks.is_none() {
+            self.chunks = Some(Chunks {
+                refused: refusal.is_some(),
+                ..Chunks::default()
+            });
+        }
+        self.state = State::Bdat {
+            remaining: size,
+            last,
+            refusal,
+        };
+        if size == 0 {
+            self.end_of_chunk();
+        }
+    }
+
+    fn chunk_bytes(&mut self, bytes: &[u8]) {
+        let max = self.config.limits.message_size.unwrap_or(u64::MAX);
+        if let Some(chunks) = &mut self.chunks
+            && !chunks.refused
+        {
+            chunks.size += bytes.len() as u64;
+            if chunks.size <= max {
+                chunks.content.extend_from_slice(bytes);
+            }
+        }
+    }
+
+    /// A chunk was read completely: answer it (RFC 3030 answers each BDAT after its data).
+    fn end_of_chunk(&mut self) {
+        let State::Bdat { last, refusal, .. } = std::mem::replace(&mut self.state, State::Command)
+        else {
+            return;
+        };
+        if let Some(refusal) = refusal {
+            match refusal {
+                ChunkRefusal::Bad(reply) => self.bad(&reply),
+                ChunkRefusal::Policy(reply) => self.send(&reply),
+            }
+            if last {
+                self.reset_transaction();
+            }
+            return;
+        }
+        let Some(chunks) = self.chunks.take() else {
+            return;
+        };
+        let too_big = self
+            .config
+            .limits
+            .message_size
+            .is_some_and(|max| chunks.size > max);
+        if !last {
+            let text = format!("{} octets received", chunks.size);
+            self.send(&replies::OK.with_text(text));
+            self.chunks = Some(chunks);
+        } else if too_big {
+            self.send(&replies::TOO_BIG);
+            self.reset_transaction();
+        } else {
+            self.deliver(chunks.content);
+        }
+    }
+
+    /// Asks the policy about a complete message and answers.
+    fn deliver(&mut self, content: Vec<u8>) {
+        let Some(envelope) = self.envelope.take() else {
+            return;
+        };
+        let decision = self.policy.message(&self.info, &envelope, &content);
+        if self.answer(decision, &replies::MESSAGE_ACCEPTED) {
+            self.info.messages += 1;
+            self.events
+                .push_back(ServerEvent::MessageAccepted(ReceivedMessage {
+                    envelope,
+                    content,
+                }));
+        }
+        self.reset_transaction();
+    }
+
+    fn starttls(&mut self) {
+        if !self.config.starttls {
+            return self.bad(&replies::TLS_NOT_AVAILABLE);
+        }
+        if self.info.tls {
+            return self.bad(&replies::TLS_ACTIVE);
+        }
+        self.send(&replies::READY_TLS);
+        self.state = State::TlsPending;
+        self.input.clear();
+        self.events.push_back(ServerEvent::StartTls);
+    }
+
+    fn auth(&mut self, mechanism: AuthMechanism<'_>, initial: Option<&str>) {
+        if !self.config.auth {
+            return self.bad(&replies::AUTH_NOT_AVAILABLE);
+        }
+        if !self.config.offers_auth(self.info.tls) {
+            return self.bad(&replies::AUTH_NEEDS_TLS);
+        }
+        if self.info.helo.is_none() {
+            return self.bad(&replies::NEED_HELO);
+        }
+        if self.info.authenticated.is_some() {
+            return self.bad(&replies::AUTH_ALREADY);
+        }
+        if self.envelope.is_some() {
+            return self.bad(&replies::AUTH_IN_TRANSACTION);
+        }
+        match (mechanism, initial) {
+            (AuthMechanism::Plain, Some(response)) => {
+                self.auth_response(AuthStep::Plain, response.as_bytes())
+            }
+            (AuthMechanism::Plain, None) => {
+                self.send(&Reply::new_static(334, None, ""));
+                self.state = State::Auth(AuthStep::Plain);
+            }
+            (AuthMechanism::Login, Some(response)) => {
+                self.auth_response(AuthStep::LoginUser, response.as_bytes())
+            }
+            (AuthMechanism::Login, None) => {
+                // "Username:"
+                self.send(&Reply::new_static(334, None, "VXNlcm5hbWU6"));
+                self.state = State::Auth(AuthStep::LoginUser);
+            }
+            (AuthMechanism::Other(_), _) => self.bad(&replies::AUTH_MECHANISM),
+        }
+    }
+
+    fn auth_response(&mut self, step: AuthStep, line: &[u8]) {
+        if line == b"*" {
+            return self.bad(&replies::AUTH_CANCELLED);
+        }
+        let decoded = if line == b"=" {
+            Ok(Vec::new())
+        } else {
+            BASE64.decode(line)
+        };
+        let Ok(decoded) = decoded else {
+            return self.bad(&replies::AUTH_MALFORMED);
+        };
+        match step {
+            AuthStep::Plain => {
+                let mut parts = decoded.split(|&b| b == 0);
+                let (Some(authz), Some(authc), Some(password), None) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                else {
+                    return self.bad(&replies::AUTH_MALFORMED);
+                };
+                if !authz.is_empty() && authz != authc {
+                    return self.bad(&replies::AUTH_INVALID);
+                }
+                let identity = String::from_utf8_lossy(authc).into_owned();
+                let password = String::from_utf8_lossy(password).into_owned();
+                self.check_credentials(identity, &password);
+            }
+            AuthStep::LoginUser => {
+                let user = String::from_utf8_lossy(&decoded).into_owned();
+                // "Password:"
+                self.send(&Reply::new_static(334, None, "UGFzc3dvcmQ6"));
+                self.state = State::Auth(AuthStep::LoginPassword { user });
+            }
+            AuthStep::LoginPassword { user } => {
+                let password = String::from_utf8_lossy(&decoded).into_owned();
+                self.check_credentials(user, &password);
+            }
+        }
+    }
+
+    fn check_credentials(&mut self, identity: String, password: &str) {
+        match self.policy.auth(&self.info, &identity, password) {
+            Decision::Accept => {
+                self.send(&replies::AUTH_OK);
+                self.info.authenticated = Some(identity);
+            }
+            Decision::AcceptWith(reply) => {
+                self.send(&reply);
+                self.info.authenticated = Some(identity);
+            }
+            Decision::Refuse(reply) => self.bad(&reply),
+            Decision::Disconnect(reply) => self.close_with(&reply),
+        }
+    }
+
+    /// Sends the reply a decision calls for; returns whether the step was accepted.
+    fn answer(&mut self, decision: Decision, accepted: &Reply) -> bool {
+        match decision {
+            Decision::Accept => {
+                self.send(accepted);
+                true
+            }
+            Decision::AcceptWith(reply) => {
+                self.send(&reply);
+                true
+            }
+            Decision::Refuse(reply) => {
+                self.send(&reply);
+                false
+            }
+            Decision::Disconnect(reply) => {
+                self.close_with(&reply);
+                false
+            }
+        }
+    }
+
+    /// Answers a bad command, counting it; past the limit the session answers 421 and closes.
+    fn bad(&mut self, reply: &Reply) {
+        self.bad_commands += 1;
+        if self.bad_commands > self.config.limits.bad_commands {
+            self.close_with(&replies::TOO_MANY_ERRORS);
+        } else {
+            self.send(reply);
+        }
+    }
+
+    fn close_with(&mut self, reply: &Reply) {
+        self.send(reply);
+        self.state = State::Closed;
+        self.input.clear();
+        self.events.push_back(ServerEvent::Close);
+    }
+
+    fn reset_transaction(&mut self) {
+        self.envelope = None;
+        self.rcpt_attempts = 0;
+        self.chunks = None;
+    }
+
+    fn send(&mut self, reply: &Reply) {
+        if self.config.enhanced_status_codes || reply.enhanced.is_none() {
+            reply.write_to(&mut self.output);
+        } else {
+            let mut plain = reply.clone();
+            plain.enhanced = None;
+            plain.write_to(&mut self.output);
+        }
+    }
+}
+
+fn is_ascii(address: &Address<'_>) -> bool {
+    address.local_part.is_ascii()
+        && match address.domain {
+            Host::Domain(domain) => domain.is_ascii(),
+            Host::General { tag, content } => tag.is_ascii() && content.is_ascii(),
+            Host::Ipv4(_) | Host::Ipv6(_) => true,
+        }
+}
