@@ -239,3 +239,11 @@ impl std::fmt::Display for Address<'_> {
         write!(f, "{}@{}", self.local_part, self.domain)
     }
 }
+
+impl<'a> Address<'a> {
+    /// Parses `local-part@domain` without angle brackets.
+    pub fn parse(s: &'a str) -> Result<Address<'a>, CommandError> {
+        let _ = s;
+        todo!("address parser")
+    }
+}

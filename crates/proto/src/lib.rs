@@ -11,6 +11,7 @@
 //! - [`client`]: the client session state machine that drives one delivery attempt.
 //! - [`data`]: the DATA reader (dot-unstuffing and the end-of-data rule).
 
+pub mod client;
 pub mod codes;
 pub mod command;
 pub mod data;

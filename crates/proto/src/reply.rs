@@ -228,3 +228,17 @@ impl fmt::Display for Reply {
         f.write_str(text.trim_end_matches("\r\n").replace("\r\n", "\n").as_str())
     }
 }
+
+/// Why received bytes are not a valid reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    /// Placeholder.
+    #[error("malformed")]
+    Malformed,
+}
+
+/// Parses one reply from the start of `buf`.
+pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
+    let _ = buf;
+    todo!()
+}

@@ -1,0 +1,688 @@
+//! The client side of an SMTP session as a sans-IO state machine: one delivery attempt.
+//!
+//! A [`ClientSession`] is created for one message when the connection is open. The driver
+//! feeds it what the server sends ([`ClientSession::feed`]), sends what it produces
+//! ([`ClientSession::take_output`]) and acts on its events ([`ClientSession::poll_event`]).
+//! The session says EHLO (HELO when EHLO is refused), upgrades with STARTTLS when asked to,
+//! authenticates when given credentials, then MAIL, each RCPT, DATA, the dot-stuffed content
+//! and QUIT, pipelining MAIL/RCPT/DATA when the server offers PIPELINING. Its
+//! [`Outcome`] says, per recipient, accepted, deferred or rejected, with the reply that said so.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use smtpsim_proto::client::{ClientConfig, ClientSession, OutgoingMessage, Status};
+//! use smtpsim_proto::server::{AcceptAll, ServerConfig, ServerSession};
+//!
+//! let message = OutgoingMessage::new("a@example.com", ["b@example.net"], b"Subject: hi\r\n\r\nHello\r\n".to_vec());
+//! let mut client = ClientSession::new(ClientConfig::new("relay.example.com"), message).unwrap();
+//! let mut server = ServerSession::new(Arc::new(ServerConfig::new("mx.example.net")), AcceptAll, None);
+//! while !client.is_finished() {
+//!     client.feed(&server.take_output());
+//!     server.feed(&client.take_output());
+//! }
+//! let outcome = client.outcome().unwrap();
+//! assert_eq!(outcome.recipients[0].status, Status::Accepted);
+//! ```
+
+mod capabilities;
+mod outcome;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+pub use capabilities::Capabilities;
+pub use outcome::{Outcome, RecipientOutcome, Stage, Status};
+
+use crate::command::{
+    Address, AuthMechanism, BodyType, Command, CommandError, ForwardPath, Host, MailParams,
+    RcptParams, ReversePath,
+};
+use crate::data::write_dot_stuffed;
+use crate::reply::{Reply, ReplyError, parse_reply};
+
+/// When to use STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// Never.
+    Never,
+    /// When the server offers it (the usual MTA-to-MTA behaviour).
+    #[default]
+    Opportunistic,
+    /// Always; a server that does not offer it fails the attempt (the submission behaviour).
+    Required,
+}
+
+/// A user name and password for AUTH PLAIN or LOGIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name (authentication identity).
+    pub user: String,
+    /// The password.
+    pub password: String,
+}
+
+/// How the client behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The name given in EHLO/HELO.
+    pub helo_name: String,
+    /// When to use STARTTLS.
+    pub tls: TlsMode,
+    /// Credentials to authenticate with, if any (PLAIN preferred, LOGIN otherwise).
+    pub credentials: Option<Credentials>,
+    /// Pipeline MAIL, RCPT and DATA when the server offers PIPELINING.
+    pub pipelining: bool,
+    /// Keep the C:/S: lines of the conversation ([`ClientSession::transcript`]).
+    pub transcript: bool,
+}
+
+impl ClientConfig {
+    /// A client named `helo_name`: opportunistic TLS, no AUTH, pipelining when offered, no
+    /// transcript.
+    pub fn new(helo_name: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            helo_name: helo_name.into(),
+            tls: TlsMode::Opportunistic,
+            credentials: None,
+            pipelining: true,
+            transcript: false,
+        }
+    }
+}
+
+/// The message one attempt delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    /// The reverse-path without angle brackets; empty for the null path (bounces).
+    pub from: String,
+    /// The recipients, without angle brackets.
+    pub recipients: Vec<String>,
+    /// The content with CRLF line endings, not dot-stuffed (the session stuffs it).
+    pub content: Arc<[u8]>,
+}
+
+impl OutgoingMessage {
+    /// A message from `from` to `recipients`.
+    pub fn new<R: Into<String>>(
+        from: impl Into<String>,
+        recipients: impl IntoIterator<Item = R>,
+        content: impl Into<Arc<[u8]>>,
+    ) -> OutgoingMessage {
+        OutgoingMessage {
+            from: from.into(),
+            recipients: recipients.into_iter().map(Into::into).collect(),
+            content: content.into(),
+        }
+    }
+}
+
+/// Why a message could not be handed to a client session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    /// The sender address does not parse.
+    #[error("bad sender address {address:?}: {error}")]
+    Sender {
+        /// The address as given.
+        address: String,
+        /// What is wrong with it.
+        error: CommandError,
+    },
+    /// A recipient address does not parse.
+    #[error("bad recipient address {address:?}: {error}")]
+    Recipient {
+        /// The address as given.
+        address: String,
+        /// What is wrong with it.
+        error: CommandError,
+    },
+    /// The message has no recipients.
+    #[error("the message has no recipients")]
+    NoRecipients,
+}
+
+/// Who said a transcript line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    /// The client (`C:`).
+    Client,
+    /// The server (`S:`).
+    Server,
+    /// A note from the session, not sent on the wire.
+    Note,
+}
+
+/// One line of a conversation, as the client saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    /// Who said it.
+    pub speaker: Speaker,
+    /// The line without CRLF (message content is summarised, not copied).
+    pub text: String,
+}
+
+/// What the client session asks its driver to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The server accepted STARTTLS: perform the TLS handshake, then call
+    /// [`ClientSession::tls_established`].
+    StartTls,
+    /// The attempt is over: send the remaining output, then close the connection.
+    Close,
+}
+
+/// A reply the session is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Greeting,
+    Ehlo,
+    Helo,
+    StartTls,
+    AuthUser,
+    AuthPassword,
+    AuthResult,
+    Mail,
+    Rcpt(usize),
+    Data,
+    Content,
+    Quit,
+}
+
+/// The client side of one delivery attempt. See the [module documentation](self).
+#[derive(Debug)]
+pub struct ClientSession {
+    config: ClientConfig,
+    message: OutgoingMessage,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    events: VecDeque<ClientEvent>,
+    expect: VecDeque<Expect>,
+    capabilities: Capabilities,
+    tls: bool,
+    authenticated: bool,
+    pipelined: bool,
+    /// Per recipient: the RCPT reply, once it came.
+    rcpt: Vec<Option<bool>>,
+    /// Per recipient: the final verdict, once known.
+    results: Vec<Option<RecipientOutcome>>,
+    transcript: Vec<TranscriptLine>,
+    finished: bool,
+}
+
+impl ClientSession {
+    /// Starts an attempt to deliver `message` on a freshly opened connection (the first thing
+    /// expected is the server's greeting). Addresses are checked here.
+    pub fn new(config: ClientConfig, message: OutgoingMessage) -> Result<Self, MessageError> {
+        if message.recipients.is_empty() {
+            return Err(MessageError::NoRecipients);
+        }
+        if !message.from.is_empty() {
+            Address::parse(&message.from).map_err(|error| MessageError::Sender {
+                address: message.from.clone(),
+                error,
+            })?;
+        }
+        for recipient in &message.recipients {
+            parse_forward_path(recipient).map_err(|error| MessageError::Recipient {
+                address: recipient.clone(),
+                error,
+            })?;
+        }
+        let n = message.recipients.len();
+        Ok(ClientSession {
+            config,
+            message,
+            input: Vec::new(),
+            output: Vec::with_capacity(256),
+            events: VecDeque::new(),
+            expect: VecDeque::from([Expect::Greeting]),
+            capabilities: Capabilities::default(),
+            tls: false,
+            authenticated: false,
+            pipelined: false,
+            rcpt: vec![None; n],
+            results: vec![None; n],
+            transcript: Vec::new(),
+            finished: false,
+        })
+    }
+
+    /// Takes the bytes to send to the server.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.output)
+    }
+
+    /// Appends the bytes to send to `out` and clears them here (keeping both allocations).
+    pub fn drain_output_into(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.output);
+        self.output.clear();
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// Whether the attempt is over (QUIT answered, the server closed, or the connection broke).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The verdict for every recipient, once all are known (at the latest when finished).
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.results
+            .iter()
+            .cloned()
+            .collect::<Option<Vec<_>>>()
+            .map(|recipients| Outcome { recipients })
+    }
+
+    /// What the server offered in its last EHLO reply.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// The lines of the conversation, if [`ClientConfig::transcript`] is on.
+    pub fn transcript(&self) -> &[TranscriptLine] {
+        &self.transcript
+    }
+
+    /// The message this attempt delivers.
+    pub fn message(&self) -> &OutgoingMessage {
+        &self.message
+    }
+
+    /// The TLS handshake after STARTTLS completed: say EHLO again.
+    pub fn tls_established(&mut self) {
+        if self.finished || self.tls {
+            return;
+        }
+        self.tls = true;
+        self.note("TLS handshake completed");
+        self.hello(Expect::Ehlo);
+    }
+
+    /// The connection broke (or could not be used any more): every recipient without a
+    /// verdict is deferred.
+    pub fn connection_lost(&mut self) {
+        if self.finished {
+            return;
+        }
+        let stage = self.current_stage();
+        self.decide_all(stage, None, Some("connection lost"));
+        self.note("connection lost");
+        self.finish();
+    }
+
+    /// Feeds bytes received from the server.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.finished {
+            return;
+        }
+        self.input.extend_from_slice(bytes);
+        let mut used = 0;
+        while !self.finished {
+            match parse_reply(&self.input[used..]) {
+                Ok(Some((reply, n))) => {
+                    used += n;
+                    self.reply(reply);
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    self.malformed(&error);
+                    used = self.input.len();
+                }
+            }
+        }
+        self.input.drain(..used.min(self.input.len()));
+    }
+
+    fn malformed(&mut self, error: &ReplyError) {
+        let stage = self.current_stage();
+        self.note(&format!("malformed reply: {error}"));
+        self.decide_all(stage, None, Some("malformed reply"));
+        self.finish();
+    }
+
+    fn current_stage(&self) -> Stage {
+        self.expect.front().map_or(Stage::Quit, |e| stage_of(*e))
+    }
+
+    fn reply(&mut self, reply: Reply) {
+        if self.config.transcript {
+            for line in reply.to_string().lines() {
+                self.transcript.push(TranscriptLine {
+                    speaker: Speaker::Server,
+                    text: line.to_string(),
+                });
+            }
+        }
+        let Some(expect) = self.expect.pop_front() else {
+            // Unsolicited (for example a 421 while idle): the server is going away.
+            self.decide_all(Stage::Quit, Some(&reply), None);
+            self.finish();
+            return;
+        };
+        if reply.code.get() == 421 && expect != Expect::Quit {
+            // The server is closing the connection (RFC 5321 section 3.8).
+            self.decide_all(stage_of(expect), Some(&reply), None);
+            self.finish();
+            return;
+        }
+        let ok = reply.code.is_positive();
+        match expect {
+            Expect::Greeting if ok => self.hello(Expect::Ehlo),
+            Expect::Ehlo if ok => {
+                self.capabilities = Capabilities::from_ehlo(&reply);
+                self.after_hello();
+            }
+            Expect::Ehlo if reply.code.is_permanent() => self.hello(Expect::Helo),
+            Expect::Helo if ok => {
+                self.capabilities = Capabilities::default();
+                self.after_hello();
+            }
+            Expect::StartTls if ok => self.events.push_back(ClientEvent::StartTls),
+            Expect::StartTls if self.config.tls != TlsMode::Required => {
+                self.note("STARTTLS refused; going on without TLS");
+                self.authenticate_or_mail();
+            }
+            Expect::AuthUser | Expect::AuthPassword if reply.code.get() == 334 => {
+                let credentials = self
+                    .config
+                    .credentials
+                    .clone()
+                    .unwrap_or_else(|| Credentials {
+                        user: String::new(),
+                        password: String::new(),
+                    });
+                let secret = if expect == Expect::AuthUser {
+                    self.expect.push_back(Expect::AuthPassword);
+                    credentials.user
+                } else {
+                    self.expect.push_back(Expect::AuthResult);
+                    credentials.password
+                };
+                let line = BASE64.encode(secret.as_bytes());
+                self.send_raw_line(&line, "<base64 credential>");
+            }
+            Expect::AuthResult if ok => {
+                self.authenticated = true;
+                self.mail();
+            }
+            Expect::Mail if ok => {
+                if !self.pipelined {
+                    self.send_rcpt(0);
+                }
+            }
+            Expect::Rcpt(i) => {
+                self.rcpt[i] = Some(ok);
+                if !ok && self.results[i].is_none() {
+                    self.results[i] = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+                }
+                if !self.pipelined {
+                    if i + 1 < self.message.recipients.len() {
+                        self.send_rcpt(i + 1);
+                    } else if self.any_accepted() {
+                        self.send(&Command::Data);
+                        self.expect.push_back(Expect::Data);
+                    } else {
+                        self.quit();
+                    }
+                }
+            }
+            Expect::Data if reply.code.get() == 354 => {
+                if self.any_accepted() {
+                    self.send_content();
+                } else {
+                    // Pipelined DATA accepted with no valid recipient: send an empty message
+                    // so the transaction ends, and ignore its result.
+                    self.output.extend_from_slice(b".\r\n");
+                    self.record(Speaker::Client, ".");
+                }
+                self.expect.push_back(Expect::Content);
+            }
+            Expect::Data => {
+                self.decide_accepted(Stage::Data, &reply);
+                self.decide_all(Stage::Data, Some(&reply), None);
+                self.quit();
+            }
+            Expect::Content => {
+                self.decide_accepted(Stage::Content, &reply);
+                self.quit();
+            }
+            Expect::Quit => self.finish(),
+            Expect::Mail if self.pipelined => {
+                // The RCPT and DATA replies still come (503s); every recipient fails here.
+                self.decide_all(Stage::Mail, Some(&reply), None);
+            }
+            other => {
+                // Greeting, EHLO (4xx), HELO, STARTTLS (required), AUTH or MAIL refused.
+                self.decide_all(stage_of(other), Some(&reply), None);
+                self.quit();
+            }
+        }
+    }
+
+    fn hello(&mut self, expect: Expect) {
+        let domain = Host::Domain(&self.config.helo_name);
+        let command = if expect == Expect::Helo {
+            Command::Helo { domain }
+        } else {
+            Command::Ehlo { domain }
+        };
+        let mut line = Vec::new();
+        command.write_to(&mut line);
+        self.push_line(line);
+        self.expect.push_back(expect);
+    }
+
+    fn after_hello(&mut self) {
+        let wants_tls = self.config.tls != TlsMode::Never && !self.tls;
+        if wants_tls && self.capabilities.starttls {
+            self.send(&Command::StartTls);
+            self.expect.push_back(Expect::StartTls);
+        } else if self.config.tls == TlsMode::Required && !self.tls {
+            self.decide_all(
+                Stage::StartTls,
+                None,
+                Some("TLS required but the server does not offer STARTTLS"),
+            );
+            self.quit();
+        } else {
+            self.authenticate_or_mail();
+        }
+    }
+
+    fn authenticate_or_mail(&mut self) {
+        let Some(credentials) = self.config.credentials.clone() else {
+            return self.mail();
+        };
+        if self.authenticated {
+            return self.mail();
+        }
+        if self.capabilities.auth_plain {
+            let mut response = Vec::with_capacity(credentials.user.len() * 2 + 8);
+            response.push(0);
+            response.extend_from_slice(credentials.user.as_bytes());
+            response.push(0);
+            response.extend_from_slice(credentials.password.as_bytes());
+            let encoded = BASE64.encode(response);
+            let mut line = Vec::new();
+            Command::Auth {
+                mechanism: AuthMechanism::Plain,
+                initial_response: Some(&encoded),
+            }
+            .write_to(&mut line);
+            self.output.extend_from_slice(&line);
+            self.record(Speaker::Client, "AUTH PLAIN <base64 credentials>");
+            self.expect.push_back(Expect::AuthResult);
+        } else if self.capabilities.auth_login {
+            self.send(&Command::Auth {
+                mechanism: AuthMechanism::Login,
+                initial_response: None,
+            });
+            self.expect.push_back(Expect::AuthUser);
+        } else {
+            self.decide_all(
+                Stage::Auth,
+                None,
+                Some("the server does not offer AUTH PLAIN or LOGIN"),
+            );
+            self.quit();
+        }
+    }
+
+    fn mail(&mut self) {
+        let caps = &self.capabilities;
+        let content = &self.message.content;
+        let utf8 =
+            !self.message.from.is_ascii() || self.message.recipients.iter().any(|r| !r.is_ascii());
+        let params = MailParams {
+            size: caps.size.is_some().then_some(content.len() as u64),
+            body: (caps.eight_bit_mime && !content.is_ascii()).then_some(BodyType::EightBitMime),
+            smtputf8: utf8 && caps.smtputf8,
+            ..MailParams::default()
+        };
+        self.pipelined = self.config.pipelining && self.capabilities.pipelining;
+        let mut line = Vec::new();
+        let from = if self.message.from.is_empty() {
+            ReversePath::Null
+        } else {
+            ReversePath::Mailbox(Address::parse(&self.message.from).expect("checked in new"))
+        };
+        Command::Mail { from, params }.write_to(&mut line);
+        self.push_line(line);
+        self.expect.push_back(Expect::Mail);
+        if self.pipelined {
+            for i in 0..self.message.recipients.len() {
+                self.send_rcpt(i);
+            }
+            self.send(&Command::Data);
+            self.expect.push_back(Expect::Data);
+        }
+    }
+
+    fn send_rcpt(&mut self, i: usize) {
+        let mut line = Vec::new();
+        let to = parse_forward_path(&self.message.recipients[i]).expect("checked in new");
+        Command::Rcpt {
+            to,
+            params: RcptParams::default(),
+        }
+        .write_to(&mut line);
+        self.push_line(line);
+        self.expect.push_back(Expect::Rcpt(i));
+    }
+
+    fn send_content(&mut self) {
+        write_dot_stuffed(&self.message.content, &mut self.output);
+        if self.config.transcript {
+            let summary = format!("<{} octets of message content>", self.message.content.len());
+            self.record(Speaker::Client, &summary);
+            self.record(Speaker::Client, ".");
+        }
+    }
+
+    fn quit(&mut self) {
+        self.send(&Command::Quit);
+        self.expect.push_back(Expect::Quit);
+    }
+
+    fn finish(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.expect.clear();
+            let stage = Stage::Quit;
+            self.decide_all(stage, None, Some("the session ended without a verdict"));
+            self.events.push_back(ClientEvent::Close);
+        }
+    }
+
+    fn any_accepted(&self) -> bool {
+        self.rcpt.iter().any(|r| *r == Some(true))
+    }
+
+    /// Gives recipients accepted at RCPT the verdict of `reply` (DATA refused, or the reply
+    /// to the content).
+    fn decide_accepted(&mut self, stage: Stage, reply: &Reply) {
+        for (rcpt, result) in self.rcpt.iter().zip(&mut self.results) {
+            if *rcpt == Some(true) && result.is_none() {
+                *result = Some(RecipientOutcome::from_reply(stage, reply));
+            }
+        }
+    }
+
+    /// Gives every recipient still without a verdict this one.
+    fn decide_all(&mut self, stage: Stage, reply: Option<&Reply>, note: Option<&'static str>) {
+        for result in &mut self.results {
+            if result.is_none() {
+                *result = Some(match reply {
+                    Some(reply) => RecipientOutcome::from_reply(stage, reply),
+                    None => RecipientOutcome::deferred(stage, note.unwrap_or("no reply")),
+                });
+            }
+        }
+    }
+
+    fn send(&mut self, command: &Command<'_>) {
+        let mut line = Vec::new();
+        command.write_to(&mut line);
+        self.push_line(line);
+    }
+
+    /// Sends a formatted command line, recording it in the transcript.
+    fn push_line(&mut self, line: Vec<u8>) {
+        if self.config.transcript {
+            let text = String::from_utf8_lossy(line.strip_suffix(b"\r\n").unwrap_or(&line));
+            self.transcript.push(TranscriptLine {
+                speaker: Speaker::Client,
+                text: text.into_owned(),
+            });
+        }
+        self.output.extend_from_slice(&line);
+    }
+
+    /// Sends a SASL response line (not a command), recording `shown` instead of the secret.
+    fn send_raw_line(&mut self, line: &str, shown: &str) {
+        self.output.extend_from_slice(line.as_bytes());
+        self.output.extend_from_slice(b"\r\n");
+        self.record(Speaker::Client, shown);
+    }
+
+    fn note(&mut self, text: &str) {
+        self.record(Speaker::Note, text);
+    }
+
+    fn record(&mut self, speaker: Speaker, text: &str) {
+        if self.config.transcript {
+            self.transcript.push(TranscriptLine {
+                speaker,
+                text: text.to_string(),
+            });
+        }
+    }
+}
+
+fn stage_of(expect: Expect) -> Stage {
+    match expect {
+        Expect::Greeting => Stage::Greeting,
+        Expect::Ehlo | Expect::Helo => Stage::Hello,
+        Expect::StartTls => Stage::StartTls,
+        Expect::AuthUser | Expect::AuthPassword | Expect::AuthResult => Stage::Auth,
+        Expect::Mail => Stage::Mail,
+        Expect::Rcpt(_) => Stage::Rcpt,
+        Expect::Data => Stage::Data,
+        Expect::Content => Stage::Content,
+        Expect::Quit => Stage::Quit,
+    }
+}
+
+fn parse_forward_path(recipient: &str) -> Result<ForwardPath<'_>, CommandError> {
+    if recipient.eq_ignore_ascii_case("postmaster") {
+        Ok(ForwardPath::Postmaster)
+    } else {
+        Address::parse(recipient).map(ForwardPath::Mailbox)
+    }
+}
