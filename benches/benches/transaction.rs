@@ -1,0 +1,89 @@
+//! A whole SMTP transaction in memory: the client session against the server session, from
+//! the greeting to QUIT, one recipient, a 1 KB body.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use smtpsim_proto::client::{ClientConfig, ClientSession, OutgoingMessage};
+use smtpsim_proto::server::{AcceptAll, ServerConfig, ServerEvent, ServerSession};
+
+fn body(len: usize) -> Arc<[u8]> {
+    let mut body =
+        b"From: a@example.com\r\nTo: b@example.net\r\nSubject: benchmark\r\n\r\n".to_vec();
+    while body.len() < len {
+        body.extend_from_slice(
+            b"The quick brown fox jumps over the lazy dog, again and again.\r\n",
+        );
+    }
+    body.truncate(len - 2);
+    body.extend_from_slice(b"\r\n");
+    body.into()
+}
+
+/// Runs one transaction; returns the number of messages the server accepted.
+fn transaction(
+    server_config: &Arc<ServerConfig>,
+    client_config: &ClientConfig,
+    content: &Arc<[u8]>,
+    pipelining: bool,
+) -> usize {
+    let message = OutgoingMessage {
+        from: "a@example.com".to_string(),
+        recipients: vec!["b@example.net".to_string()],
+        content: content.clone(),
+    };
+    let mut config = client_config.clone();
+    config.pipelining = pipelining;
+    let mut client = ClientSession::new(config, message).expect("valid message");
+    let mut server = ServerSession::new(server_config.clone(), AcceptAll, None);
+    let mut wire = Vec::with_capacity(2048);
+    let mut accepted = 0;
+    while !client.is_finished() {
+        server.drain_output_into(&mut wire);
+        client.feed(&wire);
+        wire.clear();
+        client.drain_output_into(&mut wire);
+        server.feed(&wire);
+        wire.clear();
+        while let Some(event) = server.poll_event() {
+            if let ServerEvent::MessageAccepted(m) = event {
+                accepted += black_box(m.content.len()).min(1);
+            }
+        }
+    }
+    accepted
+}
+
+fn bench_transaction(c: &mut Criterion) {
+    let server_config = Arc::new(ServerConfig::new("mx.example.net"));
+    let client_config = ClientConfig::new("relay.example.com");
+    let content = body(1024);
+    assert_eq!(
+        transaction(&server_config, &client_config, &content, true),
+        1
+    );
+    let mut group = c.benchmark_group("transaction");
+    group.throughput(Throughput::Elements(1));
+    for pipelining in [true, false] {
+        let name = if pipelining {
+            "ehlo-to-quit 1KB pipelined"
+        } else {
+            "ehlo-to-quit 1KB lockstep"
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                transaction(
+                    &server_config,
+                    &client_config,
+                    black_box(&content),
+                    pipelining,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_transaction);
+criterion_main!(benches);
