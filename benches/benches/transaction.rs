@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use smtpsim_proto::client::{ClientConfig, ClientSession, OutgoingMessage};
-use smtpsim_proto::server::{AcceptAll, ServerConfig, ServerEvent, ServerSession};
+use smtpsim_proto::loopback::converse;
+use smtpsim_proto::server::{AcceptAll, ServerConfig, ServerSession};
 
 fn body(len: usize) -> Arc<[u8]> {
     let mut body =
@@ -37,22 +38,7 @@ fn transaction(
     config.pipelining = pipelining;
     let mut client = ClientSession::new(config, message).expect("valid message");
     let mut server = ServerSession::new(server_config.clone(), AcceptAll, None);
-    let mut wire = Vec::with_capacity(2048);
-    let mut accepted = 0;
-    while !client.is_finished() {
-        server.drain_output_into(&mut wire);
-        client.feed(&wire);
-        wire.clear();
-        client.drain_output_into(&mut wire);
-        server.feed(&wire);
-        wire.clear();
-        while let Some(event) = server.poll_event() {
-            if let ServerEvent::MessageAccepted(m) = event {
-                accepted += black_box(m.content.len()).min(1);
-            }
-        }
-    }
-    accepted
+    converse(&mut client, &mut server).len()
 }
 
 fn bench_transaction(c: &mut Criterion) {

@@ -10,12 +10,14 @@
 //! - [`server`]: the server session state machine, asking a [`server::Policy`] at each decision.
 //! - [`client`]: the client session state machine that drives one delivery attempt.
 //! - [`data`]: the DATA reader (dot-unstuffing and the end-of-data rule).
+//! - [`loopback`]: a client session wired to a server session in memory.
 
 pub mod client;
 pub mod codes;
 pub mod command;
 pub mod data;
 pub mod limits;
+pub mod loopback;
 pub mod reply;
 pub mod server;
 

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use smtpsim_proto::client::{ClientEvent, ClientSession};
 use smtpsim_proto::command::{ForwardPath, RcptParams};
 use smtpsim_proto::server::{
     Decision, Envelope, Policy, ReceivedMessage, ServerConfig, ServerEvent, ServerSession,
@@ -84,52 +83,5 @@ pub fn accepted<P: Policy>(server: &mut ServerSession<P>) -> Vec<ReceivedMessage
     out
 }
 
-/// Runs a client against a server in memory until the client is finished, performing the
-/// (pretend) TLS handshake when both ask for it. Returns the messages the server accepted.
-pub fn converse<P: Policy>(
-    client: &mut ClientSession,
-    server: &mut ServerSession<P>,
-) -> Vec<ReceivedMessage> {
-    let mut messages = Vec::new();
-    let mut rounds = 0;
-    while !client.is_finished() {
-        rounds += 1;
-        assert!(rounds < 10_000, "conversation does not end");
-        let to_client = server.take_output();
-        let mut server_tls = false;
-        let mut server_closed = false;
-        while let Some(event) = server.poll_event() {
-            match event {
-                ServerEvent::MessageAccepted(m) => messages.push(m),
-                ServerEvent::StartTls => server_tls = true,
-                ServerEvent::Close => server_closed = true,
-            }
-        }
-        client.feed(&to_client);
-        let mut client_tls = false;
-        while let Some(event) = client.poll_event() {
-            if event == ClientEvent::StartTls {
-                client_tls = true;
-            }
-        }
-        if server_tls && client_tls {
-            server.tls_established();
-            client.tls_established();
-        }
-        if server_closed && !client.is_finished() {
-            client.connection_lost();
-        }
-        let to_server = client.take_output();
-        server.feed(&to_server);
-        if to_client.is_empty() && to_server.is_empty() && !server_tls && !server_closed {
-            // Nobody has anything to say: the client waits for a reply that never comes.
-            client.connection_lost();
-        }
-    }
-    while let Some(event) = server.poll_event() {
-        if let ServerEvent::MessageAccepted(m) = event {
-            messages.push(m);
-        }
-    }
-    messages
-}
+#[allow(unused_imports)]
+pub use smtpsim_proto::loopback::converse;

@@ -1,0 +1,38 @@
+//! `smtpsim`: simulate, serve and explain SMTP email delivery.
+//!
+//! Each subcommand is a thin call into the library crates.
+
+mod converse;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Simulate, serve and explain SMTP email delivery.
+#[derive(Debug, Parser)]
+#[command(name = "smtpsim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one SMTP conversation in memory between smtpsim's client and server and print it
+    /// line by line.
+    Converse(converse::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Converse(args) => converse::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("smtpsim: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
