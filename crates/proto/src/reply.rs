@@ -229,16 +229,6 @@ impl fmt::Display for Reply {
     }
 }
 
-/// Why received bytes are not a valid reply.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReplyError {
-    /// Placeholder.
-    #[error("malformed")]
-    Malformed,
-}
+mod parse;
 
-/// Parses one reply from the start of `buf`.
-pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
-    let _ = buf;
-    todo!()
-}
+pub use parse::{MAX_REPLY_LINE, MAX_REPLY_LINES, ReplyError, parse_reply};

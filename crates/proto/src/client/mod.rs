@@ -601,7 +601,7 @@ impl ClientSession {
     }
 
     fn any_accepted(&self) -> bool {
-        self.rcpt.iter().any(|r| *r == Some(true))
+        self.rcpt.contains(&Some(true))
     }
 
     /// Gives recipients accepted at RCPT the verdict of `reply` (DATA refused, or the reply

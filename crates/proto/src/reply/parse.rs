@@ -1,0 +1,291 @@
+//! The client side: bytes received from a server, parsed back into [`Reply`] values.
+//!
+//! A reply is one or more lines `ddd-text` ending with one line `ddd text` (or a bare `ddd`).
+//! Lines end in CRLF; a bare LF is accepted too, since some servers send it and a client gains
+//! nothing by refusing. If the first line's text starts with an enhanced status code
+//! (`X.Y.Z` followed by a space or the end of the line), it becomes [`Reply::enhanced`] and is
+//! removed from every line that repeats it (RFC 2034 puts it on each line).
+
+use std::borrow::Cow;
+
+use super::{EnhancedCode, Reply, ReplyCode};
+
+/// The longest reply line accepted, CRLF included. RFC 5321 allows 512; real servers send
+/// longer ones (long 250 texts, policy URLs), so the client is generous but still bounded.
+pub const MAX_REPLY_LINE: usize = 2048;
+
+/// The most lines one reply may have (an EHLO reply has about a dozen).
+pub const MAX_REPLY_LINES: usize = 100;
+
+/// Why received bytes are not a valid reply. Every case is a clear error, never a panic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    /// A line does not start with three digits.
+    #[error("line {line} does not start with a three-digit code")]
+    InvalidCode {
+        /// The 1-based line number within the reply.
+        line: usize,
+    },
+    /// Three digits, but not a code in 200..=599.
+    #[error("reply code {code} is outside 200..=599")]
+    CodeOutOfRange {
+        /// The code as received.
+        code: u16,
+    },
+    /// The code is followed by something other than a space, a hyphen or the end of the line.
+    #[error("line {line}: the code is followed by {found:?}, not a space or a hyphen")]
+    BadSeparator {
+        /// The 1-based line number within the reply.
+        line: usize,
+        /// The byte found after the code.
+        found: char,
+    },
+    /// A continuation line carries another code than the first line.
+    #[error("line {line} has code {found}, the reply started with {expected}")]
+    MismatchedCode {
+        /// The 1-based line number within the reply.
+        line: usize,
+        /// The code of the first line.
+        expected: u16,
+        /// The code of this line.
+        found: u16,
+    },
+    /// A line longer than [`MAX_REPLY_LINE`] octets.
+    #[error("reply line longer than {MAX_REPLY_LINE} octets")]
+    LineTooLong,
+    /// More than [`MAX_REPLY_LINES`] lines.
+    #[error("reply longer than {MAX_REPLY_LINES} lines")]
+    TooManyLines,
+}
+
+/// Parses one reply from the start of `buf`.
+///
+/// Returns `Ok(None)` while the reply is incomplete (more bytes are needed), or the reply and
+/// how many bytes of `buf` it used.
+///
+/// ```
+/// use smtpsim_proto::reply::parse_reply;
+///
+/// let (reply, used) = parse_reply(b"250-mx.example.net\r\n250 SIZE 1000\r\nextra").unwrap().unwrap();
+/// assert_eq!(reply.code.get(), 250);
+/// assert_eq!(reply.text, "mx.example.net\nSIZE 1000");
+/// assert_eq!(used, 35);
+/// assert_eq!(parse_reply(b"250-partial\r\n250 to").unwrap(), None);
+/// ```
+pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
+    let mut lines: Vec<&[u8]> = Vec::new();
+    let mut code = None;
+    let mut pos = 0;
+    loop {
+        let rest = &buf[pos..];
+        let Some(end) = memchr::memchr(b'\n', rest) else {
+            if rest.len() >= MAX_REPLY_LINE {
+                return Err(ReplyError::LineTooLong);
+            }
+            // Check what has arrived so far, so garbage is reported without waiting for LF.
+            if rest.len() >= 4 {
+                check_line(rest, lines.len() + 1, code)?;
+            }
+            return Ok(None);
+        };
+        if end + 1 > MAX_REPLY_LINE {
+            return Err(ReplyError::LineTooLong);
+        }
+        let mut line = &rest[..end];
+        if let [head @ .., b'\r'] = line {
+            line = head;
+        }
+        pos += end + 1;
+        let (this, last) = check_line(line, lines.len() + 1, code)?;
+        code = Some(this);
+        lines.push(line.get(4..).unwrap_or_default());
+        if last {
+            let code = ReplyCode::new(this).ok_or(ReplyError::CodeOutOfRange { code: this })?;
+            return Ok(Some((assemble(code, &lines), pos)));
+        }
+        if lines.len() >= MAX_REPLY_LINES {
+            return Err(ReplyError::TooManyLines);
+        }
+    }
+}
+
+/// Checks a line's code and separator; returns the code and whether this is the last line.
+fn check_line(
+    line: &[u8],
+    number: usize,
+    expected: Option<u16>,
+) -> Result<(u16, bool), ReplyError> {
+    let digits = match line {
+        [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+            [*a, *b, *c]
+        }
+        _ => return Err(ReplyError::InvalidCode { line: number }),
+    };
+    let code = digits
+        .iter()
+        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    if ReplyCode::new(code).is_none() {
+        return Err(ReplyError::CodeOutOfRange { code });
+    }
+    if let Some(expected) = expected
+        && expected != code
+    {
+        return Err(ReplyError::MismatchedCode {
+            line: number,
+            expected,
+            found: code,
+        });
+    }
+    match line.get(3) {
+        None | Some(b' ') => Ok((code, true)),
+        Some(b'-') => Ok((code, false)),
+        Some(&other) => Err(ReplyError::BadSeparator {
+            line: number,
+            found: char::from(other),
+        }),
+    }
+}
+
+/// Builds the reply from the lines' texts (code and separator already removed).
+fn assemble(code: ReplyCode, lines: &[&[u8]]) -> Reply {
+    let enhanced = lines.first().and_then(|first| leading_enhanced(first));
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let line = match enhanced {
+            Some((_, prefix)) if line.starts_with(prefix) => {
+                let rest = &line[prefix.len()..];
+                rest.strip_prefix(b" ").unwrap_or(rest)
+            }
+            _ => line,
+        };
+        text.push_str(&String::from_utf8_lossy(line));
+    }
+    Reply::new(code, enhanced.map(|(e, _)| e), Cow::Owned(text))
+}
+
+/// An enhanced status code at the start of `text`, followed by a space or the end, with the
+/// bytes it was written as.
+fn leading_enhanced(text: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+    let len = text.iter().position(|&b| b == b' ').unwrap_or(text.len());
+    let word = &text[..len];
+    let parsed = EnhancedCode::parse(std::str::from_utf8(word).ok()?)?;
+    Some((parsed, word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(bytes: &[u8]) -> Reply {
+        let (reply, used) = parse_reply(bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        reply
+    }
+
+    #[test]
+    fn single_line_with_enhanced_code() {
+        let reply = one(b"550 5.1.1 No such user\r\n");
+        assert_eq!(reply.code.get(), 550);
+        assert_eq!(reply.enhanced, Some(EnhancedCode::new(5, 1, 1)));
+        assert_eq!(reply.text, "No such user");
+    }
+
+    #[test]
+    fn multi_line_strips_repeated_enhanced_code() {
+        let reply = one(b"421-4.7.28 Our system has detected\r\n421 4.7.28 an unusual rate\r\n");
+        assert_eq!(reply.enhanced, Some(EnhancedCode::new(4, 7, 28)));
+        assert_eq!(reply.text, "Our system has detected\nan unusual rate");
+    }
+
+    #[test]
+    fn bare_code_and_bare_lf() {
+        let reply = one(b"250\n");
+        assert_eq!(reply.text, "");
+        assert_eq!(reply.enhanced, None);
+        let reply = one(b"220 \r\n");
+        assert_eq!(reply.text, "");
+    }
+
+    #[test]
+    fn ehlo_keywords_are_not_enhanced_codes() {
+        let reply = one(b"250-mx.example.net\r\n250-SIZE 1000\r\n250 8BITMIME\r\n");
+        assert_eq!(reply.enhanced, None);
+        assert_eq!(reply.text, "mx.example.net\nSIZE 1000\n8BITMIME");
+    }
+
+    #[test]
+    fn incomplete_input_waits() {
+        assert_eq!(parse_reply(b"").unwrap(), None);
+        assert_eq!(parse_reply(b"25").unwrap(), None);
+        assert_eq!(parse_reply(b"250-a\r\n").unwrap(), None);
+        assert_eq!(parse_reply(b"250 done").unwrap(), None);
+    }
+
+    #[test]
+    fn leaves_following_bytes_alone() {
+        let (reply, used) = parse_reply(b"354 go ahead\r\n250 next\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply.code.get(), 354);
+        assert_eq!(used, 14);
+    }
+
+    #[test]
+    fn malformed_replies_are_errors() {
+        assert_eq!(
+            parse_reply(b"hello\r\n"),
+            Err(ReplyError::InvalidCode { line: 1 })
+        );
+        assert_eq!(
+            parse_reply(b"hell"),
+            Err(ReplyError::InvalidCode { line: 1 })
+        );
+        assert_eq!(
+            parse_reply(b"999 x\r\n"),
+            Err(ReplyError::CodeOutOfRange { code: 999 })
+        );
+        assert_eq!(
+            parse_reply(b"250_x\r\n"),
+            Err(ReplyError::BadSeparator {
+                line: 1,
+                found: '_'
+            })
+        );
+        assert_eq!(
+            parse_reply(b"250-a\r\n251 b\r\n"),
+            Err(ReplyError::MismatchedCode {
+                line: 2,
+                expected: 250,
+                found: 251
+            })
+        );
+        assert_eq!(
+            parse_reply(&[b'2'; MAX_REPLY_LINE]),
+            Err(ReplyError::LineTooLong)
+        );
+        let mut long = b"250 ".to_vec();
+        long.resize(MAX_REPLY_LINE + 10, b'x');
+        assert_eq!(parse_reply(&long), Err(ReplyError::LineTooLong));
+        let many = b"250-x\r\n".repeat(MAX_REPLY_LINES + 1);
+        assert_eq!(parse_reply(&many), Err(ReplyError::TooManyLines));
+    }
+
+    #[test]
+    fn invalid_utf8_text_is_replaced_not_refused() {
+        let reply = one(b"250 caf\xe9\r\n");
+        assert_eq!(reply.text, "caf\u{fffd}");
+    }
+
+    #[test]
+    fn formats_and_parses_back() {
+        let original = Reply::new_static(
+            452,
+            Some(EnhancedCode::new(4, 2, 2)),
+            "Mailbox full\ntry again later",
+        );
+        assert_eq!(one(&original.to_bytes()), original);
+    }
+}
