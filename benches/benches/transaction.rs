@@ -33,6 +33,7 @@ fn transaction(
         from: "a@example.com".to_string(),
         recipients: vec!["b@example.net".to_string()],
         content: content.clone(),
+        declared_size: None,
     };
     let mut config = client_config.clone();
     config.pipelining = pipelining;

@@ -102,6 +102,10 @@ pub struct OutgoingMessage {
     pub recipients: Vec<String>,
     /// The content with CRLF line endings, not dot-stuffed (the session stuffs it).
     pub content: Arc<[u8]>,
+    /// The size declared with `SIZE=` when the server offers it; the content's length if
+    /// `None`. A simulator sends a short stand-in for a large message and declares the size
+    /// the message stands for.
+    pub declared_size: Option<u64>,
 }
 
 impl OutgoingMessage {
@@ -115,6 +119,7 @@ impl OutgoingMessage {
             from: from.into(),
             recipients: recipients.into_iter().map(Into::into).collect(),
             content: content.into(),
+            declared_size: None,
         }
     }
 }
@@ -540,7 +545,11 @@ impl ClientSession {
         let utf8 =
             !self.message.from.is_ascii() || self.message.recipients.iter().any(|r| !r.is_ascii());
         let params = MailParams {
-            size: caps.size.is_some().then_some(content.len() as u64),
+            size: caps.size.is_some().then(|| {
+                self.message
+                    .declared_size
+                    .unwrap_or(content.len() as u64)
+            }),
             body: (caps.eight_bit_mime && !content.is_ascii()).then_some(BodyType::EightBitMime),
             smtputf8: utf8 && caps.smtputf8,
             ..MailParams::default()

@@ -140,3 +140,46 @@ pub trait Policy {
 pub struct AcceptAll;
 
 impl Policy for AcceptAll {}
+
+/// A borrowed policy answers like the policy itself, so state that outlives one session (a
+/// greylist, rate-limit buckets) can serve session after session.
+impl<P: Policy + ?Sized> Policy for &mut P {
+    fn connect(&mut self, session: &SessionInfo) -> Decision {
+        (**self).connect(session)
+    }
+
+    fn helo(&mut self, session: &SessionInfo, domain: &Host<'_>) -> Decision {
+        (**self).helo(session, domain)
+    }
+
+    fn auth(&mut self, session: &SessionInfo, identity: &str, password: &str) -> Decision {
+        (**self).auth(session, identity, password)
+    }
+
+    fn mail(
+        &mut self,
+        session: &SessionInfo,
+        from: &ReversePath<'_>,
+        params: &MailParams<'_>,
+    ) -> Decision {
+        (**self).mail(session, from, params)
+    }
+
+    fn rcpt(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        to: &ForwardPath<'_>,
+        params: &RcptParams<'_>,
+    ) -> Decision {
+        (**self).rcpt(session, envelope, to, params)
+    }
+
+    fn data(&mut self, session: &SessionInfo, envelope: &Envelope) -> Decision {
+        (**self).data(session, envelope)
+    }
+
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        (**self).message(session, envelope, content)
+    }
+}
