@@ -27,7 +27,7 @@
 //! ```
 
 mod policy;
-mod replies;
+pub mod replies;
 
 use std::collections::VecDeque;
 use std::net::IpAddr;

@@ -1,0 +1,265 @@
+//! Recipient MX behaviours: greylisting, rate limits, unknown users, full mailboxes, random
+//! temporary failures, outages, size limits, TLS required, and the authentication checks at
+//! the end of data, composed into one [`smtpsim_proto::server::Policy`].
+//!
+//! The policy is told the time ([`MxBehaviour::begin`]) and never reads a clock, so the same
+//! code answers in the simulator (virtual time) and in the real server (wall-clock time).
+//!
+//! Checks run in SMTP order and the first refusal wins:
+//!
+//! | step | check | reply |
+//! |---|---|---|
+//! | connect | outage shown as a reply | 421 4.3.2 |
+//! | connect | connection rate per client address | 421 4.7.0 (or the configured reply) |
+//! | MAIL | TLS required, no TLS | 530 5.7.0 |
+//! | MAIL | declared SIZE above the limit | 552 5.3.4 |
+//! | MAIL | message rate per client address | 451 4.7.28 (or the configured reply) |
+//! | RCPT | unknown user | 550 5.1.1 |
+//! | RCPT | full mailbox | 452 4.2.2, or 552 5.2.2 if permanent |
+//! | RCPT | greylisting | 451 4.7.1 |
+//! | RCPT | random temporary failure | 451 4.3.0 |
+//! | end of data | DMARC policy reject | 550 5.7.1 |
+
+mod bucket;
+mod greylist;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use rand::Rng;
+use smtpsim_des::{SimRng, SimTime};
+use smtpsim_proto::command::{ForwardPath, MailParams, RcptParams, ReversePath};
+use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
+use smtpsim_proto::Reply;
+
+pub use bucket::TokenBucket;
+pub use greylist::{GreyVerdict, Greylist};
+
+use crate::scenario::{self, Behaviour, OutageMode};
+use crate::stable_hash::unit_interval;
+
+/// A check at the end of data (authentication and placement), supplied by the driver.
+pub trait EndOfData {
+    /// Decides on a whole message; `Accept` or `AcceptWith` delivers it.
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision;
+}
+
+/// Accepts every message at the end of data.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoChecks;
+
+impl EndOfData for NoChecks {
+    fn message(&mut self, _: &SessionInfo, _: &Envelope, _: &[u8]) -> Decision {
+        Decision::Accept
+    }
+}
+
+/// The behaviour of one receiving domain's MX hosts.
+pub struct MxBehaviour<E = NoChecks> {
+    config: Behaviour,
+    /// Per-address decisions (unknown users, full mailboxes) derive from this seed.
+    seed: u64,
+    rng: SimRng,
+    now: SimTime,
+    /// Set by [`MxBehaviour::begin`] for the host being talked to.
+    outage: Option<OutageMode>,
+    greylist: Option<Greylist>,
+    connection_buckets: HashMap<IpAddr, TokenBucket>,
+    message_buckets: HashMap<IpAddr, TokenBucket>,
+    connection_reply: Reply,
+    message_reply: Reply,
+    end_of_data: E,
+}
+
+impl<E> std::fmt::Debug for MxBehaviour<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MxBehaviour")
+            .field("now", &self.now)
+            .field("outage", &self.outage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: EndOfData> MxBehaviour<E> {
+    /// The behaviour `config` describes. `seed` decides which addresses are unknown or full
+    /// (stable across runs with the same seed); `rng` draws temporary failures.
+    pub fn new(config: Behaviour, seed: u64, rng: SimRng, end_of_data: E) -> MxBehaviour<E> {
+        let greylist = config.greylisting.as_ref().map(|g| {
+            Greylist::new(g.delay.0, g.window.0, g.whitelist_after)
+        });
+        let limits = &config.rate_limits;
+        let reply_of = |bucket: &Option<scenario::TokenBucket>, default: Reply| {
+            bucket
+                .as_ref()
+                .and_then(|b| b.reply.as_deref())
+                .and_then(|text| crate::reply_text::parse(text).ok())
+                .unwrap_or(default)
+        };
+        let connection_reply = reply_of(
+            &limits.connections,
+            refusal(421, (4, 7, 0), "Too many connections from your address, try again later"),
+        );
+        let message_reply = reply_of(
+            &limits.messages,
+            refusal(451, (4, 7, 28), "Your address has sent too many messages, slow down"),
+        );
+        MxBehaviour {
+            config,
+            seed,
+            rng,
+            now: SimTime::ZERO,
+            outage: None,
+            greylist,
+            connection_buckets: HashMap::new(),
+            message_buckets: HashMap::new(),
+            connection_reply,
+            message_reply,
+            end_of_data,
+        }
+    }
+
+    /// Starts a connection at `now` to a host that is in `outage` (or up, if `None`).
+    pub fn begin(&mut self, now: SimTime, outage: Option<OutageMode>) {
+        self.now = now;
+        self.outage = outage;
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Behaviour {
+        &self.config
+    }
+
+    /// The end-of-data check.
+    pub fn end_of_data_mut(&mut self) -> &mut E {
+        &mut self.end_of_data
+    }
+
+    fn address_draw(&self, what: &[u8], address: &str) -> f64 {
+        unit_interval(self.seed, &[what, address.to_ascii_lowercase().as_bytes()])
+    }
+
+    /// Whether the mailbox `address` exists (decided once per address and seed).
+    pub fn user_exists(&self, address: &str) -> bool {
+        self.address_draw(b"unknown", address) >= self.config.unknown_users.0
+    }
+
+    /// Whether the mailbox `address` is full (decided once per address and seed).
+    pub fn mailbox_full(&self, address: &str) -> bool {
+        self.config
+            .full_mailboxes
+            .as_ref()
+            .is_some_and(|f| self.address_draw(b"full", address) < f.fraction.0)
+    }
+}
+
+fn refusal(code: u16, enhanced: (u8, u16, u16), text: &'static str) -> Reply {
+    match Decision::refuse(code, enhanced, text) {
+        Decision::Refuse(reply) => reply,
+        _ => unreachable!("Decision::refuse makes a refusal"),
+    }
+}
+
+fn bucket_allows(
+    buckets: &mut HashMap<IpAddr, TokenBucket>,
+    config: Option<&scenario::TokenBucket>,
+    client: Option<IpAddr>,
+    now: SimTime,
+) -> bool {
+    let (Some(config), Some(client)) = (config, client) else {
+        return true;
+    };
+    buckets
+        .entry(client)
+        .or_insert_with(|| TokenBucket::new(config.rate.per_second, config.burst, now))
+        .take(now)
+}
+
+fn address_of(path: &ForwardPath<'_>) -> String {
+    match path {
+        ForwardPath::Postmaster => "Postmaster".to_string(),
+        ForwardPath::Mailbox(a) => a.to_string(),
+    }
+}
+
+impl<E: EndOfData> Policy for MxBehaviour<E> {
+    fn connect(&mut self, session: &SessionInfo) -> Decision {
+        if self.outage == Some(OutageMode::Reply421) {
+            return Decision::disconnect(
+                421,
+                (4, 3, 2),
+                "System not accepting network messages, try again later",
+            );
+        }
+        let config = self.config.rate_limits.connections.as_ref();
+        if !bucket_allows(&mut self.connection_buckets, config, session.client_ip, self.now) {
+            return Decision::Disconnect(self.connection_reply.clone());
+        }
+        Decision::Accept
+    }
+
+    fn mail(&mut self, session: &SessionInfo, _: &ReversePath<'_>, params: &MailParams<'_>) -> Decision {
+        if self.config.require_tls && !session.tls {
+            return Decision::refuse(530, (5, 7, 0), "Must issue a STARTTLS command first");
+        }
+        if let (Some(limit), Some(size)) = (self.config.size_limit, params.size)
+            && size > limit.0
+        {
+            return Decision::refuse(552, (5, 3, 4), "Message size exceeds fixed limit");
+        }
+        let config = self.config.rate_limits.messages.as_ref();
+        if !bucket_allows(&mut self.message_buckets, config, session.client_ip, self.now) {
+            return Decision::Refuse(self.message_reply.clone());
+        }
+        Decision::Accept
+    }
+
+    fn rcpt(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        to: &ForwardPath<'_>,
+        _: &RcptParams<'_>,
+    ) -> Decision {
+        let address = address_of(to);
+        if !self.user_exists(&address) {
+            return Decision::refuse(
+                550,
+                (5, 1, 1),
+                "The email account that you tried to reach does not exist",
+            );
+        }
+        if self.mailbox_full(&address) {
+            let permanent = self
+                .config
+                .full_mailboxes
+                .as_ref()
+                .is_some_and(|f| f.permanent);
+            return if permanent {
+                Decision::refuse(552, (5, 2, 2), "Mailbox full")
+            } else {
+                Decision::refuse(452, (4, 2, 2), "Mailbox full, try again later")
+            };
+        }
+        if let (Some(greylist), Some(client)) = (self.greylist.as_mut(), session.client_ip)
+            && let GreyVerdict::Defer { remaining } =
+                greylist.check(self.now, client, &envelope.from, &address)
+        {
+            return Decision::refuse(
+                451,
+                (4, 7, 1),
+                format!(
+                    "Greylisted, please try again in {} seconds",
+                    remaining.as_micros().div_ceil(1_000_000)
+                ),
+            );
+        }
+        if self.config.temp_failures.0 > 0.0 && self.rng.random::<f64>() < self.config.temp_failures.0 {
+            return Decision::refuse(451, (4, 3, 0), "Temporary local problem, try again later");
+        }
+        Decision::Accept
+    }
+
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        self.end_of_data.message(session, envelope, content)
+    }
+}

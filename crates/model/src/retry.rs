@@ -1,0 +1,252 @@
+//! Retry policies: when a deferred message is tried again, or whether it is given up.
+//!
+//! Each policy is a pure function of the message's history; the relay keeps that history
+//! ([`History`]) and asks [`RetryPolicy::next`] after every deferral.
+
+use rand::Rng;
+use smtpsim_des::{SimDuration, SimTime};
+
+use crate::scenario::{EximKind, Jitter, RetryConfig};
+
+/// What the relay knows about a deferred message when it asks for the next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct History {
+    /// When the message entered the queue.
+    pub arrived: SimTime,
+    /// When its first attempt failed.
+    pub first_failure: SimTime,
+    /// Failed attempts so far, this one included (at least 1).
+    pub failures: u32,
+    /// The previous delay and the Exim rule it came from, if any.
+    pub previous: Option<(SimDuration, usize)>,
+}
+
+/// The next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextAttempt {
+    /// When it happens.
+    pub at: SimTime,
+    /// The delay the policy chose (before a Postfix queue-run rounds it up).
+    pub delay: SimDuration,
+    /// The Exim rule that applied (0 for other policies).
+    pub rule: usize,
+}
+
+/// A retry policy from a scenario's `[relay.retry]`.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    config: RetryConfig,
+}
+
+impl RetryPolicy {
+    /// The policy `config` describes.
+    pub fn new(config: RetryConfig) -> RetryPolicy {
+        RetryPolicy { config }
+    }
+
+    /// When to try again after a failure at `now`, or `None` to give up (an Exim rule list or a
+    /// fixed schedule has run out).
+    pub fn next<R: Rng + ?Sized>(
+        &self,
+        now: SimTime,
+        history: &History,
+        rng: &mut R,
+    ) -> Option<NextAttempt> {
+        let n = history.failures.max(1);
+        let simple = |delay: SimDuration| NextAttempt {
+            at: now + delay,
+            delay,
+            rule: 0,
+        };
+        match &self.config {
+            RetryConfig::Exponential {
+                initial,
+                multiplier,
+                cap,
+                jitter,
+            } => {
+                let base = initial.micros() as f64 * multiplier.powi(n as i32 - 1);
+                let capped = base.min(cap.micros() as f64);
+                let delay = match jitter {
+                    Jitter::None => capped,
+                    Jitter::Full => capped * rng.random::<f64>(),
+                    Jitter::Equal => capped / 2.0 + capped / 2.0 * rng.random::<f64>(),
+                };
+                Some(simple(micros(delay)))
+            }
+            RetryConfig::Postfix {
+                queue_run_delay,
+                minimal_backoff,
+                maximal_backoff,
+            } => {
+                let age = now.saturating_since(history.arrived).as_micros();
+                let delay = age.clamp(
+                    minimal_backoff.micros(),
+                    maximal_backoff.micros().max(minimal_backoff.micros()),
+                );
+                let due = now.as_micros() + delay;
+                let run = queue_run_delay.micros().max(1);
+                let at = due.div_ceil(run) * run;
+                Some(NextAttempt {
+                    at: SimTime::from_micros(at),
+                    delay: SimDuration::from_micros(delay),
+                    rule: 0,
+                })
+            }
+            RetryConfig::Exim { rules } => {
+                let since = now.saturating_since(history.first_failure);
+                let index = rules.iter().position(|r| since < r.until.0)?;
+                let rule = &rules[index];
+                let previous = match history.previous {
+                    Some((delay, i)) if i == index => Some(delay.as_micros() as f64),
+                    _ => None,
+                };
+                let first = rule.interval.micros() as f64;
+                let delay = match (rule.kind, previous) {
+                    (EximKind::F, _) | (_, None) => first,
+                    (EximKind::G, Some(p)) => p * rule.multiplier,
+                    (EximKind::H, Some(p)) => p + (p * rule.multiplier - p) * rng.random::<f64>(),
+                };
+                let delay = micros(delay);
+                Some(NextAttempt {
+                    at: now + delay,
+                    delay,
+                    rule: index,
+                })
+            }
+            RetryConfig::Fixed { schedule } => {
+                let delay = schedule.get(n as usize - 1)?;
+                Some(simple(delay.0))
+            }
+        }
+    }
+}
+
+fn micros(x: f64) -> SimDuration {
+    SimDuration::from_micros(if x > 0.0 { x.round() as u64 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Duration, EximRule};
+    use smtpsim_des::RandomStreams;
+
+    fn d(s: &str) -> Duration {
+        s.parse().unwrap()
+    }
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::from_micros(s * 1_000_000)
+    }
+
+    fn history(arrived: u64, failures: u32) -> History {
+        History {
+            arrived: secs(arrived),
+            first_failure: secs(arrived),
+            failures,
+            previous: None,
+        }
+    }
+
+    #[test]
+    fn exponential_grows_and_caps() {
+        let policy = RetryPolicy::new(RetryConfig::Exponential {
+            initial: d("60s"),
+            multiplier: 2.0,
+            cap: d("300s"),
+            jitter: Jitter::None,
+        });
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        let delays: Vec<u64> = (1..=5)
+            .map(|n| {
+                let next = policy.next(secs(0), &history(0, n), &mut rng).unwrap();
+                next.delay.as_micros() / 1_000_000
+            })
+            .collect();
+        assert_eq!(delays, [60, 120, 240, 300, 300]);
+    }
+
+    #[test]
+    fn jitter_stays_in_range() {
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        for (jitter, low) in [(Jitter::Full, 0.0), (Jitter::Equal, 50.0)] {
+            let policy = RetryPolicy::new(RetryConfig::Exponential {
+                initial: d("100s"),
+                multiplier: 2.0,
+                cap: d("1h"),
+                jitter,
+            });
+            let mut sum = 0.0;
+            for _ in 0..10_000 {
+                let s = policy.next(secs(0), &history(0, 1), &mut rng).unwrap().delay;
+                let s = s.as_micros() as f64 / 1e6;
+                assert!((low..=100.0).contains(&s), "{jitter:?}: {s}");
+                sum += s;
+            }
+            let mean = sum / 10_000.0;
+            assert!((mean - (low + 100.0) / 2.0).abs() < 2.0, "{jitter:?}: {mean}");
+        }
+    }
+
+    #[test]
+    fn postfix_waits_the_age_and_the_next_queue_run() {
+        let policy = RetryPolicy::new(RetryConfig::Postfix {
+            queue_run_delay: d("300s"),
+            minimal_backoff: d("300s"),
+            maximal_backoff: d("4000s"),
+        });
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        // Failed at once at t=10: waits the minimal backoff, then the queue run at 600.
+        let next = policy.next(secs(10), &history(10, 1), &mut rng).unwrap();
+        assert_eq!(next.at, secs(600));
+        // A message 1000 s old waits 1000 s: due at 3000, which is a queue run.
+        let next = policy.next(secs(2000), &history(1000, 2), &mut rng).unwrap();
+        assert_eq!(next.at, secs(3000));
+        // Very old messages wait the maximal backoff: due 4000 + 10000, run at 14100.
+        let next = policy.next(secs(10_000), &history(0, 9), &mut rng).unwrap();
+        assert_eq!(next.delay.as_micros(), 4_000_000_000);
+        assert_eq!(next.at, secs(14_100));
+    }
+
+    #[test]
+    fn exim_rules_apply_in_turn_and_run_out() {
+        let rule = |kind, until: &str, interval: &str, multiplier| EximRule {
+            kind,
+            until: d(until),
+            interval: d(interval),
+            multiplier,
+        };
+        // F,2h,15m; G,16h,1h,1.5
+        let policy = RetryPolicy::new(RetryConfig::Exim {
+            rules: vec![
+                rule(EximKind::F, "2h", "15m", 2.0),
+                rule(EximKind::G, "16h", "1h", 1.5),
+            ],
+        });
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        let mut h = history(0, 1);
+        let first = policy.next(secs(0), &h, &mut rng).unwrap();
+        assert_eq!((first.delay.as_micros(), first.rule), (900_000_000, 0));
+        h.previous = Some((first.delay, first.rule));
+        let g1 = policy.next(secs(7200), &h, &mut rng).unwrap();
+        assert_eq!((g1.delay.as_micros(), g1.rule), (3_600_000_000, 1));
+        h.previous = Some((g1.delay, g1.rule));
+        let g2 = policy.next(secs(10_800), &h, &mut rng).unwrap();
+        assert_eq!(g2.delay.as_micros(), 5_400_000_000);
+        assert_eq!(policy.next(secs(16 * 3600), &h, &mut rng), None);
+    }
+
+    #[test]
+    fn fixed_schedule_runs_out() {
+        let policy = RetryPolicy::new(RetryConfig::Fixed {
+            schedule: vec![d("1m"), d("5m")],
+        });
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        assert_eq!(
+            policy.next(secs(0), &history(0, 2), &mut rng).unwrap().at,
+            secs(300)
+        );
+        assert_eq!(policy.next(secs(0), &history(0, 3), &mut rng), None);
+    }
+}

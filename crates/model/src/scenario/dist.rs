@@ -1,0 +1,313 @@
+//! Random quantities in a scenario: a plain value is a constant; a table names a distribution.
+//!
+//! ```toml
+//! latency = "40ms"                                        # constant
+//! latency = { dist = "exponential", mean = "40ms" }
+//! latency = { dist = "uniform", min = "10ms", max = "90ms" }
+//! latency = { dist = "normal", mean = "40ms", sd = "10ms" }        # negative draws become 0
+//! latency = { dist = "lognormal", mean = "40ms", sd = "30ms" }     # mean and sd of the values
+//! latency = { dist = "pareto", scale = "10ms", shape = 1.5 }      # scale is the minimum
+//! ```
+//! Values carry the unit of the field (durations, sizes or counts).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto};
+use serde::de::{self, Deserializer, IntoDeserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::units::{Bytes, Duration};
+
+/// A quantity a distribution can produce, with its base unit as `f64`.
+pub trait Quantity: Copy {
+    /// The value in base units (microseconds, bytes, items).
+    fn to_base(self) -> f64;
+    /// The value from base units, rounded as the quantity requires.
+    fn from_base(base: f64) -> Self;
+}
+
+impl Quantity for Duration {
+    fn to_base(self) -> f64 {
+        self.micros() as f64
+    }
+    fn from_base(base: f64) -> Self {
+        Duration::from_micros(round_non_negative(base))
+    }
+}
+
+impl Quantity for Bytes {
+    fn to_base(self) -> f64 {
+        self.0 as f64
+    }
+    fn from_base(base: f64) -> Self {
+        Bytes(round_non_negative(base))
+    }
+}
+
+/// A whole number of items (recipients per message, for example).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Count(pub u64);
+
+impl Quantity for Count {
+    fn to_base(self) -> f64 {
+        self.0 as f64
+    }
+    fn from_base(base: f64) -> Self {
+        Count(round_non_negative(base))
+    }
+}
+
+fn round_non_negative(x: f64) -> u64 {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        x.round() as u64
+    }
+}
+
+/// A distribution of `Q`, ready to draw from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dist<Q> {
+    shape: Shape,
+    mean: f64,
+    unit: PhantomData<Q>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    Constant(f64),
+    Uniform { min: f64, max: f64 },
+    Exponential(Exp<f64>),
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Pareto(Pareto<f64>),
+}
+
+impl<Q: Quantity> Dist<Q> {
+    /// Always `value`.
+    pub fn constant(value: Q) -> Dist<Q> {
+        Self::from_shape(Shape::Constant(value.to_base()), value.to_base())
+    }
+
+    /// Exponential with the given mean.
+    pub fn exponential(mean: Q) -> Result<Dist<Q>, String> {
+        let mean = mean.to_base();
+        if !(mean > 0.0 && mean.is_finite()) {
+            return Err("an exponential distribution needs a mean above 0".to_string());
+        }
+        Ok(Self::from_shape(
+            Shape::Exponential(Exp::new(1.0 / mean).map_err(|e| e.to_string())?),
+            mean,
+        ))
+    }
+
+    fn from_shape(shape: Shape, mean: f64) -> Dist<Q> {
+        Dist {
+            shape,
+            mean,
+            unit: PhantomData,
+        }
+    }
+
+    /// Draws one value.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Q {
+        Q::from_base(self.sample_base(rng))
+    }
+
+    fn sample_base<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match &self.shape {
+            Shape::Constant(v) => *v,
+            Shape::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+            Shape::Exponential(d) => d.sample(rng),
+            Shape::Normal(d) => d.sample(rng).max(0.0),
+            Shape::LogNormal(d) => d.sample(rng),
+            Shape::Pareto(d) => d.sample(rng),
+        }
+    }
+
+    /// The mean of the distribution in base units (infinite for a Pareto with shape ≤ 1;
+    /// for a normal, the mean before negative draws are raised to 0).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// Whether every draw is the same value.
+    pub fn is_constant(&self) -> bool {
+        matches!(self.shape, Shape::Constant(_))
+    }
+}
+
+impl<Q: Quantity> Default for Dist<Q>
+where
+    Q: Default,
+{
+    fn default() -> Self {
+        Dist::constant(Q::default())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+enum Table<Q> {
+    Constant { value: Q },
+    Uniform { min: Q, max: Q },
+    Exponential { mean: Q },
+    Normal { mean: Q, sd: Q },
+    Lognormal { mean: Q, sd: Q },
+    Pareto { scale: Q, shape: f64 },
+}
+
+impl<Q: Quantity> TryFrom<Table<Q>> for Dist<Q> {
+    type Error = String;
+
+    fn try_from(table: Table<Q>) -> Result<Self, String> {
+        let (shape, mean) = match table {
+            Table::Constant { value } => (Shape::Constant(value.to_base()), value.to_base()),
+            Table::Uniform { min, max } => {
+                let (min, max) = (min.to_base(), max.to_base());
+                if min > max {
+                    return Err("a uniform distribution needs min <= max".to_string());
+                }
+                (Shape::Uniform { min, max }, (min + max) / 2.0)
+            }
+            Table::Exponential { mean } => return Dist::exponential(mean),
+            Table::Normal { mean, sd } => {
+                let (mean, sd) = (mean.to_base(), sd.to_base());
+                let normal = Normal::new(mean, sd).map_err(|e| format!("normal: {e}"))?;
+                (Shape::Normal(normal), mean)
+            }
+            Table::Lognormal { mean, sd } => {
+                let (mean, sd) = (mean.to_base(), sd.to_base());
+                if mean <= 0.0 {
+                    return Err("a lognormal distribution needs a mean above 0".to_string());
+                }
+                let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+                let mu = mean.ln() - sigma2 / 2.0;
+                let lognormal =
+                    LogNormal::new(mu, sigma2.sqrt()).map_err(|e| format!("lognormal: {e}"))?;
+                (Shape::LogNormal(lognormal), mean)
+            }
+            Table::Pareto { scale, shape } => {
+                let scale = scale.to_base();
+                if scale <= 0.0 || shape <= 0.0 {
+                    return Err("a pareto distribution needs scale and shape above 0".to_string());
+                }
+                let pareto = Pareto::new(scale, shape).map_err(|e| format!("pareto: {e}"))?;
+                let mean = if shape <= 1.0 {
+                    f64::INFINITY
+                } else {
+                    shape * scale / (shape - 1.0)
+                };
+                (Shape::Pareto(pareto), mean)
+            }
+        };
+        Ok(Dist::from_shape(shape, mean))
+    }
+}
+
+impl<'de, Q> Deserialize<'de> for Dist<Q>
+where
+    Q: Quantity + Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<Q>(PhantomData<Q>);
+
+        impl<Q> V<Q> {
+            fn constant<'de, E, T>(value: T) -> Result<Dist<Q>, E>
+            where
+                Q: Quantity + Deserialize<'de>,
+                E: de::Error,
+                T: IntoDeserializer<'de, E>,
+            {
+                Q::deserialize(value.into_deserializer()).map(Dist::constant)
+            }
+        }
+
+        impl<'de, Q: Quantity + Deserialize<'de>> Visitor<'de> for V<Q> {
+            type Value = Dist<Q>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value, or a table such as { dist = \"exponential\", mean = ... }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist<Q>, E> {
+                Self::constant(v)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dist<Q>, E> {
+                Self::constant(v)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dist<Q>, E> {
+                Self::constant(v)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dist<Q>, E> {
+                Self::constant(v)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dist<Q>, A::Error> {
+                let table = Table::<Q>::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Dist::try_from(table).map_err(de::Error::custom)
+            }
+        }
+
+        deserializer.deserialize_any(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtpsim_des::RandomStreams;
+
+    #[derive(Deserialize)]
+    struct Holder {
+        d: Dist<Duration>,
+    }
+
+    fn parse(text: &str) -> Result<Dist<Duration>, String> {
+        toml::from_str::<Holder>(text)
+            .map(|h| h.d)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn constants_and_tables() {
+        assert!(parse("d = \"40ms\"").unwrap().is_constant());
+        assert_eq!(parse("d = \"40ms\"").unwrap().mean(), 40_000.0);
+        let exp = parse("d = { dist = \"exponential\", mean = \"2s\" }").unwrap();
+        assert_eq!(exp.mean(), 2e6);
+        let ln = parse("d = { dist = \"lognormal\", mean = \"2s\", sd = \"1s\" }").unwrap();
+        assert!((ln.mean() - 2e6).abs() < 1.0);
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let err = parse("d = { dist = \"exponential\", mena = \"2s\" }").unwrap_err();
+        assert!(err.contains("mena"), "{err}");
+        let err = parse("d = { dist = \"gamma\", mean = \"2s\" }").unwrap_err();
+        assert!(err.contains("gamma"), "{err}");
+        let err = parse("d = { dist = \"uniform\", min = \"2s\", max = \"1s\" }").unwrap_err();
+        assert!(err.contains("min <= max"), "{err}");
+        let err = parse("d = 5").unwrap_err();
+        assert!(err.contains("unit"), "{err}");
+    }
+
+    #[test]
+    fn sample_means_match() {
+        let mut rng = RandomStreams::new(7).stream("test", 0);
+        for text in [
+            "d = { dist = \"exponential\", mean = \"1s\" }",
+            "d = { dist = \"uniform\", min = \"0s\", max = \"2s\" }",
+            "d = { dist = \"lognormal\", mean = \"1s\", sd = \"0.5s\" }",
+            "d = { dist = \"pareto\", scale = \"0.5s\", shape = 2.5 }",
+            "d = { dist = \"normal\", mean = \"1s\", sd = \"0.1s\" }",
+        ] {
+            let d = parse(text).unwrap();
+            let n = 200_000;
+            let total: f64 = (0..n).map(|_| d.sample(&mut rng).micros() as f64).sum();
+            let mean = total / n as f64;
+            assert!((mean / d.mean() - 1.0).abs() < 0.02, "{text}: {mean} vs {}", d.mean());
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! `[[domains]]`: DNS records of every domain in the scenario and, for domains that receive
+//! mail, how their MX hosts behave.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Deserialize;
+
+use super::dist::Dist;
+use super::units::{Bytes, Duration, Probability, Rate};
+
+/// One domain: its DNS and, if it receives mail, its MX behaviour.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// The domain name.
+    pub name: String,
+    /// MX hosts, tried in preference order (lowest first).
+    #[serde(default)]
+    pub mx: Vec<MxHost>,
+    /// A null MX (RFC 7505): the domain accepts no mail; messages bounce with 556 5.1.10.
+    #[serde(default)]
+    pub null_mx: bool,
+    /// The domain does not exist (NXDOMAIN): messages bounce with 5.1.2.
+    #[serde(default)]
+    pub nxdomain: bool,
+    /// Addresses of the domain itself (for SPF `a` terms).
+    #[serde(default)]
+    pub a: Vec<IpAddr>,
+    /// TXT records of the domain itself.
+    #[serde(default)]
+    pub txt: Vec<String>,
+    /// The SPF record (a TXT record at the domain), such as `"v=spf1 ip4:192.0.2.0/24 -all"`.
+    #[serde(default)]
+    pub spf: Option<String>,
+    /// The DMARC record (a TXT record at `_dmarc.` the domain), such as `"v=DMARC1; p=reject"`.
+    #[serde(default)]
+    pub dmarc: Option<String>,
+    /// DKIM keys by selector: `true` publishes a key at `selector._domainkey.` the domain,
+    /// `false` publishes a revoked one (`p=`).
+    #[serde(default)]
+    pub dkim_keys: BTreeMap<String, bool>,
+    /// Other records by full name: `{ "_spf.example.net" = ["v=spf1 ..."] }`.
+    #[serde(default)]
+    pub records: BTreeMap<String, Vec<String>>,
+    /// How lookups of this domain go.
+    #[serde(default)]
+    pub dns: DnsBehaviour,
+    /// How the MX hosts answer.
+    #[serde(default)]
+    pub behaviour: Behaviour,
+}
+
+/// One MX host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MxHost {
+    /// Its name.
+    pub host: String,
+    /// Its MX preference (lower is tried first).
+    #[serde(default = "default_preference")]
+    pub preference: u16,
+    /// Its address (a documentation address is made up if absent).
+    #[serde(default)]
+    pub ip: Option<IpAddr>,
+    /// Windows during which the host is down.
+    #[serde(default)]
+    pub outages: Vec<Outage>,
+}
+
+fn default_preference() -> u16 {
+    10
+}
+
+/// A time window during which an MX host is down.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// When it starts.
+    pub start: Duration,
+    /// When it ends.
+    pub end: Duration,
+    /// How it shows.
+    #[serde(default)]
+    pub mode: OutageMode,
+}
+
+/// How an outage shows to a connecting client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutageMode {
+    /// The connection is refused at once.
+    #[default]
+    Refuse,
+    /// The connection hangs until the client's connect timeout.
+    Timeout,
+    /// The server greets with `421 4.3.2` and closes.
+    #[serde(rename = "421")]
+    Reply421,
+}
+
+/// `[domains.dns]`: lookup latency and failures.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsBehaviour {
+    /// Time a lookup takes.
+    #[serde(default)]
+    pub latency: Dist<Duration>,
+    /// Probability that a lookup answers SERVFAIL (temporary: the message is deferred).
+    #[serde(default)]
+    pub servfail: Probability,
+    /// Probability that a lookup times out (temporary: the message is deferred).
+    #[serde(default)]
+    pub timeout: Probability,
+    /// Time lost on a lookup that times out.
+    #[serde(default = "default_dns_timeout")]
+    pub timeout_after: Duration,
+}
+
+fn default_dns_timeout() -> Duration {
+    "5s".parse().expect("valid duration")
+}
+
+/// `[domains.behaviour]`: how the domain's MX hosts answer. Every part is optional; together
+/// they are checked in SMTP order (connection, MAIL, RCPT, end of data).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Time the server takes to answer each command.
+    #[serde(default)]
+    pub latency: Dist<Duration>,
+    /// Offer STARTTLS.
+    #[serde(default = "yes")]
+    pub starttls: bool,
+    /// Refuse mail over a connection without TLS (530 5.7.0).
+    #[serde(default)]
+    pub require_tls: bool,
+    /// The largest message accepted (552 5.3.4 above it).
+    #[serde(default)]
+    pub size_limit: Option<Bytes>,
+    /// Fraction of addresses that do not exist (550 5.1.1), decided per address.
+    #[serde(default)]
+    pub unknown_users: Probability,
+    /// Full mailboxes.
+    #[serde(default)]
+    pub full_mailboxes: Option<FullMailboxes>,
+    /// Probability that a recipient is refused with 451 4.3.0 on an attempt.
+    #[serde(default)]
+    pub temp_failures: Probability,
+    /// Greylisting.
+    #[serde(default)]
+    pub greylisting: Option<Greylisting>,
+    /// Rate limits per client address.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+    /// Check SPF, DKIM and DMARC and place messages in inbox or spam.
+    #[serde(default = "yes")]
+    pub authentication: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[domains.behaviour.full_mailboxes]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FullMailboxes {
+    /// Fraction of mailboxes that are full, decided per address.
+    pub fraction: Probability,
+    /// Answer 552 5.2.2 (bounce) instead of 452 4.2.2 (try later).
+    #[serde(default)]
+    pub permanent: bool,
+}
+
+/// `[domains.behaviour.greylisting]`: the first attempt of each (client address, sender,
+/// recipient) triplet is deferred with 451 4.7.1; a retry at least `delay` later passes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Greylisting {
+    /// How long a new triplet must wait.
+    pub delay: Duration,
+    /// A triplet not retried within this time is forgotten.
+    #[serde(default = "default_grey_window")]
+    pub window: Duration,
+    /// After this many messages passed, the client address is not greylisted any more
+    /// (0: never).
+    #[serde(default)]
+    pub whitelist_after: u32,
+}
+
+fn default_grey_window() -> Duration {
+    "4h".parse().expect("valid duration")
+}
+
+/// `[domains.behaviour.rate_limits]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// New connections per client address; over the limit the greeting is `421 4.7.0`.
+    #[serde(default)]
+    pub connections: Option<TokenBucket>,
+    /// Messages per client address; over the limit MAIL gets `451 4.7.28`.
+    #[serde(default)]
+    pub messages: Option<TokenBucket>,
+}
+
+/// A token bucket: `rate` tokens per second, holding at most `burst`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBucket {
+    /// Refill rate.
+    pub rate: Rate,
+    /// Bucket size (and initial content).
+    #[serde(default = "one")]
+    pub burst: u32,
+    /// The reply over the limit, such as `"421 4.7.28 Too many messages, slow down"`.
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}

@@ -1,0 +1,175 @@
+//! Scenario files: the TOML that describes the world of a simulation, field by field in
+//! `scenarios/README.md`.
+//!
+//! [`Scenario::load`] reads a file; every mistake comes back as a [`ScenarioError`] naming the
+//! file, the line and the field, such as
+//! `scenarios/x.toml:12:1: relay.retry: unknown field `intial`, expected one of ...`.
+
+mod dist;
+mod domain;
+mod relay;
+mod sender;
+mod units;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use dist::{Count, Dist, Quantity};
+pub use domain::{
+    Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,
+    RateLimits, TokenBucket,
+};
+pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
+pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
+pub use units::{Bytes, Duration, Probability, Rate};
+
+/// A whole scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// `[simulation]`: name, seed, how long, how many.
+    pub simulation: Simulation,
+    /// `[[senders]]`: the applications that send.
+    pub senders: Vec<Sender>,
+    /// `[relay]`: the MTA that queues and delivers.
+    pub relay: Relay,
+    /// `[[domains]]`: DNS and MX behaviour of every domain.
+    #[serde(default)]
+    pub domains: Vec<Domain>,
+    /// Where the file was read from (for relative paths such as arrival CSV files).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    /// A name, used for the default output folder `reports/<name>/`.
+    pub name: String,
+    /// What the scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// The master seed of all random streams.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Messages arrive during this time; the run goes on until every message is settled.
+    pub duration: Duration,
+    /// Stop generating messages after this many (all senders together).
+    #[serde(default)]
+    pub messages: Option<u64>,
+    /// The interval of `timeseries.csv`.
+    #[serde(default = "default_interval")]
+    pub timeseries_interval: Duration,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_interval() -> Duration {
+    "5m".parse().expect("valid duration")
+}
+
+/// A scenario file that could not be used: where, which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file (or `<string>`).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The dotted path of the field, such as `relay.retry.initial` or `senders[0].to[1].domain`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: path.display().to_string(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let mut scenario = Scenario::parse(&text, &path.display().to_string())?;
+        scenario.path = Some(path.to_path_buf());
+        Ok(scenario)
+    }
+
+    /// Parses and checks scenario text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let error = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
+            let (line, column) = match span {
+                Some(span) => {
+                    let (l, c) = line_column(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            ScenarioError {
+                file: file.to_string(),
+                line,
+                column,
+                field,
+                message,
+            }
+        };
+        let deserializer = toml::Deserializer::parse(text)
+            .map_err(|e| error(e.span(), String::new(), e.message().trim().to_string()))?;
+        let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let field = if field == "." { String::new() } else { field };
+            error(inner.span(), field, inner.message().trim().to_string())
+        })?;
+        validate::check(&scenario).map_err(|problem| {
+            let span = problem
+                .needle
+                .as_deref()
+                .and_then(|needle| text.find(needle))
+                .map(|at| at..at);
+            error(span, problem.field, problem.message)
+        })?;
+        Ok(scenario)
+    }
+
+    /// The domain entry named `name` (case-insensitive).
+    pub fn domain(&self, name: &str) -> Option<&Domain> {
+        self.domains
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}

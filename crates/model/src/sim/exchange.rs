@@ -1,0 +1,232 @@
+//! One SMTP exchange between the relay and an MX host, in either of two ways that give the
+//! same answers:
+//!
+//! - [`sessions`]: the protocol core's client session against its server session, every line
+//!   formatted and parsed, with the MX behaviour as the server's policy. Traces come from here.
+//! - [`decisions`]: the same policy asked the same questions in the same order, with the replies
+//!   the sessions would send, but no text. Untraced messages take this path.
+//!
+//! A test runs whole scenarios both ways and compares the results.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use smtpsim_proto::client::{
+    ClientConfig, ClientSession, OutgoingMessage, RecipientOutcome, Speaker, Stage, Status,
+    TlsMode,
+};
+use smtpsim_proto::command::{Address, ForwardPath, Host, MailParams, RcptParams, ReversePath};
+use smtpsim_proto::loopback::converse;
+use smtpsim_proto::server::{Decision, Envelope, Policy, ServerConfig, ServerSession, SessionInfo, replies};
+
+/// What the relay sends in one attempt.
+pub(crate) struct Attempt<'a> {
+    pub client_ip: IpAddr,
+    pub helo: &'a str,
+    pub starttls: bool,
+    pub pipelining: bool,
+    pub from: &'a str,
+    pub recipients: &'a [&'a str],
+    pub content: &'a Arc<[u8]>,
+    pub size: u64,
+}
+
+/// What came of it.
+pub(crate) struct Result {
+    /// One verdict per recipient, in order.
+    pub recipients: Vec<RecipientOutcome>,
+    /// Command round trips the exchange took (greeting and QUIT included as the client waits
+    /// for them).
+    pub round_trips: u32,
+    /// The C:/S: lines, when run through the sessions.
+    pub transcript: Vec<(Speaker, String)>,
+}
+
+impl Result {
+    /// The greeting failed (421 or a refusal): another MX host may do better.
+    pub fn refused_at_greeting(&self) -> bool {
+        self.recipients.iter().all(|r| r.stage == Stage::Greeting)
+    }
+}
+
+/// Round trips of an exchange that got as far as `stages` say.
+fn round_trips(stages: &[RecipientOutcome], tls: bool, pipelining: bool) -> u32 {
+    let n = stages.len() as u32;
+    let furthest = stages.iter().map(|r| r.stage).max().unwrap_or(Stage::Greeting);
+    let mut trips = 1; // connect and greeting
+    if furthest == Stage::Greeting {
+        return trips;
+    }
+    trips += 1; // EHLO
+    if tls {
+        trips += 3; // STARTTLS, handshake, EHLO again
+    }
+    let any_accepted = stages.iter().any(|r| r.stage >= Stage::Data);
+    trips += match (furthest, pipelining) {
+        (Stage::Mail, _) => 1,
+        // MAIL, RCPT... and DATA in one batch, then the content.
+        (_, true) => 1 + u32::from(any_accepted),
+        (Stage::Rcpt, false) => 1 + n,
+        (_, false) => 1 + n + 1 + u32::from(any_accepted),
+    };
+    trips
+}
+
+/// Runs the exchange through the client and server sessions.
+pub(crate) fn sessions<P: Policy>(
+    attempt: &Attempt<'_>,
+    server_config: &Arc<ServerConfig>,
+    policy: P,
+    transcript: bool,
+) -> Result {
+    let mut config = ClientConfig::new(attempt.helo);
+    config.tls = if attempt.starttls {
+        TlsMode::Opportunistic
+    } else {
+        TlsMode::Never
+    };
+    config.pipelining = attempt.pipelining;
+    config.transcript = transcript;
+    let mut message = OutgoingMessage::new(
+        attempt.from,
+        attempt.recipients.iter().copied(),
+        attempt.content.clone(),
+    );
+    message.declared_size = Some(attempt.size);
+    let mut client =
+        ClientSession::new(config, message).expect("the simulator's addresses are valid");
+    let mut server = ServerSession::new(server_config.clone(), policy, Some(attempt.client_ip));
+    converse(&mut client, &mut server);
+    let tls = server.info().tls;
+    let recipients = client
+        .outcome()
+        .expect("a finished session has an outcome")
+        .recipients;
+    let pipelining = attempt.pipelining && client.capabilities().pipelining;
+    Result {
+        round_trips: round_trips(&recipients, tls, pipelining),
+        recipients,
+        transcript: client
+            .transcript()
+            .iter()
+            .map(|line| (line.speaker, line.text.clone()))
+            .collect(),
+    }
+}
+
+/// Runs the exchange as policy decisions only. `offers_starttls` says whether the server
+/// offers STARTTLS.
+pub(crate) fn decisions<P: Policy>(
+    attempt: &Attempt<'_>,
+    offers_starttls: bool,
+    mut policy: P,
+) -> Result {
+    let tls = attempt.starttls && offers_starttls;
+    let n = attempt.recipients.len();
+    let mut info = SessionInfo {
+        client_ip: Some(attempt.client_ip),
+        ..SessionInfo::default()
+    };
+    let finish = |recipients: Vec<RecipientOutcome>| Result {
+        round_trips: round_trips(&recipients, tls, attempt.pipelining),
+        recipients,
+        transcript: Vec::new(),
+    };
+    let all = |stage: Stage, reply| vec![RecipientOutcome::from_reply(stage, reply); n];
+
+    match policy.connect(&info) {
+        Decision::Accept | Decision::AcceptWith(_) => {}
+        Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+            return finish(all(Stage::Greeting, &reply));
+        }
+    }
+    let helo = Host::Domain(attempt.helo);
+    match policy.helo(&info, &helo) {
+        Decision::Accept | Decision::AcceptWith(_) => {}
+        Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+            return finish(all(Stage::Hello, &reply));
+        }
+    }
+    info.helo = Some(attempt.helo.to_string());
+    info.esmtp = true;
+    info.tls = tls;
+
+    let from = split(attempt.from);
+    let params = MailParams {
+        size: Some(attempt.size),
+        ..MailParams::default()
+    };
+    let mut envelope = Envelope {
+        from: attempt.from.to_string(),
+        recipients: Vec::with_capacity(n),
+        declared_size: Some(attempt.size),
+        ..Envelope::default()
+    };
+    match policy.mail(&info, &ReversePath::Mailbox(from), &params) {
+        Decision::Accept | Decision::AcceptWith(_) => {}
+        Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+            return finish(all(Stage::Mail, &reply));
+        }
+    }
+    let mut outcomes: Vec<Option<RecipientOutcome>> = vec![None; n];
+    for (i, rcpt) in attempt.recipients.iter().enumerate() {
+        let to = ForwardPath::Mailbox(split(rcpt));
+        match policy.rcpt(&info, &envelope, &to, &RcptParams::default()) {
+            Decision::Accept | Decision::AcceptWith(_) => envelope.recipients.push(rcpt.to_string()),
+            Decision::Refuse(reply) => {
+                if reply.code.get() == 421 {
+                    // The client takes a 421 as the server closing: all undecided fail.
+                    for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
+                        *slot = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+                    }
+                    return finish(outcomes.into_iter().flatten().collect());
+                }
+                outcomes[i] = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+            }
+            Decision::Disconnect(reply) => {
+                for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
+                    *slot = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+                }
+                return finish(outcomes.into_iter().flatten().collect());
+            }
+        }
+    }
+    if !envelope.recipients.is_empty() {
+        let verdict = match policy.data(&info, &envelope) {
+            Decision::Accept | Decision::AcceptWith(_) => {
+                let verdict = match policy.message(&info, &envelope, attempt.content) {
+                    Decision::Accept => replies::MESSAGE_ACCEPTED,
+                    Decision::AcceptWith(reply)
+                    | Decision::Refuse(reply)
+                    | Decision::Disconnect(reply) => reply,
+                };
+                RecipientOutcome::from_reply(Stage::Content, &verdict)
+            }
+            Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+                RecipientOutcome::from_reply(Stage::Data, &reply)
+            }
+        };
+        for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
+            *slot = Some(verdict.clone());
+        }
+    }
+    let recipients = outcomes
+        .into_iter()
+        .map(|o| o.expect("every recipient has a verdict"))
+        .collect();
+    finish(recipients)
+}
+
+/// Splits a simulator-made address (`local@domain`, plain dot-atoms) without parsing.
+fn split(address: &str) -> Address<'_> {
+    let (local_part, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    Address {
+        local_part,
+        domain: Host::Domain(domain),
+    }
+}
+
+/// Whether an outcome is a deferral.
+pub(crate) fn deferred(outcome: &RecipientOutcome) -> bool {
+    outcome.status == Status::Deferred
+}

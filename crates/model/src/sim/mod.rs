@@ -1,0 +1,97 @@
+//! The simulation: messages arrive, are submitted to the relay, queued, resolved, delivered
+//! to MX hosts over genuine SMTP exchanges, deferred, retried, expired or bounced, in virtual
+//! time on the discrete-event kernel.
+//!
+//! [`run`] drives a [`Scenario`] to the end and streams what happens to a [`Recorder`]: a row
+//! per recipient when its fate is settled, trace lines for traced messages, and samples at a
+//! fixed interval. Nothing is kept for finished messages, so memory does not grow with the
+//! length of the run.
+
+mod arrivals;
+mod content;
+mod engine;
+mod exchange;
+mod records;
+mod world;
+
+pub use engine::run;
+pub use records::{
+    Fate, Hop, Recorder, RecipientRecord, RunStats, Sample, TraceKind, TraceRecord,
+};
+
+use crate::scenario::Scenario;
+
+/// Which messages keep a trace of every SMTP line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TraceMode {
+    /// None.
+    #[default]
+    None,
+    /// Every `n`th message (message ids divisible by `n`).
+    Sample(u64),
+    /// All.
+    All,
+}
+
+impl std::str::FromStr for TraceMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(TraceMode::None),
+            "all" => Ok(TraceMode::All),
+            _ => match s.strip_prefix("sample:").map(str::parse::<u64>) {
+                Some(Ok(n)) if n > 0 => Ok(TraceMode::Sample(n)),
+                _ => Err(format!(
+                    "invalid trace mode {s:?}: use none, all or sample:N (N above 0)"
+                )),
+            },
+        }
+    }
+}
+
+impl TraceMode {
+    /// Whether message `id` is traced.
+    pub fn traces(self, id: u64) -> bool {
+        match self {
+            TraceMode::None => false,
+            TraceMode::All => true,
+            TraceMode::Sample(n) => id % n == 0,
+        }
+    }
+}
+
+/// How a delivery attempt's SMTP exchange is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExchangeMode {
+    /// Traced messages go through the client and server sessions (every line formatted and
+    /// parsed); the others ask the same policy the same questions in the same order without
+    /// the text. Both give the same results.
+    #[default]
+    Auto,
+    /// Every attempt goes through the client and server sessions.
+    Sessions,
+}
+
+/// How to run a scenario.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+    /// Replaces the scenario's message count.
+    pub messages: Option<u64>,
+    /// Which messages are traced.
+    pub trace: TraceMode,
+    /// How exchanges are carried out.
+    pub exchange: ExchangeMode,
+}
+
+/// A scenario that loaded but cannot run (an arrival file that cannot be read, say).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SimError(pub String);
+
+/// Checks that a scenario can be built into a world, without running it.
+pub fn check(scenario: &Scenario) -> Result<(), SimError> {
+    world::World::build(scenario, &Options::default()).map(|_| ())
+}

@@ -1,0 +1,194 @@
+//! What a run reports: per-recipient rows, trace lines, time-series samples, totals.
+
+use smtpsim_des::{SimDuration, SimTime};
+use smtpsim_proto::Reply;
+
+/// How a recipient's story ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fate {
+    /// Delivered to the inbox.
+    Inbox,
+    /// Delivered to the spam folder.
+    Spam,
+    /// Refused for good (5xx), or undeliverable (no such domain, null MX).
+    Bounced,
+    /// Still deferred when the queue lifetime (or the retry policy) ran out.
+    Expired,
+    /// The application could not submit it (authentication refused).
+    RejectedAtSubmission,
+}
+
+impl Fate {
+    /// All fates, in report order.
+    pub const ALL: [Fate; 5] = [
+        Fate::Inbox,
+        Fate::Spam,
+        Fate::Bounced,
+        Fate::Expired,
+        Fate::RejectedAtSubmission,
+    ];
+
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fate::Inbox => "inbox",
+            Fate::Spam => "spam",
+            Fate::Bounced => "bounced",
+            Fate::Expired => "expired",
+            Fate::RejectedAtSubmission => "rejected_at_submission",
+        }
+    }
+
+    /// Whether the message reached a mailbox.
+    pub fn delivered(self) -> bool {
+        matches!(self, Fate::Inbox | Fate::Spam)
+    }
+}
+
+/// One recipient of one message, when its fate is settled.
+#[derive(Debug, Clone)]
+pub struct RecipientRecord<'a> {
+    /// The message.
+    pub message_id: u64,
+    /// The sender's name in the scenario.
+    pub sender: &'a str,
+    /// The recipient address.
+    pub recipient: &'a str,
+    /// The recipient's domain.
+    pub domain: &'a str,
+    /// When the application submitted the message.
+    pub submitted: SimTime,
+    /// When the relay first tried to deliver it, if it did.
+    pub first_attempt: Option<SimTime>,
+    /// When its fate was settled.
+    pub finished: SimTime,
+    /// How it ended.
+    pub fate: Fate,
+    /// Delivery attempts to this recipient's domain.
+    pub attempts: u32,
+    /// Time spent waiting for a free connection, over all attempts.
+    pub queue_wait: SimDuration,
+    /// The last reply that decided for this recipient, if a reply did.
+    pub last_reply: Option<&'a Reply>,
+    /// Why, in words.
+    pub reasons: &'a str,
+}
+
+impl RecipientRecord<'_> {
+    /// Submission to final fate.
+    pub fn latency(&self) -> SimDuration {
+        self.finished - self.submitted
+    }
+}
+
+/// Which leg of the journey a trace line belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    /// The application submits to the relay.
+    AppRelay,
+    /// The relay looks the destination up.
+    RelayDns,
+    /// The relay talks to an MX host.
+    RelayMx,
+    /// The MX host files the message.
+    MxMailbox,
+}
+
+impl Hop {
+    /// The name used in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hop::AppRelay => "app-relay",
+            Hop::RelayDns => "relay-dns",
+            Hop::RelayMx => "relay-mx",
+            Hop::MxMailbox => "mx-mailbox",
+        }
+    }
+}
+
+/// Who speaks in a trace line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceKind {
+    /// The client side of an SMTP exchange.
+    Client,
+    /// The server side.
+    Server,
+    /// What the simulator did or decided.
+    Note,
+}
+
+impl TraceKind {
+    /// `C`, `S` or `note`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceKind::Client => "C",
+            TraceKind::Server => "S",
+            TraceKind::Note => "note",
+        }
+    }
+}
+
+/// One line of a message's trace.
+#[derive(Debug, Clone)]
+pub struct TraceRecord<'a> {
+    /// When.
+    pub time: SimTime,
+    /// The message.
+    pub message_id: u64,
+    /// The delivery attempt (0 for submission).
+    pub attempt: u32,
+    /// Which leg.
+    pub hop: Hop,
+    /// Who speaks.
+    pub kind: TraceKind,
+    /// What was said.
+    pub text: &'a str,
+}
+
+/// The state of the relay at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sample {
+    /// When.
+    pub time: SimTime,
+    /// Deliveries (message × domain) being resolved, waiting for a connection or in an attempt.
+    pub active: u64,
+    /// Deliveries waiting for their next retry.
+    pub deferred: u64,
+    /// Connections open to MX hosts.
+    pub connections: u64,
+    /// Recipients delivered so far.
+    pub delivered: u64,
+    /// Recipient deferrals so far.
+    pub deferrals: u64,
+    /// Recipients bounced or expired so far.
+    pub bounced: u64,
+}
+
+/// Totals of a whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunStats {
+    /// Messages generated.
+    pub messages: u64,
+    /// Recipient rows written.
+    pub recipients: u64,
+    /// Delivery attempts made.
+    pub attempts: u64,
+    /// Events the kernel processed.
+    pub events: u64,
+    /// When the last event happened.
+    pub end: SimTime,
+}
+
+/// Receives what a run produces, as it happens.
+pub trait Recorder {
+    /// A recipient's fate is settled.
+    fn recipient(&mut self, record: &RecipientRecord<'_>);
+    /// A trace line of a traced message.
+    fn trace(&mut self, record: &TraceRecord<'_>) {
+        let _ = record;
+    }
+    /// A periodic sample.
+    fn sample(&mut self, sample: &Sample) {
+        let _ = sample;
+    }
+}

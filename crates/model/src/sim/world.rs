@@ -1,0 +1,268 @@
+//! The scenario turned into things that run: senders with their arrival generators and random
+//! streams, recipient domains with their MX hosts and behaviours, and the relay.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use smtpsim_des::{RandomStreams, SimDuration, SimRng, SimTime};
+use smtpsim_proto::server::ServerConfig;
+
+use super::arrivals::ArrivalGen;
+use super::placement::Placement;
+use super::{Options, SimError};
+use crate::behaviour::{MxBehaviour, TokenBucket};
+use crate::retry::RetryPolicy;
+use crate::scenario::{Bytes, Count, Dist, DnsBehaviour, Duration, Outage, OutageMode, Scenario};
+use crate::stable_hash::StableHasher;
+
+/// A sender, ready to generate messages.
+pub(crate) struct SenderModel {
+    pub name: String,
+    /// `local@domain` of the envelope.
+    pub envelope_from: String,
+    /// `local@from_domain` of the visible From.
+    pub header_from: String,
+    /// The envelope domain, for Message-IDs.
+    pub domain: String,
+    pub arrivals: ArrivalGen,
+    pub arrival_rng: SimRng,
+    pub message_rng: SimRng,
+    pub recipients: Dist<Count>,
+    pub size: Dist<Bytes>,
+    /// Cumulative weights and domain indices.
+    pub destinations: Vec<(f64, u32)>,
+    /// DKIM `d=` and `s=` when signing.
+    pub dkim: Option<(String, String)>,
+    pub altered: f64,
+    pub submission_latency: Dist<Duration>,
+    pub auth_failure: f64,
+    /// The time of the last arrival, `None` before the first.
+    pub last_arrival: Option<SimTime>,
+}
+
+/// Where mail for a domain goes.
+pub(crate) enum Route {
+    /// MX hosts in preference order.
+    Mx(Vec<HostModel>),
+    /// A null MX (RFC 7505).
+    NullMx,
+    /// No such domain.
+    NxDomain,
+}
+
+/// One MX host.
+pub(crate) struct HostModel {
+    pub name: String,
+    pub ip: IpAddr,
+    pub outages: Vec<Outage>,
+    pub server_config: Arc<ServerConfig>,
+}
+
+impl HostModel {
+    /// The outage the host is in at `now`, if any.
+    pub fn outage_at(&self, now: SimTime) -> Option<OutageMode> {
+        let t = now.as_micros();
+        self.outages
+            .iter()
+            .find(|o| o.start.micros() <= t && t < o.end.micros())
+            .map(|o| o.mode)
+    }
+}
+
+/// A recipient domain and the relay's state towards it.
+pub(crate) struct DomainModel {
+    pub name: String,
+    pub route: Route,
+    pub dns: DnsBehaviour,
+    pub dns_rng: SimRng,
+    pub behaviour: MxBehaviour<Placement>,
+    pub latency_rng: SimRng,
+    /// Connections open to this domain.
+    pub active: u32,
+    /// Deliveries waiting for a connection, in arrival order.
+    pub waiting: VecDeque<u32>,
+    /// Whether the domain is in the relay's round-robin of domains with waiting deliveries.
+    pub in_rotation: bool,
+    /// The relay's own shaping towards this domain.
+    pub shaping: Option<TokenBucket>,
+    /// A shaping wake-up is scheduled.
+    pub shaping_wakeup: bool,
+}
+
+/// The relay's settings and random streams.
+pub(crate) struct RelayModel {
+    pub hostname: String,
+    pub ip: IpAddr,
+    pub max_connections: u32,
+    pub max_per_domain: u32,
+    pub lifetime: SimDuration,
+    pub max_attempts: Option<u32>,
+    pub starttls: bool,
+    pub pipelining: bool,
+    pub connect_timeout: SimDuration,
+    pub round_trip: Dist<Duration>,
+    pub bandwidth: f64,
+    pub attempt_duration: Option<Dist<Duration>>,
+    pub network_rng: SimRng,
+    pub retry: RetryPolicy,
+    pub retry_rng: SimRng,
+}
+
+/// Everything a run needs.
+pub(crate) struct World {
+    pub senders: Vec<SenderModel>,
+    pub domains: Vec<DomainModel>,
+    pub relay: RelayModel,
+    /// Arrivals stop at this time.
+    pub arrivals_end: SimTime,
+    /// And after this many messages.
+    pub max_messages: Option<u64>,
+    pub interval: SimDuration,
+    pub seed: u64,
+}
+
+impl World {
+    pub fn build(scenario: &Scenario, options: &Options) -> Result<World, SimError> {
+        let seed = options.seed.unwrap_or(scenario.simulation.seed);
+        let streams = RandomStreams::new(seed);
+        let zone = Arc::new(super::placement::zone(scenario));
+
+        let mut domains = Vec::new();
+        let mut index: HashMap<String, u32> = HashMap::new();
+        for (i, d) in scenario.domains.iter().enumerate() {
+            let i = i as u64;
+            let name = d.name.to_ascii_lowercase();
+            let route = if d.nxdomain {
+                Route::NxDomain
+            } else if d.null_mx {
+                Route::NullMx
+            } else {
+                let mut hosts: Vec<_> = d.mx.iter().enumerate().collect();
+                hosts.sort_by_key(|(j, h)| (h.preference, *j));
+                Route::Mx(
+                    hosts
+                        .into_iter()
+                        .map(|(j, h)| {
+                            let mut config = ServerConfig::new(h.host.clone());
+                            config.starttls = d.behaviour.starttls;
+                            config.limits.message_size = None;
+                            HostModel {
+                                name: h.host.clone(),
+                                ip: h.ip.unwrap_or_else(|| made_up_ip(i, j)),
+                                outages: h.outages.clone(),
+                                server_config: Arc::new(config),
+                            }
+                        })
+                        .collect(),
+                )
+            };
+            let mut hasher = StableHasher::new();
+            hasher.write_u64(seed);
+            hasher.write(name.as_bytes());
+            let placement = Placement::new(zone.clone(), d.behaviour.authentication);
+            let behaviour = MxBehaviour::new(
+                d.behaviour.clone(),
+                hasher.finish(),
+                streams.stream("mx", i),
+                placement,
+            );
+            index.insert(name.clone(), domains.len() as u32);
+            domains.push(DomainModel {
+                name,
+                route,
+                dns: d.dns.clone(),
+                dns_rng: streams.stream("dns", i),
+                behaviour,
+                latency_rng: streams.stream("latency", i),
+                active: 0,
+                waiting: VecDeque::new(),
+                in_rotation: false,
+                shaping: scenario
+                    .relay
+                    .rate_per_domain
+                    .map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO)),
+                shaping_wakeup: false,
+            });
+        }
+
+        let mut senders = Vec::new();
+        for (i, s) in scenario.senders.iter().enumerate() {
+            let i = i as u64;
+            let domain = s.domain.to_ascii_lowercase();
+            let from_domain = s
+                .from_domain
+                .as_deref()
+                .unwrap_or(&domain)
+                .to_ascii_lowercase();
+            let mut total = 0.0;
+            let destinations = s
+                .to
+                .iter()
+                .map(|dest| {
+                    total += dest.weight;
+                    let d = index[&dest.domain.to_ascii_lowercase()];
+                    (total, d)
+                })
+                .collect::<Vec<_>>();
+            let dkim = s.dkim.sign.then(|| {
+                let d = s.dkim.domain.as_deref().unwrap_or(&from_domain);
+                (d.to_ascii_lowercase(), s.dkim.selector.clone())
+            });
+            senders.push(SenderModel {
+                name: s.name.clone(),
+                envelope_from: format!("{}@{}", s.local_part, domain),
+                header_from: format!("{}@{}", s.local_part, from_domain),
+                domain,
+                arrivals: ArrivalGen::new(&s.arrivals, scenario.path.as_deref())?,
+                arrival_rng: streams.stream("arrivals", i),
+                message_rng: streams.stream("message", i),
+                recipients: s.recipients.clone(),
+                size: s.size.clone(),
+                destinations: destinations
+                    .into_iter()
+                    .map(|(w, d)| (w / total, d))
+                    .collect(),
+                dkim,
+                altered: s.dkim.altered_in_transit.0,
+                submission_latency: s.submission.latency.clone(),
+                auth_failure: s.submission.auth_failure.0,
+                last_arrival: None,
+            });
+        }
+
+        let r = &scenario.relay;
+        let relay = RelayModel {
+            hostname: r.hostname.clone(),
+            ip: r.ip,
+            max_connections: r.max_connections,
+            max_per_domain: r.max_connections_per_domain,
+            lifetime: r.queue_lifetime.0,
+            max_attempts: r.max_attempts,
+            starttls: r.starttls,
+            pipelining: r.pipelining,
+            connect_timeout: r.connect_timeout.0,
+            round_trip: r.round_trip.clone(),
+            bandwidth: r.bandwidth,
+            attempt_duration: r.attempt_duration.clone(),
+            network_rng: streams.stream("network", 0),
+            retry: RetryPolicy::new(r.retry.clone()),
+            retry_rng: streams.stream("retry", 0),
+        };
+        Ok(World {
+            senders,
+            domains,
+            relay,
+            arrivals_end: SimTime::ZERO + scenario.simulation.duration.0,
+            max_messages: options.messages.or(scenario.simulation.messages),
+            interval: scenario.simulation.timeseries_interval.0,
+            seed,
+        })
+    }
+}
+
+/// A documentation address (203.0.113.0/24, RFC 5737) for an MX host given none.
+fn made_up_ip(domain: u64, host: usize) -> IpAddr {
+    let n = (domain * 8 + host as u64) % 254 + 1;
+    IpAddr::from([203, 0, 113, n as u8])
+}
