@@ -1,1 +1,3 @@
 //! Sender authentication (SPF, DKIM, DMARC) and placement.
+
+pub mod dns;
