@@ -1,3 +1,4 @@
 //! Sender authentication (SPF, DKIM, DMARC) and placement.
 
 pub mod dns;
+pub mod spf;
