@@ -1,4 +1,6 @@
 //! Sender authentication (SPF, DKIM, DMARC) and placement.
 
+pub mod dkim;
 pub mod dns;
 pub mod spf;
+mod tags;
