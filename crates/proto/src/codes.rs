@@ -1,1 +1,0 @@
-//! Catalogue of reply codes (filled in below).
