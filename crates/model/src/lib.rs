@@ -1,6 +1,18 @@
 //! # smtpsim-model: the world a message travels through
 //!
+//! - [`scenario`]: the scenario file (TOML), checked field by field.
+//! - [`sim`]: the simulation engine that runs a scenario on the discrete-event kernel.
+//! - [`behaviour`]: recipient MX behaviours (greylisting, rate limits, unknown users, ...), as
+//!   a protocol-core [`Policy`](smtpsim_proto::server::Policy).
+//! - [`retry`]: retry policies (exponential, Postfix, Exim, fixed).
 //! - [`auth`]: SPF evaluated from real records, DKIM modelled, DMARC from its real record, and
 //!   the inbox-or-spam placement that follows.
 
 pub mod auth;
+pub mod behaviour;
+pub mod retry;
+pub mod scenario;
+pub mod sim;
+pub mod stable_hash;
+
+mod reply_text;

@@ -17,6 +17,8 @@ pub fn parse(text: &str) -> Result<Reply, String> {
             }
         }
         Ok(_) => Err(format!("{text:?} is not a one-line reply")),
-        Err(e) => Err(format!("{text:?} is not a reply such as \"421 4.7.0 Try later\": {e}")),
+        Err(e) => Err(format!(
+            "{text:?} is not a reply such as \"421 4.7.0 Try later\": {e}"
+        )),
     }
 }

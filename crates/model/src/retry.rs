@@ -79,7 +79,7 @@ impl RetryPolicy {
                 minimal_backoff,
                 maximal_backoff,
             } => {
-                let age = now.saturating_since(history.arrived).as_micros();
+                let age = now.saturating_duration_since(history.arrived).as_micros();
                 let delay = age.clamp(
                     minimal_backoff.micros(),
                     maximal_backoff.micros().max(minimal_backoff.micros()),
@@ -94,7 +94,7 @@ impl RetryPolicy {
                 })
             }
             RetryConfig::Exim { rules } => {
-                let since = now.saturating_since(history.first_failure);
+                let since = now.saturating_duration_since(history.first_failure);
                 let index = rules.iter().position(|r| since < r.until.0)?;
                 let rule = &rules[index];
                 let previous = match history.previous {
@@ -179,13 +179,19 @@ mod tests {
             });
             let mut sum = 0.0;
             for _ in 0..10_000 {
-                let s = policy.next(secs(0), &history(0, 1), &mut rng).unwrap().delay;
+                let s = policy
+                    .next(secs(0), &history(0, 1), &mut rng)
+                    .unwrap()
+                    .delay;
                 let s = s.as_micros() as f64 / 1e6;
                 assert!((low..=100.0).contains(&s), "{jitter:?}: {s}");
                 sum += s;
             }
             let mean = sum / 10_000.0;
-            assert!((mean - (low + 100.0) / 2.0).abs() < 2.0, "{jitter:?}: {mean}");
+            assert!(
+                (mean - (low + 100.0) / 2.0).abs() < 2.0,
+                "{jitter:?}: {mean}"
+            );
         }
     }
 
@@ -201,7 +207,9 @@ mod tests {
         let next = policy.next(secs(10), &history(10, 1), &mut rng).unwrap();
         assert_eq!(next.at, secs(600));
         // A message 1000 s old waits 1000 s: due at 3000, which is a queue run.
-        let next = policy.next(secs(2000), &history(1000, 2), &mut rng).unwrap();
+        let next = policy
+            .next(secs(2000), &history(1000, 2), &mut rng)
+            .unwrap();
         assert_eq!(next.at, secs(3000));
         // Very old messages wait the maximal backoff: due 4000 + 10000, run at 14100.
         let next = policy.next(secs(10_000), &history(0, 9), &mut rng).unwrap();

@@ -46,9 +46,18 @@ impl Greylist {
     }
 
     /// Checks a triplet at `now`.
-    pub fn check(&mut self, now: SimTime, client: IpAddr, sender: &str, recipient: &str) -> GreyVerdict {
+    pub fn check(
+        &mut self,
+        now: SimTime,
+        client: IpAddr,
+        sender: &str,
+        recipient: &str,
+    ) -> GreyVerdict {
         if self.whitelist_after > 0
-            && self.passed.get(&client).is_some_and(|n| *n >= self.whitelist_after)
+            && self
+                .passed
+                .get(&client)
+                .is_some_and(|n| *n >= self.whitelist_after)
         {
             return GreyVerdict::Pass;
         }
@@ -99,9 +108,15 @@ mod tests {
         );
         assert_eq!(g.check(t(300), ip, "a@x", "b@y"), GreyVerdict::Pass);
         // Another recipient is a new triplet.
-        assert!(matches!(g.check(t(300), ip, "a@x", "c@y"), GreyVerdict::Defer { .. }));
+        assert!(matches!(
+            g.check(t(300), ip, "a@x", "c@y"),
+            GreyVerdict::Defer { .. }
+        ));
         // Not retried within the window: forgotten.
-        assert!(matches!(g.check(t(10_000), ip, "a@x", "c@y"), GreyVerdict::Defer { .. }));
+        assert!(matches!(
+            g.check(t(10_000), ip, "a@x", "c@y"),
+            GreyVerdict::Defer { .. }
+        ));
     }
 
     #[test]

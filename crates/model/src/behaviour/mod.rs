@@ -28,9 +28,9 @@ use std::net::IpAddr;
 
 use rand::Rng;
 use smtpsim_des::{SimRng, SimTime};
+use smtpsim_proto::Reply;
 use smtpsim_proto::command::{ForwardPath, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
-use smtpsim_proto::Reply;
 
 pub use bucket::TokenBucket;
 pub use greylist::{GreyVerdict, Greylist};
@@ -84,9 +84,10 @@ impl<E: EndOfData> MxBehaviour<E> {
     /// The behaviour `config` describes. `seed` decides which addresses are unknown or full
     /// (stable across runs with the same seed); `rng` draws temporary failures.
     pub fn new(config: Behaviour, seed: u64, rng: SimRng, end_of_data: E) -> MxBehaviour<E> {
-        let greylist = config.greylisting.as_ref().map(|g| {
-            Greylist::new(g.delay.0, g.window.0, g.whitelist_after)
-        });
+        let greylist = config
+            .greylisting
+            .as_ref()
+            .map(|g| Greylist::new(g.delay.0, g.window.0, g.whitelist_after));
         let limits = &config.rate_limits;
         let reply_of = |bucket: &Option<scenario::TokenBucket>, default: Reply| {
             bucket
@@ -97,11 +98,19 @@ impl<E: EndOfData> MxBehaviour<E> {
         };
         let connection_reply = reply_of(
             &limits.connections,
-            refusal(421, (4, 7, 0), "Too many connections from your address, try again later"),
+            refusal(
+                421,
+                (4, 7, 0),
+                "Too many connections from your address, try again later",
+            ),
         );
         let message_reply = reply_of(
             &limits.messages,
-            refusal(451, (4, 7, 28), "Your address has sent too many messages, slow down"),
+            refusal(
+                451,
+                (4, 7, 28),
+                "Your address has sent too many messages, slow down",
+            ),
         );
         MxBehaviour {
             config,
@@ -191,13 +200,23 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
             );
         }
         let config = self.config.rate_limits.connections.as_ref();
-        if !bucket_allows(&mut self.connection_buckets, config, session.client_ip, self.now) {
+        if !bucket_allows(
+            &mut self.connection_buckets,
+            config,
+            session.client_ip,
+            self.now,
+        ) {
             return Decision::Disconnect(self.connection_reply.clone());
         }
         Decision::Accept
     }
 
-    fn mail(&mut self, session: &SessionInfo, _: &ReversePath<'_>, params: &MailParams<'_>) -> Decision {
+    fn mail(
+        &mut self,
+        session: &SessionInfo,
+        _: &ReversePath<'_>,
+        params: &MailParams<'_>,
+    ) -> Decision {
         if self.config.require_tls && !session.tls {
             return Decision::refuse(530, (5, 7, 0), "Must issue a STARTTLS command first");
         }
@@ -207,7 +226,12 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
             return Decision::refuse(552, (5, 3, 4), "Message size exceeds fixed limit");
         }
         let config = self.config.rate_limits.messages.as_ref();
-        if !bucket_allows(&mut self.message_buckets, config, session.client_ip, self.now) {
+        if !bucket_allows(
+            &mut self.message_buckets,
+            config,
+            session.client_ip,
+            self.now,
+        ) {
             return Decision::Refuse(self.message_reply.clone());
         }
         Decision::Accept
@@ -253,7 +277,9 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
                 ),
             );
         }
-        if self.config.temp_failures.0 > 0.0 && self.rng.random::<f64>() < self.config.temp_failures.0 {
+        if self.config.temp_failures.0 > 0.0
+            && self.rng.random::<f64>() < self.config.temp_failures.0
+        {
             return Decision::refuse(451, (4, 3, 0), "Temporary local problem, try again later");
         }
         Decision::Accept

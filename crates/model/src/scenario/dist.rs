@@ -15,8 +15,8 @@ use std::marker::PhantomData;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto};
-use serde::de::{self, Deserializer, IntoDeserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IntoDeserializer, MapAccess, Visitor};
 
 use super::units::{Bytes, Duration};
 
@@ -307,7 +307,11 @@ mod tests {
             let n = 200_000;
             let total: f64 = (0..n).map(|_| d.sample(&mut rng).micros() as f64).sum();
             let mean = total / n as f64;
-            assert!((mean / d.mean() - 1.0).abs() < 0.02, "{text}: {mean} vs {}", d.mean());
+            assert!(
+                (mean / d.mean() - 1.0).abs() < 0.02,
+                "{text}: {mean} vs {}",
+                d.mean()
+            );
         }
     }
 }

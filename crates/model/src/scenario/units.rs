@@ -4,8 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use smtpsim_des::SimDuration;
 
 /// A duration written as a string with a unit: `"250ms"`, `"300s"`, `"5m"`, `"2h"`, `"5d"`.
@@ -71,7 +71,9 @@ impl<'de> Deserialize<'de> for Duration {
                 self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-                Err(E::custom(format!("a duration needs a unit: write \"{v}s\"")))
+                Err(E::custom(format!(
+                    "a duration needs a unit: write \"{v}s\""
+                )))
             }
         }
         deserializer.deserialize_any(V)
@@ -90,7 +92,11 @@ impl FromStr for Rate {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("invalid rate {s:?}: write it like \"10/s\", \"600/min\", \"100/h\" or \"2000/d\"");
+        let bad = || {
+            format!(
+                "invalid rate {s:?}: write it like \"10/s\", \"600/min\", \"100/h\" or \"2000/d\""
+            )
+        };
         let (count, unit) = s.trim().split_once('/').ok_or_else(bad)?;
         let count: f64 = count.trim().parse().map_err(|_| bad())?;
         let per = match unit.trim() {
@@ -154,7 +160,8 @@ impl FromStr for Bytes {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(t.len());
         let (number, unit) = t.split_at(split);
-        let bad = || format!("invalid size {s:?}: write it like 2048, \"10KB\", \"1.5MB\" or \"25MiB\"");
+        let bad =
+            || format!("invalid size {s:?}: write it like 2048, \"10KB\", \"1.5MB\" or \"25MiB\"");
         let number: f64 = number.parse().map_err(|_| bad())?;
         let factor: f64 = match unit.trim() {
             "" | "B" => 1.0,

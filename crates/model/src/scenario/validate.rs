@@ -9,7 +9,11 @@ pub(super) struct Problem {
     pub needle: Option<String>,
 }
 
-fn problem(field: impl Into<String>, message: impl Into<String>, needle: Option<String>) -> Problem {
+fn problem(
+    field: impl Into<String>,
+    message: impl Into<String>,
+    needle: Option<String>,
+) -> Problem {
     Problem {
         field: field.into(),
         message: message.into(),
@@ -19,12 +23,20 @@ fn problem(field: impl Into<String>, message: impl Into<String>, needle: Option<
 
 pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
     if s.senders.is_empty() {
-        return Err(problem("senders", "at least one [[senders]] entry is needed", None));
+        return Err(problem(
+            "senders",
+            "at least one [[senders]] entry is needed",
+            None,
+        ));
     }
     for (i, sender) in s.senders.iter().enumerate() {
         let at = |f: &str| format!("senders[{i}].{f}");
         if sender.to.is_empty() {
-            return Err(problem(at("to"), "name at least one recipient domain", None));
+            return Err(problem(
+                at("to"),
+                "name at least one recipient domain",
+                None,
+            ));
         }
         for (j, dest) in sender.to.iter().enumerate() {
             let field = format!("senders[{i}].to[{j}]");
@@ -55,7 +67,11 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
         }
         match &sender.arrivals {
             Arrivals::Poisson { rate } | Arrivals::Constant { rate } if rate.per_second <= 0.0 => {
-                return Err(problem(at("arrivals.rate"), "the rate must be above 0", None));
+                return Err(problem(
+                    at("arrivals.rate"),
+                    "the rate must be above 0",
+                    None,
+                ));
             }
             _ => {}
         }
@@ -80,7 +96,11 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
             return Err(problem("relay.retry.rules", "give at least one rule", None));
         }
         RetryConfig::Fixed { schedule } if schedule.is_empty() => {
-            return Err(problem("relay.retry.schedule", "give at least one delay", None));
+            return Err(problem(
+                "relay.retry.schedule",
+                "give at least one delay",
+                None,
+            ));
         }
         _ => {}
     }
@@ -97,16 +117,18 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
             }
         }
         let limits = &domain.behaviour.rate_limits;
-        for (name, bucket) in [("connections", &limits.connections), ("messages", &limits.messages)] {
+        for (name, bucket) in [
+            ("connections", &limits.connections),
+            ("messages", &limits.messages),
+        ] {
             if let Some(bucket) = bucket {
                 let field = format!("domains[{i}].behaviour.rate_limits.{name}");
                 if bucket.rate.per_second <= 0.0 || bucket.burst == 0 {
                     return Err(problem(field, "rate and burst must be above 0", None));
                 }
                 if let Some(reply) = &bucket.reply {
-                    crate::reply_text::parse(reply).map_err(|e| {
-                        problem(field + ".reply", e, Some(reply.clone()))
-                    })?;
+                    crate::reply_text::parse(reply)
+                        .map_err(|e| problem(field + ".reply", e, Some(reply.clone())))?;
                 }
             }
         }

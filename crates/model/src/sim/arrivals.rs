@@ -11,11 +11,19 @@ use crate::scenario::{Arrivals, Burst};
 /// Generates one sender's arrival times, in order.
 #[derive(Debug, Clone)]
 pub(crate) enum ArrivalGen {
-    Poisson { gap: Exp<f64> },
-    Constant { per_second: f64, count: u64 },
+    Poisson {
+        gap: Exp<f64>,
+    },
+    Constant {
+        per_second: f64,
+        count: u64,
+    },
     /// Sorted times (bursts expanded lazily would save memory; campaigns are bounded by the
     /// message count, and a list keeps the order simple).
-    List { times: Vec<SimTime>, next: usize },
+    List {
+        times: Vec<SimTime>,
+        next: usize,
+    },
 }
 
 impl ArrivalGen {

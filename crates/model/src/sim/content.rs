@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 /// What the end-of-data check reads back from a message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ContentFacts {
     /// The domain of the visible `From:` address.
     pub from_domain: Option<String>,
@@ -88,12 +88,28 @@ mod tests {
 
     #[test]
     fn facts_come_back() {
-        let c = build(7, "a@shop.example", "b@x.net", "shop.example", Some(("shop.example", "s1")), true, 5000);
+        let c = build(
+            7,
+            "a@shop.example",
+            "b@x.net",
+            "shop.example",
+            Some(("shop.example", "s1")),
+            true,
+            5000,
+        );
         let f = facts(&c);
         assert_eq!(f.from_domain.as_deref(), Some("shop.example"));
         assert_eq!(f.dkim, Some(("shop.example".into(), "s1".into())));
         assert!(f.altered);
-        let plain = facts(&build(8, "a@shop.example", "b@x.net", "shop.example", None, false, 1));
+        let plain = facts(&build(
+            8,
+            "a@shop.example",
+            "b@x.net",
+            "shop.example",
+            None,
+            false,
+            1,
+        ));
         assert_eq!(plain.dkim, None);
         assert!(!plain.altered);
     }

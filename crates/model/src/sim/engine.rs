@@ -25,7 +25,7 @@ use super::content;
 use super::exchange::{self, Attempt};
 use super::placement::Verdict;
 use super::records::{
-    Fate, Hop, Recorder, RecipientRecord, RunStats, Sample, TraceKind, TraceRecord,
+    Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, TraceKind, TraceRecord,
 };
 use super::world::{Route, World};
 use super::{ExchangeMode, Options, SimError};
@@ -165,7 +165,8 @@ impl Engine<'_> {
                     self.counters.connections = u64::from(self.connections);
                     self.recorder.sample(&self.counters);
                     if self.pending > 0 {
-                        self.queue.schedule(now + self.world.interval, Event::Sample);
+                        self.queue
+                            .schedule(now + self.world.interval, Event::Sample);
                     }
                 }
             }
@@ -230,10 +231,16 @@ impl Engine<'_> {
         if traced {
             let s = &self.world.senders[sender as usize];
             let mut lines = vec![
-                (TraceKind::Note, format!("{} submits message {id} ({size} bytes)", s.name)),
+                (
+                    TraceKind::Note,
+                    format!("{} submits message {id} ({size} bytes)", s.name),
+                ),
                 (TraceKind::Client, "EHLO app.internal".to_string()),
                 (TraceKind::Client, "STARTTLS".to_string()),
-                (TraceKind::Client, "AUTH PLAIN <base64 credentials>".to_string()),
+                (
+                    TraceKind::Client,
+                    "AUTH PLAIN <base64 credentials>".to_string(),
+                ),
             ];
             if auth_failed {
                 lines.push((
@@ -241,8 +248,14 @@ impl Engine<'_> {
                     "535 5.7.8 Authentication credentials invalid".to_string(),
                 ));
             } else {
-                lines.push((TraceKind::Server, "235 2.7.0 Authentication successful".to_string()));
-                lines.push((TraceKind::Client, format!("MAIL FROM:<{}> SIZE={size}", s.envelope_from)));
+                lines.push((
+                    TraceKind::Server,
+                    "235 2.7.0 Authentication successful".to_string(),
+                ));
+                lines.push((
+                    TraceKind::Client,
+                    format!("MAIL FROM:<{}> SIZE={size}", s.envelope_from),
+                ));
                 for (_, list) in &groups {
                     for address in list {
                         lines.push((TraceKind::Client, format!("RCPT TO:<{address}>")));
@@ -378,7 +391,10 @@ impl Engine<'_> {
             let d = &self.world.domains[domain as usize];
             let text = match (&d.route, answer) {
                 (Route::Mx(hosts), DnsAnswer::Found) => {
-                    let list: Vec<String> = hosts.iter().map(|h| format!("{} [{}]", h.name, h.ip)).collect();
+                    let list: Vec<String> = hosts
+                        .iter()
+                        .map(|h| format!("{} [{}]", h.name, h.ip))
+                        .collect();
                     format!("MX {}: {}", d.name, list.join(", "))
                 }
                 (_, DnsAnswer::NxDomain) => format!("MX {}: NXDOMAIN", d.name),
@@ -400,13 +416,29 @@ impl Engine<'_> {
             DnsAnswer::NxDomain => {
                 self.counters.active -= 1;
                 let reply = refusal(550, (5, 1, 2), "Host or domain name not found");
-                self.finish_all(now, job, Fate::Bounced, Some(reply), "the recipient domain does not exist");
+                self.finish_all(
+                    now,
+                    job,
+                    Fate::Bounced,
+                    Some(reply),
+                    "the recipient domain does not exist",
+                );
                 self.free_job(job);
             }
             DnsAnswer::NullMx => {
                 self.counters.active -= 1;
-                let reply = refusal(556, (5, 1, 10), "Recipient domain accepts no mail (null MX)");
-                self.finish_all(now, job, Fate::Bounced, Some(reply), "the recipient domain publishes a null MX");
+                let reply = refusal(
+                    556,
+                    (5, 1, 10),
+                    "Recipient domain accepts no mail (null MX)",
+                );
+                self.finish_all(
+                    now,
+                    job,
+                    Fate::Bounced,
+                    Some(reply),
+                    "the recipient domain publishes a null MX",
+                );
                 self.free_job(job);
             }
             DnsAnswer::ServFail | DnsAnswer::Timeout => {
@@ -517,14 +549,22 @@ impl Engine<'_> {
                 Some(OutageMode::Refuse) => {
                     elapsed += relay.round_trip.sample(&mut relay.network_rng).0;
                     if traced {
-                        lines.push((elapsed, TraceKind::Note, format!("connect to {} [{}]: connection refused", host.name, host.ip)));
+                        lines.push((
+                            elapsed,
+                            TraceKind::Note,
+                            format!("connect to {} [{}]: connection refused", host.name, host.ip),
+                        ));
                     }
                     continue;
                 }
                 Some(OutageMode::Timeout) => {
                     elapsed += relay.connect_timeout;
                     if traced {
-                        lines.push((elapsed, TraceKind::Note, format!("connect to {} [{}]: timed out", host.name, host.ip)));
+                        lines.push((
+                            elapsed,
+                            TraceKind::Note,
+                            format!("connect to {} [{}]: timed out", host.name, host.ip),
+                        ));
                     }
                     continue;
                 }
@@ -532,7 +572,11 @@ impl Engine<'_> {
             }
             d.behaviour.begin(at, outage);
             if traced {
-                lines.push((elapsed, TraceKind::Note, format!("connected to {} [{}]", host.name, host.ip)));
+                lines.push((
+                    elapsed,
+                    TraceKind::Note,
+                    format!("connected to {} [{}]", host.name, host.ip),
+                ));
             }
             let outcome = if sessions {
                 exchange::sessions(&attempt, &host.server_config, &mut d.behaviour, traced)
@@ -601,7 +645,9 @@ impl Engine<'_> {
         let (message, attempt, traced) = (j.message, j.attempts, j.traced);
         let mut finished: Vec<(usize, Fate)> = Vec::new();
         let mut any_deferred = false;
-        let undecided: Vec<usize> = (0..j.recipients.len()).filter(|i| !j.recipients[*i].done).collect();
+        let undecided: Vec<usize> = (0..j.recipients.len())
+            .filter(|i| !j.recipients[*i].done)
+            .collect();
         let mut notes: Vec<String> = Vec::new();
         if let Some(why) = result.unreachable {
             for &i in &undecided {
@@ -617,7 +663,10 @@ impl Engine<'_> {
                 match outcome.status {
                     Status::Accepted => {
                         let (fate, reasons) = match &result.verdict {
-                            Some(v) => (if v.spam { Fate::Spam } else { Fate::Inbox }, v.reasons.clone()),
+                            Some(v) => (
+                                if v.spam { Fate::Spam } else { Fate::Inbox },
+                                v.reasons.clone(),
+                            ),
                             None => (Fate::Inbox, String::new()),
                         };
                         r.reasons = reasons;
@@ -644,10 +693,18 @@ impl Engine<'_> {
         }
         if traced {
             if let Some(v) = &result.verdict {
-                notes.push(format!("{}: {}", if v.spam { "spam folder" } else { "inbox" }, v.reasons));
+                notes.push(format!(
+                    "{}: {}",
+                    if v.spam { "spam folder" } else { "inbox" },
+                    v.reasons
+                ));
             }
             for text in &notes {
-                let hop = if text.starts_with("inbox") || text.starts_with("spam") { Hop::MxMailbox } else { Hop::RelayMx };
+                let hop = if text.starts_with("inbox") || text.starts_with("spam") {
+                    Hop::MxMailbox
+                } else {
+                    Hop::RelayMx
+                };
                 self.trace(now, message, attempt, hop, TraceKind::Note, text);
             }
         }
@@ -718,7 +775,14 @@ impl Engine<'_> {
                 }
                 let (message, attempt, traced) = (j.message, j.attempts, j.traced);
                 if traced {
-                    self.trace(now, message, attempt, Hop::RelayMx, TraceKind::Note, &format!("expired: {why}"));
+                    self.trace(
+                        now,
+                        message,
+                        attempt,
+                        Hop::RelayMx,
+                        TraceKind::Note,
+                        &format!("expired: {why}"),
+                    );
                 }
                 self.finish_remaining(now, job, Fate::Expired);
                 self.free_job(job);
@@ -728,7 +792,14 @@ impl Engine<'_> {
 
     // --- endings -------------------------------------------------------------------------
 
-    fn finish_all(&mut self, now: SimTime, job: u32, fate: Fate, reply: Option<Reply>, reasons: &str) {
+    fn finish_all(
+        &mut self,
+        now: SimTime,
+        job: u32,
+        fate: Fate,
+        reply: Option<Reply>,
+        reasons: &str,
+    ) {
         let j = self.job_mut(job);
         for r in j.recipients.iter_mut().filter(|r| !r.done) {
             r.last_reply = reply.clone();
@@ -740,7 +811,9 @@ impl Engine<'_> {
     fn finish_remaining(&mut self, now: SimTime, job: u32, fate: Fate) {
         let open: Vec<usize> = {
             let j = self.job(job);
-            (0..j.recipients.len()).filter(|i| !j.recipients[*i].done).collect()
+            (0..j.recipients.len())
+                .filter(|i| !j.recipients[*i].done)
+                .collect()
         };
         for i in open {
             self.finish_one(now, job, i, fate);
@@ -775,7 +848,15 @@ impl Engine<'_> {
         self.recorder.recipient(&record);
     }
 
-    fn trace(&mut self, time: SimTime, message_id: u64, attempt: u32, hop: Hop, kind: TraceKind, text: &str) {
+    fn trace(
+        &mut self,
+        time: SimTime,
+        message_id: u64,
+        attempt: u32,
+        hop: Hop,
+        kind: TraceKind,
+        text: &str,
+    ) {
         self.recorder.trace(&TraceRecord {
             time,
             message_id,
@@ -804,7 +885,12 @@ fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> String {
         return v.reasons.clone();
     }
     match (&outcome.reply, outcome.note) {
-        (Some(reply), _) => format!("{} at {}: {}", reply.code, outcome.stage.name(), reply.text.replace('\n', " ")),
+        (Some(reply), _) => format!(
+            "{} at {}: {}",
+            reply.code,
+            outcome.stage.name(),
+            reply.text.replace('\n', " ")
+        ),
         (None, Some(note)) => note.to_string(),
         (None, None) => String::new(),
     }

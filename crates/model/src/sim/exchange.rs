@@ -12,12 +12,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use smtpsim_proto::client::{
-    ClientConfig, ClientSession, OutgoingMessage, RecipientOutcome, Speaker, Stage, Status,
-    TlsMode,
+    ClientConfig, ClientSession, OutgoingMessage, RecipientOutcome, Speaker, Stage, TlsMode,
 };
 use smtpsim_proto::command::{Address, ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::loopback::converse;
-use smtpsim_proto::server::{Decision, Envelope, Policy, ServerConfig, ServerSession, SessionInfo, replies};
+use smtpsim_proto::server::{
+    Decision, Envelope, Policy, ServerConfig, ServerSession, SessionInfo, replies,
+};
 
 /// What the relay sends in one attempt.
 pub(crate) struct Attempt<'a> {
@@ -52,7 +53,11 @@ impl Result {
 /// Round trips of an exchange that got as far as `stages` say.
 fn round_trips(stages: &[RecipientOutcome], tls: bool, pipelining: bool) -> u32 {
     let n = stages.len() as u32;
-    let furthest = stages.iter().map(|r| r.stage).max().unwrap_or(Stage::Greeting);
+    let furthest = stages
+        .iter()
+        .map(|r| r.stage)
+        .max()
+        .unwrap_or(Stage::Greeting);
     let mut trips = 1; // connect and greeting
     if furthest == Stage::Greeting {
         return trips;
@@ -172,7 +177,9 @@ pub(crate) fn decisions<P: Policy>(
     for (i, rcpt) in attempt.recipients.iter().enumerate() {
         let to = ForwardPath::Mailbox(split(rcpt));
         match policy.rcpt(&info, &envelope, &to, &RcptParams::default()) {
-            Decision::Accept | Decision::AcceptWith(_) => envelope.recipients.push(rcpt.to_string()),
+            Decision::Accept | Decision::AcceptWith(_) => {
+                envelope.recipients.push(rcpt.to_string())
+            }
             Decision::Refuse(reply) => {
                 if reply.code.get() == 421 {
                     // The client takes a 421 as the server closing: all undecided fail.
@@ -224,9 +231,4 @@ fn split(address: &str) -> Address<'_> {
         local_part,
         domain: Host::Domain(domain),
     }
-}
-
-/// Whether an outcome is a deferral.
-pub(crate) fn deferred(outcome: &RecipientOutcome) -> bool {
-    outcome.status == Status::Deferred
 }

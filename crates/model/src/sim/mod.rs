@@ -11,13 +11,12 @@ mod arrivals;
 mod content;
 mod engine;
 mod exchange;
+mod placement;
 mod records;
 mod world;
 
 pub use engine::run;
-pub use records::{
-    Fate, Hop, Recorder, RecipientRecord, RunStats, Sample, TraceKind, TraceRecord,
-};
+pub use records::{Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, TraceKind, TraceRecord};
 
 use crate::scenario::Scenario;
 

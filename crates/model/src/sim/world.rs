@@ -119,7 +119,6 @@ pub(crate) struct World {
     /// And after this many messages.
     pub max_messages: Option<u64>,
     pub interval: SimDuration,
-    pub seed: u64,
 }
 
 impl World {
@@ -196,15 +195,14 @@ impl World {
                 .unwrap_or(&domain)
                 .to_ascii_lowercase();
             let mut total = 0.0;
-            let destinations = s
-                .to
-                .iter()
-                .map(|dest| {
-                    total += dest.weight;
-                    let d = index[&dest.domain.to_ascii_lowercase()];
-                    (total, d)
-                })
-                .collect::<Vec<_>>();
+            let destinations =
+                s.to.iter()
+                    .map(|dest| {
+                        total += dest.weight;
+                        let d = index[&dest.domain.to_ascii_lowercase()];
+                        (total, d)
+                    })
+                    .collect::<Vec<_>>();
             let dkim = s.dkim.sign.then(|| {
                 let d = s.dkim.domain.as_deref().unwrap_or(&from_domain);
                 (d.to_ascii_lowercase(), s.dkim.selector.clone())
@@ -256,7 +254,6 @@ impl World {
             arrivals_end: SimTime::ZERO + scenario.simulation.duration.0,
             max_messages: options.messages.or(scenario.simulation.messages),
             interval: scenario.simulation.timeseries_interval.0,
-            seed,
         })
     }
 }

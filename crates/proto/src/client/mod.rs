@@ -545,11 +545,10 @@ impl ClientSession {
         let utf8 =
             !self.message.from.is_ascii() || self.message.recipients.iter().any(|r| !r.is_ascii());
         let params = MailParams {
-            size: caps.size.is_some().then(|| {
-                self.message
-                    .declared_size
-                    .unwrap_or(content.len() as u64)
-            }),
+            size: caps
+                .size
+                .is_some()
+                .then(|| self.message.declared_size.unwrap_or(content.len() as u64)),
             body: (caps.eight_bit_mime && !content.is_ascii()).then_some(BodyType::EightBitMime),
             smtputf8: utf8 && caps.smtputf8,
             ..MailParams::default()
