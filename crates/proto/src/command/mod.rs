@@ -1,8 +1,40 @@
 //! SMTP commands (RFC 5321, RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 3030 BDAT) and their
 //! parameters: the types, the parser ([`Command::parse`]) and the formatter
-//! ([`Command::write_to`]). Nothing else in the workspace parses or formats a command line.
+//! ([`Command::write_to`], and [`Display`](std::fmt::Display) for the wire form without CRLF).
+//! Nothing else in the workspace parses or formats a command line.
 //!
-//! Parsing borrows from the input line and does not allocate on success.
+//! Parsing borrows from the input line and does not allocate on success. Formatting is
+//! canonical: upper-case verbs and keywords, single spaces, parameters in a fixed order, so
+//! `Command::parse` of a formatted command gives the same command back.
+//!
+//! # What the parser accepts
+//!
+//! The grammar is RFC 5321's, with the ESMTP parameters of RFC 1870 (`SIZE`), RFC 6152
+//! (`BODY`), RFC 6531 (`SMTPUTF8`), RFC 3461 (`RET`, `ENVID`, `NOTIFY`, `ORCPT`) and RFC 4954
+//! (`AUTH=`). Verbs, parameter keywords and keyword-like values are case-insensitive. A few
+//! common deviations are accepted on purpose:
+//!
+//! - spaces after `FROM:` and `TO:` (`MAIL FROM: <a@example.com>`);
+//! - more than one space wherever one is expected, and trailing spaces at the end of the line;
+//! - an address literal in `HELO` (RFC 5321 allows it only in `EHLO`);
+//! - source routes (`<@a.example,@b.example:user@c.example>`), which are checked and dropped;
+//! - non-ASCII UTF-8 in local parts and domain labels whether or not `SMTPUTF8` was given (the
+//!   server session decides about that), and lower-case hex digits in xtext;
+//! - `AUTH=` in MAIL is kept as written: `<>`, `<mailbox>` or an xtext addr-spec.
+//!
+//! Other decisions:
+//!
+//! - A line longer than 510 octets (512 with its CRLF, [`crate::limits::Limits::command_line`])
+//!   is [`CommandError::LineTooLong`] before anything else is looked at.
+//! - Arguments must be UTF-8 without ASCII control characters (tabs included), else
+//!   [`CommandError::Syntax`].
+//! - Any problem with an ESMTP parameter (unknown keyword, missing or bad value, `SIZE` too big
+//!   for a `u64`) is [`CommandError::UnsupportedParameter`] (555 5.5.4); a parameter given twice
+//!   is [`CommandError::Syntax`] (501 5.5.4), as RFC 1869 allows each keyword at most once.
+//! - `MAIL`/`RCPT` without a path are [`CommandError::Syntax`]; a path without angle brackets or
+//!   with a bad address is [`CommandError::BadSender`] / [`CommandError::BadRecipient`].
+//! - The 256-octet limit on a whole path (RFC 5321 section 4.5.3.1.3) is not enforced; the
+//!   limits on a local part (64), a domain label (63) and a domain (255) are.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -209,41 +241,7 @@ fn capitalise(mut s: String) -> String {
     s
 }
 
-impl<'a> Command<'a> {
-    /// Parses one command line given without its terminating CRLF.
-    pub fn parse(line: &'a [u8]) -> Result<Command<'a>, CommandError> {
-        let _ = line;
-        todo!("command parser")
-    }
-
-    /// Appends the command in wire format, ending in CRLF.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        let _ = out;
-        todo!("command formatter")
-    }
-}
-
-impl std::fmt::Display for Host<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Host::Domain(d) => f.write_str(d),
-            Host::Ipv4(ip) => write!(f, "[{ip}]"),
-            Host::Ipv6(ip) => write!(f, "[IPv6:{ip}]"),
-            Host::General { tag, content } => write!(f, "[{tag}:{content}]"),
-        }
-    }
-}
-
-impl std::fmt::Display for Address<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}", self.local_part, self.domain)
-    }
-}
-
-impl<'a> Address<'a> {
-    /// Parses `local-part@domain` without angle brackets.
-    pub fn parse(s: &'a str) -> Result<Address<'a>, CommandError> {
-        let _ = s;
-        todo!("address parser")
-    }
-}
+mod format;
+mod parse;
+#[cfg(test)]
+mod tests;
