@@ -85,7 +85,7 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
         ));
     }
     match &relay.retry {
-        RetryConfig::Exponential { multiplier, .. } if !(*multiplier >= 1.0) => {
+        RetryConfig::Exponential { multiplier, .. } if multiplier.is_nan() || *multiplier < 1.0 => {
             return Err(problem(
                 "relay.retry.multiplier",
                 "the multiplier must be at least 1",

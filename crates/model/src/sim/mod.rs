@@ -55,7 +55,7 @@ impl TraceMode {
         match self {
             TraceMode::None => false,
             TraceMode::All => true,
-            TraceMode::Sample(n) => id % n == 0,
+            TraceMode::Sample(n) => id.is_multiple_of(n),
         }
     }
 }
