@@ -8,9 +8,12 @@ use std::sync::Arc;
 use smtpsim_proto::server::{Decision, Envelope, SessionInfo};
 
 use super::content;
+use crate::auth::dkim::DkimSignature;
 use crate::auth::dns::StaticResolver;
+use crate::auth::{AuthInput, Placement, evaluate};
 use crate::behaviour::EndOfData;
 use crate::scenario::Scenario;
+use crate::stable_hash::unit_interval;
 
 /// Where an accepted message went, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,21 +73,25 @@ struct Key {
     helo: Option<String>,
     mail_from: String,
     facts: content::ContentFacts,
+    /// The DMARC `pct=` draw in whole percent (all `pct=` can tell apart).
+    percent: u8,
 }
 
 /// The end-of-data check of one receiving domain.
-pub(crate) struct Placement {
+pub(crate) struct AuthCheck {
     zone: Arc<StaticResolver>,
     enabled: bool,
+    seed: u64,
     cache: HashMap<Key, (Decision, Verdict)>,
     last: Option<Verdict>,
 }
 
-impl Placement {
-    pub fn new(zone: Arc<StaticResolver>, enabled: bool) -> Placement {
-        Placement {
+impl AuthCheck {
+    pub fn new(zone: Arc<StaticResolver>, enabled: bool, seed: u64) -> AuthCheck {
+        AuthCheck {
             zone,
             enabled,
+            seed,
             cache: HashMap::new(),
             last: None,
         }
@@ -96,18 +103,33 @@ impl Placement {
     }
 
     fn judge(&self, key: &Key) -> (Decision, Verdict) {
-        let _ = (&self.zone, key);
-        (
-            Decision::Accept,
-            Verdict {
-                spam: false,
-                reasons: String::new(),
-            },
-        )
+        let client = key.client.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let helo = key.helo.as_deref().unwrap_or("");
+        let from_domain = key.facts.from_domain.as_deref().unwrap_or("");
+        let signature = key.facts.dkim.as_ref().map(|(d, s)| {
+            let signature = DkimSignature::new(d.clone(), s.clone());
+            if key.facts.altered {
+                signature.with_body_altered()
+            } else {
+                signature
+            }
+        });
+        let mut input = AuthInput::new(client, helo, &key.mail_from, from_domain)
+            .with_pct_draw((f64::from(key.percent) + 0.5) / 100.0);
+        if let Some(signature) = &signature {
+            input = input.with_dkim(signature);
+        }
+        let outcome = evaluate(&input, &*self.zone);
+        let reasons = outcome.reasons.join("; ");
+        let verdict = Verdict {
+            spam: outcome.placement == Placement::Spam,
+            reasons,
+        };
+        (outcome.decision(), verdict)
     }
 }
 
-impl EndOfData for Placement {
+impl EndOfData for AuthCheck {
     fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
         if !self.enabled {
             self.last = Some(Verdict {
@@ -121,6 +143,7 @@ impl EndOfData for Placement {
             helo: session.helo.clone(),
             mail_from: envelope.from.clone(),
             facts: content::facts(content),
+            percent: (unit_interval(self.seed, &[content]) * 100.0) as u8,
         };
         let (decision, verdict) = match self.cache.get(&key) {
             Some(hit) => hit.clone(),

@@ -9,7 +9,7 @@ use smtpsim_des::{RandomStreams, SimDuration, SimRng, SimTime};
 use smtpsim_proto::server::ServerConfig;
 
 use super::arrivals::ArrivalGen;
-use super::placement::Placement;
+use super::placement::AuthCheck;
 use super::{Options, SimError};
 use crate::behaviour::{MxBehaviour, TokenBucket};
 use crate::retry::RetryPolicy;
@@ -76,7 +76,7 @@ pub(crate) struct DomainModel {
     pub route: Route,
     pub dns: DnsBehaviour,
     pub dns_rng: SimRng,
-    pub behaviour: MxBehaviour<Placement>,
+    pub behaviour: MxBehaviour<AuthCheck>,
     pub latency_rng: SimRng,
     /// Connections open to this domain.
     pub active: u32,
@@ -159,12 +159,13 @@ impl World {
             let mut hasher = StableHasher::new();
             hasher.write_u64(seed);
             hasher.write(name.as_bytes());
-            let placement = Placement::new(zone.clone(), d.behaviour.authentication);
+            let domain_seed = hasher.finish();
+            let check = AuthCheck::new(zone.clone(), d.behaviour.authentication, domain_seed);
             let behaviour = MxBehaviour::new(
                 d.behaviour.clone(),
-                hasher.finish(),
+                domain_seed,
                 streams.stream("mx", i),
-                placement,
+                check,
             );
             index.insert(name.clone(), domains.len() as u32);
             domains.push(DomainModel {

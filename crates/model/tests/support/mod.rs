@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use smtpsim_model::scenario::Scenario;
-use smtpsim_model::sim::{self, Fate, Options, Recorder, RecipientRecord, RunStats, Sample, TraceRecord};
+use smtpsim_model::sim::{
+    self, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+};
 
 /// One recipient row, owned.
 #[derive(Debug, Clone, PartialEq)]
