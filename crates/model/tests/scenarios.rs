@@ -1,0 +1,124 @@
+//! Every bundled scenario loads, runs and gives sensible results; runs are reproducible; the
+//! two ways of carrying out an exchange agree.
+
+mod support;
+
+use smtpsim_model::sim::{ExchangeMode, Fate, Options, TraceMode};
+
+#[test]
+fn quickstart_runs_with_every_kind_of_ending() {
+    let scenario = support::load("quickstart.toml");
+    let options = Options {
+        messages: Some(20_000),
+        ..Options::default()
+    };
+    let (memory, stats) = support::run(&scenario, &options);
+    assert_eq!(stats.messages, 20_000);
+    let count = |fate| memory.rows.iter().filter(|r| r.fate == fate).count();
+    for fate in [Fate::Inbox, Fate::Bounced, Fate::RejectedAtSubmission] {
+        assert!(count(fate) > 0, "{fate:?}: none");
+    }
+    let delivered = count(Fate::Inbox) + count(Fate::Spam);
+    assert!(delivered as f64 > 0.9 * memory.rows.len() as f64);
+    // The typo domain bounces with 5.1.2, the null MX with 556 5.1.10.
+    let reply_of = |domain: &str| {
+        memory
+            .rows
+            .iter()
+            .find(|r| r.domain == domain)
+            .and_then(|r| r.last_reply.clone())
+            .unwrap()
+    };
+    assert!(reply_of("gmial.com").starts_with("550 5.1.2"));
+    assert!(reply_of("nomail.example").starts_with("556 5.1.10"));
+    // Greylisting makes smallco's first messages wait at least its delay.
+    let smallco = memory
+        .rows
+        .iter()
+        .find(|r| r.domain == "smallco.example" && r.fate == Fate::Inbox)
+        .unwrap();
+    assert!(smallco.attempts >= 2);
+    assert!(smallco.finished - smallco.submitted >= 300_000_000);
+    // SPF and DKIM pass and align: the inbox, with the reasons kept.
+    let gmail = memory
+        .rows
+        .iter()
+        .find(|r| r.domain == "gmail.com" && r.fate == Fate::Inbox)
+        .unwrap();
+    assert!(
+        gmail.reasons.contains("sender IP allowed by domain policy"),
+        "{}",
+        gmail.reasons
+    );
+}
+
+#[test]
+fn same_seed_same_results_other_seed_other_results() {
+    let scenario = support::load("quickstart.toml");
+    let options = Options {
+        messages: Some(3_000),
+        ..Options::default()
+    };
+    let (a, _) = support::run(&scenario, &options);
+    let (b, _) = support::run(&scenario, &options);
+    assert_eq!(a.rows, b.rows);
+    assert_eq!(a.samples, b.samples);
+    let other = Options {
+        seed: Some(7),
+        ..options
+    };
+    let (c, _) = support::run(&scenario, &other);
+    assert_ne!(a.rows, c.rows);
+}
+
+#[test]
+fn sessions_and_decisions_agree() {
+    for name in [
+        "quickstart.toml",
+        "validation/tempfail.toml",
+        "validation/greylist.toml",
+    ] {
+        let scenario = support::load(name);
+        let fast = Options {
+            messages: Some(3_000),
+            ..Options::default()
+        };
+        let slow = Options {
+            exchange: ExchangeMode::Sessions,
+            ..fast.clone()
+        };
+        let (a, _) = support::run(&scenario, &fast);
+        let (b, _) = support::run(&scenario, &slow);
+        assert_eq!(a.rows.len(), b.rows.len(), "{name}");
+        for (x, y) in a.rows.iter().zip(&b.rows) {
+            assert_eq!(x, y, "{name}");
+        }
+    }
+}
+
+#[test]
+fn tracing_does_not_change_results() {
+    let scenario = support::load("quickstart.toml");
+    let plain = Options {
+        messages: Some(2_000),
+        ..Options::default()
+    };
+    let traced = Options {
+        trace: TraceMode::Sample(10),
+        ..plain.clone()
+    };
+    let (a, _) = support::run(&scenario, &plain);
+    let (b, _) = support::run(&scenario, &traced);
+    assert_eq!(a.rows, b.rows);
+    assert!(a.trace.is_empty());
+    assert!(
+        b.trace
+            .iter()
+            .any(|l| l.contains(" relay-mx C MAIL FROM:<orders@shop.example>"))
+    );
+    assert!(
+        b.trace
+            .iter()
+            .all(|l| l.split(' ').nth(1).unwrap().parse::<u64>().unwrap() % 10 == 0)
+    );
+}
