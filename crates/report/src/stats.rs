@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use smtpsim_model::sim::{Fate, RecipientRecord, RunStats};
+use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats};
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
@@ -77,7 +77,8 @@ impl fmt::Display for FailureReason {
 /// Running totals of recipient records: counts per outcome, failures by reason and reply
 /// code, the distribution of attempts, and histograms (microseconds) of latency and queue wait.
 ///
-/// Usable without files: feed it records with [`Stats::record`], combine runs with
+/// Usable without files: feed it records with [`Stats::record`] (or hand it to the simulation
+/// as its [`Recorder`]), combine runs with
 /// [`Stats::merge`], and turn it into a [`Summary`] with [`Stats::summary`].
 ///
 /// - `latency`: submission to mailbox, for delivered recipients (inbox or spam);
@@ -250,6 +251,14 @@ impl Stats {
             queue_wait: Distribution::of(&self.queue_wait)?,
             performance: None,
         })
+    }
+}
+
+/// A run can be aggregated without writing files: pass a `Stats` to the simulation as its
+/// recorder (trace lines and samples are ignored).
+impl Recorder for Stats {
+    fn recipient(&mut self, record: &RecipientRecord<'_>) {
+        self.record(record);
     }
 }
 
