@@ -1,0 +1,348 @@
+//! Aggregates of a run kept in counters and histograms only, so their size does not depend on
+//! how many recipients were recorded.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use hdrhistogram::Histogram;
+use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats};
+use smtpsim_proto::{EnhancedCode, ReplyCode};
+
+use crate::ReportError;
+use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, Summary};
+
+/// Significant decimal digits kept by the latency histograms (relative error under 0.1%).
+pub const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// A new empty histogram of microseconds: [`SIGNIFICANT_DIGITS`], growing as needed.
+pub fn new_histogram() -> Histogram<u64> {
+    // 3 significant digits is always a valid precision, so creation cannot fail; `new` also
+    // turns auto-resizing on.
+    Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision")
+}
+
+/// Adds the counts of `from` to `into`, bucket by bucket.
+///
+/// Unlike `Histogram::add`, which sizes `into` differently from recording the same values,
+/// this records each bucket's count, so merging the histograms of parts gives the same
+/// histogram (and the same encoding) as recording all the values in one.
+pub fn merge_histogram(into: &mut Histogram<u64>, from: &Histogram<u64>) {
+    for bucket in from.iter_recorded() {
+        let (value, count) = (bucket.value_iterated_to(), bucket.count_at_value());
+        if into.record_n(value, count).is_err() {
+            into.saturating_record_n(value, count);
+        }
+    }
+}
+
+/// Why a recipient was not delivered: its fate and the last reply that decided it.
+///
+/// Orders by fate (bounced, expired, rejected at submission), then reply code, then enhanced
+/// code; prints as `bounced 550 5.1.1`, `expired 451` or `bounced` (no reply, for example an
+/// undeliverable domain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FailureReason {
+    /// How it ended.
+    pub fate: Fate,
+    /// The code of the last reply, if a reply decided.
+    pub code: Option<ReplyCode>,
+    /// The enhanced status code of the last reply, if it had one.
+    pub enhanced: Option<EnhancedCode>,
+}
+
+impl FailureReason {
+    /// The reason of a recipient record.
+    pub fn of(record: &RecipientRecord<'_>) -> FailureReason {
+        FailureReason {
+            fate: record.fate,
+            code: record.last_reply.map(|r| r.code),
+            enhanced: record.last_reply.and_then(|r| r.enhanced),
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.fate.name())?;
+        if let Some(code) = self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(enhanced) = self.enhanced {
+            write!(f, " {enhanced}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Running totals of recipient records: counts per outcome, failures by reason and reply
+/// code, the distribution of attempts, and histograms (microseconds) of latency and queue wait.
+///
+/// Usable without files: feed it records with [`Stats::record`] (or hand it to the simulation
+/// as its [`Recorder`]), combine runs with
+/// [`Stats::merge`], and turn it into a [`Summary`] with [`Stats::summary`].
+///
+/// - `latency`: submission to mailbox, for delivered recipients (inbox or spam);
+/// - `failure_latency`: submission to giving up, for bounced and expired recipients;
+/// - `queue_wait`: time waiting for a free connection, for recipients the relay tried to
+///   deliver (those with a first attempt).
+#[derive(Debug, Clone)]
+pub struct Stats {
+    outcomes: [u64; Fate::ALL.len()],
+    attempts: BTreeMap<u32, u64>,
+    by_reason: BTreeMap<FailureReason, u64>,
+    by_reply_code: BTreeMap<Option<ReplyCode>, u64>,
+    latency: Histogram<u64>,
+    failure_latency: Histogram<u64>,
+    queue_wait: Histogram<u64>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::new()
+    }
+}
+
+fn fate_index(fate: Fate) -> usize {
+    match fate {
+        Fate::Inbox => 0,
+        Fate::Spam => 1,
+        Fate::Bounced => 2,
+        Fate::Expired => 3,
+        Fate::RejectedAtSubmission => 4,
+    }
+}
+
+fn record_micros(histogram: &mut Histogram<u64>, micros: u64) {
+    // An auto-resizing histogram grows to take any value; should growing fail (a counts
+    // array too large for memory), the value is clamped to the highest trackable one.
+    if histogram.record(micros).is_err() {
+        histogram.saturating_record(micros);
+    }
+}
+
+impl Stats {
+    /// Nothing recorded yet.
+    pub fn new() -> Stats {
+        Stats {
+            outcomes: [0; Fate::ALL.len()],
+            attempts: BTreeMap::new(),
+            by_reason: BTreeMap::new(),
+            by_reply_code: BTreeMap::new(),
+            latency: new_histogram(),
+            failure_latency: new_histogram(),
+            queue_wait: new_histogram(),
+        }
+    }
+
+    /// Counts one recipient.
+    pub fn record(&mut self, record: &RecipientRecord<'_>) {
+        self.outcomes[fate_index(record.fate)] += 1;
+        *self.attempts.entry(record.attempts).or_insert(0) += 1;
+        let latency = record.latency().as_micros();
+        if record.fate.delivered() {
+            record_micros(&mut self.latency, latency);
+        } else {
+            let reason = FailureReason::of(record);
+            *self.by_reason.entry(reason).or_insert(0) += 1;
+            *self.by_reply_code.entry(reason.code).or_insert(0) += 1;
+            if matches!(record.fate, Fate::Bounced | Fate::Expired) {
+                record_micros(&mut self.failure_latency, latency);
+            }
+        }
+        if record.first_attempt.is_some() {
+            record_micros(&mut self.queue_wait, record.queue_wait.as_micros());
+        }
+    }
+
+    /// Adds everything `other` recorded, exactly (see [`merge_histogram`]).
+    pub fn merge(&mut self, other: &Stats) {
+        for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
+            *mine += theirs;
+        }
+        for (&k, &v) in &other.attempts {
+            *self.attempts.entry(k).or_insert(0) += v;
+        }
+        for (&k, &v) in &other.by_reason {
+            *self.by_reason.entry(k).or_insert(0) += v;
+        }
+        for (&k, &v) in &other.by_reply_code {
+            *self.by_reply_code.entry(k).or_insert(0) += v;
+        }
+        merge_histogram(&mut self.latency, &other.latency);
+        merge_histogram(&mut self.failure_latency, &other.failure_latency);
+        merge_histogram(&mut self.queue_wait, &other.queue_wait);
+    }
+
+    /// Recipients recorded.
+    pub fn recipients(&self) -> u64 {
+        self.outcomes.iter().sum()
+    }
+
+    /// Recipients that ended with `fate`.
+    pub fn count(&self, fate: Fate) -> u64 {
+        self.outcomes[fate_index(fate)]
+    }
+
+    /// Recipients by number of delivery attempts.
+    pub fn attempts(&self) -> &BTreeMap<u32, u64> {
+        &self.attempts
+    }
+
+    /// Undelivered recipients by reason.
+    pub fn failures_by_reason(&self) -> &BTreeMap<FailureReason, u64> {
+        &self.by_reason
+    }
+
+    /// Undelivered recipients by the code of their last reply (`None`: no reply decided).
+    pub fn failures_by_reply_code(&self) -> &BTreeMap<Option<ReplyCode>, u64> {
+        &self.by_reply_code
+    }
+
+    /// Submission to mailbox of delivered recipients, in microseconds.
+    pub fn latency(&self) -> &Histogram<u64> {
+        &self.latency
+    }
+
+    /// Submission to giving up of bounced and expired recipients, in microseconds.
+    pub fn failure_latency(&self) -> &Histogram<u64> {
+        &self.failure_latency
+    }
+
+    /// Waiting for a connection, of recipients the relay tried to deliver, in microseconds.
+    pub fn queue_wait(&self) -> &Histogram<u64> {
+        &self.queue_wait
+    }
+
+    /// The summary of these records and the run's totals, without performance figures.
+    pub fn summary(&self, run: &RunStats) -> Result<Summary, ReportError> {
+        let count = |fate| self.count(fate);
+        let outcomes = Outcomes {
+            inbox: count(Fate::Inbox),
+            spam: count(Fate::Spam),
+            bounced: count(Fate::Bounced),
+            expired: count(Fate::Expired),
+            rejected_at_submission: count(Fate::RejectedAtSubmission),
+        };
+        Ok(Summary {
+            run: RunTotals {
+                messages: run.messages,
+                recipients: self.recipients(),
+                attempts: run.attempts,
+                events: run.events,
+                end_s: run.end.as_secs_f64(),
+            },
+            rates: Rates::of(&outcomes),
+            outcomes,
+            failures: Failures {
+                by_reason: self
+                    .by_reason
+                    .iter()
+                    .map(|(k, &v)| (k.to_string(), v))
+                    .collect(),
+                by_reply_code: self
+                    .by_reply_code
+                    .iter()
+                    .map(|(k, &v)| (k.map_or_else(|| "none".to_owned(), |c| c.to_string()), v))
+                    .collect(),
+            },
+            attempts: self.attempts.clone(),
+            latency: Distribution::of(&self.latency)?,
+            failure_latency: Distribution::of(&self.failure_latency)?,
+            queue_wait: Distribution::of(&self.queue_wait)?,
+            performance: None,
+        })
+    }
+}
+
+/// A run can be aggregated without writing files: pass a `Stats` to the simulation as its
+/// recorder (trace lines and samples are ignored).
+impl Recorder for Stats {
+    fn recipient(&mut self, record: &RecipientRecord<'_>) {
+        self.record(record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtpsim_des::{SimDuration, SimTime};
+    use smtpsim_proto::Reply;
+
+    fn record<'a>(fate: Fate, secs: u64, reply: Option<&'a Reply>) -> RecipientRecord<'a> {
+        RecipientRecord {
+            message_id: 1,
+            sender: "app",
+            recipient: "a@example.com",
+            domain: "example.com",
+            submitted: SimTime::from_secs(10),
+            first_attempt: Some(SimTime::from_secs(11)),
+            finished: SimTime::from_secs(10 + secs),
+            fate,
+            attempts: 1,
+            queue_wait: SimDuration::from_millis(250),
+            last_reply: reply,
+            reasons: "",
+        }
+    }
+
+    #[test]
+    fn reasons_print_and_order() {
+        let unknown = Reply::new_static(550, Some(EnhancedCode::new(5, 1, 1)), "no such user");
+        let greylist = Reply::new_static(451, None, "try later");
+        let a = FailureReason::of(&record(Fate::Bounced, 1, Some(&unknown)));
+        let b = FailureReason::of(&record(Fate::Expired, 1, Some(&greylist)));
+        let c = FailureReason::of(&record(Fate::Bounced, 1, None));
+        assert_eq!(a.to_string(), "bounced 550 5.1.1");
+        assert_eq!(b.to_string(), "expired 451");
+        assert_eq!(c.to_string(), "bounced");
+        let mut all = vec![b, a, c];
+        all.sort();
+        assert_eq!(all, [c, a, b]);
+    }
+
+    #[test]
+    fn counts_and_histograms() {
+        let unknown = Reply::new_static(550, Some(EnhancedCode::new(5, 1, 1)), "no such user");
+        let mut stats = Stats::new();
+        stats.record(&record(Fate::Inbox, 5, None));
+        stats.record(&record(Fate::Spam, 7, None));
+        stats.record(&record(Fate::Bounced, 9, Some(&unknown)));
+        let mut rejected = record(Fate::RejectedAtSubmission, 0, None);
+        rejected.first_attempt = None;
+        rejected.attempts = 0;
+        stats.record(&rejected);
+
+        assert_eq!(stats.recipients(), 4);
+        assert_eq!(stats.count(Fate::Inbox), 1);
+        assert_eq!(stats.latency().len(), 2);
+        assert_eq!(stats.failure_latency().len(), 1);
+        assert_eq!(stats.queue_wait().len(), 3);
+        assert_eq!(stats.attempts().get(&1), Some(&3));
+        assert_eq!(stats.attempts().get(&0), Some(&1));
+        let reasons: Vec<String> = stats
+            .failures_by_reason()
+            .keys()
+            .map(|k| k.to_string())
+            .collect();
+        assert_eq!(reasons, ["bounced 550 5.1.1", "rejected_at_submission"]);
+        assert_eq!(stats.failures_by_reply_code().get(&None), Some(&1));
+    }
+
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = Stats::new();
+        let mut b = Stats::new();
+        for s in 1..=10 {
+            a.record(&record(Fate::Inbox, s, None));
+            b.record(&record(Fate::Expired, s * 1000, None));
+        }
+        let mut whole = Stats::new();
+        for s in 1..=10 {
+            whole.record(&record(Fate::Inbox, s, None));
+            whole.record(&record(Fate::Expired, s * 1000, None));
+        }
+        a.merge(&b);
+        let run = RunStats::default();
+        assert_eq!(a.summary(&run).unwrap(), whole.summary(&run).unwrap());
+    }
+}

@@ -1,0 +1,361 @@
+//! [`RunWriter`]: streams a run's records into CSV files and writes its summary at the end.
+
+use std::fmt::{self, Write as _};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use smtpsim_model::sim::{RecipientRecord, Recorder, RunStats, Sample, TraceRecord};
+
+use crate::ReportError;
+use crate::staged::{self, Staged};
+use crate::stats::Stats;
+use crate::summary::{Performance, Summary};
+
+/// A row per message and recipient.
+pub const MESSAGES_CSV: &str = "messages.csv";
+/// The trace lines of traced messages.
+pub const EVENTS_CSV: &str = "events.csv";
+/// The relay's state at a fixed simulated interval.
+pub const TIMESERIES_CSV: &str = "timeseries.csv";
+/// The summary as `section,key,value` rows, without wall-clock figures.
+pub const SUMMARY_CSV: &str = "summary.csv";
+/// The summary with histogram encodings and wall-clock figures.
+pub const SUMMARY_JSON: &str = "summary.json";
+
+/// Header of `messages.csv`.
+pub const MESSAGES_HEADER: [&str; 14] = [
+    "message_id",
+    "recipient",
+    "domain",
+    "submitted_s",
+    "first_attempt_s",
+    "final_s",
+    "outcome",
+    "attempts",
+    "latency_s",
+    "last_reply_code",
+    "last_enhanced_code",
+    "reasons",
+    "sender",
+    "queue_wait_s",
+];
+
+/// Header of `events.csv`.
+pub const EVENTS_HEADER: [&str; 6] = ["time_s", "message_id", "attempt", "hop", "kind", "text"];
+
+/// Header of `timeseries.csv`.
+pub const TIMESERIES_HEADER: [&str; 7] = [
+    "time_s",
+    "active",
+    "deferred",
+    "connections",
+    "delivered",
+    "deferrals",
+    "bounced",
+];
+
+/// What a [`RunWriter`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriterOptions {
+    /// Write trace lines to `events.csv`. Without it `events.csv` holds only its header and
+    /// trace records are ignored.
+    pub trace: bool,
+}
+
+/// A CSV file being written to its temporary name.
+#[derive(Debug)]
+struct CsvFile {
+    // Declared before `staged` so that the file is closed before its temporary is removed.
+    csv: csv::Writer<File>,
+    staged: Staged,
+}
+
+impl CsvFile {
+    fn create(dir: &Path, name: &str, header: &[&str]) -> io::Result<CsvFile> {
+        let (staged, file) = Staged::create(dir, name)?;
+        let mut csv = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 16)
+            .from_writer(file);
+        csv.write_record(header)?;
+        Ok(CsvFile { csv, staged })
+    }
+
+    /// Flushes and closes the file; it still has its temporary name.
+    fn close(self) -> io::Result<Staged> {
+        let file = self.csv.into_inner().map_err(|e| e.into_error())?;
+        staged::close(file)?;
+        Ok(self.staged)
+    }
+}
+
+/// Writes fields of one record, formatting numbers into a reused buffer.
+struct Fields<'a> {
+    csv: &'a mut csv::Writer<File>,
+    buf: &'a mut String,
+}
+
+impl Fields<'_> {
+    fn text(&mut self, text: &str) -> csv::Result<()> {
+        self.csv.write_field(text)
+    }
+
+    fn display(&mut self, value: impl fmt::Display) -> csv::Result<()> {
+        self.buf.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(self.buf, "{value}");
+        self.csv.write_field(self.buf.as_bytes())
+    }
+
+    /// Seconds with six decimals, as `SimTime::fmt_secs` prints them.
+    fn secs(&mut self, micros: u64) -> csv::Result<()> {
+        self.display(format_args!(
+            "{}.{:06}",
+            micros / 1_000_000,
+            micros % 1_000_000
+        ))
+    }
+
+    fn end(self) -> csv::Result<()> {
+        self.csv.write_record(None::<&[u8]>)
+    }
+}
+
+/// Streams a run into a directory: `messages.csv`, `events.csv` and `timeseries.csv` as
+/// records arrive, then `summary.csv` and `summary.json` in [`RunWriter::finish`].
+///
+/// Every file is written under a temporary name in the same directory and renamed into
+/// place by `finish` once all of them are complete, so each file is whole or absent.
+/// Dropping the writer without calling `finish` (a failed run) removes the temporary files
+/// and leaves the directory as it was.
+///
+/// Rows go straight to buffered files and aggregates to a [`Stats`], so memory does not grow
+/// with the number of recipients. The [`Recorder`] methods cannot return errors: the first
+/// write error is kept, later records are only counted, and `finish` returns the error.
+#[derive(Debug)]
+pub struct RunWriter {
+    dir: PathBuf,
+    options: WriterOptions,
+    messages: CsvFile,
+    events: CsvFile,
+    timeseries: CsvFile,
+    stats: Stats,
+    buf: String,
+    error: Option<(&'static str, io::Error)>,
+}
+
+impl RunWriter {
+    /// Creates `dir` if needed and opens the temporary files, headers written.
+    pub fn create(dir: &Path, options: WriterOptions) -> io::Result<RunWriter> {
+        fs::create_dir_all(dir)?;
+        Ok(RunWriter {
+            dir: dir.to_owned(),
+            options,
+            messages: CsvFile::create(dir, MESSAGES_CSV, &MESSAGES_HEADER)?,
+            events: CsvFile::create(dir, EVENTS_CSV, &EVENTS_HEADER)?,
+            timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
+            stats: Stats::new(),
+            buf: String::new(),
+            error: None,
+        })
+    }
+
+    /// The output directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What has been aggregated so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Completes the files, writes the summary and renames everything into place, the
+    /// summary files last (`summary.json` is the last file to appear). `wall` is the
+    /// wall-clock time of the run, for [`Summary::performance`].
+    ///
+    /// On error no temporary file remains; files renamed before the error stay (whole).
+    pub fn finish(self, run: &RunStats, wall: Duration) -> Result<Summary, ReportError> {
+        let RunWriter {
+            dir,
+            messages,
+            events,
+            timeseries,
+            stats,
+            error,
+            ..
+        } = self;
+        let io_error = |name: &str| {
+            let path = dir.join(name);
+            move |source| ReportError::Io { path, source }
+        };
+        if let Some((name, source)) = error {
+            return Err(io_error(name)(source));
+        }
+        let mut summary = stats.summary(run)?;
+        summary.performance = Some(Performance::new(run.events, wall));
+
+        let mut ready = Vec::with_capacity(5);
+        ready.push(messages.close().map_err(io_error(MESSAGES_CSV))?);
+        ready.push(events.close().map_err(io_error(EVENTS_CSV))?);
+        ready.push(timeseries.close().map_err(io_error(TIMESERIES_CSV))?);
+        ready.push(
+            write_whole(&dir, SUMMARY_CSV, |out| Ok(summary.write_csv(out)?))
+                .map_err(io_error(SUMMARY_CSV))?,
+        );
+        let json = summary.to_json()?;
+        ready.push(
+            write_whole(&dir, SUMMARY_JSON, |out| out.write_all(json.as_bytes()))
+                .map_err(io_error(SUMMARY_JSON))?,
+        );
+        for staged in ready {
+            let path = staged.dest().to_owned();
+            staged
+                .commit()
+                .map_err(|source| ReportError::Io { path, source })?;
+        }
+        Ok(summary)
+    }
+
+    fn keep(&mut self, name: &'static str, result: csv::Result<()>) {
+        if let Err(e) = result {
+            self.error.get_or_insert((name, e.into()));
+        }
+    }
+}
+
+/// Writes a file under its temporary name and closes it.
+fn write_whole(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<Staged> {
+    let (staged, file) = Staged::create(dir, name)?;
+    let mut out = BufWriter::new(file);
+    write(&mut out)?;
+    staged::close(out.into_inner().map_err(|e| e.into_error())?)?;
+    Ok(staged)
+}
+
+fn write_recipient(f: &mut Fields<'_>, r: &RecipientRecord<'_>) -> csv::Result<()> {
+    f.display(r.message_id)?;
+    f.text(r.recipient)?;
+    f.text(r.domain)?;
+    f.secs(r.submitted.as_micros())?;
+    match r.first_attempt {
+        Some(t) => f.secs(t.as_micros())?,
+        None => f.text("")?,
+    }
+    f.secs(r.finished.as_micros())?;
+    f.text(r.fate.name())?;
+    f.display(r.attempts)?;
+    f.secs(r.latency().as_micros())?;
+    match r.last_reply {
+        Some(reply) => {
+            f.display(reply.code)?;
+            match reply.enhanced {
+                Some(enhanced) => f.display(enhanced)?,
+                None => f.text("")?,
+            }
+        }
+        None => {
+            f.text("")?;
+            f.text("")?;
+        }
+    }
+    f.text(r.reasons)?;
+    f.text(r.sender)?;
+    f.secs(r.queue_wait.as_micros())
+}
+
+impl Recorder for RunWriter {
+    fn recipient(&mut self, record: &RecipientRecord<'_>) {
+        self.stats.record(record);
+        if self.error.is_some() {
+            return;
+        }
+        let mut f = Fields {
+            csv: &mut self.messages.csv,
+            buf: &mut self.buf,
+        };
+        let result = write_recipient(&mut f, record).and_then(|()| f.end());
+        self.keep(MESSAGES_CSV, result);
+    }
+
+    fn trace(&mut self, record: &TraceRecord<'_>) {
+        if !self.options.trace || self.error.is_some() {
+            return;
+        }
+        let mut f = Fields {
+            csv: &mut self.events.csv,
+            buf: &mut self.buf,
+        };
+        let result = (|| {
+            f.secs(record.time.as_micros())?;
+            f.display(record.message_id)?;
+            f.display(record.attempt)?;
+            f.text(record.hop.name())?;
+            f.text(record.kind.name())?;
+            f.text(record.text)?;
+            f.end()
+        })();
+        self.keep(EVENTS_CSV, result);
+    }
+
+    fn sample(&mut self, sample: &Sample) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut f = Fields {
+            csv: &mut self.timeseries.csv,
+            buf: &mut self.buf,
+        };
+        let result = (|| {
+            f.secs(sample.time.as_micros())?;
+            for n in [
+                sample.active,
+                sample.deferred,
+                sample.connections,
+                sample.delivered,
+                sample.deferrals,
+                sample.bounced,
+            ] {
+                f.display(n)?;
+            }
+            f.end()
+        })();
+        self.keep(TIMESERIES_CSV, result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtpsim_des::SimTime;
+
+    #[test]
+    fn seconds_match_the_kernel_format() {
+        let dir = std::env::temp_dir().join(format!("smtpsim-report-secs-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut file = CsvFile::create(&dir, "secs.csv", &["s"]).unwrap();
+        let mut buf = String::new();
+        let values = [0, 1, 999_999, 1_000_000, 12_345_678, u64::MAX];
+        for micros in values {
+            let f = Fields {
+                csv: &mut file.csv,
+                buf: &mut buf,
+            };
+            let mut f = f;
+            f.secs(micros).unwrap();
+            f.end().unwrap();
+        }
+        file.close().unwrap().commit().unwrap();
+        let text = fs::read_to_string(dir.join("secs.csv")).unwrap();
+        let expected: Vec<String> = std::iter::once("s".to_owned())
+            .chain(values.map(|us| SimTime::from_micros(us).fmt_secs()))
+            .collect();
+        assert_eq!(text.lines().collect::<Vec<_>>(), expected);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
