@@ -3,7 +3,7 @@
 //! Any problem with a parameter is [`CommandError::UnsupportedParameter`], naming the keyword
 //! (never echoing a value); a keyword given twice is [`CommandError::Syntax`].
 
-use super::scan::{ATEXT, KEYWORD, XCHAR, is, pack, skip, skip_spaces, word};
+use super::scan::{ATEXT, KEYWORD, XCHAR, is, number, pack, skip, skip_spaces, word};
 use crate::command::{BodyType, CommandError, MailParams, Notify, RcptParams, Ret};
 
 const SIZE: u64 = word("size");
@@ -39,7 +39,7 @@ pub(super) fn mail(tail: &str) -> Result<MailParams<'_>, CommandError> {
             SIZE => {
                 once(params.size.is_some())?;
                 let value = required("SIZE", value)?;
-                params.size = Some(super::scan::number(value.as_bytes()).map_err(|overflow| {
+                params.size = Some(number(value.as_bytes()).map_err(|overflow| {
                     bad(
                         "SIZE",
                         if overflow {
