@@ -20,7 +20,12 @@
 //! - source routes (`<@a.example,@b.example:user@c.example>`), which are checked and dropped;
 //! - non-ASCII UTF-8 in local parts and domain labels whether or not `SMTPUTF8` was given (the
 //!   server session decides about that), and lower-case hex digits in xtext;
-//! - `AUTH=` in MAIL is kept as written: `<>`, `<mailbox>` or an xtext addr-spec.
+//! - `AUTH=` in MAIL is kept as written: `<>`, `<mailbox>` or an xtext addr-spec;
+//! - the argument of `NOOP`, `VRFY`, `EXPN` and `HELP` is any printable text, spaces included
+//!   (`VRFY John Smith`), where RFC 5321 asks for one atom or quoted string;
+//! - an AUTH initial response is checked for the base64 alphabet and at most two `=` of
+//!   padding, not for a length that is a multiple of four;
+//! - the `ORCPT=` value may hold UTF-8 after its `;` (RFC 6533 `utf-8` addresses).
 //!
 //! Other decisions:
 //!
@@ -33,6 +38,11 @@
 //!   is [`CommandError::Syntax`] (501 5.5.4), as RFC 1869 allows each keyword at most once.
 //! - `MAIL`/`RCPT` without a path are [`CommandError::Syntax`]; a path without angle brackets or
 //!   with a bad address is [`CommandError::BadSender`] / [`CommandError::BadRecipient`].
+//! - A verb is recognised only when followed by a space or the end of the line (`DATA:` is an
+//!   unknown command). `HELO`/`EHLO` take exactly one domain or address literal; domains are
+//!   checked for syntax only (letters, digits and hyphens, or non-ASCII for U-labels, with no
+//!   IDNA checks), so `EHLO my_host` and `EHLO example.com.` are syntax errors.
+//! - A `BDAT` chunk size too big for a `u64` is [`CommandError::Syntax`].
 //! - The 256-octet limit on a whole path (RFC 5321 section 4.5.3.1.3) is not enforced; the
 //!   limits on a local part (64), a domain label (63) and a domain (255) are.
 

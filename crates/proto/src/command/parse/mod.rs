@@ -213,7 +213,8 @@ fn rcpt(arg: &str) -> Result<Command<'_>, CommandError> {
 /// Splits `arg` at its first space: the first word and what follows the spaces after it.
 #[inline]
 fn first_word(arg: &str) -> (&str, Option<&str>) {
-    match memchr::memchr(b' ', arg.as_bytes()) {
+    // The first word (a chunk size or a mechanism name) is short: no vectorised search.
+    match arg.bytes().position(|c| c == b' ') {
         Some(space) => (
             &arg[..space],
             Some(&arg[skip_spaces(arg.as_bytes(), space)..]),

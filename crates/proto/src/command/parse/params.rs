@@ -3,7 +3,7 @@
 //! Any problem with a parameter is [`CommandError::UnsupportedParameter`], naming the keyword
 //! (never echoing a value); a keyword given twice is [`CommandError::Syntax`].
 
-use super::scan::{ATEXT, XCHAR, is, pack, word};
+use super::scan::{ATEXT, KEYWORD, XCHAR, is, number, pack, skip, skip_spaces, word};
 use crate::command::{BodyType, CommandError, MailParams, Notify, RcptParams, Ret};
 
 const SIZE: u64 = word("size");
@@ -14,6 +14,14 @@ const ENVID: u64 = word("envid");
 const AUTH: u64 = word("auth");
 const NOTIFY: u64 = word("notify");
 const ORCPT: u64 = word("orcpt");
+const SEVENBIT: u64 = word("7bit");
+const EIGHTBITMIME: u64 = word("8bitmime");
+const FULL: u64 = word("full");
+const HDRS: u64 = word("hdrs");
+const SUCCESS: u64 = word("success");
+const FAILURE: u64 = word("failure");
+const DELAY: u64 = word("delay");
+const NEVER: u64 = word("never");
 
 /// Longest `ENVID` value (RFC 3461 section 4.4).
 const MAX_ENVID: usize = 100;
@@ -23,13 +31,15 @@ const MAX_QUOTED_KEYWORD: usize = 64;
 /// The parameters of `MAIL FROM:` from `tail`, everything after the path's `>`.
 pub(super) fn mail(tail: &str) -> Result<MailParams<'_>, CommandError> {
     let mut params = MailParams::default();
-    for param in split(tail)? {
-        let (keyword, value) = param;
+    if tail.is_empty() {
+        return Ok(params);
+    }
+    for (keyword, value) in split(tail)? {
         match pack(keyword.as_bytes()) {
             SIZE => {
                 once(params.size.is_some())?;
                 let value = required("SIZE", value)?;
-                params.size = Some(super::scan::number(value.as_bytes()).map_err(|overflow| {
+                params.size = Some(number(value.as_bytes()).map_err(|overflow| {
                     bad(
                         "SIZE",
                         if overflow {
@@ -43,14 +53,11 @@ pub(super) fn mail(tail: &str) -> Result<MailParams<'_>, CommandError> {
             BODY => {
                 once(params.body.is_some())?;
                 let value = required("BODY", value)?;
-                params.body = Some(if value.eq_ignore_ascii_case("8BITMIME") {
-                    BodyType::EightBitMime
-                } else if value.eq_ignore_ascii_case("7BIT") {
-                    BodyType::SevenBit
-                } else if value.eq_ignore_ascii_case("BINARYMIME") {
-                    BodyType::BinaryMime
-                } else {
-                    return Err(bad("BODY", "expected 7BIT, 8BITMIME or BINARYMIME"));
+                params.body = Some(match pack(value.as_bytes()) {
+                    EIGHTBITMIME => BodyType::EightBitMime,
+                    SEVENBIT => BodyType::SevenBit,
+                    _ if value.eq_ignore_ascii_case("BINARYMIME") => BodyType::BinaryMime,
+                    _ => return Err(bad("BODY", "expected 7BIT, 8BITMIME or BINARYMIME")),
                 });
             }
             SMTPUTF8 => {
@@ -63,12 +70,10 @@ pub(super) fn mail(tail: &str) -> Result<MailParams<'_>, CommandError> {
             RET => {
                 once(params.ret.is_some())?;
                 let value = required("RET", value)?;
-                params.ret = Some(if value.eq_ignore_ascii_case("FULL") {
-                    Ret::Full
-                } else if value.eq_ignore_ascii_case("HDRS") {
-                    Ret::Headers
-                } else {
-                    return Err(bad("RET", "expected FULL or HDRS"));
+                params.ret = Some(match pack(value.as_bytes()) {
+                    FULL => Ret::Full,
+                    HDRS => Ret::Headers,
+                    _ => return Err(bad("RET", "expected FULL or HDRS")),
                 });
             }
             ENVID => {
@@ -99,6 +104,9 @@ pub(super) fn mail(tail: &str) -> Result<MailParams<'_>, CommandError> {
 /// The parameters of `RCPT TO:` from `tail`, everything after the path's `>`.
 pub(super) fn rcpt(tail: &str) -> Result<RcptParams<'_>, CommandError> {
     let mut params = RcptParams::default();
+    if tail.is_empty() {
+        return Ok(params);
+    }
     for (keyword, value) in split(tail)? {
         match pack(keyword.as_bytes()) {
             NOTIFY => {
@@ -123,16 +131,12 @@ pub(super) fn rcpt(tail: &str) -> Result<RcptParams<'_>, CommandError> {
 fn notify(value: &str) -> Result<Notify, CommandError> {
     let mut notify = Notify::default();
     for item in value.split(',') {
-        if item.eq_ignore_ascii_case("SUCCESS") {
-            notify.success = true;
-        } else if item.eq_ignore_ascii_case("FAILURE") {
-            notify.failure = true;
-        } else if item.eq_ignore_ascii_case("DELAY") {
-            notify.delay = true;
-        } else if item.eq_ignore_ascii_case("NEVER") {
-            notify.never = true;
-        } else {
-            return Err(bad("NOTIFY", "expected NEVER or SUCCESS, FAILURE, DELAY"));
+        match pack(item.as_bytes()) {
+            SUCCESS => notify.success = true,
+            FAILURE => notify.failure = true,
+            DELAY => notify.delay = true,
+            NEVER => notify.never = true,
+            _ => return Err(bad("NOTIFY", "expected NEVER or SUCCESS, FAILURE, DELAY")),
         }
     }
     if notify.never && (notify.success || notify.failure || notify.delay) {
@@ -178,16 +182,49 @@ fn is_xtext(value: &str) -> bool {
 
 /// Splits what follows a path into `(keyword, value)` pairs. The tail is empty or starts with
 /// a space; parameters are separated by one or more spaces.
-fn split(tail: &str) -> Result<impl Iterator<Item = (&str, Option<&str>)>, CommandError> {
+fn split(tail: &str) -> Result<Split<'_>, CommandError> {
     if !tail.is_empty() && !tail.starts_with(' ') {
         return Err(CommandError::Syntax("expected a space after the path"));
     }
-    Ok(tail.split(' ').filter(|p| !p.is_empty()).map(|p| {
-        match memchr::memchr(b'=', p.as_bytes()) {
-            Some(eq) => (&p[..eq], Some(&p[eq + 1..])),
-            None => (p, None),
+    Ok(Split { rest: tail })
+}
+
+/// The iterator returned by [`split`].
+struct Split<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = (&'a str, Option<&'a str>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.rest.as_bytes();
+        let start = skip_spaces(b, 0);
+        if start == b.len() {
+            return None;
         }
-    }))
+        let keyword_end = skip(b, start, KEYWORD);
+        let end = keyword_end
+            + b[keyword_end..]
+                .iter()
+                .position(|&c| c == b' ')
+                .unwrap_or(b.len() - keyword_end);
+        let rest = self.rest;
+        self.rest = &rest[end..];
+        Some(match b.get(keyword_end) {
+            Some(b'=') => (&rest[start..keyword_end], Some(&rest[keyword_end + 1..end])),
+            _ if keyword_end == end => (&rest[start..end], None),
+            // A malformed keyword: split at '=' all the same, for the error message.
+            _ => {
+                let param = &rest[start..end];
+                match param.find('=') {
+                    Some(eq) => (&param[..eq], Some(&param[eq + 1..])),
+                    None => (param, None),
+                }
+            }
+        })
+    }
 }
 
 fn once(seen: bool) -> Result<(), CommandError> {

@@ -74,11 +74,16 @@ pub(super) fn is(b: u8, class: u8) -> bool {
 
 /// The index of the first byte at or after `i` that is not in `class` (or `b.len()`).
 #[inline(always)]
-pub(super) fn skip(b: &[u8], mut i: usize, class: u8) -> usize {
-    while i < b.len() && is(b[i], class) {
-        i += 1;
+pub(super) fn skip(b: &[u8], i: usize, class: u8) -> usize {
+    match b.get(i..) {
+        Some(rest) => {
+            i + rest
+                .iter()
+                .position(|&c| !is(c, class))
+                .unwrap_or(rest.len())
+        }
+        None => i,
     }
-    i
 }
 
 /// The index of the first byte at or after `i` that is not a space.
@@ -119,8 +124,8 @@ pub(super) fn text(b: &[u8]) -> Result<&str, CommandError> {
     let plain = chunks.iter().all(|c| !unusual(u64::from_le_bytes(*c)))
         && tail.iter().all(|&c| (0x20..0x7f).contains(&c));
     if plain {
-        // Printable ASCII is UTF-8; this cannot fail.
-        return std::str::from_utf8(b).map_err(|_| CommandError::Syntax("not UTF-8"));
+        // SAFETY: every byte is printable ASCII (0x20..=0x7e), and ASCII is UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
     }
     text_slow(b)
 }
@@ -155,22 +160,20 @@ pub(super) fn number(b: &[u8]) -> Result<u64, bool> {
     Ok(n)
 }
 
-/// Packs a word of up to eight letters, digits or `-` into a `u64`, lower-cased, for matching
-/// against [`word`] constants; 0 when it is longer or holds other bytes.
+/// Packs a word of up to eight bytes into a `u64` with every byte OR-ed with 0x20, for
+/// matching against [`word`] constants (lower-case letters, digits and `-`) regardless of case;
+/// 0 for an empty or longer word. OR-ing 0x20 maps only a letter's two cases onto the letter;
+/// a digit or `-` could also be matched by a control character (0x10..=0x19, 0x0d), which
+/// checked arguments never contain.
 #[inline(always)]
 pub(super) fn pack(b: &[u8]) -> u64 {
     if b.is_empty() || b.len() > 8 {
         return 0;
     }
     let mut buf = [0u8; 8];
-    for (i, &c) in b.iter().enumerate() {
-        if !is(c, KEYWORD) {
-            return 0;
-        }
-        // Letters become lower case; digits and '-' already have the 0x20 bit.
-        buf[i] = c | 0x20;
-    }
-    u64::from_le_bytes(buf)
+    buf[..b.len()].copy_from_slice(b);
+    let case = u64::MAX >> (64 - 8 * b.len()) & (LOW * 0x20);
+    u64::from_le_bytes(buf) | case
 }
 
 /// The packed form of a lower-case word of up to eight bytes, for comparing with [`pack`].
