@@ -3,6 +3,7 @@
 //! Each subcommand is a thin call into the library crates.
 
 mod converse;
+mod run;
 
 use std::process::ExitCode;
 
@@ -21,12 +22,16 @@ enum Command {
     /// Run one SMTP conversation in memory between smtpsim's client and server and print it
     /// line by line.
     Converse(converse::Args),
+    /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
+    /// summary.json.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Converse(args) => converse::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,180 @@
+//! `smtpsim run SCENARIO`: simulate, write the reports, print a short summary.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use smtpsim_model::scenario::Scenario;
+use smtpsim_model::sim::{
+    self, ExchangeMode, Options, Recorder, RecipientRecord, Sample, TraceMode, TraceRecord,
+};
+use smtpsim_report::{RunWriter, Summary, WriterOptions};
+
+/// Options of `smtpsim run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Master seed (replaces the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of messages (replaces the scenario's).
+    #[arg(long)]
+    messages: Option<u64>,
+    /// Output folder; `reports/<scenario name>/` if absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Which messages keep a line-by-line trace: none, sample:N (every Nth message) or all.
+    #[arg(long, default_value = "none", value_parser = parse_trace)]
+    trace: TraceMode,
+    /// Carry out every attempt through the client and server sessions, traced or not (slower;
+    /// results are the same).
+    #[arg(long)]
+    sessions: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_trace(s: &str) -> Result<TraceMode, String> {
+    s.parse()
+}
+
+/// Shows simulated progress on stderr when it is a terminal.
+struct Progress<'a> {
+    inner: &'a mut RunWriter,
+    bar: Option<ProgressBar>,
+}
+
+impl Recorder for Progress<'_> {
+    fn recipient(&mut self, record: &RecipientRecord<'_>) {
+        self.inner.recipient(record);
+    }
+
+    fn trace(&mut self, record: &TraceRecord<'_>) {
+        self.inner.trace(record);
+    }
+
+    fn sample(&mut self, sample: &Sample) {
+        self.inner.sample(sample);
+        if let Some(bar) = &self.bar {
+            bar.set_position(sample.time.as_micros() / 1_000_000);
+            bar.set_message(format!(
+                "{} delivered, {} deferred",
+                sample.delivered, sample.deferred
+            ));
+        }
+    }
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let options = Options {
+        seed: args.seed,
+        messages: args.messages,
+        trace: args.trace,
+        exchange: if args.sessions {
+            ExchangeMode::Sessions
+        } else {
+            ExchangeMode::Auto
+        },
+    };
+    sim::check(&scenario)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(sanitise(&scenario.simulation.name))
+    });
+    let mut writer = RunWriter::create(
+        &out,
+        WriterOptions {
+            trace: args.trace != TraceMode::None,
+        },
+    )
+    .with_context(|| format!("cannot write to {}", out.display()))?;
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(scenario.simulation.duration.micros() / 1_000_000);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulated {pos}/{len} s of arrivals [{bar:30}] {msg} ({elapsed})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let started = Instant::now();
+    let stats = {
+        let mut recorder = Progress {
+            inner: &mut writer,
+            bar: bar.clone(),
+        };
+        sim::run(&scenario, &options, &mut recorder)?
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let wall = started.elapsed();
+    let summary = writer.finish(&stats, wall)?;
+    if !args.quiet {
+        print_summary(&scenario, &summary, &out, wall.as_secs_f64(), stats.events);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sanitise(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: f64, events: u64) {
+    let o = &s.outcomes;
+    println!("{}: {} messages, {} recipients", scenario.simulation.name, s.run.messages, s.run.recipients);
+    println!(
+        "  inbox {}  spam {}  bounced {}  expired {}  rejected at submission {}",
+        o.inbox, o.spam, o.bounced, o.expired, o.rejected_at_submission
+    );
+    println!(
+        "  delivered {:.2}%  bounced {:.2}%  expired {:.2}%",
+        s.rates.delivered * 100.0,
+        s.rates.bounced * 100.0,
+        s.rates.expired * 100.0
+    );
+    let l = &s.latency;
+    println!(
+        "  latency (delivered): p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+        human(l.p50_s),
+        human(l.p90_s),
+        human(l.p99_s),
+        human(l.p99_9_s),
+        human(l.max_s)
+    );
+    println!(
+        "  queue wait: mean {}  p99 {}   attempts: {}",
+        human(s.queue_wait.mean_s),
+        human(s.queue_wait.p99_s),
+        s.run.attempts
+    );
+    println!(
+        "  {} events in {:.2} s ({:.1} M events/s); reports in {}",
+        events,
+        wall,
+        events as f64 / wall.max(1e-9) / 1e6,
+        out.display()
+    );
+}
+
+/// Seconds as a short human duration.
+fn human(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{:.0}ms", secs * 1000.0)
+    } else if secs < 120.0 {
+        format!("{secs:.1}s")
+    } else if secs < 7200.0 {
+        format!("{:.1}m", secs / 60.0)
+    } else {
+        format!("{:.1}h", secs / 3600.0)
+    }
+}
