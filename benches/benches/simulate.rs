@@ -5,7 +5,7 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use smtpsim_model::scenario::Scenario;
-use smtpsim_model::sim::{self, Options, Recorder, RecipientRecord};
+use smtpsim_model::sim::{self, Options, RecipientRecord, Recorder};
 
 /// Counts rows, so the work of building them is not optimised away.
 #[derive(Default)]
@@ -27,7 +27,10 @@ fn load(name: &str) -> Scenario {
 fn bench_simulate(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
-    for (name, messages) in [("quickstart.toml", 100_000u64), ("validation/mm4.toml", 100_000)] {
+    for (name, messages) in [
+        ("quickstart.toml", 100_000u64),
+        ("validation/mm4.toml", 100_000),
+    ] {
         let scenario = load(name);
         let options = Options {
             messages: Some(messages),

@@ -9,7 +9,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, ExchangeMode, Options, Recorder, RecipientRecord, Sample, TraceMode, TraceRecord,
+    self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
 };
 use smtpsim_report::{RunWriter, Summary, WriterOptions};
 
@@ -83,9 +83,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     };
     sim::check(&scenario)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("reports").join(sanitise(&scenario.simulation.name))
-    });
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(sanitise(&scenario.simulation.name)));
     let mut writer = RunWriter::create(
         &out,
         WriterOptions {
@@ -125,13 +126,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn sanitise(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: f64, events: u64) {
     let o = &s.outcomes;
-    println!("{}: {} messages, {} recipients", scenario.simulation.name, s.run.messages, s.run.recipients);
+    println!(
+        "{}: {} messages, {} recipients",
+        scenario.simulation.name, s.run.messages, s.run.recipients
+    );
     println!(
         "  inbox {}  spam {}  bounced {}  expired {}  rejected at submission {}",
         o.inbox, o.spam, o.bounced, o.expired, o.rejected_at_submission

@@ -1,5 +1,7 @@
 //! Greylisting (RFC 6647): the first attempt of a (client address, sender, recipient) triplet
-//! is deferred; a retry after the delay and within the window passes.
+//! is deferred; a retry after the delay and within the window passes. A triplet that passed is
+//! remembered for [`PASSED_LIFETIME`] after it was last seen (postgrey's `max-age`), so later
+//! messages with the same triplet pass at once.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -7,6 +9,17 @@ use std::net::IpAddr;
 use smtpsim_des::{SimDuration, SimTime};
 
 use crate::stable_hash::StableHasher;
+
+/// How long a triplet that passed is remembered after it was last seen: 35 days.
+pub const PASSED_LIFETIME: SimDuration = SimDuration::from_days(35);
+
+/// What the greylist remembers of a triplet.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// First seen (pending) or last seen (passed).
+    seen: SimTime,
+    passed: bool,
+}
 
 /// The greylist's verdict for one recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +39,8 @@ pub struct Greylist {
     delay: SimDuration,
     window: SimDuration,
     whitelist_after: u32,
-    /// Triplet hash → first seen.
-    triplets: HashMap<u64, SimTime>,
+    /// Triplet hash → what is known of it.
+    triplets: HashMap<u64, Entry>,
     /// Client address → messages passed.
     passed: HashMap<IpAddr, u32>,
 }
@@ -66,20 +79,39 @@ impl Greylist {
         hasher.write(sender.to_ascii_lowercase().as_bytes());
         hasher.write(recipient.to_ascii_lowercase().as_bytes());
         let key = hasher.finish();
-        let first = *self.triplets.entry(key).or_insert(now);
-        let waited = SimDuration::from_micros(now.as_micros().saturating_sub(first.as_micros()));
-        if waited > self.delay + self.window {
-            // Forgotten: start again.
-            self.triplets.insert(key, now);
+        let fresh = Entry {
+            seen: now,
+            passed: false,
+        };
+        let entry = self.triplets.entry(key).or_insert(fresh);
+        let since =
+            SimDuration::from_micros(now.as_micros().saturating_sub(entry.seen.as_micros()));
+        if entry.passed {
+            if since <= PASSED_LIFETIME {
+                entry.seen = now;
+                return GreyVerdict::Pass;
+            }
+            *entry = fresh;
+            return GreyVerdict::Defer {
+                remaining: self.delay,
+            };
+        }
+        if since > self.delay + self.window {
+            // Not retried in time: forgotten, and seen anew.
+            *entry = fresh;
             GreyVerdict::Defer {
                 remaining: self.delay,
             }
-        } else if waited >= self.delay {
+        } else if since >= self.delay {
+            *entry = Entry {
+                seen: now,
+                passed: true,
+            };
             *self.passed.entry(client).or_insert(0) += 1;
             GreyVerdict::Pass
         } else {
             GreyVerdict::Defer {
-                remaining: SimDuration::from_micros(self.delay.as_micros() - waited.as_micros()),
+                remaining: SimDuration::from_micros(self.delay.as_micros() - since.as_micros()),
             }
         }
     }

@@ -23,9 +23,6 @@ pub struct Relay {
     /// Outgoing connections open at once to one destination domain.
     #[serde(default = "default_max_per_domain")]
     pub max_connections_per_domain: u32,
-    /// Deliver more queued messages to the same domain over an open connection.
-    #[serde(default)]
-    pub connection_reuse: bool,
     /// Sending-side shaping: at most this many messages per destination domain.
     #[serde(default)]
     pub rate_per_domain: Option<Rate>,
