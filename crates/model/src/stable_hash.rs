@@ -26,6 +26,14 @@ impl StableHasher {
         }
     }
 
+    /// Adds bytes as ASCII lowercase (for names compared without case), then a separator.
+    pub fn write_lowercase(&mut self, bytes: &[u8]) {
+        for b in bytes.iter().map(u8::to_ascii_lowercase).chain([0xff]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
     /// Adds a number.
     pub fn write_u64(&mut self, n: u64) {
         self.write(&n.to_le_bytes());
@@ -40,6 +48,11 @@ impl StableHasher {
     }
 }
 
+/// The hash as a number in `[0, 1)`.
+pub fn to_unit(hash: u64) -> f64 {
+    (hash >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A number in `[0, 1)` decided by `seed` and `parts`: the same inputs, the same number.
 pub fn unit_interval(seed: u64, parts: &[&[u8]]) -> f64 {
     let mut h = StableHasher::new();
@@ -47,7 +60,7 @@ pub fn unit_interval(seed: u64, parts: &[&[u8]]) -> f64 {
     for part in parts {
         h.write(part);
     }
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+    to_unit(h.finish())
 }
 
 #[cfg(test)]
@@ -59,7 +72,10 @@ mod tests {
         // A change here changes which simulated users exist: make it on purpose only.
         let mut h = StableHasher::new();
         h.write(b"alice@example.net");
-        assert_eq!(h.finish(), h.finish());
+        assert_eq!(h.finish(), 0x3379_e6ff_5641_7521_u64);
+        let mut lower = StableHasher::new();
+        lower.write_lowercase(b"Alice@Example.NET");
+        assert_eq!(lower.finish(), h.finish());
         let a = unit_interval(1, &[b"alice@example.net"]);
         let b = unit_interval(2, &[b"alice@example.net"]);
         assert_ne!(a, b);

@@ -3,7 +3,7 @@
 //! remembered for [`PASSED_LIFETIME`] after it was last seen (postgrey's `max-age`), so later
 //! messages with the same triplet pass at once.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use smtpsim_des::{SimDuration, SimTime};
@@ -53,8 +53,8 @@ impl Greylist {
             delay,
             window,
             whitelist_after,
-            triplets: HashMap::new(),
-            passed: HashMap::new(),
+            triplets: HashMap::default(),
+            passed: HashMap::default(),
         }
     }
 
@@ -75,9 +75,12 @@ impl Greylist {
             return GreyVerdict::Pass;
         }
         let mut hasher = StableHasher::new();
-        hasher.write(client.to_string().as_bytes());
-        hasher.write(sender.to_ascii_lowercase().as_bytes());
-        hasher.write(recipient.to_ascii_lowercase().as_bytes());
+        match client {
+            IpAddr::V4(ip) => hasher.write(&ip.octets()),
+            IpAddr::V6(ip) => hasher.write(&ip.octets()),
+        }
+        hasher.write_lowercase(sender.as_bytes());
+        hasher.write_lowercase(recipient.as_bytes());
         let key = hasher.finish();
         let fresh = Entry {
             seen: now,

@@ -23,10 +23,10 @@
 mod bucket;
 mod greylist;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use rand::Rng;
+use rustc_hash::FxHashMap as HashMap;
 use smtpsim_des::{SimRng, SimTime};
 use smtpsim_proto::Reply;
 use smtpsim_proto::command::{ForwardPath, MailParams, RcptParams, ReversePath};
@@ -36,7 +36,7 @@ pub use bucket::TokenBucket;
 pub use greylist::{GreyVerdict, Greylist};
 
 use crate::scenario::{self, Behaviour, OutageMode};
-use crate::stable_hash::unit_interval;
+use crate::stable_hash::{StableHasher, to_unit};
 
 /// A check at the end of data (authentication and placement), supplied by the driver.
 pub trait EndOfData {
@@ -119,8 +119,8 @@ impl<E: EndOfData> MxBehaviour<E> {
             now: SimTime::ZERO,
             outage: None,
             greylist,
-            connection_buckets: HashMap::new(),
-            message_buckets: HashMap::new(),
+            connection_buckets: HashMap::default(),
+            message_buckets: HashMap::default(),
             connection_reply,
             message_reply,
             end_of_data,
@@ -144,7 +144,11 @@ impl<E: EndOfData> MxBehaviour<E> {
     }
 
     fn address_draw(&self, what: &[u8], address: &str) -> f64 {
-        unit_interval(self.seed, &[what, address.to_ascii_lowercase().as_bytes()])
+        let mut hasher = StableHasher::new();
+        hasher.write_u64(self.seed);
+        hasher.write(what);
+        hasher.write_lowercase(address.as_bytes());
+        to_unit(hasher.finish())
     }
 
     /// Whether the mailbox `address` exists (decided once per address and seed).

@@ -81,7 +81,7 @@ struct Recipient {
     address: String,
     done: bool,
     last_reply: Option<Reply>,
-    reasons: String,
+    reasons: Arc<str>,
 }
 
 struct Job {
@@ -282,7 +282,7 @@ impl Engine<'_> {
                     address,
                     done: false,
                     last_reply: None,
-                    reasons: String::new(),
+                    reasons: Arc::from(""),
                 })
                 .collect();
             let job = self.new_job(Job {
@@ -446,7 +446,7 @@ impl Engine<'_> {
                 let j = self.job_mut(job);
                 for r in j.recipients.iter_mut().filter(|r| !r.done) {
                     r.last_reply = Some(reply.clone());
-                    r.reasons = "MX lookup failed temporarily".to_string();
+                    r.reasons = Arc::from("MX lookup failed temporarily");
                 }
                 self.defer(now, job);
             }
@@ -653,7 +653,7 @@ impl Engine<'_> {
             for &i in &undecided {
                 let r = &mut j.recipients[i];
                 r.last_reply = None;
-                r.reasons = why.to_string();
+                r.reasons = Arc::from(why);
             }
             any_deferred = true;
         } else {
@@ -667,7 +667,7 @@ impl Engine<'_> {
                                 if v.spam { Fate::Spam } else { Fate::Inbox },
                                 v.reasons.clone(),
                             ),
-                            None => (Fate::Inbox, String::new()),
+                            None => (Fate::Inbox, Arc::from("")),
                         };
                         r.reasons = reasons;
                         finished.push((i, fate));
@@ -768,9 +768,9 @@ impl Engine<'_> {
                 let j = self.job_mut(job);
                 for r in j.recipients.iter_mut().filter(|r| !r.done) {
                     if r.reasons.is_empty() {
-                        r.reasons = why.to_string();
+                        r.reasons = Arc::from(why);
                     } else {
-                        r.reasons = format!("{why}; last: {}", r.reasons);
+                        r.reasons = format!("{why}; last: {}", r.reasons).into();
                     }
                 }
                 let (message, attempt, traced) = (j.message, j.attempts, j.traced);
@@ -803,7 +803,7 @@ impl Engine<'_> {
         let j = self.job_mut(job);
         for r in j.recipients.iter_mut().filter(|r| !r.done) {
             r.last_reply = reply.clone();
-            r.reasons = reasons.to_string();
+            r.reasons = Arc::from(reasons);
         }
         self.finish_remaining(now, job, fate);
     }
@@ -877,14 +877,14 @@ fn refusal(code: u16, (class, subject, detail): (u8, u16, u16), text: &'static s
 }
 
 /// Why a recipient was refused or deferred, in words.
-fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> String {
+fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Arc<str> {
     if let Some(v) = verdict
         && outcome.stage == Stage::Content
         && !v.reasons.is_empty()
     {
         return v.reasons.clone();
     }
-    match (&outcome.reply, outcome.note) {
+    let text = match (&outcome.reply, outcome.note) {
         (Some(reply), _) => format!(
             "{} at {}: {}",
             reply.code,
@@ -893,5 +893,6 @@ fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> String {
         ),
         (None, Some(note)) => note.to_string(),
         (None, None) => String::new(),
-    }
+    };
+    text.into()
 }

@@ -1,7 +1,6 @@
 //! The receiving side's end-of-data check: SPF, DKIM and DMARC evaluated against the
 //! scenario's DNS records, then inbox, spam or a 550 5.7.1 refusal.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -13,15 +12,16 @@ use crate::auth::dns::StaticResolver;
 use crate::auth::{AuthInput, Placement, evaluate};
 use crate::behaviour::EndOfData;
 use crate::scenario::Scenario;
-use crate::stable_hash::unit_interval;
+use crate::stable_hash::{StableHasher, unit_interval};
+use rustc_hash::FxHashMap;
 
 /// Where an accepted message went, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
     /// Spam folder rather than inbox.
     pub spam: bool,
-    /// The reasons, joined with "; ".
-    pub reasons: String,
+    /// The reasons, joined with "; " (shared: many messages have the same).
+    pub reasons: Arc<str>,
 }
 
 /// The DNS the scenario describes, as the authentication checks see it.
@@ -66,7 +66,8 @@ pub(crate) fn zone(scenario: &Scenario) -> StaticResolver {
     zone
 }
 
-/// The inputs the verdict depends on; equal inputs give equal verdicts, so they are cached.
+/// The inputs the verdict depends on; equal inputs give equal verdicts, so verdicts are cached
+/// by a 64-bit hash of them (the key is kept beside, and checked, in debug builds).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     client: Option<IpAddr>,
@@ -82,8 +83,9 @@ pub(crate) struct AuthCheck {
     zone: Arc<StaticResolver>,
     enabled: bool,
     seed: u64,
-    cache: HashMap<Key, (Decision, Verdict)>,
+    cache: FxHashMap<u64, (Decision, Verdict, Option<Key>)>,
     last: Option<Verdict>,
+    unchecked: Arc<str>,
 }
 
 impl AuthCheck {
@@ -92,8 +94,9 @@ impl AuthCheck {
             zone,
             enabled,
             seed,
-            cache: HashMap::new(),
+            cache: FxHashMap::default(),
             last: None,
+            unchecked: Arc::from("authentication not checked"),
         }
     }
 
@@ -123,7 +126,7 @@ impl AuthCheck {
         let reasons = outcome.reasons.join("; ");
         let verdict = Verdict {
             spam: outcome.placement == Placement::Spam,
-            reasons,
+            reasons: reasons.into(),
         };
         (outcome.decision(), verdict)
     }
@@ -134,23 +137,49 @@ impl EndOfData for AuthCheck {
         if !self.enabled {
             self.last = Some(Verdict {
                 spam: false,
-                reasons: "authentication not checked".to_string(),
+                reasons: self.unchecked.clone(),
             });
             return Decision::Accept;
         }
-        let key = Key {
+        let facts = content::facts_ref(content);
+        let percent = (unit_interval(self.seed, &[content]) * 100.0) as u8;
+        let mut h = StableHasher::new();
+        match session.client_ip {
+            Some(IpAddr::V4(ip)) => h.write(&ip.octets()),
+            Some(IpAddr::V6(ip)) => h.write(&ip.octets()),
+            None => h.write(b""),
+        }
+        h.write(session.helo.as_deref().unwrap_or("").as_bytes());
+        h.write(envelope.from.as_bytes());
+        h.write_lowercase(facts.from_domain.unwrap_or(b""));
+        match facts.dkim {
+            Some((d, s)) => {
+                h.write(d);
+                h.write(s);
+            }
+            None => h.write(b"-"),
+        }
+        h.write_u64(u64::from(facts.altered) << 8 | u64::from(percent));
+        let hash = h.finish();
+        let key = || Key {
             client: session.client_ip,
             helo: session.helo.clone(),
             mail_from: envelope.from.clone(),
-            facts: content::facts(content),
-            percent: (unit_interval(self.seed, &[content]) * 100.0) as u8,
+            facts: facts.to_owned(),
+            percent,
         };
-        let (decision, verdict) = match self.cache.get(&key) {
-            Some(hit) => hit.clone(),
+        let (decision, verdict) = match self.cache.get(&hash) {
+            Some((decision, verdict, kept)) => {
+                debug_assert_eq!(kept.as_ref(), Some(&key()), "verdict cache collision");
+                (decision.clone(), verdict.clone())
+            }
             None => {
-                let judged = self.judge(&key);
-                self.cache.insert(key, judged.clone());
-                judged
+                let key = key();
+                let (decision, verdict) = self.judge(&key);
+                let kept = cfg!(debug_assertions).then_some(key);
+                self.cache
+                    .insert(hash, (decision.clone(), verdict.clone(), kept));
+                (decision, verdict)
             }
         };
         self.last = Some(verdict);
