@@ -28,9 +28,9 @@ use std::net::IpAddr;
 use rand::Rng;
 use rustc_hash::FxHashMap as HashMap;
 use smtpsim_des::{SimRng, SimTime};
-use smtpsim_proto::Reply;
 use smtpsim_proto::command::{ForwardPath, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
+use smtpsim_proto::{EnhancedCode, Reply};
 
 pub use bucket::TokenBucket;
 pub use greylist::{GreyVerdict, Greylist};
@@ -165,12 +165,26 @@ impl<E: EndOfData> MxBehaviour<E> {
     }
 }
 
-fn refusal(code: u16, enhanced: (u8, u16, u16), text: &'static str) -> Reply {
-    match Decision::refuse(code, enhanced, text) {
-        Decision::Refuse(reply) => reply,
-        _ => unreachable!("Decision::refuse makes a refusal"),
-    }
+const fn refusal(code: u16, (class, subject, detail): (u8, u16, u16), text: &'static str) -> Reply {
+    Reply::new_static(code, Some(EnhancedCode::new(class, subject, detail)), text)
 }
+
+/// The replies the behaviours give, allocated once.
+const OUTAGE: Reply = refusal(
+    421,
+    (4, 3, 2),
+    "System not accepting network messages, try again later",
+);
+const TLS_REQUIRED: Reply = refusal(530, (5, 7, 0), "Must issue a STARTTLS command first");
+const TOO_BIG: Reply = refusal(552, (5, 3, 4), "Message size exceeds fixed limit");
+const UNKNOWN_USER: Reply = refusal(
+    550,
+    (5, 1, 1),
+    "The email account that you tried to reach does not exist",
+);
+const MAILBOX_FULL: Reply = refusal(552, (5, 2, 2), "Mailbox full");
+const MAILBOX_FULL_LATER: Reply = refusal(452, (4, 2, 2), "Mailbox full, try again later");
+const TEMPORARY: Reply = refusal(451, (4, 3, 0), "Temporary local problem, try again later");
 
 fn bucket_allows(
     buckets: &mut HashMap<IpAddr, TokenBucket>,
@@ -197,11 +211,7 @@ fn address_of(path: &ForwardPath<'_>) -> String {
 impl<E: EndOfData> Policy for MxBehaviour<E> {
     fn connect(&mut self, session: &SessionInfo) -> Decision {
         if self.outage == Some(OutageMode::Reply421) {
-            return Decision::disconnect(
-                421,
-                (4, 3, 2),
-                "System not accepting network messages, try again later",
-            );
+            return Decision::Disconnect(OUTAGE);
         }
         let config = self.config.rate_limits.connections.as_ref();
         if !bucket_allows(
@@ -222,12 +232,12 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         params: &MailParams<'_>,
     ) -> Decision {
         if self.config.require_tls && !session.tls {
-            return Decision::refuse(530, (5, 7, 0), "Must issue a STARTTLS command first");
+            return Decision::Refuse(TLS_REQUIRED);
         }
         if let (Some(limit), Some(size)) = (self.config.size_limit, params.size)
             && size > limit.0
         {
-            return Decision::refuse(552, (5, 3, 4), "Message size exceeds fixed limit");
+            return Decision::Refuse(TOO_BIG);
         }
         let config = self.config.rate_limits.messages.as_ref();
         if !bucket_allows(
@@ -250,11 +260,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
     ) -> Decision {
         let address = address_of(to);
         if !self.user_exists(&address) {
-            return Decision::refuse(
-                550,
-                (5, 1, 1),
-                "The email account that you tried to reach does not exist",
-            );
+            return Decision::Refuse(UNKNOWN_USER);
         }
         if self.mailbox_full(&address) {
             let permanent = self
@@ -263,9 +269,9 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
                 .as_ref()
                 .is_some_and(|f| f.permanent);
             return if permanent {
-                Decision::refuse(552, (5, 2, 2), "Mailbox full")
+                Decision::Refuse(MAILBOX_FULL)
             } else {
-                Decision::refuse(452, (4, 2, 2), "Mailbox full, try again later")
+                Decision::Refuse(MAILBOX_FULL_LATER)
             };
         }
         if let (Some(greylist), Some(client)) = (self.greylist.as_mut(), session.client_ip)
@@ -284,7 +290,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         if self.config.temp_failures.0 > 0.0
             && self.rng.random::<f64>() < self.config.temp_failures.0
         {
-            return Decision::refuse(451, (4, 3, 0), "Temporary local problem, try again later");
+            return Decision::Refuse(TEMPORARY);
         }
         Decision::Accept
     }

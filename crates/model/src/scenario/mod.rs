@@ -146,7 +146,14 @@ impl Scenario {
             let field = e.path().to_string();
             let inner = e.into_inner();
             let field = if field == "." { String::new() } else { field };
-            error(inner.span(), field, inner.message().trim().to_string())
+            let message = inner.message().trim().to_string();
+            // An unknown key inside a tagged table is named by the message, not the path.
+            let key = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or(&field);
+            let span = inner.span().map(|span| refine(text, span, key));
+            error(span, field, message)
         })?;
         validate::check(&scenario).map_err(|problem| {
             let span = problem
@@ -165,6 +172,29 @@ impl Scenario {
             .iter()
             .find(|d| d.name.eq_ignore_ascii_case(name))
     }
+}
+
+/// toml points an error inside a table at the table; when the key (the last part of `field`)
+/// is written after that point (`key =`), point at the key instead.
+fn refine(text: &str, span: std::ops::Range<usize>, field: &str) -> std::ops::Range<usize> {
+    let last = field.rsplit('.').next().unwrap_or("");
+    let last = last.split('[').next().unwrap_or("");
+    if last.is_empty() || span.start >= text.len() {
+        return span;
+    }
+    let rest = &text[span.start..];
+    let mut from = 0;
+    while let Some(at) = rest[from..].find(last) {
+        let at = from + at;
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + last.len()..].trim_start_matches([' ', '\t']);
+        let starts_key = before.is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
+        if starts_key && after.starts_with('=') {
+            return span.start + at..span.start + at + last.len();
+        }
+        from = at + last.len();
+    }
+    span
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {

@@ -96,9 +96,10 @@ pub fn facts_ref(content: &[u8]) -> FactsRef<'_> {
     let mut facts = FactsRef::default();
     let mut rest = content;
     // Headers: up to the first empty line.
-    while let Some(end) = memchr::memmem::find(rest, b"\r\n") {
+    while let Some(end) = memchr::memchr(b'\n', rest) {
         let line = &rest[..end];
-        rest = &rest[end + 2..];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        rest = &rest[end + 1..];
         if line.is_empty() {
             break;
         }
@@ -123,7 +124,8 @@ pub fn facts_ref(content: &[u8]) -> FactsRef<'_> {
             }
         }
     }
-    facts.altered = memchr::memmem::find(rest, ALTERED.as_bytes()).is_some();
+    // Bodies here are one short line: a plain search beats setting up a searcher.
+    facts.altered = rest.windows(ALTERED.len()).any(|w| w == ALTERED.as_bytes());
     facts
 }
 

@@ -514,16 +514,20 @@ impl Engine<'_> {
             .filter(|r| !r.done)
             .map(|r| r.address.as_str())
             .collect();
-        let body = content::build(
-            message,
-            &sender.header_from,
-            to[0],
-            &sender.domain,
-            sender.dkim.as_ref().map(|(d, s)| (d.as_str(), s.as_str())),
-            j.altered,
-            j.size,
-        );
-        let body: Arc<[u8]> = body.into();
+        let (altered, size) = (j.altered, j.size);
+        let first = to[0];
+        // Built only if an exchange gets as far as the content.
+        let body = || {
+            content::build(
+                message,
+                &sender.header_from,
+                first,
+                &sender.domain,
+                sender.dkim.as_ref().map(|(d, s)| (d.as_str(), s.as_str())),
+                altered,
+                size,
+            )
+        };
         let attempt = Attempt {
             client_ip: relay.ip,
             helo: &relay.hostname,

@@ -28,7 +28,8 @@ pub(crate) struct Attempt<'a> {
     pub pipelining: bool,
     pub from: &'a str,
     pub recipients: &'a [&'a str],
-    pub content: &'a Arc<[u8]>,
+    /// Builds the content, when an exchange gets that far.
+    pub content: &'a dyn Fn() -> Vec<u8>,
     pub size: u64,
 }
 
@@ -95,7 +96,7 @@ pub(crate) fn sessions<P: Policy>(
     let mut message = OutgoingMessage::new(
         attempt.from,
         attempt.recipients.iter().copied(),
-        attempt.content.clone(),
+        Arc::<[u8]>::from((attempt.content)()),
     );
     message.declared_size = Some(attempt.size);
     let mut client =
@@ -201,7 +202,8 @@ pub(crate) fn decisions<P: Policy>(
     if !envelope.recipients.is_empty() {
         let verdict = match policy.data(&info, &envelope) {
             Decision::Accept | Decision::AcceptWith(_) => {
-                let verdict = match policy.message(&info, &envelope, attempt.content) {
+                let content = (attempt.content)();
+                let verdict = match policy.message(&info, &envelope, &content) {
                     Decision::Accept => replies::MESSAGE_ACCEPTED,
                     Decision::AcceptWith(reply)
                     | Decision::Refuse(reply)

@@ -83,7 +83,7 @@ pub(crate) struct AuthCheck {
     zone: Arc<StaticResolver>,
     enabled: bool,
     seed: u64,
-    cache: FxHashMap<u64, (Decision, Verdict, Option<Key>)>,
+    cache: FxHashMap<u64, Cached>,
     last: Option<Verdict>,
     unchecked: Arc<str>,
 }
@@ -132,6 +132,31 @@ impl AuthCheck {
     }
 }
 
+/// A cache entry: the verdict, or word that it depends on the DMARC `pct=` draw.
+#[derive(Debug, Clone)]
+enum Cached {
+    Verdict(Decision, Verdict, Option<Key>),
+    DependsOnPct,
+}
+
+impl AuthCheck {
+    /// Looks `hash` up, judging `key()` on a miss.
+    fn cached(&mut self, hash: u64, key: impl Fn() -> Key) -> Cached {
+        if let Some(hit) = self.cache.get(&hash) {
+            if let Cached::Verdict(_, _, Some(kept)) = hit {
+                debug_assert_eq!(kept, &key(), "verdict cache collision");
+            }
+            return hit.clone();
+        }
+        let key = key();
+        let (decision, verdict) = self.judge(&key);
+        let kept = cfg!(debug_assertions).then_some(key);
+        let entry = Cached::Verdict(decision, verdict, kept);
+        self.cache.insert(hash, entry.clone());
+        entry
+    }
+}
+
 impl EndOfData for AuthCheck {
     fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
         if !self.enabled {
@@ -142,7 +167,6 @@ impl EndOfData for AuthCheck {
             return Decision::Accept;
         }
         let facts = content::facts_ref(content);
-        let percent = (unit_interval(self.seed, &[content]) * 100.0) as u8;
         let mut h = StableHasher::new();
         match session.client_ip {
             Some(IpAddr::V4(ip)) => h.write(&ip.octets()),
@@ -159,28 +183,44 @@ impl EndOfData for AuthCheck {
             }
             None => h.write(b"-"),
         }
-        h.write_u64(u64::from(facts.altered) << 8 | u64::from(percent));
-        let hash = h.finish();
-        let key = || Key {
+        h.write_u64(u64::from(facts.altered));
+        let key = |percent| Key {
             client: session.client_ip,
             helo: session.helo.clone(),
             mail_from: envelope.from.clone(),
             facts: facts.to_owned(),
             percent,
         };
-        let (decision, verdict) = match self.cache.get(&hash) {
-            Some((decision, verdict, kept)) => {
-                debug_assert_eq!(kept.as_ref(), Some(&key()), "verdict cache collision");
-                (decision.clone(), verdict.clone())
+        // Most domains publish no `pct=` below 100: then the verdict is the same whatever the
+        // draw, and the per-message draw (a hash of the whole content) is not needed.
+        let general = h.finish();
+        if !self.cache.contains_key(&general) {
+            let low = self.judge(&key(0));
+            let high = self.judge(&key(99));
+            let entry = if low == high {
+                let kept = cfg!(debug_assertions).then(|| key(0));
+                Cached::Verdict(low.0, low.1, kept)
+            } else {
+                Cached::DependsOnPct
+            };
+            self.cache.insert(general, entry);
+        }
+        let entry = match self.cache[&general].clone() {
+            Cached::Verdict(decision, verdict, kept) => {
+                debug_assert!(
+                    kept.as_ref().is_none_or(|k| *k == key(0)),
+                    "verdict cache collision"
+                );
+                Cached::Verdict(decision, verdict, None)
             }
-            None => {
-                let key = key();
-                let (decision, verdict) = self.judge(&key);
-                let kept = cfg!(debug_assertions).then_some(key);
-                self.cache
-                    .insert(hash, (decision.clone(), verdict.clone(), kept));
-                (decision, verdict)
+            Cached::DependsOnPct => {
+                let percent = (unit_interval(self.seed, &[content]) * 100.0) as u8;
+                h.write_u64(u64::from(percent));
+                self.cached(h.finish(), || key(percent))
             }
+        };
+        let Cached::Verdict(decision, verdict, _) = entry else {
+            unreachable!("a per-draw entry is a verdict")
         };
         self.last = Some(verdict);
         decision
