@@ -80,7 +80,7 @@ pub struct FactsRef<'a> {
 
 impl FactsRef<'_> {
     /// The facts, owned, with the From domain in lowercase.
-    pub fn to_owned(&self) -> ContentFacts {
+    pub fn owned(self) -> ContentFacts {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         ContentFacts {
             from_domain: self.from_domain.map(|d| text(d).to_ascii_lowercase()),
@@ -154,7 +154,7 @@ mod tests {
             true,
             5000,
         );
-        let f = facts_ref(&c).to_owned();
+        let f = facts_ref(&c).owned();
         assert_eq!(f.from_domain.as_deref(), Some("shop.example"));
         assert_eq!(f.dkim, Some(("shop.example".into(), "s1".into())));
         assert!(f.altered);
@@ -167,7 +167,7 @@ mod tests {
             false,
             1,
         );
-        let plain = facts_ref(&plain).to_owned();
+        let plain = facts_ref(&plain).owned();
         assert_eq!(plain.from_domain.as_deref(), Some("shop.example"));
         assert_eq!(plain.dkim, None);
         assert!(!plain.altered);

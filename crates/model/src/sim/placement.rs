@@ -135,7 +135,7 @@ impl AuthCheck {
 /// A cache entry: the verdict, or word that it depends on the DMARC `pct=` draw.
 #[derive(Debug, Clone)]
 enum Cached {
-    Verdict(Decision, Verdict, Option<Key>),
+    Verdict(Decision, Verdict, Option<Box<Key>>),
     DependsOnPct,
 }
 
@@ -144,13 +144,13 @@ impl AuthCheck {
     fn cached(&mut self, hash: u64, key: impl Fn() -> Key) -> Cached {
         if let Some(hit) = self.cache.get(&hash) {
             if let Cached::Verdict(_, _, Some(kept)) = hit {
-                debug_assert_eq!(kept, &key(), "verdict cache collision");
+                debug_assert_eq!(**kept, key(), "verdict cache collision");
             }
             return hit.clone();
         }
         let key = key();
         let (decision, verdict) = self.judge(&key);
-        let kept = cfg!(debug_assertions).then_some(key);
+        let kept = cfg!(debug_assertions).then(|| Box::new(key));
         let entry = Cached::Verdict(decision, verdict, kept);
         self.cache.insert(hash, entry.clone());
         entry
@@ -188,7 +188,7 @@ impl EndOfData for AuthCheck {
             client: session.client_ip,
             helo: session.helo.clone(),
             mail_from: envelope.from.clone(),
-            facts: facts.to_owned(),
+            facts: facts.owned(),
             percent,
         };
         // Most domains publish no `pct=` below 100: then the verdict is the same whatever the
@@ -198,7 +198,7 @@ impl EndOfData for AuthCheck {
             let low = self.judge(&key(0));
             let high = self.judge(&key(99));
             let entry = if low == high {
-                let kept = cfg!(debug_assertions).then(|| key(0));
+                let kept = cfg!(debug_assertions).then(|| Box::new(key(0)));
                 Cached::Verdict(low.0, low.1, kept)
             } else {
                 Cached::DependsOnPct
@@ -208,7 +208,7 @@ impl EndOfData for AuthCheck {
         let entry = match self.cache[&general].clone() {
             Cached::Verdict(decision, verdict, kept) => {
                 debug_assert!(
-                    kept.as_ref().is_none_or(|k| *k == key(0)),
+                    kept.as_ref().is_none_or(|k| **k == key(0)),
                     "verdict cache collision"
                 );
                 Cached::Verdict(decision, verdict, None)
