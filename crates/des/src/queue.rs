@@ -655,17 +655,18 @@ impl Run {
         &self.entries[self.head..]
     }
 
-    /// Drops the first entry (which must exist).
+    /// Drops the first entry (which must exist). The vector is reset when something is
+    /// next added to the empty run.
     #[inline]
     fn pop_first(&mut self) {
         self.head += 1;
-        if self.head == self.entries.len() {
-            self.clear();
-        }
     }
 
     #[inline]
     fn push_back(&mut self, entry: Entry) {
+        if self.is_empty() {
+            self.clear();
+        }
         self.entries.push(entry);
     }
 
@@ -689,6 +690,7 @@ impl Run {
     }
 
     /// Removes the entries from the `at`-th remaining one on.
+    /// With `at` 0 this leaves the run empty (`push_back` then resets the vector).
     fn drain_from(&mut self, at: usize) -> std::vec::Drain<'_, Entry> {
         self.entries.drain(self.head + at..)
     }
