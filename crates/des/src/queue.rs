@@ -598,18 +598,20 @@ impl<E> EventQueue<E> {
                 .expect("occupied bucket is not empty");
             self.last = min;
             let mut occupied = self.occupied;
-            for entry in entries.drain(..) {
+            let buckets = &mut self.buckets;
+            for &entry in &entries {
                 if entry.time == min {
                     self.front.push_back(entry);
                 } else {
                     // Strictly below `b`: the entry agrees with `min` from bit `b` up.
                     let lower = bucket_of(entry.time, min);
-                    self.buckets[lower].push(entry);
+                    buckets[lower].push(entry);
                     occupied |= 1 << lower;
                 }
             }
             self.occupied = occupied;
             // Put the emptied vector back to keep its capacity.
+            entries.clear();
             self.buckets[b] = entries;
         }
     }
