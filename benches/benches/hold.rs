@@ -4,15 +4,19 @@
 //!
 //! `EventQueue` (smtpsim-des) is measured beside a bare `std::collections::BinaryHeap` of
 //! `Reverse<(time, sequence)>`, which orders events the same way (by time, then first in,
-//! first out) but has no clock, payloads or cancellation. Both use the same increments,
-//! generated once from a fixed seed (mean one second, in microseconds), so the random numbers
-//! cost nothing in the measurement and both queues see the same times.
+//! first out) but has no clock or cancellation. Each size is measured twice: with no payload
+//! (`()` events; the heap holds just the two keys), and with a 32-byte event in both.
+//!
+//! Both queues use the same increments, generated once from a fixed seed (mean one second, in
+//! microseconds), so the random numbers cost nothing in the measurement and both queues see
+//! the same times.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use rand_distr::{Distribution, Exp};
 use smtpsim_des::{EventQueue, RandomStreams, SimDuration, SimTime};
 
@@ -44,24 +48,65 @@ impl Increments {
     }
 }
 
-fn hold_event_queue(queue: &mut EventQueue<()>, increments: &mut Increments) {
+/// A payload the size of a typical model event (an enum with a few ids and a time).
+type Event32 = [u64; 4];
+
+fn hold_event_queue<E: Copy>(queue: &mut EventQueue<E>, increments: &mut Increments) {
     for _ in 0..BATCH {
-        let (now, ()) = queue.pop().expect("the queue never runs dry");
+        let (now, event) = queue.pop().expect("the queue never runs dry");
         let at = now + SimDuration::from_micros(increments.next());
-        queue.schedule(at, ());
+        queue.schedule(at, black_box(event));
     }
 }
 
-fn hold_binary_heap(
-    heap: &mut BinaryHeap<Reverse<(u64, u64)>>,
+fn hold_binary_heap<E: Copy + Ord>(
+    heap: &mut BinaryHeap<Reverse<(u64, u64, E)>>,
     seq: &mut u64,
     increments: &mut Increments,
 ) {
     for _ in 0..BATCH {
-        let Reverse((now, _)) = heap.pop().expect("the heap never runs dry");
+        let Reverse((now, _, event)) = heap.pop().expect("the heap never runs dry");
         *seq += 1;
-        heap.push(Reverse((now + increments.next(), *seq)));
+        heap.push(Reverse((now + increments.next(), *seq, black_box(event))));
     }
+}
+
+/// Measures both queues at one size and payload, in `group` under `suffix`.
+fn bench_pair<E: Copy + Ord>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    suffix: &str,
+    pending: usize,
+    values: &[u64],
+    event: E,
+) {
+    let mut increments = Increments {
+        values: values.to_vec(),
+        next: 0,
+    };
+    let mut queue = EventQueue::with_capacity(pending);
+    for _ in 0..pending {
+        queue.schedule(SimTime::from_micros(increments.next()), event);
+    }
+    group.bench_function(format!("EventQueue{suffix}"), |b| {
+        b.iter(|| hold_event_queue(black_box(&mut queue), &mut increments))
+    });
+    assert_eq!(queue.len(), pending);
+    drop(queue);
+
+    let mut increments = Increments {
+        values: values.to_vec(),
+        next: 0,
+    };
+    let mut heap = BinaryHeap::with_capacity(pending);
+    let mut seq = 0u64;
+    for _ in 0..pending {
+        seq += 1;
+        heap.push(Reverse((increments.next(), seq, event)));
+    }
+    group.bench_function(format!("BinaryHeap{suffix}"), |b| {
+        b.iter(|| hold_binary_heap(black_box(&mut heap), &mut seq, &mut increments))
+    });
+    assert_eq!(heap.len(), pending);
 }
 
 fn bench_hold(c: &mut Criterion) {
@@ -69,35 +114,16 @@ fn bench_hold(c: &mut Criterion) {
     for (label, pending) in [("1k", 1_000), ("100k", 100_000), ("1M", 1_000_000)] {
         let mut group = c.benchmark_group(format!("hold {label} pending"));
         group.throughput(Throughput::Elements(BATCH as u64));
-
-        let mut increments = Increments {
-            values: values.clone(),
-            next: 0,
-        };
-        let mut queue = EventQueue::with_capacity(pending);
-        for _ in 0..pending {
-            queue.schedule(SimTime::from_micros(increments.next()), ());
-        }
-        group.bench_function("EventQueue", |b| {
-            b.iter(|| hold_event_queue(black_box(&mut queue), &mut increments))
-        });
-        assert_eq!(queue.len(), pending);
-        drop(queue);
-
-        let mut increments = Increments {
-            values: values.clone(),
-            next: 0,
-        };
-        let mut heap = BinaryHeap::with_capacity(pending);
-        let mut seq = 0u64;
-        for _ in 0..pending {
-            seq += 1;
-            heap.push(Reverse((increments.next(), seq)));
-        }
-        group.bench_function("BinaryHeap", |b| {
-            b.iter(|| hold_binary_heap(black_box(&mut heap), &mut seq, &mut increments))
-        });
-        assert_eq!(heap.len(), pending);
+        // The bare comparison: no payload (the heap holds `(time, sequence)` only).
+        bench_pair(&mut group, "", pending, &values, ());
+        // With a 32-byte event in both.
+        bench_pair(
+            &mut group,
+            " 32B event",
+            pending,
+            &values,
+            Event32::default(),
+        );
         group.finish();
     }
 }
