@@ -63,6 +63,8 @@
 //! With `rand_distr`, draw from its distributions directly, as `SimRng` implements
 //! `rand_core::RngCore`: `Exp::new(1.25)?.sample(&mut service)`.
 
+#![warn(missing_docs)]
+
 pub mod queue;
 pub mod rng;
 pub mod time;

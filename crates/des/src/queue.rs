@@ -9,25 +9,36 @@
 //! # How it works
 //!
 //! A simulator never schedules into the past, so the queue is a *monotone* priority queue and
-//! can use a radix heap instead of a comparison heap. Let `last` be the time of the most recent
-//! bucket split (never later than any pending event). An event at time `t` lives in the front
-//! queue when `t == last`, and otherwise in bucket `b = ⌊log2(t XOR last)⌋`, the highest bit
-//! in which `t` differs from `last`. When the front queue runs dry, the lowest non-empty
-//! bucket is split: `last` moves to its earliest time, and its events drop into the front
-//! queue or into lower buckets. An event only ever moves down, at most 64 times, and each
-//! move is a sequential copy of 16 bytes (the payloads stay put in a slot table), which keeps
-//! it cache friendly where a binary heap jumps around memory.
+//! can use a radix heap instead of a comparison heap, with one addition for small buckets.
+//!
+//! - A reference time `last` splits the pending events in two. Those at or before `last`
+//!   form the *front run*, sorted by time, popped from its head.
+//! - Those after `last` sit in 64 buckets: an event at `t` is in bucket `⌊log2(t XOR last)⌋`,
+//!   the highest bit in which `t` differs from `last`. Scheduling one is a push onto a vector.
+//! - When the run is empty, the lowest non-empty bucket refills it. A small bucket (at most
+//!   32 events) is sorted and becomes the run, `last` moving to its latest time. A larger one
+//!   is split as in a radix heap: `last` moves to its earliest time, the events of that time
+//!   become the run, the others drop into lower buckets. Either way the buckets above keep
+//!   their places.
+//!
+//! An event moves down a few buckets at most (each move a sequential copy of 16 bytes: the
+//! payloads stay put in a slot table) before it is sorted into the run, which keeps the queue
+//! cache friendly where a binary heap jumps around memory.
 //!
 //! All events of one instant always share a bucket, every bucket keeps the scheduling order
-//! of each instant (appends, stable splits, concatenation), and the front queue pops first in,
-//! first out: that is what makes equal-time order deterministic.
+//! of each instant (appends, stable splits, a stable sort), and the run keeps it too: that is
+//! what makes equal-time order deterministic.
+//!
+//! An event scheduled at or before `last` (it happens after [`EventQueue::peek`], or when a
+//! handler schedules something between two events of the run) is inserted in the run at its
+//! place. Should that mean shifting many entries, the run's later part goes back to the
+//! buckets instead, with `last` moved back.
 //!
 //! Cancellation is by [`EventId`], a slot index plus a generation number. Cancelling drops the
-//! payload and frees the slot at once; the 16-byte entry in its bucket is skipped when it
+//! payload and frees the slot at once; the 16-byte entry left in a bucket is skipped when it
 //! surfaces, and a sweep clears such leftovers if they ever outnumber the pending events.
 //! [`EventQueue::len`] counts pending events exactly.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 
@@ -116,6 +127,14 @@ struct Slot<E> {
 /// more than there are pending events.
 const SWEEP_MIN_STALE: usize = 1024;
 
+/// Buckets of at most this many entries are sorted into the front run whole instead of being
+/// split bit by bit.
+const SORT_MAX: usize = 32;
+
+/// Inserting into the middle of the front run shifts at most this many entries; beyond that
+/// the run's tail goes back to the buckets instead.
+const FRONT_SHIFT_MAX: usize = 64;
+
 /// A discrete-event queue: pending events ordered by time, equal times in scheduling order,
 /// with a clock that [`pop`](EventQueue::pop) advances.
 ///
@@ -145,11 +164,14 @@ const SWEEP_MIN_STALE: usize = 1024;
 pub struct EventQueue<E> {
     /// The clock: the time of the last popped event (or of the last `advance_to`).
     now: SimTime,
-    /// The radix heap's reference key; not later than any entry's time.
+    /// The radix heap's reference key: every entry in `front` is at or before it, every entry
+    /// in `buckets` after it.
     last: u64,
-    /// Bucket "0": the entries whose time is `last`, first in, first out.
-    front: VecDeque<Entry>,
-    /// `buckets[b]` holds the entries whose highest bit differing from `last` is `b`.
+    /// The front run: the entries at or before `last`, sorted by time, each instant's entries
+    /// in scheduling order. Pops come from its head.
+    front: Run,
+    /// `buckets[b]` holds the entries after `last` whose highest bit differing from `last`
+    /// is `b`, each instant's entries in scheduling order.
     buckets: [Vec<Entry>; 64],
     /// Bit `b` is set when `buckets[b]` is not empty.
     occupied: u64,
@@ -183,7 +205,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             now: SimTime::ZERO,
             last: 0,
-            front: VecDeque::new(),
+            front: Run::default(),
             buckets: std::array::from_fn(|_| Vec::new()),
             occupied: 0,
             slots: Vec::new(),
@@ -223,16 +245,18 @@ impl<E> EventQueue<E> {
     ///
     /// If `at` is before [`now`](Self::now): scheduling into the past is a bug in the model.
     /// Use [`try_schedule`](Self::try_schedule) to get an error instead.
+    #[inline(always)]
     #[track_caller]
     pub fn schedule(&mut self, at: SimTime, event: E) -> EventId {
         match self.try_schedule(at, event) {
             Ok(id) => id,
-            Err(error) => panic!("EventQueue::schedule: {error}"),
+            Err(error) => scheduled_in_the_past(error.at, error.now),
         }
     }
 
     /// Schedules `event` at `at`, like [`schedule`](Self::schedule), or gives the event back
     /// in an error if `at` is before [`now`](Self::now).
+    #[inline(always)]
     pub fn try_schedule(&mut self, at: SimTime, event: E) -> Result<EventId, ScheduleError<E>> {
         if at < self.now {
             return Err(ScheduleError {
@@ -297,17 +321,7 @@ impl<E> EventQueue<E> {
 
     /// The next event and its time, without popping it or moving the clock.
     pub fn peek(&mut self) -> Option<(SimTime, &E)> {
-        let entry = loop {
-            if self.front.is_empty() && !self.split(u64::MAX) {
-                return None;
-            }
-            let entry = self.front[0];
-            if self.slots[entry.slot as usize].generation == entry.generation {
-                break entry;
-            }
-            self.front.pop_front();
-            self.stale -= 1;
-        };
+        let entry = self.first_live()?;
         let event = self.slots[entry.slot as usize]
             .event
             .as_ref()
@@ -316,34 +330,28 @@ impl<E> EventQueue<E> {
     }
 
     /// Pops the next event and advances the clock to its time.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.pop_until(SimTime::MAX)
     }
 
     /// Pops the next event if it is at or before `limit`, advancing the clock to its time;
     /// otherwise leaves the queue and the clock as they are and returns `None`.
+    #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
-        let limit = limit.as_micros();
-        loop {
-            if self.front.is_empty() && !self.split(limit) {
-                return None;
-            }
-            // Every entry in `front` is at `last`.
-            if self.last > limit {
-                return None;
-            }
-            let entry = self.front.pop_front().expect("front is not empty");
-            let slot = &mut self.slots[entry.slot as usize];
-            if slot.generation != entry.generation {
-                self.stale -= 1;
-                continue;
-            }
-            let event = slot.event.take().expect("a live entry has its event");
-            self.release(entry.slot);
-            self.len -= 1;
-            self.now = SimTime::from_micros(entry.time);
-            return Some((self.now, event));
+        let entry = self.first_live()?;
+        if entry.time > limit.as_micros() {
+            return None;
         }
+        self.front.pop_first();
+        let event = self.slots[entry.slot as usize]
+            .event
+            .take()
+            .expect("a live entry has its event");
+        self.release(entry.slot);
+        self.len -= 1;
+        self.now = SimTime::from_micros(entry.time);
+        Some((self.now, event))
     }
 
     /// Moves the clock forward to `to` without popping anything (to let simulated time pass
@@ -443,6 +451,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Puts `event` in a slot and returns its id.
+    #[inline(always)]
     fn allocate(&mut self, event: E) -> EventId {
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
@@ -469,6 +478,7 @@ impl<E> EventQueue<E> {
     /// Retires the slot's current id and makes the slot reusable. A slot whose generation
     /// reaches `u32::MAX` is never reused, so generations never wrap and an old id can never
     /// match a new event.
+    #[inline]
     fn release(&mut self, index: u32) {
         let slot = &mut self.slots[index as usize];
         slot.generation += 1;
@@ -477,84 +487,133 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Files an entry under the bucket its time belongs to.
-    fn insert(&mut self, entry: Entry) {
-        if entry.time < self.last {
-            // Only after `peek` or skipped cancelled entries moved `last` past the clock.
-            self.rebase(entry.time);
-        }
-        if entry.time == self.last {
-            self.front.push_back(entry);
-        } else {
-            let b = bucket_of(entry.time, self.last);
-            self.buckets[b].push(entry);
-            self.occupied |= 1 << b;
+    /// The earliest pending entry, at the head of the front run, after dropping cancelled
+    /// entries found there and splitting buckets as needed; `None` if nothing is pending.
+    #[inline]
+    fn first_live(&mut self) -> Option<Entry> {
+        loop {
+            let Some(&entry) = self.front.first() else {
+                if self.occupied == 0 {
+                    return None;
+                }
+                self.split();
+                continue;
+            };
+            if self.slots[entry.slot as usize].generation == entry.generation {
+                return Some(entry);
+            }
+            self.front.pop_first();
+            self.stale -= 1;
         }
     }
 
-    /// Moves `last` back to `to` (earlier than `last`, and so earlier than every entry).
+    /// Files an entry: in a bucket if it is after `last`, otherwise in its place in the front
+    /// run (after any entries of the same time).
+    #[inline(always)]
+    fn insert(&mut self, entry: Entry) {
+        let time = entry.time;
+        if time > self.last {
+            let b = bucket_of(time, self.last);
+            self.buckets[b].push(entry);
+            self.occupied |= 1 << b;
+            return;
+        }
+        self.insert_front(entry);
+    }
+
+    /// [`insert`](Self::insert) for an entry at or before `last`.
+    #[inline(never)]
+    fn insert_front(&mut self, entry: Entry) {
+        let time = entry.time;
+        match self.front.as_slice().last() {
+            Some(back) if back.time > time => {}
+            _ => return self.front.push_back(entry),
+        }
+        let at = self
+            .front
+            .as_slice()
+            .partition_point(|other| other.time <= time);
+        if self.front.insert_cost(at) <= FRONT_SHIFT_MAX {
+            self.front.insert(at, entry);
+        } else {
+            self.spill(time, at);
+            self.front.push_back(entry);
+        }
+    }
+
+    /// Moves `last` back to `to` (`now <= to < last`), returning the front run's entries
+    /// after `to` (those from index `at` on) to the buckets, so that inserting at `to` is a
+    /// push at the back of the run.
     ///
-    /// With `m` the highest bit in which `to` and `last` differ: entries in the front queue
-    /// and buckets below `m` agree with `last` from bit `m` up, so relative to `to` they all
-    /// belong in bucket `m`, which is empty (an entry there would have a 1 at bit `m` where
-    /// `last` has a 0, but `last > to` puts a 1 in `last` at bit `m`). Buckets above `m` keep
-    /// their entries. Concatenating keeps each instant's entries in order, since an instant
-    /// lies wholly in one bucket.
-    fn rebase(&mut self, to: u64) {
+    /// With `m` the highest bit in which `to` and `last` differ: entries in buckets below `m`
+    /// agree with `last` from bit `m` up, so relative to `to` they all belong in bucket `m`,
+    /// which is empty (an entry there would have a 1 at bit `m` where `last` has a 0, but
+    /// `last > to` puts a 1 in `last` at bit `m`). Buckets above `m` keep their entries. The
+    /// spilled run entries are all at or before `last`, so they lie in bucket `m` or below.
+    /// Every instant's entries stay together and in order.
+    fn spill(&mut self, to: u64, at: usize) {
         debug_assert!(to < self.last);
         let m = bucket_of(to, self.last);
         let mut merged = mem::take(&mut self.buckets[m]);
         debug_assert!(merged.is_empty());
-        merged.extend(self.front.drain(..));
         for bucket in &mut self.buckets[..m] {
             merged.append(bucket);
         }
-        let below_and_m = if m == 63 {
-            u64::MAX
-        } else {
-            (1u64 << (m + 1)) - 1
-        };
-        self.occupied &= !below_and_m;
+        self.occupied &= !(u64::MAX >> (63 - m));
         if !merged.is_empty() {
             self.occupied |= 1 << m;
         }
         self.buckets[m] = merged;
         self.last = to;
+        for entry in self.front.drain_from(at) {
+            let b = bucket_of(entry.time, to);
+            self.buckets[b].push(entry);
+            self.occupied |= 1 << b;
+        }
     }
 
-    /// With the front queue empty: splits the lowest non-empty bucket if its earliest entry
-    /// is at or before `limit`, moving `last` to that entry's time. Returns whether the front
-    /// queue now has entries.
-    fn split(&mut self, limit: u64) -> bool {
+    /// With the front run empty, refills it from the lowest non-empty bucket (which must
+    /// exist). A small bucket is sorted by time (stably, keeping each instant's order) and
+    /// becomes the run, with `last` at its latest time. A large one is split radix-heap style:
+    /// `last` moves to its earliest time, whose entries become the run, and the rest drop
+    /// into lower buckets.
+    ///
+    /// Either way, buckets above keep their places: the new `last` agrees with the old one
+    /// in every bit above the split bucket's.
+    fn split(&mut self) {
         debug_assert!(self.front.is_empty());
-        if self.occupied == 0 {
-            return false;
-        }
         let b = self.occupied.trailing_zeros() as usize;
-        let min = self.buckets[b]
-            .iter()
-            .map(|entry| entry.time)
-            .min()
-            .expect("occupied bucket is not empty");
-        if min > limit {
-            return false;
-        }
-        self.last = min;
         self.occupied &= !(1 << b);
         let mut entries = mem::take(&mut self.buckets[b]);
-        for entry in entries.drain(..) {
-            if entry.time == min {
-                self.front.push_back(entry);
-            } else {
-                // Strictly below `b`: the entry agrees with `min` from bit `b` up.
-                let lower = bucket_of(entry.time, min);
-                self.buckets[lower].push(entry);
-                self.occupied |= 1 << lower;
+        if entries.len() <= SORT_MAX {
+            entries.sort_by_key(|entry| entry.time);
+            self.last = entries.last().expect("occupied bucket is not empty").time;
+            // The sorted bucket becomes the run, and the run's empty vector the bucket's.
+            self.buckets[b] = self.front.replace(entries);
+        } else {
+            let min = entries
+                .iter()
+                .map(|entry| entry.time)
+                .min()
+                .expect("occupied bucket is not empty");
+            self.last = min;
+            let mut occupied = self.occupied;
+            let buckets = &mut self.buckets;
+            for &entry in &entries {
+                if entry.time == min {
+                    self.front.push_back(entry);
+                } else {
+                    // Strictly below `b`: the entry agrees with `min` from bit `b` up.
+                    let lower = bucket_of(entry.time, min);
+                    buckets[lower].push(entry);
+                    occupied |= 1 << lower;
+                }
             }
+            self.occupied = occupied;
+            // Put the emptied vector back to keep its capacity.
+            entries.clear();
+            self.buckets[b] = entries;
         }
-        // Put the emptied vector back to keep its capacity.
-        self.buckets[b] = entries;
-        true
     }
 
     /// Drops the entries of cancelled events from every bucket.
@@ -572,11 +631,108 @@ impl<E> EventQueue<E> {
     }
 }
 
+/// The front run: entries sorted by time, popped from the head. A vector with a moving
+/// head: popping is an increment, and the room it leaves lets an entry go back in front.
+#[derive(Debug, Default)]
+struct Run {
+    entries: Vec<Entry>,
+    /// Entries before `head` have been popped.
+    head: usize,
+}
+
+impl Run {
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.head == self.entries.len()
+    }
+
+    #[inline]
+    fn first(&self) -> Option<&Entry> {
+        self.entries.get(self.head)
+    }
+
+    /// The entries not yet popped.
+    #[inline]
+    fn as_slice(&self) -> &[Entry] {
+        &self.entries[self.head..]
+    }
+
+    /// Drops the first entry (which must exist). The vector is reset when something is
+    /// next added to the empty run.
+    #[inline]
+    fn pop_first(&mut self) {
+        self.head += 1;
+    }
+
+    #[inline]
+    fn push_back(&mut self, entry: Entry) {
+        if self.is_empty() {
+            self.clear();
+        }
+        self.entries.push(entry);
+    }
+
+    /// How many entries [`insert`](Self::insert) at `at` would move.
+    fn insert_cost(&self, at: usize) -> usize {
+        let after = self.entries.len() - self.head - at;
+        if self.head > 0 { at.min(after) } else { after }
+    }
+
+    /// Inserts `entry` before the `at`-th remaining entry, moving the shorter side.
+    fn insert(&mut self, at: usize, entry: Entry) {
+        let after = self.entries.len() - self.head - at;
+        if self.head > 0 && at <= after {
+            self.entries
+                .copy_within(self.head..self.head + at, self.head - 1);
+            self.head -= 1;
+            self.entries[self.head + at] = entry;
+        } else {
+            self.entries.insert(self.head + at, entry);
+        }
+    }
+
+    /// Removes the entries from the `at`-th remaining one on.
+    /// With `at` 0 this leaves the run empty (`push_back` then resets the vector).
+    fn drain_from(&mut self, at: usize) -> std::vec::Drain<'_, Entry> {
+        self.entries.drain(self.head + at..)
+    }
+
+    /// Makes `entries` the run; returns the old run's vector, emptied (its allocation is
+    /// worth keeping).
+    fn replace(&mut self, entries: Vec<Entry>) -> Vec<Entry> {
+        let mut old = mem::replace(&mut self.entries, entries);
+        old.clear();
+        self.head = 0;
+        old
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.head = 0;
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&Entry) -> bool) {
+        self.entries.drain(..self.head);
+        self.head = 0;
+        self.entries.retain(keep);
+    }
+}
+
+/// The panic of [`EventQueue::schedule`], kept out of line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn scheduled_in_the_past(at: SimTime, now: SimTime) -> ! {
+    let error = ScheduleError { at, now, event: () };
+    panic!("EventQueue::schedule: {error}")
+}
+
 /// The bucket of `time` relative to `last` (`time > last`): the highest differing bit.
 #[inline]
 fn bucket_of(time: u64, last: u64) -> usize {
     debug_assert!(time != last);
-    63 - (time ^ last).leading_zeros() as usize
+    // `63 - leading_zeros`, written so that the result is visibly below 64.
+    (63 ^ ((time ^ last).leading_zeros() & 63)) as usize
 }
 
 #[cfg(test)]

@@ -465,7 +465,8 @@ impl fmt::Display for SimDuration {
         } else {
             format!("{us}us")
         };
-        f.pad(&text)
+        // Width, fill and alignment apply; a precision would cut the text, so it is ignored.
+        f.pad_integral(true, "", &text)
     }
 }
 
@@ -777,6 +778,8 @@ mod tests {
             assert_eq!(parse(text).unwrap().as_micros(), micros, "{text}");
         }
         assert_eq!(format!("{:>6}", SimDuration::from_mins(5)), "    5m");
+        assert_eq!(format!("{:<7}|", SimDuration::from_millis(250)), "250ms  |");
+        assert_eq!(format!("{:.1}", SimDuration::from_millis(250)), "250ms");
         assert_eq!(SimTime::from_secs(300).to_string(), "5m");
         assert_eq!("5m".parse::<SimTime>().unwrap(), SimTime::from_secs(300));
     }
