@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use smtpsim_des::{SimDuration, SimTime};
 
+use super::Mailbox;
 use crate::stable_hash::StableHasher;
 
 /// How long a triplet that passed is remembered after it was last seen: 35 days.
@@ -64,7 +65,7 @@ impl Greylist {
         now: SimTime,
         client: IpAddr,
         sender: &str,
-        recipient: &str,
+        recipient: Mailbox<'_>,
     ) -> GreyVerdict {
         if self.whitelist_after > 0
             && self
@@ -80,7 +81,7 @@ impl Greylist {
             IpAddr::V6(ip) => hasher.write(&ip.octets()),
         }
         hasher.write_lowercase(sender.as_bytes());
-        hasher.write_lowercase(recipient.as_bytes());
+        recipient.hash_into(&mut hasher);
         let key = hasher.finish();
         let fresh = Entry {
             seen: now,
@@ -124,32 +125,36 @@ impl Greylist {
 mod tests {
     use super::*;
 
+    fn m(address: &str) -> Mailbox<'_> {
+        Mailbox::split(address)
+    }
+
     #[test]
     fn defers_then_passes_then_forgets() {
         let t = SimTime::from_secs;
         let ip = IpAddr::from([192, 0, 2, 1]);
         let mut g = Greylist::new(SimDuration::from_secs(300), SimDuration::from_secs(3600), 0);
         assert_eq!(
-            g.check(t(0), ip, "a@x", "b@y"),
+            g.check(t(0), ip, "a@x", m("b@y")),
             GreyVerdict::Defer {
                 remaining: SimDuration::from_secs(300)
             }
         );
         assert_eq!(
-            g.check(t(100), ip, "a@x", "b@y"),
+            g.check(t(100), ip, "a@x", m("b@y")),
             GreyVerdict::Defer {
                 remaining: SimDuration::from_secs(200)
             }
         );
-        assert_eq!(g.check(t(300), ip, "a@x", "b@y"), GreyVerdict::Pass);
+        assert_eq!(g.check(t(300), ip, "a@x", m("b@y")), GreyVerdict::Pass);
         // Another recipient is a new triplet.
         assert!(matches!(
-            g.check(t(300), ip, "a@x", "c@y"),
+            g.check(t(300), ip, "a@x", m("c@y")),
             GreyVerdict::Defer { .. }
         ));
         // Not retried within the window: forgotten.
         assert!(matches!(
-            g.check(t(10_000), ip, "a@x", "c@y"),
+            g.check(t(10_000), ip, "a@x", m("c@y")),
             GreyVerdict::Defer { .. }
         ));
     }
@@ -160,9 +165,9 @@ mod tests {
         let ip = IpAddr::from([192, 0, 2, 1]);
         let mut g = Greylist::new(SimDuration::from_secs(60), SimDuration::from_secs(3600), 2);
         for rcpt in ["1@y", "2@y"] {
-            g.check(t(0), ip, "a@x", rcpt);
-            assert_eq!(g.check(t(60), ip, "a@x", rcpt), GreyVerdict::Pass);
+            g.check(t(0), ip, "a@x", m(rcpt));
+            assert_eq!(g.check(t(60), ip, "a@x", m(rcpt)), GreyVerdict::Pass);
         }
-        assert_eq!(g.check(t(61), ip, "a@x", "new@y"), GreyVerdict::Pass);
+        assert_eq!(g.check(t(61), ip, "a@x", m("new@y")), GreyVerdict::Pass);
     }
 }

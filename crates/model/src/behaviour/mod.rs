@@ -28,7 +28,7 @@ use std::net::IpAddr;
 use rand::Rng;
 use rustc_hash::FxHashMap as HashMap;
 use smtpsim_des::{SimRng, SimTime};
-use smtpsim_proto::command::{ForwardPath, MailParams, RcptParams, ReversePath};
+use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 
@@ -143,25 +143,34 @@ impl<E: EndOfData> MxBehaviour<E> {
         &mut self.end_of_data
     }
 
-    fn address_draw(&self, what: &[u8], address: &str) -> f64 {
+    fn address_draw(&self, what: &[u8], mailbox: Mailbox<'_>) -> f64 {
         let mut hasher = StableHasher::new();
         hasher.write_u64(self.seed);
         hasher.write(what);
-        hasher.write_lowercase(address.as_bytes());
+        mailbox.hash_into(&mut hasher);
         to_unit(hasher.finish())
     }
 
     /// Whether the mailbox `address` exists (decided once per address and seed).
     pub fn user_exists(&self, address: &str) -> bool {
-        self.address_draw(b"unknown", address) >= self.config.unknown_users.0
+        self.exists(Mailbox::split(address))
     }
 
     /// Whether the mailbox `address` is full (decided once per address and seed).
     pub fn mailbox_full(&self, address: &str) -> bool {
+        self.full(Mailbox::split(address))
+    }
+
+    fn exists(&self, mailbox: Mailbox<'_>) -> bool {
+        self.config.unknown_users.0 == 0.0
+            || self.address_draw(b"unknown", mailbox) >= self.config.unknown_users.0
+    }
+
+    fn full(&self, mailbox: Mailbox<'_>) -> bool {
         self.config
             .full_mailboxes
             .as_ref()
-            .is_some_and(|f| self.address_draw(b"full", address) < f.fraction.0)
+            .is_some_and(|f| self.address_draw(b"full", mailbox) < f.fraction.0)
     }
 }
 
@@ -201,10 +210,49 @@ fn bucket_allows(
         .take(now)
 }
 
-fn address_of(path: &ForwardPath<'_>) -> String {
+/// A recipient address as its two halves, without allocating for the usual domain case.
+#[derive(Debug, Clone, Copy)]
+pub struct Mailbox<'a> {
+    /// The local part as written.
+    pub local: &'a str,
+    /// The domain (empty for `Postmaster`).
+    pub domain: &'a str,
+}
+
+impl<'a> Mailbox<'a> {
+    /// Splits `local@domain` at the last `@`.
+    pub fn split(address: &'a str) -> Mailbox<'a> {
+        let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+        Mailbox { local, domain }
+    }
+
+    /// Adds the address, without case, to a hash.
+    pub fn hash_into(self, hasher: &mut StableHasher) {
+        hasher.write_lowercase(self.local.as_bytes());
+        hasher.write_lowercase(self.domain.as_bytes());
+    }
+}
+
+/// The recipient's halves; an address-literal domain is written out into `scratch`.
+fn mailbox_of<'a>(path: &'a ForwardPath<'_>, scratch: &'a mut String) -> Mailbox<'a> {
     match path {
-        ForwardPath::Postmaster => "Postmaster".to_string(),
-        ForwardPath::Mailbox(a) => a.to_string(),
+        ForwardPath::Postmaster => Mailbox {
+            local: "Postmaster",
+            domain: "",
+        },
+        ForwardPath::Mailbox(a) => match a.domain {
+            Host::Domain(domain) => Mailbox {
+                local: a.local_part,
+                domain,
+            },
+            other => {
+                *scratch = other.to_string();
+                Mailbox {
+                    local: a.local_part,
+                    domain: scratch,
+                }
+            }
+        },
     }
 }
 
@@ -258,11 +306,12 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         to: &ForwardPath<'_>,
         _: &RcptParams<'_>,
     ) -> Decision {
-        let address = address_of(to);
-        if !self.user_exists(&address) {
+        let mut scratch = String::new();
+        let mailbox = mailbox_of(to, &mut scratch);
+        if !self.exists(mailbox) {
             return Decision::Refuse(UNKNOWN_USER);
         }
-        if self.mailbox_full(&address) {
+        if self.full(mailbox) {
             let permanent = self
                 .config
                 .full_mailboxes
@@ -276,7 +325,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         }
         if let (Some(greylist), Some(client)) = (self.greylist.as_mut(), session.client_ip)
             && let GreyVerdict::Defer { remaining } =
-                greylist.check(self.now, client, &envelope.from, &address)
+                greylist.check(self.now, client, &envelope.from, mailbox)
         {
             return Decision::refuse(
                 451,

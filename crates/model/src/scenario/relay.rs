@@ -42,7 +42,8 @@ pub struct Relay {
     /// Time lost on an MX host that does not answer before the next one is tried.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout: Duration,
-    /// Network round-trip time to MX hosts, added to every command exchange.
+    /// Network round-trip time to an MX host, drawn once per connection and added to every
+    /// command exchange on it.
     #[serde(default)]
     pub round_trip: Dist<Duration>,
     /// Transfer rate for message content, in bytes per second (0: instantaneous).

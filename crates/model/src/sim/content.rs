@@ -94,39 +94,61 @@ impl FactsRef<'_> {
 /// without allocating.
 pub fn facts_ref(content: &[u8]) -> FactsRef<'_> {
     let mut facts = FactsRef::default();
-    let mut rest = content;
-    // Headers: up to the first empty line.
-    while let Some(end) = memchr::memchr(b'\n', rest) {
-        let line = &rest[..end];
+    let mut start = 0;
+    let mut body = content.len();
+    // Headers, line by line, up to the first empty line. Lines are short: a plain loop beats
+    // setting up a vectorised search for each.
+    while start < content.len() {
+        let end = content[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(content.len(), |i| start + i);
+        let line = &content[start..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        rest = &rest[end + 1..];
+        start = end + 1;
         if line.is_empty() {
+            body = start.min(content.len());
             break;
         }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let (name, value) = (&line[..colon], &line[colon + 1..]);
-        if name.eq_ignore_ascii_case(b"from") {
-            let value = trim(value);
-            let value = value.strip_prefix(b"<").unwrap_or(value);
-            let value = value.strip_suffix(b">").unwrap_or(value);
-            facts.from_domain = memchr::memrchr(b'@', value).map(|at| &value[at + 1..]);
-        } else if name.eq_ignore_ascii_case(b"dkim-signature") {
-            let tag = |wanted: &[u8]| {
-                value.split(|b| *b == b';').find_map(|part| {
-                    let eq = memchr::memchr(b'=', part)?;
-                    (trim(&part[..eq]) == wanted).then(|| trim(&part[eq + 1..]))
-                })
-            };
-            if let (Some(d), Some(s)) = (tag(b"d"), tag(b"s")) {
-                facts.dkim = Some((d, s));
+        match line.first().map(u8::to_ascii_lowercase) {
+            Some(b'f') if line.len() > 5 && line[..5].eq_ignore_ascii_case(b"from:") => {
+                let value = trim(&line[5..]);
+                let value = value.strip_prefix(b"<").unwrap_or(value);
+                let value = value.strip_suffix(b">").unwrap_or(value);
+                facts.from_domain = value
+                    .iter()
+                    .rposition(|&b| b == b'@')
+                    .map(|at| &value[at + 1..]);
             }
+            Some(b'd')
+                if line.len() > 15 && line[..15].eq_ignore_ascii_case(b"dkim-signature:") =>
+            {
+                facts.dkim = dkim_tags(&line[15..]);
+            }
+            _ => {}
         }
     }
-    // Bodies here are one short line: a plain search beats setting up a searcher.
-    facts.altered = rest.windows(ALTERED.len()).any(|w| w == ALTERED.as_bytes());
+    // Bodies here are one short line.
+    facts.altered = content[body..]
+        .windows(ALTERED.len())
+        .any(|w| w == ALTERED.as_bytes());
     facts
+}
+
+/// `d=` and `s=` of a DKIM-Signature header value, in one pass over its tags.
+fn dkim_tags(value: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (mut d, mut s) = (None, None);
+    for tag in value.split(|&b| b == b';') {
+        let Some(eq) = tag.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        match trim(&tag[..eq]) {
+            b"d" => d = Some(trim(&tag[eq + 1..])),
+            b"s" => s = Some(trim(&tag[eq + 1..])),
+            _ => {}
+        }
+    }
+    Some((d?, s?))
 }
 
 fn trim(mut b: &[u8]) -> &[u8] {

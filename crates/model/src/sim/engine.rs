@@ -220,7 +220,14 @@ impl Engine<'_> {
                 .map(|(_, d)| *d)
                 .expect("a sender has destinations");
             let user = rng.random_range(0..1_000_000u32);
-            let address = format!("user{user}@{}", self.world.domains[domain as usize].name);
+            let domain_name = &self.world.domains[domain as usize].name;
+            let mut number = itoa::Buffer::new();
+            let number = number.format(user);
+            let mut address = String::with_capacity(5 + number.len() + domain_name.len());
+            address.push_str("user");
+            address.push_str(number);
+            address.push('@');
+            address.push_str(domain_name);
             match groups.iter_mut().find(|(d, _)| *d == domain) {
                 Some((_, list)) => list.push(address),
                 None => groups.push((domain, vec![address])),
@@ -588,9 +595,17 @@ impl Engine<'_> {
                 exchange::decisions(&attempt, host.server_config.starttls, &mut d.behaviour)
             };
             let mut took = SimDuration::ZERO;
-            for _ in 0..outcome.round_trips {
-                took += relay.round_trip.sample(&mut relay.network_rng).0;
-                took += d.behaviour.config().latency.sample(&mut d.latency_rng).0;
+            // The network round trip is a property of the connection: one draw per
+            // connection. The server's latency is drawn for each command it answers.
+            let rtt = relay.round_trip.sample(&mut relay.network_rng).0;
+            took += rtt * u64::from(outcome.round_trips);
+            let latency = &d.behaviour.config().latency;
+            if latency.is_constant() {
+                took += latency.sample(&mut d.latency_rng).0 * u64::from(outcome.round_trips);
+            } else {
+                for _ in 0..outcome.round_trips {
+                    took += latency.sample(&mut d.latency_rng).0;
+                }
             }
             if relay.bandwidth > 0.0 && outcome.recipients.iter().any(|r| r.stage >= Stage::Data) {
                 took += SimDuration::from_secs_f64(j.size as f64 / relay.bandwidth);
