@@ -77,6 +77,7 @@ fn sessions_and_decisions_agree() {
         "quickstart.toml",
         "validation/tempfail.toml",
         "validation/greylist.toml",
+        "dmarc.toml",
     ] {
         let scenario = support::load(name);
         let fast = Options {

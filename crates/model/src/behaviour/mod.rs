@@ -143,34 +143,34 @@ impl<E: EndOfData> MxBehaviour<E> {
         &mut self.end_of_data
     }
 
-    fn address_draw(&self, what: &[u8], mailbox: Mailbox<'_>) -> f64 {
+    /// The mailbox's own number, from which its draws derive.
+    fn mailbox_hash(&self, mailbox: Mailbox<'_>) -> u64 {
         let mut hasher = StableHasher::new();
         hasher.write_u64(self.seed);
-        hasher.write(what);
         mailbox.hash_into(&mut hasher);
-        to_unit(hasher.finish())
+        hasher.finish()
     }
 
     /// Whether the mailbox `address` exists (decided once per address and seed).
     pub fn user_exists(&self, address: &str) -> bool {
-        self.exists(Mailbox::split(address))
+        self.exists(self.mailbox_hash(Mailbox::split(address)))
     }
 
     /// Whether the mailbox `address` is full (decided once per address and seed).
     pub fn mailbox_full(&self, address: &str) -> bool {
-        self.full(Mailbox::split(address))
+        self.full(self.mailbox_hash(Mailbox::split(address)))
     }
 
-    fn exists(&self, mailbox: Mailbox<'_>) -> bool {
-        self.config.unknown_users.0 == 0.0
-            || self.address_draw(b"unknown", mailbox) >= self.config.unknown_users.0
+    fn exists(&self, mailbox: u64) -> bool {
+        let unknown = self.config.unknown_users.0;
+        unknown == 0.0 || draw(mailbox, UNKNOWN_DRAW) >= unknown
     }
 
-    fn full(&self, mailbox: Mailbox<'_>) -> bool {
+    fn full(&self, mailbox: u64) -> bool {
         self.config
             .full_mailboxes
             .as_ref()
-            .is_some_and(|f| self.address_draw(b"full", mailbox) < f.fraction.0)
+            .is_some_and(|f| draw(mailbox, FULL_DRAW) < f.fraction.0)
     }
 }
 
@@ -208,6 +208,15 @@ fn bucket_allows(
         .entry(client)
         .or_insert_with(|| TokenBucket::new(config.rate.per_second, config.burst, now))
         .take(now)
+}
+
+/// Tells apart the draws made from one mailbox's number.
+const UNKNOWN_DRAW: u64 = 0x756e_6b6e_6f77_6e00;
+const FULL_DRAW: u64 = 0x0066_756c_6c00_0000;
+
+/// An independent number in `[0, 1)` for each `purpose` of a mailbox.
+fn draw(mailbox: u64, purpose: u64) -> f64 {
+    to_unit(smtpsim_des::rng::splitmix64(mailbox ^ purpose))
 }
 
 /// A recipient address as its two halves, without allocating for the usual domain case.
@@ -308,10 +317,11 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
     ) -> Decision {
         let mut scratch = String::new();
         let mailbox = mailbox_of(to, &mut scratch);
-        if !self.exists(mailbox) {
+        let number = self.mailbox_hash(mailbox);
+        if !self.exists(number) {
             return Decision::Refuse(UNKNOWN_USER);
         }
-        if self.full(mailbox) {
+        if self.full(number) {
             let permanent = self
                 .config
                 .full_mailboxes

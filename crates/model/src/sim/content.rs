@@ -76,6 +76,8 @@ pub struct FactsRef<'a> {
     pub dkim: Option<(&'a [u8], &'a [u8])>,
     /// Whether the body was altered after signing.
     pub altered: bool,
+    /// The `Message-ID:` as its two halves (`id@domain`, without angle brackets).
+    pub message_id: Option<(&'a [u8], &'a [u8])>,
 }
 
 impl FactsRef<'_> {
@@ -124,6 +126,15 @@ pub fn facts_ref(content: &[u8]) -> FactsRef<'_> {
                 if line.len() > 15 && line[..15].eq_ignore_ascii_case(b"dkim-signature:") =>
             {
                 facts.dkim = dkim_tags(&line[15..]);
+            }
+            Some(b'm') if line.len() > 11 && line[..11].eq_ignore_ascii_case(b"message-id:") => {
+                let value = trim(&line[11..]);
+                let value = value.strip_prefix(b"<").unwrap_or(value);
+                let value = value.strip_suffix(b">").unwrap_or(value);
+                facts.message_id = Some(match value.iter().rposition(|&b| b == b'@') {
+                    Some(at) => (&value[..at], &value[at + 1..]),
+                    None => (value, &value[value.len()..]),
+                });
             }
             _ => {}
         }
@@ -180,6 +191,8 @@ mod tests {
         assert_eq!(f.from_domain.as_deref(), Some("shop.example"));
         assert_eq!(f.dkim, Some(("shop.example".into(), "s1".into())));
         assert!(f.altered);
+        let r = facts_ref(&c);
+        assert_eq!(r.message_id, Some((&b"7"[..], &b"shop.example"[..])));
         let plain = build(
             8,
             "a@Shop.Example",

@@ -535,6 +535,19 @@ impl Engine<'_> {
                 size,
             )
         };
+        let mut id_text = itoa::Buffer::new();
+        let facts = content::FactsRef {
+            from_domain: sender
+                .header_from
+                .rsplit_once('@')
+                .map(|(_, d)| d.as_bytes()),
+            dkim: sender
+                .dkim
+                .as_ref()
+                .map(|(d, s)| (d.as_bytes(), s.as_bytes())),
+            altered,
+            message_id: Some((id_text.format(message).as_bytes(), sender.domain.as_bytes())),
+        };
         let attempt = Attempt {
             client_ip: relay.ip,
             helo: &relay.hostname,
@@ -543,6 +556,7 @@ impl Engine<'_> {
             from: &sender.envelope_from,
             recipients: &to,
             content: &body,
+            facts,
             size: j.size,
         };
         let sessions = traced || self.options.exchange == ExchangeMode::Sessions;

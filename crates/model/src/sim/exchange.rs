@@ -11,6 +11,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::content::FactsRef;
+use super::placement::AuthCheck;
+use crate::behaviour::MxBehaviour;
 use smtpsim_proto::client::{
     ClientConfig, ClientSession, OutgoingMessage, RecipientOutcome, Speaker, Stage, TlsMode,
 };
@@ -28,8 +31,11 @@ pub(crate) struct Attempt<'a> {
     pub pipelining: bool,
     pub from: &'a str,
     pub recipients: &'a [&'a str],
-    /// Builds the content, when an exchange gets that far.
+    /// Builds the content, when a session exchange gets that far.
     pub content: &'a dyn Fn() -> Vec<u8>,
+    /// What the content shows the end-of-data check (the fast path hands over these instead
+    /// of the content; a test checks both ways agree).
+    pub facts: FactsRef<'a>,
     pub size: u64,
 }
 
@@ -120,13 +126,41 @@ pub(crate) fn sessions<P: Policy>(
     }
 }
 
+/// A policy that can judge a message from the facts its content shows, without the content.
+pub(crate) trait FactsPolicy: Policy {
+    /// The end-of-data decision, as [`Policy::message`] would give it for content showing
+    /// `facts`.
+    fn message_facts(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        facts: &FactsRef<'_>,
+    ) -> Decision;
+}
+
+impl FactsPolicy for &mut MxBehaviour<AuthCheck> {
+    fn message_facts(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        facts: &FactsRef<'_>,
+    ) -> Decision {
+        self.end_of_data_mut().check(session, envelope, facts)
+    }
+}
+
 /// Runs the exchange as policy decisions only. `offers_starttls` says whether the server
 /// offers STARTTLS.
-pub(crate) fn decisions<P: Policy>(
+pub(crate) fn decisions<P: FactsPolicy>(
     attempt: &Attempt<'_>,
     offers_starttls: bool,
     mut policy: P,
 ) -> Result {
+    debug_assert_eq!(
+        super::content::facts_ref(&(attempt.content)()),
+        attempt.facts,
+        "the facts handed over are the content's"
+    );
     let tls = attempt.starttls && offers_starttls;
     let n = attempt.recipients.len();
     let mut info = SessionInfo {
@@ -202,8 +236,7 @@ pub(crate) fn decisions<P: Policy>(
     if !envelope.recipients.is_empty() {
         let verdict = match policy.data(&info, &envelope) {
             Decision::Accept | Decision::AcceptWith(_) => {
-                let content = (attempt.content)();
-                let verdict = match policy.message(&info, &envelope, &content) {
+                let verdict = match policy.message_facts(&info, &envelope, &attempt.facts) {
                     Decision::Accept => replies::MESSAGE_ACCEPTED,
                     Decision::AcceptWith(reply)
                     | Decision::Refuse(reply)

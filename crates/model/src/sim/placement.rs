@@ -12,7 +12,7 @@ use crate::auth::dns::StaticResolver;
 use crate::auth::{AuthInput, Placement, evaluate};
 use crate::behaviour::EndOfData;
 use crate::scenario::Scenario;
-use crate::stable_hash::{StableHasher, unit_interval};
+use crate::stable_hash::{StableHasher, to_unit};
 use rustc_hash::FxHashMap;
 
 /// Where an accepted message went, and why.
@@ -157,8 +157,14 @@ impl AuthCheck {
     }
 }
 
-impl EndOfData for AuthCheck {
-    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+impl AuthCheck {
+    /// Decides on a message from the facts its content shows.
+    pub fn check(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        facts: &content::FactsRef<'_>,
+    ) -> Decision {
         if !self.enabled {
             self.last = Some(Verdict {
                 spam: false,
@@ -166,7 +172,6 @@ impl EndOfData for AuthCheck {
             });
             return Decision::Accept;
         }
-        let facts = content::facts_ref(content);
         let mut h = StableHasher::new();
         match session.client_ip {
             Some(IpAddr::V4(ip)) => h.write(&ip.octets()),
@@ -192,7 +197,7 @@ impl EndOfData for AuthCheck {
             percent,
         };
         // Most domains publish no `pct=` below 100: then the verdict is the same whatever the
-        // draw, and the per-message draw (a hash of the whole content) is not needed.
+        // draw, and the per-message draw is not needed.
         let general = h.finish();
         if !self.cache.contains_key(&general) {
             let low = self.judge(&key(0));
@@ -205,24 +210,40 @@ impl EndOfData for AuthCheck {
             };
             self.cache.insert(general, entry);
         }
-        let entry = match self.cache[&general].clone() {
+        let entry = match &self.cache[&general] {
             Cached::Verdict(decision, verdict, kept) => {
                 debug_assert!(
                     kept.as_ref().is_none_or(|k| **k == key(0)),
                     "verdict cache collision"
                 );
-                Cached::Verdict(decision, verdict, None)
+                (decision.clone(), verdict.clone())
             }
             Cached::DependsOnPct => {
-                let percent = (unit_interval(self.seed, &[content]) * 100.0) as u8;
+                let percent = (self.pct_draw(facts) * 100.0) as u8;
                 h.write_u64(u64::from(percent));
-                self.cached(h.finish(), || key(percent))
+                match self.cached(h.finish(), || key(percent)) {
+                    Cached::Verdict(decision, verdict, _) => (decision, verdict),
+                    Cached::DependsOnPct => unreachable!("a per-draw entry is a verdict"),
+                }
             }
         };
-        let Cached::Verdict(decision, verdict, _) = entry else {
-            unreachable!("a per-draw entry is a verdict")
-        };
-        self.last = Some(verdict);
-        decision
+        self.last = Some(entry.1);
+        entry.0
+    }
+
+    /// The message's own draw for DMARC `pct=`, from its Message-ID.
+    fn pct_draw(&self, facts: &content::FactsRef<'_>) -> f64 {
+        let (id, domain) = facts.message_id.unwrap_or((b"", b""));
+        let mut h = StableHasher::new();
+        h.write_u64(self.seed);
+        h.write(id);
+        h.write_lowercase(domain);
+        to_unit(h.finish())
+    }
+}
+
+impl EndOfData for AuthCheck {
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        self.check(session, envelope, &content::facts_ref(content))
     }
 }
