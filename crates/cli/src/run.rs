@@ -11,6 +11,7 @@ use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
     self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
 };
+use smtpsim_des::SimDuration;
 use smtpsim_report::{RunWriter, Summary, WriterOptions};
 
 /// Options of `smtpsim run`.
@@ -21,9 +22,13 @@ pub struct Args {
     /// Master seed (replaces the scenario's).
     #[arg(long)]
     seed: Option<u64>,
-    /// Number of messages (replaces the scenario's).
+    /// Number of messages (replaces the scenario's): arrivals stop after this many, or at the
+    /// end of the arrival window, whichever comes first.
     #[arg(long)]
     messages: Option<u64>,
+    /// Length of the arrival window, such as "6d" (replaces the scenario's duration).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<SimDuration>,
     /// Output folder; `reports/<scenario name>/` if absent.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -41,6 +46,10 @@ pub struct Args {
 
 fn parse_trace(s: &str) -> Result<TraceMode, String> {
     s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    s.parse::<SimDuration>().map_err(|e| e.to_string())
 }
 
 /// Shows simulated progress on stderr when it is a terminal.
@@ -75,6 +84,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let options = Options {
         seed: args.seed,
         messages: args.messages,
+        duration: args.duration,
         trace: args.trace,
         exchange: if args.sessions {
             ExchangeMode::Sessions
@@ -95,7 +105,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(scenario.simulation.duration.micros() / 1_000_000);
+        let window = args.duration.unwrap_or(scenario.simulation.duration.0);
+        let bar = ProgressBar::new(window.as_micros() / 1_000_000);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} simulated {pos}/{len} s of arrivals [{bar:30}] {msg} ({elapsed})",

@@ -108,13 +108,24 @@ impl Fields<'_> {
         self.csv.write_field(self.buf.as_bytes())
     }
 
+    /// A whole number, without going through `fmt`.
+    fn number(&mut self, n: u64) -> csv::Result<()> {
+        self.csv.write_field(itoa::Buffer::new().format(n))
+    }
+
     /// Seconds with six decimals, as `SimTime::fmt_secs` prints them.
     fn secs(&mut self, micros: u64) -> csv::Result<()> {
-        self.display(format_args!(
-            "{}.{:06}",
-            micros / 1_000_000,
-            micros % 1_000_000
-        ))
+        let mut whole = itoa::Buffer::new();
+        let whole = whole.format(micros / 1_000_000).as_bytes();
+        let mut field = [0u8; 27];
+        field[..whole.len()].copy_from_slice(whole);
+        field[whole.len()] = b'.';
+        let mut fraction = micros % 1_000_000;
+        for i in (0..6).rev() {
+            field[whole.len() + 1 + i] = b'0' + (fraction % 10) as u8;
+            fraction /= 10;
+        }
+        self.csv.write_field(&field[..whole.len() + 7])
     }
 
     fn end(self) -> csv::Result<()> {
@@ -239,7 +250,7 @@ fn write_whole(
 }
 
 fn write_recipient(f: &mut Fields<'_>, r: &RecipientRecord<'_>) -> csv::Result<()> {
-    f.display(r.message_id)?;
+    f.number(r.message_id)?;
     f.text(r.recipient)?;
     f.text(r.domain)?;
     f.secs(r.submitted.as_micros())?;
@@ -249,11 +260,11 @@ fn write_recipient(f: &mut Fields<'_>, r: &RecipientRecord<'_>) -> csv::Result<(
     }
     f.secs(r.finished.as_micros())?;
     f.text(r.fate.name())?;
-    f.display(r.attempts)?;
+    f.number(u64::from(r.attempts))?;
     f.secs(r.latency().as_micros())?;
     match r.last_reply {
         Some(reply) => {
-            f.display(reply.code)?;
+            f.number(u64::from(reply.code.get()))?;
             match reply.enhanced {
                 Some(enhanced) => f.display(enhanced)?,
                 None => f.text("")?,
@@ -293,8 +304,8 @@ impl Recorder for RunWriter {
         };
         let result = (|| {
             f.secs(record.time.as_micros())?;
-            f.display(record.message_id)?;
-            f.display(record.attempt)?;
+            f.number(record.message_id)?;
+            f.number(u64::from(record.attempt))?;
             f.text(record.hop.name())?;
             f.text(record.kind.name())?;
             f.text(record.text)?;
@@ -321,7 +332,7 @@ impl Recorder for RunWriter {
                 sample.deferrals,
                 sample.bounced,
             ] {
-                f.display(n)?;
+                f.number(n)?;
             }
             f.end()
         })();

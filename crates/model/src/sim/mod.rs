@@ -79,6 +79,8 @@ pub struct Options {
     pub seed: Option<u64>,
     /// Replaces the scenario's message count.
     pub messages: Option<u64>,
+    /// Replaces the scenario's arrival window (`simulation.duration`).
+    pub duration: Option<smtpsim_des::SimDuration>,
     /// Which messages are traced.
     pub trace: TraceMode,
     /// How exchanges are carried out.
