@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
     self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
 };
-use smtpsim_des::SimDuration;
 use smtpsim_report::{RunWriter, Summary, WriterOptions};
 
 /// Options of `smtpsim run`.

@@ -51,6 +51,7 @@ pub fn run(
         counters: Sample::default(),
         pending: 0,
         arrivals_scheduled: 0,
+        scratch: exchange::Scratch::default(),
         recorder,
     };
     engine.start();
@@ -127,6 +128,7 @@ struct Engine<'r> {
     /// Scheduled events other than samples: the run ends when none are left.
     pending: u64,
     arrivals_scheduled: u64,
+    scratch: exchange::Scratch,
     recorder: &'r mut dyn Recorder,
 }
 
@@ -606,7 +608,12 @@ impl Engine<'_> {
             let outcome = if sessions {
                 exchange::sessions(&attempt, &host.server_config, &mut d.behaviour, traced)
             } else {
-                exchange::decisions(&attempt, host.server_config.starttls, &mut d.behaviour)
+                exchange::decisions(
+                    &attempt,
+                    host.server_config.starttls,
+                    &mut d.behaviour,
+                    &mut self.scratch,
+                )
             };
             let mut took = SimDuration::ZERO;
             // The network round trip is a property of the connection: one draw per

@@ -149,12 +149,25 @@ impl FactsPolicy for &mut MxBehaviour<AuthCheck> {
     }
 }
 
+/// Buffers the fast path reuses from one attempt to the next, so that an attempt allocates
+/// little more than its result.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    info: SessionInfo,
+    envelope: Envelope,
+    /// Recipient strings kept for reuse.
+    spare: Vec<String>,
+    /// Indices of the recipients accepted at RCPT.
+    accepted: Vec<usize>,
+}
+
 /// Runs the exchange as policy decisions only. `offers_starttls` says whether the server
 /// offers STARTTLS.
 pub(crate) fn decisions<P: FactsPolicy>(
     attempt: &Attempt<'_>,
     offers_starttls: bool,
     mut policy: P,
+    scratch: &mut Scratch,
 ) -> Result {
     debug_assert_eq!(
         super::content::facts_ref(&(attempt.content)()),
@@ -163,10 +176,6 @@ pub(crate) fn decisions<P: FactsPolicy>(
     );
     let tls = attempt.starttls && offers_starttls;
     let n = attempt.recipients.len();
-    let mut info = SessionInfo {
-        client_ip: Some(attempt.client_ip),
-        ..SessionInfo::default()
-    };
     let finish = |recipients: Vec<RecipientOutcome>| Result {
         round_trips: round_trips(&recipients, tls, attempt.pipelining),
         recipients,
@@ -174,20 +183,33 @@ pub(crate) fn decisions<P: FactsPolicy>(
     };
     let all = |stage: Stage, reply| vec![RecipientOutcome::from_reply(stage, reply); n];
 
-    match policy.connect(&info) {
+    let Scratch {
+        info,
+        envelope,
+        spare,
+        accepted,
+    } = scratch;
+    let mut helo_name = info.helo.take().unwrap_or_default();
+    *info = SessionInfo {
+        client_ip: Some(attempt.client_ip),
+        ..SessionInfo::default()
+    };
+    match policy.connect(info) {
         Decision::Accept | Decision::AcceptWith(_) => {}
         Decision::Refuse(reply) | Decision::Disconnect(reply) => {
             return finish(all(Stage::Greeting, &reply));
         }
     }
     let helo = Host::Domain(attempt.helo);
-    match policy.helo(&info, &helo) {
+    match policy.helo(info, &helo) {
         Decision::Accept | Decision::AcceptWith(_) => {}
         Decision::Refuse(reply) | Decision::Disconnect(reply) => {
             return finish(all(Stage::Hello, &reply));
         }
     }
-    info.helo = Some(attempt.helo.to_string());
+    helo_name.clear();
+    helo_name.push_str(attempt.helo);
+    info.helo = Some(helo_name);
     info.esmtp = true;
     info.tls = tls;
 
@@ -196,47 +218,51 @@ pub(crate) fn decisions<P: FactsPolicy>(
         size: Some(attempt.size),
         ..MailParams::default()
     };
-    let mut envelope = Envelope {
-        from: attempt.from.to_string(),
-        recipients: Vec::with_capacity(n),
-        declared_size: Some(attempt.size),
-        ..Envelope::default()
-    };
-    match policy.mail(&info, &ReversePath::Mailbox(from), &params) {
+    envelope.from.clear();
+    envelope.from.push_str(attempt.from);
+    spare.append(&mut envelope.recipients);
+    envelope.declared_size = Some(attempt.size);
+    envelope.eight_bit = false;
+    envelope.smtputf8 = false;
+    match policy.mail(info, &ReversePath::Mailbox(from), &params) {
         Decision::Accept | Decision::AcceptWith(_) => {}
         Decision::Refuse(reply) | Decision::Disconnect(reply) => {
             return finish(all(Stage::Mail, &reply));
         }
     }
-    let mut outcomes: Vec<Option<RecipientOutcome>> = vec![None; n];
+    // Accepted recipients hold a placeholder until the end of data decides for them.
+    let mut outcomes: Vec<RecipientOutcome> = Vec::with_capacity(n);
+    accepted.clear();
     for (i, rcpt) in attempt.recipients.iter().enumerate() {
         let to = ForwardPath::Mailbox(split(rcpt));
-        match policy.rcpt(&info, &envelope, &to, &RcptParams::default()) {
+        match policy.rcpt(info, envelope, &to, &RcptParams::default()) {
             Decision::Accept | Decision::AcceptWith(_) => {
-                envelope.recipients.push(rcpt.to_string())
+                let mut kept = spare.pop().unwrap_or_default();
+                kept.clear();
+                kept.push_str(rcpt);
+                envelope.recipients.push(kept);
+                accepted.push(i);
+                outcomes.push(RecipientOutcome::deferred(Stage::Rcpt, "accepted at RCPT"));
             }
-            Decision::Refuse(reply) => {
-                if reply.code.get() == 421 {
-                    // The client takes a 421 as the server closing: all undecided fail.
-                    for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
-                        *slot = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
-                    }
-                    return finish(outcomes.into_iter().flatten().collect());
-                }
-                outcomes[i] = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+            Decision::Refuse(reply) if reply.code.get() != 421 => {
+                outcomes.push(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
             }
-            Decision::Disconnect(reply) => {
-                for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
-                    *slot = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+            // A 421 is the server closing (the client takes it so, even as a mere refusal):
+            // this recipient and every one still undecided fail with it.
+            Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+                let closing = RecipientOutcome::from_reply(Stage::Rcpt, &reply);
+                for &j in accepted.iter() {
+                    outcomes[j] = closing.clone();
                 }
-                return finish(outcomes.into_iter().flatten().collect());
+                outcomes.resize(n, closing);
+                return finish(outcomes);
             }
         }
     }
-    if !envelope.recipients.is_empty() {
-        let verdict = match policy.data(&info, &envelope) {
+    if !accepted.is_empty() {
+        let verdict = match policy.data(info, envelope) {
             Decision::Accept | Decision::AcceptWith(_) => {
-                let verdict = match policy.message_facts(&info, &envelope, &attempt.facts) {
+                let verdict = match policy.message_facts(info, envelope, &attempt.facts) {
                     Decision::Accept => replies::MESSAGE_ACCEPTED,
                     Decision::AcceptWith(reply)
                     | Decision::Refuse(reply)
@@ -248,15 +274,11 @@ pub(crate) fn decisions<P: FactsPolicy>(
                 RecipientOutcome::from_reply(Stage::Data, &reply)
             }
         };
-        for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
-            *slot = Some(verdict.clone());
+        for &i in accepted.iter() {
+            outcomes[i] = verdict.clone();
         }
     }
-    let recipients = outcomes
-        .into_iter()
-        .map(|o| o.expect("every recipient has a verdict"))
-        .collect();
-    finish(recipients)
+    finish(outcomes)
 }
 
 /// Splits a simulator-made address (`local@domain`, plain dot-atoms) without parsing.

@@ -252,7 +252,8 @@ impl World {
             senders,
             domains,
             relay,
-            arrivals_end: SimTime::ZERO + options.duration.unwrap_or(scenario.simulation.duration.0),
+            arrivals_end: SimTime::ZERO
+                + options.duration.unwrap_or(scenario.simulation.duration.0),
             max_messages: options.messages.or(scenario.simulation.messages),
             interval: scenario.simulation.timeseries_interval.0,
         })
