@@ -52,6 +52,7 @@ pub fn run(
         pending: 0,
         arrivals_scheduled: 0,
         scratch: exchange::Scratch::default(),
+        descriptions: Descriptions::default(),
         recorder,
     };
     engine.start();
@@ -129,6 +130,7 @@ struct Engine<'r> {
     pending: u64,
     arrivals_scheduled: u64,
     scratch: exchange::Scratch,
+    descriptions: Descriptions,
     recorder: &'r mut dyn Recorder,
 }
 
@@ -713,11 +715,11 @@ impl Engine<'_> {
                         finished.push((i, fate));
                     }
                     Status::Rejected => {
-                        r.reasons = describe(outcome, result.verdict.as_ref());
+                        r.reasons = self.descriptions.get(outcome, result.verdict.as_ref());
                         finished.push((i, Fate::Bounced));
                     }
                     Status::Deferred => {
-                        r.reasons = describe(outcome, None);
+                        r.reasons = self.descriptions.get(outcome, None);
                         any_deferred = true;
                     }
                 }
@@ -914,6 +916,36 @@ fn refusal(code: u16, (class, subject, detail): (u8, u16, u16), text: &'static s
         Some(EnhancedCode::new(class, subject, detail)),
         text,
     )
+}
+
+/// Descriptions of replies whose text is static, made once: the same few replies come back
+/// again and again.
+#[derive(Default)]
+struct Descriptions(rustc_hash::FxHashMap<(u16, Stage, usize, usize), Arc<str>>);
+
+impl Descriptions {
+    fn get(&mut self, outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Arc<str> {
+        let key = match (&outcome.reply, verdict) {
+            (Some(reply), None) => match &reply.text {
+                std::borrow::Cow::Borrowed(text) => Some((
+                    reply.code.get(),
+                    outcome.stage,
+                    text.as_ptr() as usize,
+                    text.len(),
+                )),
+                std::borrow::Cow::Owned(_) => None,
+            },
+            _ => None,
+        };
+        match key {
+            Some(key) => self
+                .0
+                .entry(key)
+                .or_insert_with(|| describe(outcome, None))
+                .clone(),
+            None => describe(outcome, verdict),
+        }
+    }
 }
 
 /// Why a recipient was refused or deferred, in words.

@@ -281,9 +281,14 @@ pub(crate) fn decisions<P: FactsPolicy>(
     finish(outcomes)
 }
 
-/// Splits a simulator-made address (`local@domain`, plain dot-atoms) without parsing.
+/// Splits a simulator-made address (`local@domain`, plain dot-atoms) without parsing. Addresses
+/// are short: a plain loop beats setting up a vectorised search.
 fn split(address: &str) -> Address<'_> {
-    let (local_part, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    let at = address.bytes().rposition(|b| b == b'@');
+    let (local_part, domain) = match at {
+        Some(at) => (&address[..at], &address[at + 1..]),
+        None => (address, ""),
+    };
     Address {
         local_part,
         domain: Host::Domain(domain),
