@@ -13,7 +13,7 @@
 //! 4. `AttemptDone`: accepted recipients are delivered to inbox or spam, refused ones bounce,
 //!    deferred ones wait for the retry policy's next attempt (back to 2) or expire.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use rand::Rng;
 use smtpsim_des::{EventQueue, SimDuration, SimTime};
@@ -53,6 +53,7 @@ pub fn run(
         arrivals_scheduled: 0,
         scratch: exchange::Scratch::default(),
         descriptions: Descriptions::default(),
+        empty: Rc::from(""),
         recorder,
     };
     engine.start();
@@ -83,7 +84,7 @@ struct Recipient {
     address: String,
     done: bool,
     last_reply: Option<Reply>,
-    reasons: Arc<str>,
+    reasons: Rc<str>,
 }
 
 struct Job {
@@ -131,6 +132,8 @@ struct Engine<'r> {
     arrivals_scheduled: u64,
     scratch: exchange::Scratch,
     descriptions: Descriptions,
+    /// The empty reason, shared.
+    empty: Rc<str>,
     recorder: &'r mut dyn Recorder,
 }
 
@@ -293,7 +296,7 @@ impl Engine<'_> {
                     address,
                     done: false,
                     last_reply: None,
-                    reasons: Arc::from(""),
+                    reasons: self.empty.clone(),
                 })
                 .collect();
             let job = self.new_job(Job {
@@ -457,7 +460,7 @@ impl Engine<'_> {
                 let j = self.job_mut(job);
                 for r in j.recipients.iter_mut().filter(|r| !r.done) {
                     r.last_reply = Some(reply.clone());
-                    r.reasons = Arc::from("MX lookup failed temporarily");
+                    r.reasons = Rc::from("MX lookup failed temporarily");
                 }
                 self.defer(now, job);
             }
@@ -695,7 +698,7 @@ impl Engine<'_> {
             for &i in &undecided {
                 let r = &mut j.recipients[i];
                 r.last_reply = None;
-                r.reasons = Arc::from(why);
+                r.reasons = Rc::from(why);
             }
             any_deferred = true;
         } else {
@@ -709,7 +712,7 @@ impl Engine<'_> {
                                 if v.spam { Fate::Spam } else { Fate::Inbox },
                                 v.reasons.clone(),
                             ),
-                            None => (Fate::Inbox, Arc::from("")),
+                            None => (Fate::Inbox, self.empty.clone()),
                         };
                         r.reasons = reasons;
                         finished.push((i, fate));
@@ -810,7 +813,7 @@ impl Engine<'_> {
                 let j = self.job_mut(job);
                 for r in j.recipients.iter_mut().filter(|r| !r.done) {
                     if r.reasons.is_empty() {
-                        r.reasons = Arc::from(why);
+                        r.reasons = Rc::from(why);
                     } else {
                         r.reasons = format!("{why}; last: {}", r.reasons).into();
                     }
@@ -845,7 +848,7 @@ impl Engine<'_> {
         let j = self.job_mut(job);
         for r in j.recipients.iter_mut().filter(|r| !r.done) {
             r.last_reply = reply.clone();
-            r.reasons = Arc::from(reasons);
+            r.reasons = Rc::from(reasons);
         }
         self.finish_remaining(now, job, fate);
     }
@@ -921,10 +924,10 @@ fn refusal(code: u16, (class, subject, detail): (u8, u16, u16), text: &'static s
 /// Descriptions of replies whose text is static, made once: the same few replies come back
 /// again and again.
 #[derive(Default)]
-struct Descriptions(rustc_hash::FxHashMap<(u16, Stage, usize, usize), Arc<str>>);
+struct Descriptions(rustc_hash::FxHashMap<(u16, Stage, usize, usize), Rc<str>>);
 
 impl Descriptions {
-    fn get(&mut self, outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Arc<str> {
+    fn get(&mut self, outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Rc<str> {
         let key = match (&outcome.reply, verdict) {
             (Some(reply), None) => match &reply.text {
                 std::borrow::Cow::Borrowed(text) => Some((
@@ -949,7 +952,7 @@ impl Descriptions {
 }
 
 /// Why a recipient was refused or deferred, in words.
-fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Arc<str> {
+fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Rc<str> {
     if let Some(v) = verdict
         && outcome.stage == Stage::Content
         && !v.reasons.is_empty()

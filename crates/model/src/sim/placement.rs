@@ -2,6 +2,7 @@
 //! scenario's DNS records, then inbox, spam or a 550 5.7.1 refusal.
 
 use std::net::IpAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use smtpsim_proto::server::{Decision, Envelope, SessionInfo};
@@ -20,8 +21,9 @@ use rustc_hash::FxHashMap;
 pub(crate) struct Verdict {
     /// Spam folder rather than inbox.
     pub spam: bool,
-    /// The reasons, joined with "; " (shared: many messages have the same).
-    pub reasons: Arc<str>,
+    /// The reasons, joined with "; " (shared: many messages have the same; a run is one
+    /// thread, so the count need not be atomic).
+    pub reasons: Rc<str>,
 }
 
 /// The DNS the scenario describes, as the authentication checks see it.
@@ -85,7 +87,7 @@ pub(crate) struct AuthCheck {
     seed: u64,
     cache: FxHashMap<u64, Cached>,
     last: Option<Verdict>,
-    unchecked: Arc<str>,
+    unchecked: Rc<str>,
 }
 
 impl AuthCheck {
@@ -96,7 +98,7 @@ impl AuthCheck {
             seed,
             cache: FxHashMap::default(),
             last: None,
-            unchecked: Arc::from("authentication not checked"),
+            unchecked: Rc::from("authentication not checked"),
         }
     }
 
