@@ -477,9 +477,8 @@ impl ClientSession {
         } else {
             Command::Ehlo { domain }
         };
-        let mut line = Vec::new();
-        command.write_to(&mut line);
-        self.push_line(line);
+        let transcript = self.config.transcript.then_some(&mut self.transcript);
+        emit(&mut self.output, transcript, &command);
         self.expect.push_back(expect);
     }
 
@@ -554,14 +553,17 @@ impl ClientSession {
             ..MailParams::default()
         };
         self.pipelined = self.config.pipelining && self.capabilities.pipelining;
-        let mut line = Vec::new();
         let from = if self.message.from.is_empty() {
             ReversePath::Null
         } else {
             ReversePath::Mailbox(Address::parse(&self.message.from).expect("checked in new"))
         };
-        Command::Mail { from, params }.write_to(&mut line);
-        self.push_line(line);
+        let transcript = self.config.transcript.then_some(&mut self.transcript);
+        emit(
+            &mut self.output,
+            transcript,
+            &Command::Mail { from, params },
+        );
         self.expect.push_back(Expect::Mail);
         if self.pipelined {
             for i in 0..self.message.recipients.len() {
@@ -573,14 +575,13 @@ impl ClientSession {
     }
 
     fn send_rcpt(&mut self, i: usize) {
-        let mut line = Vec::new();
         let to = parse_forward_path(&self.message.recipients[i]).expect("checked in new");
-        Command::Rcpt {
+        let command = Command::Rcpt {
             to,
             params: RcptParams::default(),
-        }
-        .write_to(&mut line);
-        self.push_line(line);
+        };
+        let transcript = self.config.transcript.then_some(&mut self.transcript);
+        emit(&mut self.output, transcript, &command);
         self.expect.push_back(Expect::Rcpt(i));
     }
 
@@ -635,21 +636,8 @@ impl ClientSession {
     }
 
     fn send(&mut self, command: &Command<'_>) {
-        let mut line = Vec::new();
-        command.write_to(&mut line);
-        self.push_line(line);
-    }
-
-    /// Sends a formatted command line, recording it in the transcript.
-    fn push_line(&mut self, line: Vec<u8>) {
-        if self.config.transcript {
-            let text = String::from_utf8_lossy(line.strip_suffix(b"\r\n").unwrap_or(&line));
-            self.transcript.push(TranscriptLine {
-                speaker: Speaker::Client,
-                text: text.into_owned(),
-            });
-        }
-        self.output.extend_from_slice(&line);
+        let transcript = self.config.transcript.then_some(&mut self.transcript);
+        emit(&mut self.output, transcript, command);
     }
 
     /// Sends a SASL response line (not a command), recording `shown` instead of the secret.
@@ -670,6 +658,20 @@ impl ClientSession {
                 text: text.to_string(),
             });
         }
+    }
+}
+
+/// Writes a command into the output buffer, and into the transcript if one is kept.
+fn emit(output: &mut Vec<u8>, transcript: Option<&mut Vec<TranscriptLine>>, command: &Command<'_>) {
+    let start = output.len();
+    command.write_to(output);
+    if let Some(transcript) = transcript {
+        let line = &output[start..];
+        let text = String::from_utf8_lossy(line.strip_suffix(b"\r\n").unwrap_or(line));
+        transcript.push(TranscriptLine {
+            speaker: Speaker::Client,
+            text: text.into_owned(),
+        });
     }
 }
 

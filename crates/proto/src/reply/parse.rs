@@ -73,10 +73,11 @@ pub enum ReplyError {
 /// assert_eq!(parse_reply(b"250-partial\r\n250 to").unwrap(), None);
 /// ```
 pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
-    let mut lines: Vec<&[u8]> = Vec::new();
+    // First pass: find where the reply ends and check every line, without allocating.
     let mut code = None;
     let mut pos = 0;
-    loop {
+    let mut lines = 0;
+    let end = loop {
         let rest = &buf[pos..];
         let Some(end) = memchr::memchr(b'\n', rest) else {
             if rest.len() >= MAX_REPLY_LINE {
@@ -84,29 +85,40 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
             }
             // Check what has arrived so far, so garbage is reported without waiting for LF.
             if rest.len() >= 4 {
-                check_line(rest, lines.len() + 1, code)?;
+                check_line(rest, lines + 1, code)?;
             }
             return Ok(None);
         };
         if end + 1 > MAX_REPLY_LINE {
             return Err(ReplyError::LineTooLong);
         }
-        let mut line = &rest[..end];
-        if let [head @ .., b'\r'] = line {
-            line = head;
-        }
+        let line = strip_cr(&rest[..end]);
         pos += end + 1;
-        let (this, last) = check_line(line, lines.len() + 1, code)?;
+        lines += 1;
+        let (this, last) = check_line(line, lines, code)?;
         code = Some(this);
-        lines.push(line.get(4..).unwrap_or_default());
         if last {
-            let code = ReplyCode::new(this).ok_or(ReplyError::CodeOutOfRange { code: this })?;
-            return Ok(Some((assemble(code, &lines), pos)));
+            break pos;
         }
-        if lines.len() >= MAX_REPLY_LINES {
+        if lines >= MAX_REPLY_LINES {
             return Err(ReplyError::TooManyLines);
         }
-    }
+    };
+    let code = code.expect("a reply has a line");
+    let code = ReplyCode::new(code).ok_or(ReplyError::CodeOutOfRange { code })?;
+    Ok(Some((assemble(code, &buf[..end]), end)))
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The text of each line of a checked reply (code and separator removed).
+fn texts(reply: &[u8]) -> impl Iterator<Item = &[u8]> {
+    reply
+        .split(|&b| b == b'\n')
+        .take_while(|line| !line.is_empty())
+        .map(|line| strip_cr(line).get(4..).unwrap_or_default())
 }
 
 /// Checks a line's code and separator; returns the code and whether this is the last line.
@@ -146,11 +158,11 @@ fn check_line(
     }
 }
 
-/// Builds the reply from the lines' texts (code and separator already removed).
-fn assemble(code: ReplyCode, lines: &[&[u8]]) -> Reply {
-    let enhanced = lines.first().and_then(|first| leading_enhanced(first));
-    let mut text = String::new();
-    for (i, line) in lines.iter().enumerate() {
+/// Builds the reply from its checked bytes: one allocation, for the text.
+fn assemble(code: ReplyCode, reply: &[u8]) -> Reply {
+    let enhanced = texts(reply).next().and_then(leading_enhanced);
+    let mut text = String::with_capacity(reply.len());
+    for (i, line) in texts(reply).enumerate() {
         if i > 0 {
             text.push('\n');
         }
@@ -161,7 +173,10 @@ fn assemble(code: ReplyCode, lines: &[&[u8]]) -> Reply {
             }
             _ => line,
         };
-        text.push_str(&String::from_utf8_lossy(line));
+        match std::str::from_utf8(line) {
+            Ok(line) => text.push_str(line),
+            Err(_) => text.push_str(&String::from_utf8_lossy(line)),
+        }
     }
     Reply::new(code, enhanced.map(|(e, _)| e), Cow::Owned(text))
 }
