@@ -184,6 +184,10 @@ fn assemble(code: ReplyCode, reply: &[u8]) -> Reply {
 /// An enhanced status code at the start of `text`, followed by a space or the end, with the
 /// bytes it was written as.
 fn leading_enhanced(text: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+    // Most lines (EHLO keywords, greetings) fail at once.
+    if !matches!(text, [b'2' | b'4' | b'5', b'.', ..]) {
+        return None;
+    }
     let len = text.iter().position(|&b| b == b' ').unwrap_or(text.len());
     let word = &text[..len];
     let parsed = EnhancedCode::parse(std::str::from_utf8(word).ok()?)?;

@@ -553,13 +553,14 @@ impl<P: Policy> ServerSession<P> {
             return self.bad(&reply);
         }
         let envelope = self.envelope.as_ref().expect("checked by content_refusal");
+        let expected = envelope.declared_size.unwrap_or(4096);
         let decision = self.policy.data(&self.info, envelope);
         if self.answer(decision, &replies::START_DATA) {
             let limits = self.config.limits;
             let max = limits
                 .message_size
                 .map_or(u64::MAX, |n| n.saturating_add(1));
-            self.state = State::Data(DataReader::new(limits.text_line, max));
+            self.state = State::Data(DataReader::with_capacity(limits.text_line, max, expected));
         }
     }
 
