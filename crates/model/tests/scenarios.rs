@@ -123,3 +123,35 @@ fn tracing_does_not_change_results() {
             .all(|l| l.split(' ').nth(1).unwrap().parse::<u64>().unwrap() % 10 == 0)
     );
 }
+
+#[test]
+fn traces_file_only_what_was_accepted() {
+    let scenario = support::load("dmarc.toml");
+    let options = Options {
+        messages: Some(400),
+        trace: TraceMode::All,
+        ..Options::default()
+    };
+    let (memory, _) = support::run(&scenario, &options);
+    let filed = |id: u64| {
+        memory.trace.iter().any(|line| {
+            let mut parts = line.split(' ');
+            parts.nth(1) == Some(id.to_string().as_str()) && line.contains(" mx-mailbox ")
+        })
+    };
+    let mut seen = (0, 0);
+    for row in &memory.rows {
+        match row.fate {
+            Fate::Bounced => {
+                assert!(!filed(row.message_id), "{row:?}");
+                seen.0 += 1;
+            }
+            Fate::Inbox | Fate::Spam => {
+                assert!(filed(row.message_id), "{row:?}");
+                seen.1 += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(seen.0 > 50 && seen.1 > 50, "{seen:?}");
+}

@@ -693,7 +693,7 @@ impl Engine<'_> {
         let undecided: Vec<usize> = (0..j.recipients.len())
             .filter(|i| !j.recipients[*i].done)
             .collect();
-        let mut notes: Vec<String> = Vec::new();
+        let mut notes: Vec<(Hop, String)> = Vec::new();
         if let Some(why) = result.unreachable {
             for &i in &undecided {
                 let r = &mut j.recipients[i];
@@ -732,25 +732,20 @@ impl Engine<'_> {
                         Status::Rejected => format!("{}: bounced ({})", r.address, r.reasons),
                         Status::Deferred => format!("{}: deferred ({})", r.address, r.reasons),
                     };
-                    notes.push(text);
+                    notes.push((Hop::RelayMx, text));
                 }
             }
         }
         if traced {
-            if let Some(v) = &result.verdict {
-                notes.push(format!(
-                    "{}: {}",
-                    if v.spam { "spam folder" } else { "inbox" },
-                    v.reasons
-                ));
+            // Where the receiving side filed what it accepted.
+            if let Some(v) = &result.verdict
+                && !finished.iter().all(|(_, fate)| *fate == Fate::Bounced)
+            {
+                let folder = if v.spam { "spam folder" } else { "inbox" };
+                notes.push((Hop::MxMailbox, format!("{folder}: {}", v.reasons)));
             }
-            for text in &notes {
-                let hop = if text.starts_with("inbox") || text.starts_with("spam") {
-                    Hop::MxMailbox
-                } else {
-                    Hop::RelayMx
-                };
-                self.trace(now, message, attempt, hop, TraceKind::Note, text);
+            for (hop, text) in &notes {
+                self.trace(now, message, attempt, *hop, TraceKind::Note, text);
             }
         }
         for (i, fate) in finished {

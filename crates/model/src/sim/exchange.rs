@@ -40,7 +40,7 @@ pub(crate) struct Attempt<'a> {
 }
 
 /// What came of it.
-pub(crate) struct Result {
+pub(crate) struct Exchanged {
     /// One verdict per recipient, in order.
     pub recipients: Vec<RecipientOutcome>,
     /// Command round trips the exchange took (greeting and QUIT included as the client waits
@@ -50,7 +50,7 @@ pub(crate) struct Result {
     pub transcript: Vec<(Speaker, String)>,
 }
 
-impl Result {
+impl Exchanged {
     /// The greeting failed (421 or a refusal): another MX host may do better.
     pub fn refused_at_greeting(&self) -> bool {
         self.recipients.iter().all(|r| r.stage == Stage::Greeting)
@@ -90,7 +90,7 @@ pub(crate) fn sessions<P: Policy>(
     server_config: &Arc<ServerConfig>,
     policy: P,
     transcript: bool,
-) -> Result {
+) -> Exchanged {
     let mut config = ClientConfig::new(attempt.helo);
     config.tls = if attempt.starttls {
         TlsMode::Opportunistic
@@ -115,7 +115,7 @@ pub(crate) fn sessions<P: Policy>(
         .expect("a finished session has an outcome")
         .recipients;
     let pipelining = attempt.pipelining && client.capabilities().pipelining;
-    Result {
+    Exchanged {
         round_trips: round_trips(&recipients, tls, pipelining),
         recipients,
         transcript: client
@@ -168,7 +168,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
     offers_starttls: bool,
     mut policy: P,
     scratch: &mut Scratch,
-) -> Result {
+) -> Exchanged {
     debug_assert_eq!(
         super::content::facts_ref(&(attempt.content)()),
         attempt.facts,
@@ -176,7 +176,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
     );
     let tls = attempt.starttls && offers_starttls;
     let n = attempt.recipients.len();
-    let finish = |recipients: Vec<RecipientOutcome>| Result {
+    let finish = |recipients: Vec<RecipientOutcome>| Exchanged {
         round_trips: round_trips(&recipients, tls, attempt.pipelining),
         recipients,
         transcript: Vec::new(),
