@@ -15,7 +15,7 @@ pub fn converse<P: Policy>(
     server: &mut ServerSession<P>,
 ) -> Vec<ReceivedMessage> {
     let mut messages = Vec::new();
-    let mut wire = Vec::with_capacity(1024);
+    let mut wire = Vec::with_capacity(4096);
     while !client.is_finished() {
         server.drain_output_into(&mut wire);
         let mut server_tls = false;

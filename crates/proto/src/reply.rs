@@ -168,7 +168,9 @@ impl Reply {
 
     /// The text lines, at least one.
     pub fn lines(&self) -> impl Iterator<Item = &str> {
-        self.text.split('\n')
+        Lines {
+            rest: Some(&self.text),
+        }
     }
 
     /// Appends the reply in wire format (`250-...` lines, then `250 ...`, each ending in CRLF).
@@ -199,6 +201,30 @@ impl Reply {
         let mut out = Vec::with_capacity(self.text.len() + 16);
         self.write_to(&mut out);
         out
+    }
+}
+
+/// The lines of a reply's text, split at `\n` with a vectorised search (texts are short, but
+/// replies are many).
+struct Lines<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => {
+                self.rest = Some(&rest[i + 1..]);
+                Some(&rest[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
     }
 }
 

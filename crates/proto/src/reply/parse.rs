@@ -115,10 +115,13 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 
 /// The text of each line of a checked reply (code and separator removed).
 fn texts(reply: &[u8]) -> impl Iterator<Item = &[u8]> {
-    reply
-        .split(|&b| b == b'\n')
-        .take_while(|line| !line.is_empty())
-        .map(|line| strip_cr(line).get(4..).unwrap_or_default())
+    let mut rest = reply;
+    std::iter::from_fn(move || {
+        let end = memchr::memchr(b'\n', rest)?;
+        let line = strip_cr(&rest[..end]);
+        rest = &rest[end + 1..];
+        Some(line.get(4..).unwrap_or_default())
+    })
 }
 
 /// Checks a line's code and separator; returns the code and whether this is the last line.
@@ -158,13 +161,16 @@ fn check_line(
     }
 }
 
-/// Builds the reply from its checked bytes: one allocation, for the text.
+/// Builds the reply from its checked bytes: one allocation, for the text, validated as UTF-8
+/// once (invalid sequences become U+FFFD, as `String::from_utf8_lossy` makes them).
 fn assemble(code: ReplyCode, reply: &[u8]) -> Reply {
-    let enhanced = texts(reply).next().and_then(leading_enhanced);
-    let mut text = String::with_capacity(reply.len());
+    let mut enhanced = None;
+    let mut text = Vec::with_capacity(reply.len());
     for (i, line) in texts(reply).enumerate() {
-        if i > 0 {
-            text.push('\n');
+        if i == 0 {
+            enhanced = leading_enhanced(line);
+        } else {
+            text.push(b'\n');
         }
         let line = match enhanced {
             Some((_, prefix)) if line.starts_with(prefix) => {
@@ -173,11 +179,12 @@ fn assemble(code: ReplyCode, reply: &[u8]) -> Reply {
             }
             _ => line,
         };
-        match std::str::from_utf8(line) {
-            Ok(line) => text.push_str(line),
-            Err(_) => text.push_str(&String::from_utf8_lossy(line)),
-        }
+        text.extend_from_slice(line);
     }
+    let text = match String::from_utf8(text) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
     Reply::new(code, enhanced.map(|(e, _)| e), Cow::Owned(text))
 }
 
