@@ -315,3 +315,57 @@ fn golden_transcript() {
     let golden = std::fs::read_to_string(path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
     assert_eq!(text, golden);
 }
+
+#[test]
+fn a_connection_kept_open_carries_the_next_message() {
+    use std::sync::Arc;
+
+    use smtpsim_proto::server::ServerSession;
+
+    let mut server_config = ServerConfig::new("mx.example.net");
+    server_config.starttls = true;
+    let server_config = Arc::new(server_config);
+    let mut config = ClientConfig::new("relay.example.com");
+    config.keep_open = true;
+    config.transcript = true;
+
+    let mut first = ClientSession::new(config.clone(), message(&["b@example.net"])).unwrap();
+    let mut srv = ServerSession::new(server_config.clone(), TestPolicy::default(), None);
+    assert_eq!(converse(&mut first, &mut srv).len(), 1);
+    assert!(first.outcome().unwrap().all_accepted());
+    assert!(
+        !first.transcript().iter().any(|l| l.text == "QUIT"),
+        "no QUIT on a connection kept open"
+    );
+    assert!(srv.info().tls);
+    assert_eq!(srv.info().messages, 1);
+
+    // The same connection, resumed by new session objects: no greeting, no EHLO, no STARTTLS.
+    let mut srv = ServerSession::resume(server_config, TestPolicy::default(), srv.info().clone());
+    let mut second = ClientSession::resume(
+        config,
+        message(&["c@example.net", "unknown@example.net"]),
+        first.capabilities().clone(),
+        true,
+    )
+    .unwrap();
+    let received = converse(&mut second, &mut srv);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].envelope.recipients, ["c@example.net"]);
+    let said: Vec<&str> = second
+        .transcript()
+        .iter()
+        .filter(|l| l.speaker == Speaker::Client)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert!(said[0].starts_with("MAIL FROM:<a@example.com>"), "{said:?}");
+    assert!(
+        !said
+            .iter()
+            .any(|l| l.starts_with("EHLO") || *l == "STARTTLS")
+    );
+    let outcome = second.outcome().unwrap();
+    assert_eq!(outcome.recipients[0].status, Status::Accepted);
+    assert_eq!(outcome.recipients[1].status, Status::Rejected);
+    assert_eq!(srv.info().messages, 2);
+}

@@ -77,6 +77,9 @@ pub struct ClientConfig {
     pub pipelining: bool,
     /// Keep the C:/S: lines of the conversation ([`ClientSession::transcript`]).
     pub transcript: bool,
+    /// Do not send QUIT when the transaction is over: the connection stays open for another
+    /// message ([`ClientSession::resume`]).
+    pub keep_open: bool,
 }
 
 impl ClientConfig {
@@ -89,6 +92,7 @@ impl ClientConfig {
             credentials: None,
             pipelining: true,
             transcript: false,
+            keep_open: false,
         }
     }
 }
@@ -252,6 +256,26 @@ impl ClientSession {
             transcript: Vec::new(),
             finished: false,
         })
+    }
+
+    /// Starts an attempt on a connection that is already open and greeted, between
+    /// transactions: the server offered `capabilities`, TLS is `tls`, and any AUTH was done by
+    /// an earlier message. The first bytes out are MAIL FROM (and, with PIPELINING, the RCPTs
+    /// and DATA).
+    pub fn resume(
+        config: ClientConfig,
+        message: OutgoingMessage,
+        capabilities: Capabilities,
+        tls: bool,
+    ) -> Result<Self, MessageError> {
+        let mut session = ClientSession::new(config, message)?;
+        session.expect.clear();
+        session.capabilities = capabilities;
+        session.tls = tls;
+        session.authenticated = session.config.credentials.is_some();
+        session.note("connection reused for another message");
+        session.mail();
+        Ok(session)
     }
 
     /// Takes the bytes to send to the server.
@@ -595,6 +619,11 @@ impl ClientSession {
     }
 
     fn quit(&mut self) {
+        if self.config.keep_open {
+            self.note("connection kept open for another message");
+            self.finish();
+            return;
+        }
         self.send(&Command::Quit);
         self.expect.push_back(Expect::Quit);
     }

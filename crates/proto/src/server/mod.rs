@@ -264,6 +264,27 @@ impl<P: Policy> ServerSession<P> {
         session
     }
 
+    /// Goes on with a connection an earlier session object served: no greeting is sent and the
+    /// policy is not asked about the connection again. `info` says where the conversation
+    /// stands (the HELO name, TLS, messages so far), as [`ServerSession::info`] gave it when
+    /// that session was between transactions. A driver that keeps connections open between
+    /// messages (connection reuse) resumes them with this.
+    pub fn resume(config: Arc<ServerConfig>, policy: P, info: SessionInfo) -> Self {
+        ServerSession {
+            config,
+            policy,
+            info,
+            state: State::Command,
+            input: Vec::new(),
+            output: Vec::with_capacity(256),
+            events: VecDeque::new(),
+            envelope: None,
+            rcpt_attempts: 0,
+            chunks: None,
+            bad_commands: 0,
+        }
+    }
+
     /// What the session knows of the connection.
     pub fn info(&self) -> &SessionInfo {
         &self.info
