@@ -155,3 +155,59 @@ fn traces_file_only_what_was_accepted() {
     }
     assert!(seen.0 > 50 && seen.1 > 50, "{seen:?}");
 }
+
+#[test]
+fn reused_connections_skip_the_greeting_and_agree_both_ways() {
+    let mut scenario = support::load("quickstart.toml");
+    assert!(scenario.relay.connection_reuse);
+    // A burst, so that deliveries queue up behind each other and connections get reused.
+    scenario.relay.max_connections_per_domain = 2;
+    let traced = Options {
+        messages: Some(3_000),
+        trace: TraceMode::All,
+        ..Options::default()
+    };
+    let (with_reuse, _) = support::run(&scenario, &traced);
+    let reused: Vec<&String> = with_reuse
+        .trace
+        .iter()
+        .filter(|l| l.contains("reusing the connection to"))
+        .collect();
+    assert!(reused.len() > 100, "{}", reused.len());
+    // A reused connection goes straight to MAIL: no greeting, no EHLO. (Its lines share the
+    // time, message and attempt of the note.)
+    let key: Vec<&str> = reused[0].split(' ').take(3).collect();
+    let lines: Vec<&String> = with_reuse
+        .trace
+        .iter()
+        .filter(|l| l.split(' ').take(3).eq(key.iter().copied()))
+        .filter(|l| l.contains(" relay-mx C ") || l.contains(" relay-mx S "))
+        .collect();
+    assert!(lines[0].contains(" C MAIL FROM:"), "{lines:?}");
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains(" EHLO ") || l.contains(" S 220 "))
+    );
+
+    // The fast path gives the same rows with reuse too.
+    let fast = Options {
+        messages: Some(3_000),
+        ..Options::default()
+    };
+    let (plain, _) = support::run(&scenario, &fast);
+    assert_eq!(plain.rows, with_reuse.rows);
+
+    // Without reuse every delivery pays for its own greeting and EHLO: slower.
+    scenario.relay.connection_reuse = false;
+    let (no_reuse, _) = support::run(&scenario, &fast);
+    let mean = |rows: &[support::Row]| {
+        let delivered: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.fate == Fate::Inbox)
+            .map(|r| (r.finished - r.submitted) as f64)
+            .collect();
+        delivered.iter().sum::<f64>() / delivered.len() as f64
+    };
+    assert!(mean(&plain.rows) < mean(&no_reuse.rows));
+}

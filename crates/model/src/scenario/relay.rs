@@ -23,6 +23,13 @@ pub struct Relay {
     /// Outgoing connections open at once to one destination domain.
     #[serde(default = "default_max_per_domain")]
     pub max_connections_per_domain: u32,
+    /// Keep a connection open after a delivery and send the next message queued for the same
+    /// domain over it, without a new greeting, EHLO or STARTTLS.
+    #[serde(default)]
+    pub connection_reuse: bool,
+    /// With `connection_reuse`, the most messages sent over one connection.
+    #[serde(default = "default_messages_per_connection")]
+    pub messages_per_connection: u32,
     /// Sending-side shaping: at most this many messages per destination domain.
     #[serde(default)]
     pub rate_per_domain: Option<Rate>,
@@ -71,6 +78,10 @@ fn default_max_connections() -> u32 {
 
 fn default_max_per_domain() -> u32 {
     20
+}
+
+fn default_messages_per_connection() -> u32 {
+    100
 }
 
 fn default_lifetime() -> Duration {

@@ -22,7 +22,7 @@ use smtpsim_proto::client::{RecipientOutcome, Speaker, Stage, Status};
 use smtpsim_proto::reply::{EnhancedCode, ReplyCode};
 
 use super::content;
-use super::exchange::{self, Attempt};
+use super::exchange::{self, Attempt, Resumed};
 use super::placement::Verdict;
 use super::records::{
     Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, TraceKind, TraceRecord,
@@ -110,10 +110,24 @@ struct Job {
 }
 
 struct AttemptOutcome {
+    /// The connection left open for another message, with connection reuse.
+    open: Option<OpenConnection>,
     recipients: Vec<RecipientOutcome>,
     verdict: Option<Verdict>,
     /// The reply or note that decided when no MX host could be reached.
     unreachable: Option<&'static str>,
+}
+
+/// A connection to an MX host kept open between messages.
+#[derive(Debug, Clone, Copy)]
+struct OpenConnection {
+    /// The host, by its place in the domain's preference order.
+    host: usize,
+    /// The connection's round-trip time.
+    rtt: SimDuration,
+    /// Transactions sent over it so far.
+    sent: u32,
+    state: Resumed,
 }
 
 struct Engine<'r> {
@@ -504,13 +518,15 @@ impl Engine<'_> {
             d.active += 1;
             self.connections += 1;
             self.enter_rotation(domain);
-            self.start_attempt(now, job);
+            self.start_attempt(now, job, None);
         }
     }
 
     // --- attempts ------------------------------------------------------------------------
 
-    fn start_attempt(&mut self, now: SimTime, job: u32) {
+    /// Starts an attempt for `job`: on `reuse`, a connection left open by the previous message
+    /// to the same domain, or else on a new connection to the first MX host that takes one.
+    fn start_attempt(&mut self, now: SimTime, job: u32, reuse: Option<OpenConnection>) {
         self.stats.attempts += 1;
         let j = self.jobs[job as usize].as_mut().expect("live job");
         j.attempts += 1;
@@ -565,6 +581,8 @@ impl Engine<'_> {
             content: &body,
             facts,
             size: j.size,
+            keep_open: relay.reuse.is_some(),
+            resumed: reuse.map(|open| open.state),
         };
         let sessions = traced || self.options.exchange == ExchangeMode::Sessions;
 
@@ -574,9 +592,19 @@ impl Engine<'_> {
         let mut elapsed = SimDuration::ZERO;
         let mut lines: Vec<(SimDuration, TraceKind, String)> = Vec::new();
         let mut result = None;
-        for host in hosts {
+        // A reused connection stays with its host; a new one tries them in preference order.
+        let candidates = match reuse {
+            Some(open) => open.host..open.host + 1,
+            None => 0..hosts.len(),
+        };
+        for index in candidates {
+            let host = &hosts[index];
             let at = now + elapsed;
-            let outage = host.outage_at(at);
+            let outage = if reuse.is_some() {
+                None
+            } else {
+                host.outage_at(at)
+            };
             match outage {
                 Some(OutageMode::Refuse) => {
                     elapsed += relay.round_trip.sample(&mut relay.network_rng).0;
@@ -604,10 +632,15 @@ impl Engine<'_> {
             }
             d.behaviour.begin(at, outage);
             if traced {
+                let how = if reuse.is_some() {
+                    "reusing the connection to"
+                } else {
+                    "connected to"
+                };
                 lines.push((
                     elapsed,
                     TraceKind::Note,
-                    format!("connected to {} [{}]", host.name, host.ip),
+                    format!("{how} {} [{}]", host.name, host.ip),
                 ));
             }
             let outcome = if sessions {
@@ -623,7 +656,10 @@ impl Engine<'_> {
             let mut took = SimDuration::ZERO;
             // The network round trip is a property of the connection: one draw per
             // connection. The server's latency is drawn for each command it answers.
-            let rtt = relay.round_trip.sample(&mut relay.network_rng).0;
+            let rtt = match reuse {
+                Some(open) => open.rtt,
+                None => relay.round_trip.sample(&mut relay.network_rng).0,
+            };
             took += rtt * u64::from(outcome.round_trips);
             let latency = &d.behaviour.config().latency;
             if latency.is_constant() {
@@ -647,7 +683,14 @@ impl Engine<'_> {
             elapsed += took;
             let refused = outcome.refused_at_greeting();
             let verdict = d.behaviour.end_of_data_mut().take_verdict();
+            let open = (relay.reuse.is_some() && outcome.reusable).then_some(OpenConnection {
+                host: index,
+                rtt,
+                sent: reuse.map_or(1, |open| open.sent + 1),
+                state: outcome.state,
+            });
             result = Some(AttemptOutcome {
+                open,
                 recipients: outcome.recipients,
                 verdict,
                 unreachable: None,
@@ -657,6 +700,7 @@ impl Engine<'_> {
             }
         }
         let result = result.unwrap_or_else(|| AttemptOutcome {
+            open: None,
             recipients: Vec::new(),
             verdict: None,
             unreachable: Some("no MX host accepted a connection"),
@@ -680,13 +724,10 @@ impl Engine<'_> {
     }
 
     fn attempt_done(&mut self, now: SimTime, job: u32) {
-        self.connections -= 1;
         let domain = self.job(job).domain;
-        self.world.domains[domain as usize].active -= 1;
-        self.enter_rotation(domain);
-
         let j = self.jobs[job as usize].as_mut().expect("live job");
         let result = j.result.take().expect("an attempt in progress");
+        let open = result.open;
         let (message, attempt, traced) = (j.message, j.attempts, j.traced);
         let mut finished: Vec<(usize, Fate)> = Vec::new();
         let mut any_deferred = false;
@@ -757,7 +798,40 @@ impl Engine<'_> {
             self.counters.active -= 1;
             self.free_job(job);
         }
+        if let Some(open) = open
+            && let Some(next) = self.next_on_connection(now, domain, open)
+        {
+            self.start_attempt(now, next, Some(open));
+            return;
+        }
+        self.connections -= 1;
+        self.world.domains[domain as usize].active -= 1;
+        self.enter_rotation(domain);
         self.dispatch(now);
+    }
+
+    /// The delivery that goes next over a connection kept open to `domain`, if the limits
+    /// allow one: the message count per connection and the relay's shaping.
+    fn next_on_connection(
+        &mut self,
+        now: SimTime,
+        domain: u32,
+        open: OpenConnection,
+    ) -> Option<u32> {
+        let limit = self.world.relay.reuse?;
+        if open.sent >= limit {
+            return None;
+        }
+        let d = &mut self.world.domains[domain as usize];
+        if d.waiting.is_empty() {
+            return None;
+        }
+        if let Some(bucket) = d.shaping.as_mut()
+            && !bucket.take(now)
+        {
+            return None;
+        }
+        d.waiting.pop_front()
     }
 
     /// Some recipients were deferred: retry later, or expire.

@@ -14,8 +14,10 @@ use std::sync::Arc;
 use super::content::FactsRef;
 use super::placement::AuthCheck;
 use crate::behaviour::MxBehaviour;
+use smtpsim_proto::Reply;
 use smtpsim_proto::client::{
-    ClientConfig, ClientSession, OutgoingMessage, RecipientOutcome, Speaker, Stage, TlsMode,
+    Capabilities, ClientConfig, ClientSession, OutgoingMessage, RecipientOutcome, Speaker, Stage,
+    Status, TlsMode,
 };
 use smtpsim_proto::command::{Address, ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::loopback::converse;
@@ -37,6 +39,19 @@ pub(crate) struct Attempt<'a> {
     /// of the content; a test checks both ways agree).
     pub facts: FactsRef<'a>,
     pub size: u64,
+    /// Leave the connection open at the end (no QUIT), for another message.
+    pub keep_open: bool,
+    /// Go on with a connection that is open already, rather than opening one.
+    pub resumed: Option<Resumed>,
+}
+
+/// Where an open connection stands between messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Resumed {
+    /// TLS is on.
+    pub tls: bool,
+    /// Messages the server accepted on it so far.
+    pub messages: u32,
 }
 
 /// What came of it.
@@ -48,6 +63,10 @@ pub(crate) struct Exchanged {
     pub round_trips: u32,
     /// The C:/S: lines, when run through the sessions.
     pub transcript: Vec<(Speaker, String)>,
+    /// The connection can carry another message: it got past EHLO and nobody closed it.
+    pub reusable: bool,
+    /// Where the connection stands after this exchange.
+    pub state: Resumed,
 }
 
 impl Exchanged {
@@ -57,21 +76,25 @@ impl Exchanged {
     }
 }
 
-/// Round trips of an exchange that got as far as `stages` say.
-fn round_trips(stages: &[RecipientOutcome], tls: bool, pipelining: bool) -> u32 {
+/// Round trips of an exchange that got as far as `stages` say; a resumed connection skips
+/// the greeting, EHLO and STARTTLS.
+fn round_trips(stages: &[RecipientOutcome], tls: bool, pipelining: bool, resumed: bool) -> u32 {
     let n = stages.len() as u32;
     let furthest = stages
         .iter()
         .map(|r| r.stage)
         .max()
         .unwrap_or(Stage::Greeting);
-    let mut trips = 1; // connect and greeting
-    if furthest == Stage::Greeting {
-        return trips;
-    }
-    trips += 1; // EHLO
-    if tls {
-        trips += 3; // STARTTLS, handshake, EHLO again
+    let mut trips = 0;
+    if !resumed {
+        trips += 1; // connect and greeting
+        if furthest == Stage::Greeting {
+            return trips;
+        }
+        trips += 1; // EHLO
+        if tls {
+            trips += 3; // STARTTLS, handshake, EHLO again
+        }
     }
     let any_accepted = stages.iter().any(|r| r.stage >= Stage::Data);
     trips += match (furthest, pipelining) {
@@ -99,31 +122,71 @@ pub(crate) fn sessions<P: Policy>(
     };
     config.pipelining = attempt.pipelining;
     config.transcript = transcript;
+    config.keep_open = attempt.keep_open;
     let mut message = OutgoingMessage::new(
         attempt.from,
         attempt.recipients.iter().copied(),
         Arc::<[u8]>::from((attempt.content)()),
     );
     message.declared_size = Some(attempt.size);
-    let mut client =
-        ClientSession::new(config, message).expect("the simulator's addresses are valid");
-    let mut server = ServerSession::new(server_config.clone(), policy, Some(attempt.client_ip));
-    converse(&mut client, &mut server);
+    let (mut client, mut server) = match attempt.resumed {
+        None => (
+            ClientSession::new(config, message),
+            ServerSession::new(server_config.clone(), policy, Some(attempt.client_ip)),
+        ),
+        Some(open) => {
+            // The server stands where the earlier message left it; the client knows what its
+            // EHLO offered.
+            let info = SessionInfo {
+                client_ip: Some(attempt.client_ip),
+                helo: Some(attempt.helo.to_string()),
+                esmtp: true,
+                tls: open.tls,
+                authenticated: None,
+                messages: open.messages,
+            };
+            let ehlo = Reply::new_static(250, None, "")
+                .with_text(server_config.ehlo_text(open.tls, attempt.helo));
+            let capabilities = Capabilities::from_ehlo(&ehlo);
+            (
+                ClientSession::resume(config, message, capabilities, open.tls),
+                ServerSession::resume(server_config.clone(), policy, info),
+            )
+        }
+    };
+    let client = client
+        .as_mut()
+        .expect("the simulator's addresses are valid");
+    converse(client, &mut server);
     let tls = server.info().tls;
     let recipients = client
         .outcome()
         .expect("a finished session has an outcome")
         .recipients;
     let pipelining = attempt.pipelining && client.capabilities().pipelining;
+    let reusable = !server.is_closed() && reusable(&recipients);
     Exchanged {
-        round_trips: round_trips(&recipients, tls, pipelining),
-        recipients,
+        round_trips: round_trips(&recipients, tls, pipelining, attempt.resumed.is_some()),
         transcript: client
             .transcript()
             .iter()
             .map(|line| (line.speaker, line.text.clone()))
             .collect(),
+        reusable,
+        state: Resumed {
+            tls,
+            messages: server.info().messages,
+        },
+        recipients,
     }
+}
+
+/// Whether a connection can carry another message after an exchange that ended so: it got past
+/// EHLO, and no 421 closed it.
+fn reusable(recipients: &[RecipientOutcome]) -> bool {
+    recipients.iter().all(|r| {
+        r.stage >= Stage::Mail && r.reply.as_ref().is_none_or(|reply| reply.code.get() != 421)
+    })
 }
 
 /// A policy that can judge a message from the facts its content shows, without the content.
@@ -174,12 +237,25 @@ pub(crate) fn decisions<P: FactsPolicy>(
         attempt.facts,
         "the facts handed over are the content's"
     );
-    let tls = attempt.starttls && offers_starttls;
+    let tls = match attempt.resumed {
+        Some(open) => open.tls,
+        None => attempt.starttls && offers_starttls,
+    };
+    let resumed = attempt.resumed.is_some();
+    let earlier = attempt.resumed.map_or(0, |open| open.messages);
     let n = attempt.recipients.len();
-    let finish = |recipients: Vec<RecipientOutcome>| Exchanged {
-        round_trips: round_trips(&recipients, tls, attempt.pipelining),
-        recipients,
-        transcript: Vec::new(),
+    let finish = |recipients: Vec<RecipientOutcome>| {
+        let accepted = recipients.iter().any(|r| r.status == Status::Accepted);
+        Exchanged {
+            round_trips: round_trips(&recipients, tls, attempt.pipelining, resumed),
+            reusable: reusable(&recipients),
+            state: Resumed {
+                tls,
+                messages: earlier + u32::from(accepted),
+            },
+            recipients,
+            transcript: Vec::new(),
+        }
     };
     let all = |stage: Stage, reply| vec![RecipientOutcome::from_reply(stage, reply); n];
 
@@ -192,19 +268,23 @@ pub(crate) fn decisions<P: FactsPolicy>(
     let mut helo_name = info.helo.take().unwrap_or_default();
     *info = SessionInfo {
         client_ip: Some(attempt.client_ip),
+        messages: earlier,
         ..SessionInfo::default()
     };
-    match policy.connect(info) {
-        Decision::Accept | Decision::AcceptWith(_) => {}
-        Decision::Refuse(reply) | Decision::Disconnect(reply) => {
-            return finish(all(Stage::Greeting, &reply));
+    // A resumed connection was greeted and said EHLO with an earlier message.
+    if !resumed {
+        match policy.connect(info) {
+            Decision::Accept | Decision::AcceptWith(_) => {}
+            Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+                return finish(all(Stage::Greeting, &reply));
+            }
         }
-    }
-    let helo = Host::Domain(attempt.helo);
-    match policy.helo(info, &helo) {
-        Decision::Accept | Decision::AcceptWith(_) => {}
-        Decision::Refuse(reply) | Decision::Disconnect(reply) => {
-            return finish(all(Stage::Hello, &reply));
+        let helo = Host::Domain(attempt.helo);
+        match policy.helo(info, &helo) {
+            Decision::Accept | Decision::AcceptWith(_) => {}
+            Decision::Refuse(reply) | Decision::Disconnect(reply) => {
+                return finish(all(Stage::Hello, &reply));
+            }
         }
     }
     helo_name.clear();

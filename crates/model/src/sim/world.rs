@@ -96,6 +96,8 @@ pub(crate) struct RelayModel {
     pub ip: IpAddr,
     pub max_connections: u32,
     pub max_per_domain: u32,
+    /// With connection reuse, the most messages per connection.
+    pub reuse: Option<u32>,
     pub lifetime: SimDuration,
     pub max_attempts: Option<u32>,
     pub starttls: bool,
@@ -236,6 +238,9 @@ impl World {
             ip: r.ip,
             max_connections: r.max_connections,
             max_per_domain: r.max_connections_per_domain,
+            reuse: r
+                .connection_reuse
+                .then_some(r.messages_per_connection.max(1)),
             lifetime: r.queue_lifetime.0,
             max_attempts: r.max_attempts,
             starttls: r.starttls,
