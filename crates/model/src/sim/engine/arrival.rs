@@ -1,0 +1,266 @@
+//! Arrivals, submission and DNS: how a message gets into the relay's queue.
+
+use super::*;
+
+impl Engine<'_> {
+    // --- arrivals and submission -------------------------------------------------------
+
+    pub(super) fn schedule_arrival(&mut self, sender: u32) {
+        if self
+            .world
+            .max_messages
+            .is_some_and(|max| self.arrivals_scheduled >= max)
+        {
+            return;
+        }
+        let s = &mut self.world.senders[sender as usize];
+        let Some(at) = s.arrivals.next(s.last_arrival, &mut s.arrival_rng) else {
+            return;
+        };
+        s.last_arrival = Some(at);
+        if at >= self.world.arrivals_end {
+            return;
+        }
+        self.arrivals_scheduled += 1;
+        self.schedule(at, Event::Arrival { sender });
+    }
+
+    pub(super) fn arrival(&mut self, now: SimTime, sender: u32) {
+        let id = self.stats.messages;
+        self.stats.messages += 1;
+        self.schedule_arrival(sender);
+
+        let traced = self.options.trace.traces(id);
+        let s = &mut self.world.senders[sender as usize];
+        let rng = &mut s.message_rng;
+        let count = s.recipients.sample(rng).0.max(1);
+        let size = s.size.sample(rng).0;
+        let auth_failed = s.auth_failure > 0.0 && rng.random::<f64>() < s.auth_failure;
+        let altered = s.dkim.is_some() && s.altered > 0.0 && rng.random::<f64>() < s.altered;
+        let latency = s.submission_latency.sample(rng).0;
+        // Recipients, grouped by domain in order of first appearance.
+        let mut groups: Vec<(u32, Vec<String>)> = Vec::new();
+        for _ in 0..count {
+            let pick = rng.random::<f64>();
+            let domain = s
+                .destinations
+                .iter()
+                .find(|(cumulative, _)| pick < *cumulative)
+                .or(s.destinations.last())
+                .map(|(_, d)| *d)
+                .expect("a sender has destinations");
+            let user = rng.random_range(0..1_000_000u32);
+            let domain_name = &self.world.domains[domain as usize].name;
+            let mut number = itoa::Buffer::new();
+            let number = number.format(user);
+            let mut address = String::with_capacity(5 + number.len() + domain_name.len());
+            address.push_str("user");
+            address.push_str(number);
+            address.push('@');
+            address.push_str(domain_name);
+            match groups.iter_mut().find(|(d, _)| *d == domain) {
+                Some((_, list)) => list.push(address),
+                None => groups.push((domain, vec![address])),
+            }
+        }
+        let submitted_at = now + latency;
+
+        if traced {
+            let s = &self.world.senders[sender as usize];
+            let mut lines = vec![
+                (
+                    TraceKind::Note,
+                    format!("{} submits message {id} ({size} bytes)", s.name),
+                ),
+                (TraceKind::Client, "EHLO app.internal".to_string()),
+                (TraceKind::Client, "STARTTLS".to_string()),
+                (
+                    TraceKind::Client,
+                    "AUTH PLAIN <base64 credentials>".to_string(),
+                ),
+            ];
+            if auth_failed {
+                lines.push((
+                    TraceKind::Server,
+                    "535 5.7.8 Authentication credentials invalid".to_string(),
+                ));
+            } else {
+                lines.push((
+                    TraceKind::Server,
+                    "235 2.7.0 Authentication successful".to_string(),
+                ));
+                lines.push((
+                    TraceKind::Client,
+                    format!("MAIL FROM:<{}> SIZE={size}", s.envelope_from),
+                ));
+                for (_, list) in &groups {
+                    for address in list {
+                        lines.push((TraceKind::Client, format!("RCPT TO:<{address}>")));
+                    }
+                }
+                lines.push((TraceKind::Server, format!("250 2.0.0 Ok: queued as {id:X}")));
+            }
+            for (kind, text) in &lines {
+                self.recorder.trace(&TraceRecord {
+                    time: now,
+                    message_id: id,
+                    attempt: 0,
+                    hop: Hop::AppRelay,
+                    kind: *kind,
+                    text,
+                });
+            }
+        }
+
+        for (domain, addresses) in groups {
+            let recipients = addresses
+                .into_iter()
+                .map(|address| Recipient {
+                    address,
+                    done: false,
+                    last_reply: None,
+                    reasons: self.empty.clone(),
+                })
+                .collect();
+            let job = self.new_job(Job {
+                message: id,
+                sender,
+                domain,
+                recipients,
+                submitted: now,
+                size,
+                traced,
+                altered,
+                first_attempt: None,
+                first_failure: None,
+                failures: 0,
+                attempts: 0,
+                previous: None,
+                waiting_retry: false,
+                ready_since: now,
+                queue_wait: SimDuration::ZERO,
+                result: None,
+            });
+            if auth_failed {
+                let reply = Reply::new(
+                    ReplyCode::new(535).expect("valid code"),
+                    Some(EnhancedCode::new(5, 7, 8)),
+                    "Authentication credentials invalid",
+                );
+                self.finish_all(
+                    submitted_at,
+                    job,
+                    Fate::RejectedAtSubmission,
+                    Some(reply),
+                    "the relay refused the application's credentials",
+                );
+                self.free_job(job);
+            } else {
+                self.counters.active += 1;
+                self.schedule(submitted_at, Event::Resolve { job });
+            }
+        }
+    }
+
+    // --- DNS ---------------------------------------------------------------------------
+
+    pub(super) fn resolve(&mut self, now: SimTime, job: u32) {
+        let j = self.job_mut(job);
+        let domain = j.domain;
+        if std::mem::take(&mut j.waiting_retry) {
+            self.counters.deferred -= 1;
+            self.counters.active += 1;
+        }
+        let d = &mut self.world.domains[domain as usize];
+        let latency = d.dns.latency.sample(&mut d.dns_rng).0;
+        let (answer, delay) = match d.route {
+            Route::NxDomain => (DnsAnswer::NxDomain, latency),
+            Route::NullMx => (DnsAnswer::NullMx, latency),
+            Route::Mx(_) => {
+                let (servfail, timeout) = (d.dns.servfail.0, d.dns.timeout.0);
+                let draw = if servfail + timeout > 0.0 {
+                    d.dns_rng.random::<f64>()
+                } else {
+                    1.0
+                };
+                if draw < servfail {
+                    (DnsAnswer::ServFail, latency)
+                } else if draw < servfail + timeout {
+                    (DnsAnswer::Timeout, d.dns.timeout_after.0)
+                } else {
+                    (DnsAnswer::Found, latency)
+                }
+            }
+        };
+        self.schedule(now + delay, Event::Resolved { job, answer });
+    }
+
+    pub(super) fn resolved(&mut self, now: SimTime, job: u32, answer: DnsAnswer) {
+        let j = self.job(job);
+        let (domain, traced, message, attempt) = (j.domain, j.traced, j.message, j.attempts + 1);
+        if traced {
+            let d = &self.world.domains[domain as usize];
+            let text = match (&d.route, answer) {
+                (Route::Mx(hosts), DnsAnswer::Found) => {
+                    let list: Vec<String> = hosts
+                        .iter()
+                        .map(|h| format!("{} [{}]", h.name, h.ip))
+                        .collect();
+                    format!("MX {}: {}", d.name, list.join(", "))
+                }
+                (_, DnsAnswer::NxDomain) => format!("MX {}: NXDOMAIN", d.name),
+                (_, DnsAnswer::NullMx) => format!("MX {}: 0 . (null MX)", d.name),
+                (_, DnsAnswer::ServFail) => format!("MX {}: SERVFAIL", d.name),
+                (_, DnsAnswer::Timeout) => format!("MX {}: timed out", d.name),
+                (_, DnsAnswer::Found) => format!("MX {}", d.name),
+            };
+            self.trace(now, message, attempt, Hop::RelayDns, TraceKind::Note, &text);
+        }
+        match answer {
+            DnsAnswer::Found => {
+                let j = self.job_mut(job);
+                j.ready_since = now;
+                self.world.domains[domain as usize].waiting.push_back(job);
+                self.enter_rotation(domain);
+                self.dispatch(now);
+            }
+            DnsAnswer::NxDomain => {
+                self.counters.active -= 1;
+                let reply = refusal(550, (5, 1, 2), "Host or domain name not found");
+                self.finish_all(
+                    now,
+                    job,
+                    Fate::Bounced,
+                    Some(reply),
+                    "the recipient domain does not exist",
+                );
+                self.free_job(job);
+            }
+            DnsAnswer::NullMx => {
+                self.counters.active -= 1;
+                let reply = refusal(
+                    556,
+                    (5, 1, 10),
+                    "Recipient domain accepts no mail (null MX)",
+                );
+                self.finish_all(
+                    now,
+                    job,
+                    Fate::Bounced,
+                    Some(reply),
+                    "the recipient domain publishes a null MX",
+                );
+                self.free_job(job);
+            }
+            DnsAnswer::ServFail | DnsAnswer::Timeout => {
+                let reply = refusal(451, (4, 4, 3), "Temporary DNS failure looking up the MX");
+                let j = self.job_mut(job);
+                for r in j.recipients.iter_mut().filter(|r| !r.done) {
+                    r.last_reply = Some(reply.clone());
+                    r.reasons = Rc::from("MX lookup failed temporarily");
+                }
+                self.defer(now, job);
+            }
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Connection slots, attempts, and what follows an attempt: delivery, bounce, retry or expiry.
+
+use super::*;
+
+impl Engine<'_> {
+    // --- connection slots ----------------------------------------------------------------
+
+    pub(super) fn enter_rotation(&mut self, domain: u32) {
+        let d = &mut self.world.domains[domain as usize];
+        if !d.in_rotation && !d.waiting.is_empty() {
+            d.in_rotation = true;
+            self.rotation.push_back(domain);
+        }
+    }
+
+    /// Starts as many waiting deliveries as the limits allow, domains in turn.
+    pub(super) fn dispatch(&mut self, now: SimTime) {
+        while self.connections < self.world.relay.max_connections {
+            let Some(domain) = self.rotation.pop_front() else {
+                return;
+            };
+            let max_per_domain = self.world.relay.max_per_domain;
+            let d = &mut self.world.domains[domain as usize];
+            d.in_rotation = false;
+            if d.waiting.is_empty() || d.active >= max_per_domain {
+                // Back in rotation when one of its connections ends.
+                continue;
+            }
+            if let Some(bucket) = d.shaping.as_mut()
+                && !bucket.take(now)
+            {
+                if !d.shaping_wakeup {
+                    d.shaping_wakeup = true;
+                    let at = bucket.next_token(now);
+                    self.schedule(at, Event::ShapingWakeup { domain });
+                }
+                continue;
+            }
+            let job = d.waiting.pop_front().expect("not empty");
+            d.active += 1;
+            self.connections += 1;
+            self.enter_rotation(domain);
+            self.start_attempt(now, job, None);
+        }
+    }
+
+    // --- attempts ------------------------------------------------------------------------
+
+    /// Starts an attempt for `job`: on `reuse`, a connection left open by the previous message
+    /// to the same domain, or else on a new connection to the first MX host that takes one.
+    pub(super) fn start_attempt(&mut self, now: SimTime, job: u32, reuse: Option<OpenConnection>) {
+        self.stats.attempts += 1;
+        let j = self.jobs[job as usize].as_mut().expect("live job");
+        j.attempts += 1;
+        j.first_attempt.get_or_insert(now);
+        j.queue_wait += now - j.ready_since;
+        let (message, attempt_no, traced) = (j.message, j.attempts, j.traced);
+        let domain = j.domain as usize;
+        let sender = &self.world.senders[j.sender as usize];
+        let relay = &mut self.world.relay;
+        let d = &mut self.world.domains[domain];
+
+        let to: Vec<&str> = j
+            .recipients
+            .iter()
+            .filter(|r| !r.done)
+            .map(|r| r.address.as_str())
+            .collect();
+        let (altered, size) = (j.altered, j.size);
+        let first = to[0];
+        // Built only if an exchange gets as far as the content.
+        let body = || {
+            content::build(
+                message,
+                &sender.header_from,
+                first,
+                &sender.domain,
+                sender.dkim.as_ref().map(|(d, s)| (d.as_str(), s.as_str())),
+                altered,
+                size,
+            )
+        };
+        let mut id_text = itoa::Buffer::new();
+        let facts = content::FactsRef {
+            from_domain: sender
+                .header_from
+                .rsplit_once('@')
+                .map(|(_, d)| d.as_bytes()),
+            dkim: sender
+                .dkim
+                .as_ref()
+                .map(|(d, s)| (d.as_bytes(), s.as_bytes())),
+            altered,
+            message_id: Some((id_text.format(message).as_bytes(), sender.domain.as_bytes())),
+        };
+        let attempt = Attempt {
+            client_ip: relay.ip,
+            helo: &relay.hostname,
+            starttls: relay.starttls,
+            pipelining: relay.pipelining,
+            from: &sender.envelope_from,
+            recipients: &to,
+            content: &body,
+            facts,
+            size: j.size,
+            keep_open: relay.reuse.is_some(),
+            resumed: reuse.map(|open| open.state),
+        };
+        let sessions = traced || self.options.exchange == ExchangeMode::Sessions;
+
+        let Route::Mx(hosts) = &d.route else {
+            unreachable!("only domains with MX hosts get attempts")
+        };
+        let mut elapsed = SimDuration::ZERO;
+        let mut lines: Vec<(SimDuration, TraceKind, String)> = Vec::new();
+        let mut result = None;
+        // A reused connection stays with its host; a new one tries them in preference order.
+        let candidates = match reuse {
+            Some(open) => open.host..open.host + 1,
+            None => 0..hosts.len(),
+        };
+        for index in candidates {
+            let host = &hosts[index];
+            let at = now + elapsed;
+            let outage = if reuse.is_some() {
+                None
+            } else {
+                host.outage_at(at)
+            };
+            match outage {
+                Some(OutageMode::Refuse) => {
+                    elapsed += relay.round_trip.sample(&mut relay.network_rng).0;
+                    if traced {
+                        lines.push((
+                            elapsed,
+                            TraceKind::Note,
+                            format!("connect to {} [{}]: connection refused", host.name, host.ip),
+                        ));
+                    }
+                    continue;
+                }
+                Some(OutageMode::Timeout) => {
+                    elapsed += relay.connect_timeout;
+                    if traced {
+                        lines.push((
+                            elapsed,
+                            TraceKind::Note,
+                            format!("connect to {} [{}]: timed out", host.name, host.ip),
+                        ));
+                    }
+                    continue;
+                }
+                Some(OutageMode::Reply421) | None => {}
+            }
+            d.behaviour.begin(at, outage);
+            if traced {
+                let how = if reuse.is_some() {
+                    "reusing the connection to"
+                } else {
+                    "connected to"
+                };
+                lines.push((
+                    elapsed,
+                    TraceKind::Note,
+                    format!("{how} {} [{}]", host.name, host.ip),
+                ));
+            }
+            let outcome = if sessions {
+                exchange::sessions(&attempt, &host.server_config, &mut d.behaviour, traced)
+            } else {
+                exchange::decisions(
+                    &attempt,
+                    host.server_config.starttls,
+                    &mut d.behaviour,
+                    &mut self.scratch,
+                )
+            };
+            let mut took = SimDuration::ZERO;
+            // The network round trip is a property of the connection: one draw per
+            // connection. The server's latency is drawn for each command it answers.
+            let rtt = match reuse {
+                Some(open) => open.rtt,
+                None => relay.round_trip.sample(&mut relay.network_rng).0,
+            };
+            took += rtt * u64::from(outcome.round_trips);
+            let latency = &d.behaviour.config().latency;
+            if latency.is_constant() {
+                took += latency.sample(&mut d.latency_rng).0 * u64::from(outcome.round_trips);
+            } else {
+                for _ in 0..outcome.round_trips {
+                    took += latency.sample(&mut d.latency_rng).0;
+                }
+            }
+            if relay.bandwidth > 0.0 && outcome.recipients.iter().any(|r| r.stage >= Stage::Data) {
+                took += SimDuration::from_secs_f64(j.size as f64 / relay.bandwidth);
+            }
+            for (speaker, text) in &outcome.transcript {
+                let kind = match speaker {
+                    Speaker::Client => TraceKind::Client,
+                    Speaker::Server => TraceKind::Server,
+                    Speaker::Note => TraceKind::Note,
+                };
+                lines.push((elapsed, kind, text.clone()));
+            }
+            elapsed += took;
+            let refused = outcome.refused_at_greeting();
+            let verdict = d.behaviour.end_of_data_mut().take_verdict();
+            let open = (relay.reuse.is_some() && outcome.reusable).then_some(OpenConnection {
+                host: index,
+                rtt,
+                sent: reuse.map_or(1, |open| open.sent + 1),
+                state: outcome.state,
+            });
+            result = Some(AttemptOutcome {
+                open,
+                recipients: outcome.recipients,
+                verdict,
+                unreachable: None,
+            });
+            if !refused {
+                break;
+            }
+        }
+        let result = result.unwrap_or_else(|| AttemptOutcome {
+            open: None,
+            recipients: Vec::new(),
+            verdict: None,
+            unreachable: Some("no MX host accepted a connection"),
+        });
+        let duration = match &relay.attempt_duration {
+            Some(dist) => dist.sample(&mut relay.network_rng).0,
+            None => elapsed,
+        };
+        j.result = Some(result);
+        for (offset, kind, text) in lines {
+            self.recorder.trace(&TraceRecord {
+                time: now + offset,
+                message_id: message,
+                attempt: attempt_no,
+                hop: Hop::RelayMx,
+                kind,
+                text: &text,
+            });
+        }
+        self.schedule(now + duration, Event::AttemptDone { job });
+    }
+
+    pub(super) fn attempt_done(&mut self, now: SimTime, job: u32) {
+        let domain = self.job(job).domain;
+        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let result = j.result.take().expect("an attempt in progress");
+        let open = result.open;
+        let (message, attempt, traced) = (j.message, j.attempts, j.traced);
+        let mut finished: Vec<(usize, Fate)> = Vec::new();
+        let mut any_deferred = false;
+        let undecided: Vec<usize> = (0..j.recipients.len())
+            .filter(|i| !j.recipients[*i].done)
+            .collect();
+        let mut notes: Vec<(Hop, String)> = Vec::new();
+        if let Some(why) = result.unreachable {
+            for &i in &undecided {
+                let r = &mut j.recipients[i];
+                r.last_reply = None;
+                r.reasons = Rc::from(why);
+            }
+            any_deferred = true;
+        } else {
+            for (&i, outcome) in undecided.iter().zip(&result.recipients) {
+                let r = &mut j.recipients[i];
+                r.last_reply = outcome.reply.clone();
+                match outcome.status {
+                    Status::Accepted => {
+                        let (fate, reasons) = match &result.verdict {
+                            Some(v) => (
+                                if v.spam { Fate::Spam } else { Fate::Inbox },
+                                v.reasons.clone(),
+                            ),
+                            None => (Fate::Inbox, self.empty.clone()),
+                        };
+                        r.reasons = reasons;
+                        finished.push((i, fate));
+                    }
+                    Status::Rejected => {
+                        r.reasons = self.descriptions.get(outcome, result.verdict.as_ref());
+                        finished.push((i, Fate::Bounced));
+                    }
+                    Status::Deferred => {
+                        r.reasons = self.descriptions.get(outcome, None);
+                        any_deferred = true;
+                    }
+                }
+                if traced {
+                    let text = match outcome.status {
+                        Status::Accepted => format!("{}: delivered", r.address),
+                        Status::Rejected => format!("{}: bounced ({})", r.address, r.reasons),
+                        Status::Deferred => format!("{}: deferred ({})", r.address, r.reasons),
+                    };
+                    notes.push((Hop::RelayMx, text));
+                }
+            }
+        }
+        if traced {
+            // Where the receiving side filed what it accepted.
+            if let Some(v) = &result.verdict
+                && !finished.iter().all(|(_, fate)| *fate == Fate::Bounced)
+            {
+                let folder = if v.spam { "spam folder" } else { "inbox" };
+                notes.push((Hop::MxMailbox, format!("{folder}: {}", v.reasons)));
+            }
+            for (hop, text) in &notes {
+                self.trace(now, message, attempt, *hop, TraceKind::Note, text);
+            }
+        }
+        for (i, fate) in finished {
+            self.finish_one(now, job, i, fate);
+        }
+        if any_deferred {
+            self.defer(now, job);
+        } else {
+            self.counters.active -= 1;
+            self.free_job(job);
+        }
+        if let Some(open) = open
+            && let Some(next) = self.next_on_connection(now, domain, open)
+        {
+            self.start_attempt(now, next, Some(open));
+            return;
+        }
+        self.connections -= 1;
+        self.world.domains[domain as usize].active -= 1;
+        self.enter_rotation(domain);
+        self.dispatch(now);
+    }
+
+    /// The delivery that goes next over a connection kept open to `domain`, if the limits
+    /// allow one: the message count per connection and the relay's shaping.
+    pub(super) fn next_on_connection(
+        &mut self,
+        now: SimTime,
+        domain: u32,
+        open: OpenConnection,
+    ) -> Option<u32> {
+        let limit = self.world.relay.reuse?;
+        if open.sent >= limit {
+            return None;
+        }
+        let d = &mut self.world.domains[domain as usize];
+        if d.waiting.is_empty() {
+            return None;
+        }
+        if let Some(bucket) = d.shaping.as_mut()
+            && !bucket.take(now)
+        {
+            return None;
+        }
+        d.waiting.pop_front()
+    }
+
+    /// Some recipients were deferred: retry later, or expire.
+    pub(super) fn defer(&mut self, now: SimTime, job: u32) {
+        let lifetime = self.world.relay.lifetime;
+        let max_attempts = self.world.relay.max_attempts;
+        let j = self.jobs[job as usize].as_mut().expect("live job");
+        j.failures += 1;
+        j.first_failure.get_or_insert(now);
+        let deferred = j.recipients.iter().filter(|r| !r.done).count() as u64;
+        self.counters.deferrals += deferred;
+        let history = History {
+            arrived: j.submitted,
+            first_failure: j.first_failure.unwrap_or(now),
+            failures: j.failures,
+            previous: j.previous,
+        };
+        let out_of_attempts = max_attempts.is_some_and(|max| j.attempts >= max);
+        let too_old = now >= j.submitted + lifetime;
+        let next = if out_of_attempts || too_old {
+            None
+        } else {
+            let relay = &mut self.world.relay;
+            relay.retry.next(now, &history, &mut relay.retry_rng)
+        };
+        self.counters.active -= 1;
+        match next {
+            Some(next) => {
+                let j = self.job_mut(job);
+                j.previous = Some((next.delay, next.rule));
+                let (message, attempt, traced) = (j.message, j.attempts, j.traced);
+                if traced {
+                    let text = format!("deferred; next attempt at {}s", next.at.fmt_secs());
+                    self.trace(now, message, attempt, Hop::RelayMx, TraceKind::Note, &text);
+                }
+                self.counters.deferred += 1;
+                self.job_mut(job).waiting_retry = true;
+                self.schedule(next.at, Event::Resolve { job });
+            }
+            None => {
+                let why = if out_of_attempts {
+                    "still deferred after the last allowed attempt"
+                } else if too_old {
+                    "still deferred when the queue lifetime ran out"
+                } else {
+                    "the retry schedule ran out"
+                };
+                let j = self.job_mut(job);
+                for r in j.recipients.iter_mut().filter(|r| !r.done) {
+                    if r.reasons.is_empty() {
+                        r.reasons = Rc::from(why);
+                    } else {
+                        r.reasons = format!("{why}; last: {}", r.reasons).into();
+                    }
+                }
+                let (message, attempt, traced) = (j.message, j.attempts, j.traced);
+                if traced {
+                    self.trace(
+                        now,
+                        message,
+                        attempt,
+                        Hop::RelayMx,
+                        TraceKind::Note,
+                        &format!("expired: {why}"),
+                    );
+                }
+                self.finish_remaining(now, job, Fate::Expired);
+                self.free_job(job);
+            }
+        }
+    }
+}
+
+/// Descriptions of replies whose text is static, made once: the same few replies come back
+/// again and again.
+#[derive(Default)]
+pub(super) struct Descriptions(rustc_hash::FxHashMap<(u16, Stage, usize, usize), Rc<str>>);
+
+impl Descriptions {
+    fn get(&mut self, outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Rc<str> {
+        let key = match (&outcome.reply, verdict) {
+            (Some(reply), None) => match &reply.text {
+                std::borrow::Cow::Borrowed(text) => Some((
+                    reply.code.get(),
+                    outcome.stage,
+                    text.as_ptr() as usize,
+                    text.len(),
+                )),
+                std::borrow::Cow::Owned(_) => None,
+            },
+            _ => None,
+        };
+        match key {
+            Some(key) => self
+                .0
+                .entry(key)
+                .or_insert_with(|| describe(outcome, None))
+                .clone(),
+            None => describe(outcome, verdict),
+        }
+    }
+}
+
+/// Why a recipient was refused or deferred, in words.
+fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Rc<str> {
+    if let Some(v) = verdict
+        && outcome.stage == Stage::Content
+        && !v.reasons.is_empty()
+    {
+        return v.reasons.clone();
+    }
+    let text = match (&outcome.reply, outcome.note) {
+        (Some(reply), _) => format!(
+            "{} at {}: {}",
+            reply.code,
+            outcome.stage.name(),
+            reply.text.replace('\n', " ")
+        ),
+        (None, Some(note)) => note.to_string(),
+        (None, None) => String::new(),
+    };
+    text.into()
+}

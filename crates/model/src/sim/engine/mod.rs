@@ -1,0 +1,312 @@
+//! The event loop: arrivals, submission, DNS, connection slots, attempts, retries, samples.
+//!
+//! A delivery ("job") is one message to one recipient domain: the relay sends it in one SMTP
+//! transaction with all of the message's recipients at that domain, and retries the ones
+//! deferred. Its story, event by event:
+//!
+//! 1. `Arrival`: the application submits the message (or fails to authenticate); one job per
+//!    recipient domain is created and resolved after the submission latency.
+//! 2. `Resolve` → `Resolved`: the relay looks the domain's MX up (latency, SERVFAIL,
+//!    timeout, NXDOMAIN, null MX).
+//! 3. The job waits for a connection slot (global and per-domain limits, shaping), then an
+//!    attempt runs the SMTP exchange with the MX hosts in preference order.
+//! 4. `AttemptDone`: accepted recipients are delivered to inbox or spam, refused ones bounce,
+//!    deferred ones wait for the retry policy's next attempt (back to 2) or expire.
+
+use std::rc::Rc;
+
+use rand::Rng;
+use smtpsim_des::{EventQueue, SimDuration, SimTime};
+use smtpsim_proto::Reply;
+use smtpsim_proto::client::{RecipientOutcome, Speaker, Stage, Status};
+use smtpsim_proto::reply::{EnhancedCode, ReplyCode};
+
+mod arrival;
+mod attempt;
+
+use attempt::Descriptions;
+
+use super::content;
+use super::exchange::{self, Attempt, Resumed};
+use super::placement::Verdict;
+use super::records::{
+    Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, TraceKind, TraceRecord,
+};
+use super::world::{Route, World};
+use super::{ExchangeMode, Options, SimError};
+use crate::retry::History;
+use crate::scenario::{OutageMode, Scenario};
+
+/// Runs `scenario` to the end, streaming what happens to `recorder`.
+pub fn run(
+    scenario: &Scenario,
+    options: &Options,
+    recorder: &mut dyn Recorder,
+) -> Result<RunStats, SimError> {
+    let world = World::build(scenario, options)?;
+    let mut engine = Engine {
+        world,
+        queue: EventQueue::new(),
+        jobs: Vec::new(),
+        free_jobs: Vec::new(),
+        rotation: std::collections::VecDeque::new(),
+        connections: 0,
+        options: options.clone(),
+        stats: RunStats::default(),
+        counters: Sample::default(),
+        pending: 0,
+        arrivals_scheduled: 0,
+        scratch: exchange::Scratch::default(),
+        descriptions: Descriptions::default(),
+        empty: Rc::from(""),
+        recorder,
+    };
+    engine.start();
+    engine.run_loop();
+    Ok(engine.stats)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Arrival { sender: u32 },
+    Resolve { job: u32 },
+    Resolved { job: u32, answer: DnsAnswer },
+    AttemptDone { job: u32 },
+    ShapingWakeup { domain: u32 },
+    Sample,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DnsAnswer {
+    Found,
+    NxDomain,
+    NullMx,
+    ServFail,
+    Timeout,
+}
+
+struct Recipient {
+    address: String,
+    done: bool,
+    last_reply: Option<Reply>,
+    reasons: Rc<str>,
+}
+
+struct Job {
+    message: u64,
+    sender: u32,
+    domain: u32,
+    recipients: Vec<Recipient>,
+    submitted: SimTime,
+    size: u64,
+    traced: bool,
+    altered: bool,
+    first_attempt: Option<SimTime>,
+    first_failure: Option<SimTime>,
+    failures: u32,
+    attempts: u32,
+    previous: Option<(SimDuration, usize)>,
+    /// Deferred, waiting for its next attempt.
+    waiting_retry: bool,
+    ready_since: SimTime,
+    queue_wait: SimDuration,
+    /// The outcome of the attempt in progress, applied when it ends.
+    result: Option<AttemptOutcome>,
+}
+
+struct AttemptOutcome {
+    /// The connection left open for another message, with connection reuse.
+    open: Option<OpenConnection>,
+    recipients: Vec<RecipientOutcome>,
+    verdict: Option<Verdict>,
+    /// The reply or note that decided when no MX host could be reached.
+    unreachable: Option<&'static str>,
+}
+
+/// A connection to an MX host kept open between messages.
+#[derive(Debug, Clone, Copy)]
+struct OpenConnection {
+    /// The host, by its place in the domain's preference order.
+    host: usize,
+    /// The connection's round-trip time.
+    rtt: SimDuration,
+    /// Transactions sent over it so far.
+    sent: u32,
+    state: Resumed,
+}
+
+struct Engine<'r> {
+    world: World,
+    queue: EventQueue<Event>,
+    jobs: Vec<Option<Job>>,
+    free_jobs: Vec<u32>,
+    /// Domains with deliveries waiting for a connection, served in turn.
+    rotation: std::collections::VecDeque<u32>,
+    connections: u32,
+    options: Options,
+    stats: RunStats,
+    counters: Sample,
+    /// Scheduled events other than samples: the run ends when none are left.
+    pending: u64,
+    arrivals_scheduled: u64,
+    scratch: exchange::Scratch,
+    descriptions: Descriptions,
+    /// The empty reason, shared.
+    empty: Rc<str>,
+    recorder: &'r mut dyn Recorder,
+}
+
+impl Engine<'_> {
+    fn start(&mut self) {
+        for sender in 0..self.world.senders.len() as u32 {
+            self.schedule_arrival(sender);
+        }
+        self.queue.schedule(SimTime::ZERO, Event::Sample);
+    }
+
+    fn schedule(&mut self, at: SimTime, event: Event) {
+        self.pending += 1;
+        self.queue.schedule(at, event);
+    }
+
+    fn run_loop(&mut self) {
+        while let Some((now, event)) = self.queue.pop() {
+            self.stats.events += 1;
+            self.stats.end = now;
+            if !matches!(event, Event::Sample) {
+                self.pending -= 1;
+            }
+            match event {
+                Event::Arrival { sender } => self.arrival(now, sender),
+                Event::Resolve { job } => self.resolve(now, job),
+                Event::Resolved { job, answer } => self.resolved(now, job, answer),
+                Event::AttemptDone { job } => self.attempt_done(now, job),
+                Event::ShapingWakeup { domain } => {
+                    self.world.domains[domain as usize].shaping_wakeup = false;
+                    self.enter_rotation(domain);
+                    self.dispatch(now);
+                }
+                Event::Sample => {
+                    self.counters.time = now;
+                    self.counters.connections = u64::from(self.connections);
+                    self.recorder.sample(&self.counters);
+                    if self.pending > 0 {
+                        self.queue
+                            .schedule(now + self.world.interval, Event::Sample);
+                    }
+                }
+            }
+        }
+    }
+
+    fn new_job(&mut self, job: Job) -> u32 {
+        match self.free_jobs.pop() {
+            Some(i) => {
+                self.jobs[i as usize] = Some(job);
+                i
+            }
+            None => {
+                self.jobs.push(Some(job));
+                (self.jobs.len() - 1) as u32
+            }
+        }
+    }
+
+    fn free_job(&mut self, job: u32) {
+        self.jobs[job as usize] = None;
+        self.free_jobs.push(job);
+    }
+
+    fn job(&self, job: u32) -> &Job {
+        self.jobs[job as usize].as_ref().expect("live job")
+    }
+
+    fn job_mut(&mut self, job: u32) -> &mut Job {
+        self.jobs[job as usize].as_mut().expect("live job")
+    }
+
+    // --- endings -------------------------------------------------------------------------
+
+    fn finish_all(
+        &mut self,
+        now: SimTime,
+        job: u32,
+        fate: Fate,
+        reply: Option<Reply>,
+        reasons: &str,
+    ) {
+        let j = self.job_mut(job);
+        for r in j.recipients.iter_mut().filter(|r| !r.done) {
+            r.last_reply = reply.clone();
+            r.reasons = Rc::from(reasons);
+        }
+        self.finish_remaining(now, job, fate);
+    }
+
+    fn finish_remaining(&mut self, now: SimTime, job: u32, fate: Fate) {
+        let open: Vec<usize> = {
+            let j = self.job(job);
+            (0..j.recipients.len())
+                .filter(|i| !j.recipients[*i].done)
+                .collect()
+        };
+        for i in open {
+            self.finish_one(now, job, i, fate);
+        }
+    }
+
+    fn finish_one(&mut self, now: SimTime, job: u32, i: usize, fate: Fate) {
+        let j = self.jobs[job as usize].as_mut().expect("live job");
+        j.recipients[i].done = true;
+        let j = &*j;
+        let r = &j.recipients[i];
+        if fate.delivered() {
+            self.counters.delivered += 1;
+        } else {
+            self.counters.bounced += 1;
+        }
+        self.stats.recipients += 1;
+        let record = RecipientRecord {
+            message_id: j.message,
+            sender: &self.world.senders[j.sender as usize].name,
+            recipient: &r.address,
+            domain: &self.world.domains[j.domain as usize].name,
+            submitted: j.submitted,
+            first_attempt: j.first_attempt,
+            finished: now,
+            fate,
+            attempts: j.attempts,
+            queue_wait: j.queue_wait,
+            last_reply: r.last_reply.as_ref(),
+            reasons: &r.reasons,
+        };
+        self.recorder.recipient(&record);
+    }
+
+    fn trace(
+        &mut self,
+        time: SimTime,
+        message_id: u64,
+        attempt: u32,
+        hop: Hop,
+        kind: TraceKind,
+        text: &str,
+    ) {
+        self.recorder.trace(&TraceRecord {
+            time,
+            message_id,
+            attempt,
+            hop,
+            kind,
+            text,
+        });
+    }
+}
+
+fn refusal(code: u16, (class, subject, detail): (u8, u16, u16), text: &'static str) -> Reply {
+    Reply::new(
+        ReplyCode::new(code).expect("valid code"),
+        Some(EnhancedCode::new(class, subject, detail)),
+        text,
+    )
+}
