@@ -1,4 +1,4 @@
-//! `smtpsim`: simulate, serve and explain SMTP email delivery.
+//! `smtpsim`: simulate SMTP email delivery and show it line by line.
 //!
 //! Each subcommand is a thin call into the library crates.
 
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Simulate, serve and explain SMTP email delivery.
+/// Simulate SMTP email delivery and show it line by line.
 #[derive(Debug, Parser)]
 #[command(name = "smtpsim", version, about, long_about = None)]
 struct Cli {
