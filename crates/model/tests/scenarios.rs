@@ -211,3 +211,35 @@ fn reused_connections_skip_the_greeting_and_agree_both_ways() {
     };
     assert!(mean(&plain.rows) < mean(&no_reuse.rows));
 }
+
+#[test]
+fn a_refused_submission_is_a_real_conversation_and_goes_no_further() {
+    let mut scenario = support::load("quickstart.toml");
+    scenario.senders[0].submission.auth_failure = smtpsim_model::scenario::Probability(1.0);
+    let options = Options {
+        messages: Some(20),
+        trace: TraceMode::All,
+        ..Options::default()
+    };
+    let (memory, stats) = support::run(&scenario, &options);
+    assert_eq!(stats.attempts, 0);
+    assert!(
+        memory
+            .rows
+            .iter()
+            .all(|r| r.fate == Fate::RejectedAtSubmission && r.attempts == 0)
+    );
+    assert!(
+        memory
+            .trace
+            .iter()
+            .any(|l| l.ends_with(" app-relay C AUTH PLAIN <base64 credentials>"))
+    );
+    assert!(
+        memory
+            .trace
+            .iter()
+            .any(|l| l.contains(" app-relay S 535 5.7.8 "))
+    );
+    assert!(!memory.trace.iter().any(|l| l.contains(" relay-mx ")));
+}

@@ -374,3 +374,56 @@ fn split(address: &str) -> Address<'_> {
         domain: Host::Domain(domain),
     }
 }
+
+/// The relay's submission service as a policy: the credentials were drawn good or bad before
+/// the session, and every recipient is taken for relaying.
+struct Submission {
+    credentials_ok: bool,
+}
+
+impl Policy for Submission {
+    fn auth(&mut self, _: &SessionInfo, _: &str, _: &str) -> Decision {
+        if self.credentials_ok {
+            Decision::Accept
+        } else {
+            Decision::refuse(535, (5, 7, 8), "Authentication credentials invalid")
+        }
+    }
+}
+
+/// The application's submission to the relay (port 587: STARTTLS, then AUTH), run through the
+/// client and server sessions for a traced message; returns the conversation.
+pub(crate) fn submission(
+    relay_hostname: &str,
+    user: &str,
+    credentials_ok: bool,
+    from: &str,
+    recipients: &[&str],
+    content: Vec<u8>,
+    size: u64,
+) -> Vec<(Speaker, String)> {
+    let mut server_config = ServerConfig::new(relay_hostname);
+    server_config.starttls = true;
+    server_config.auth = true;
+    server_config.require_auth = true;
+    server_config.limits.message_size = None;
+    let mut config = ClientConfig::new("app.internal");
+    config.tls = TlsMode::Required;
+    config.credentials = Some(smtpsim_proto::client::Credentials {
+        user: user.to_string(),
+        password: "app-password".to_string(),
+    });
+    config.transcript = true;
+    let mut message = OutgoingMessage::new(from, recipients.iter().copied(), content);
+    message.declared_size = Some(size);
+    let mut client =
+        ClientSession::new(config, message).expect("the simulator's addresses are valid");
+    let mut server =
+        ServerSession::new(Arc::new(server_config), Submission { credentials_ok }, None);
+    converse(&mut client, &mut server);
+    client
+        .transcript()
+        .iter()
+        .map(|line| (line.speaker, line.text.clone()))
+        .collect()
+}

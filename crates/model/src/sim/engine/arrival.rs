@@ -67,39 +67,41 @@ impl Engine<'_> {
 
         if traced {
             let s = &self.world.senders[sender as usize];
-            let mut lines = vec![
-                (
-                    TraceKind::Note,
-                    format!("{} submits message {id} ({size} bytes)", s.name),
-                ),
-                (TraceKind::Client, "EHLO app.internal".to_string()),
-                (TraceKind::Client, "STARTTLS".to_string()),
-                (
-                    TraceKind::Client,
-                    "AUTH PLAIN <base64 credentials>".to_string(),
-                ),
-            ];
-            if auth_failed {
-                lines.push((
-                    TraceKind::Server,
-                    "535 5.7.8 Authentication credentials invalid".to_string(),
-                ));
-            } else {
-                lines.push((
-                    TraceKind::Server,
-                    "235 2.7.0 Authentication successful".to_string(),
-                ));
-                lines.push((
-                    TraceKind::Client,
-                    format!("MAIL FROM:<{}> SIZE={size}", s.envelope_from),
-                ));
-                for (_, list) in &groups {
-                    for address in list {
-                        lines.push((TraceKind::Client, format!("RCPT TO:<{address}>")));
-                    }
-                }
-                lines.push((TraceKind::Server, format!("250 2.0.0 Ok: queued as {id:X}")));
-            }
+            let to: Vec<&str> = groups
+                .iter()
+                .flat_map(|(_, list)| list.iter().map(String::as_str))
+                .collect();
+            let body = content::build(
+                id,
+                &s.header_from,
+                to[0],
+                &s.domain,
+                // The application submits unsigned mail; the relay signs it.
+                None,
+                false,
+                size,
+            );
+            let mut lines = vec![(
+                TraceKind::Note,
+                format!("{} submits message {id} ({size} bytes)", s.name),
+            )];
+            let conversation = exchange::submission(
+                &self.world.relay.hostname,
+                &s.name,
+                !auth_failed,
+                &s.envelope_from,
+                &to,
+                body,
+                size,
+            );
+            lines.extend(conversation.into_iter().map(|(speaker, text)| {
+                let kind = match speaker {
+                    Speaker::Client => TraceKind::Client,
+                    Speaker::Server => TraceKind::Server,
+                    Speaker::Note => TraceKind::Note,
+                };
+                (kind, text)
+            }));
             for (kind, text) in &lines {
                 self.recorder.trace(&TraceRecord {
                     time: now,
