@@ -235,22 +235,11 @@ impl<P: Policy> ServerSession<P> {
     /// Starts a session for a client that just connected from `client_ip`; the greeting (or
     /// the policy's refusal) is in the output at once.
     pub fn new(config: Arc<ServerConfig>, policy: P, client_ip: Option<IpAddr>) -> Self {
-        let mut session = ServerSession {
-            config,
-            policy,
-            info: SessionInfo {
-                client_ip,
-                ..SessionInfo::default()
-            },
-            state: State::Command,
-            input: Vec::new(),
-            output: Vec::with_capacity(256),
-            events: VecDeque::new(),
-            envelope: None,
-            rcpt_attempts: 0,
-            chunks: None,
-            bad_commands: 0,
+        let info = SessionInfo {
+            client_ip,
+            ..SessionInfo::default()
         };
+        let mut session = ServerSession::resume(config, policy, info);
         match session.policy.connect(&session.info) {
             Decision::Accept => {
                 let text = format!("{} {}", session.config.hostname, session.config.banner);
