@@ -82,14 +82,10 @@ impl DataReader {
     pub fn feed(&mut self, input: &[u8]) -> Option<usize> {
         let mut i = 0;
         while i < input.len() {
-            if self.state == State::Mid {
-                // Fast path: copy everything up to the next CR or LF at once.
-                let rest = &input[i..];
-                let run = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
-                if run > 0 {
-                    self.push_slice(&rest[..run]);
-                    i += run;
-                    continue;
+            if matches!(self.state, State::LineStart | State::Mid) {
+                i += self.take_plain_lines(&input[i..]);
+                if i == input.len() {
+                    break;
                 }
             }
             let b = input[i];
@@ -99,21 +95,21 @@ impl DataReader {
                 (State::LineStart | State::Mid, b'\r') => self.state = State::Cr,
                 (State::LineStart | State::Mid, b'\n') => {
                     self.mark(DataFault::BareLineEnding);
-                    self.push(b'\n');
+                    self.push_text(b"\n");
                     self.state = State::Mid;
                 }
                 (State::LineStart | State::Mid, _) => {
-                    self.push(b);
+                    self.push_text(&[b]);
                     self.state = State::Mid;
                 }
                 (State::Dot, b'\r') => self.state = State::DotCr,
                 (State::Dot, b'\n') => {
                     self.mark(DataFault::BareLineEnding);
-                    self.push(b'\n');
+                    self.push_text(b"\n");
                     self.state = State::Mid;
                 }
                 (State::Dot, _) => {
-                    self.push(b);
+                    self.push_text(&[b]);
                     self.state = State::Mid;
                 }
                 (State::DotCr, b'\n') => {
@@ -121,24 +117,59 @@ impl DataReader {
                     return Some(i);
                 }
                 (State::Cr, b'\n') => {
-                    self.push_slice(b"\r\n");
+                    self.store(b"\r\n");
                     self.line_len = 0;
                     self.state = State::LineStart;
                 }
                 (State::DotCr | State::Cr, b'\r') => {
                     self.mark(DataFault::BareLineEnding);
-                    self.push(b'\r');
+                    self.push_text(b"\r");
                     self.state = State::Cr;
                 }
                 (State::DotCr | State::Cr, _) => {
                     self.mark(DataFault::BareLineEnding);
-                    self.push(b'\r');
-                    self.push(b);
+                    self.push_text(&[b'\r', b]);
                     self.state = State::Mid;
                 }
             }
         }
         None
+    }
+
+    /// The fast path, from the start of a line or inside one: takes every complete line that
+    /// ends in CRLF and does not begin with a dot, then the text of an unfinished line, and
+    /// stores them with one copy. Stops before anything the state machine must look at (a
+    /// leading dot, a bare CR or LF, a CR at the end of `input`). Returns the bytes taken.
+    fn take_plain_lines(&mut self, input: &[u8]) -> usize {
+        let mut pos = 0;
+        loop {
+            if self.state == State::LineStart && input.get(pos) == Some(&b'.') {
+                break;
+            }
+            let rest = &input[pos..];
+            let Some(end) = memchr::memchr2(b'\r', b'\n', rest) else {
+                self.count_line_octets(rest.len());
+                if !rest.is_empty() {
+                    self.state = State::Mid;
+                }
+                pos = input.len();
+                break;
+            };
+            self.count_line_octets(end);
+            if rest[end] == b'\r' && rest.get(end + 1) == Some(&b'\n') {
+                self.line_len = 0;
+                self.state = State::LineStart;
+                pos += end + 2;
+            } else {
+                if end > 0 {
+                    self.state = State::Mid;
+                }
+                pos += end;
+                break;
+            }
+        }
+        self.store(&input[..pos]);
+        pos
     }
 
     /// The first fault seen, if any.
@@ -165,18 +196,23 @@ impl DataReader {
         self.fault.get_or_insert(fault);
     }
 
-    fn push(&mut self, b: u8) {
-        self.push_slice(std::slice::from_ref(&b));
+    /// Counts `n` octets of text into the current line and checks the line limit.
+    fn count_line_octets(&mut self, n: usize) {
+        self.line_len += n;
+        if self.line_len > self.max_line {
+            self.mark(DataFault::LineTooLong);
+        }
     }
 
-    fn push_slice(&mut self, bytes: &[u8]) {
+    /// Stores octets of line text (never a line's CRLF).
+    fn push_text(&mut self, bytes: &[u8]) {
+        self.count_line_octets(bytes.len());
+        self.store(bytes);
+    }
+
+    /// Counts `bytes` into the size and keeps what fits under the size limit.
+    fn store(&mut self, bytes: &[u8]) {
         self.size += bytes.len() as u64;
-        if bytes != b"\r\n" {
-            self.line_len += bytes.len();
-            if self.line_len > self.max_line {
-                self.mark(DataFault::LineTooLong);
-            }
-        }
         let room = self.max_size.saturating_sub(self.content.len());
         if bytes.len() <= room {
             self.content.extend_from_slice(bytes);
@@ -194,20 +230,30 @@ impl DataReader {
 /// message always ends cleanly. A line beginning with `.` gets a second dot.
 pub fn write_dot_stuffed(content: &[u8], out: &mut Vec<u8>) {
     out.reserve(content.len() + 8);
-    let mut rest = content;
-    while !rest.is_empty() {
-        let (line, next) = match memchr::memchr(b'\n', rest) {
-            Some(lf) => (&rest[..lf], &rest[lf + 1..]),
-            None => (rest, &rest[rest.len()..]),
+    // Lines that already end in CRLF and do not begin with a dot go out as they are: they are
+    // copied in runs, and only the lines that need a change are written one by one.
+    let mut copied_to = 0;
+    let mut line_start = 0;
+    while line_start < content.len() {
+        let (line_end, next) = match memchr::memchr(b'\n', &content[line_start..]) {
+            Some(lf) => (line_start + lf, line_start + lf + 1),
+            None => (content.len(), content.len()),
         };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.first() == Some(&b'.') {
-            out.push(b'.');
+        let line = &content[line_start..line_end];
+        let ends_in_crlf = next > line_end && line.last() == Some(&b'\r');
+        let dotted = line.first() == Some(&b'.');
+        if dotted || !ends_in_crlf {
+            out.extend_from_slice(&content[copied_to..line_start]);
+            if dotted {
+                out.push(b'.');
+            }
+            out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            out.extend_from_slice(b"\r\n");
+            copied_to = next;
         }
-        out.extend_from_slice(line);
-        out.extend_from_slice(b"\r\n");
-        rest = next;
+        line_start = next;
     }
+    out.extend_from_slice(&content[copied_to..]);
     out.extend_from_slice(b".\r\n");
 }
 

@@ -81,29 +81,38 @@ impl EnhancedCode {
 
     /// Parses `X.Y.Z` (class 2, 4 or 5; subject and detail of 1 to 3 digits).
     pub fn parse(s: &str) -> Option<EnhancedCode> {
-        let mut parts = s.split('.');
-        let class = parts.next()?;
-        let subject = parts.next()?;
-        let detail = parts.next()?;
-        if parts.next().is_some() {
+        EnhancedCode::parse_bytes(s.as_bytes())
+    }
+
+    /// [`EnhancedCode::parse`] on bytes, as they come off the wire.
+    pub fn parse_bytes(s: &[u8]) -> Option<EnhancedCode> {
+        let (&class, rest) = s.split_first()?;
+        if !matches!(class, b'2' | b'4' | b'5') {
             return None;
         }
-        let digits = |p: &str, max: usize| {
-            !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
-        };
-        if !digits(class, 1) || !digits(subject, 3) || !digits(detail, 3) {
-            return None;
-        }
-        let class: u8 = class.parse().ok()?;
-        if !matches!(class, 2 | 4 | 5) {
-            return None;
-        }
-        Some(EnhancedCode {
-            class,
-            subject: subject.parse().ok()?,
-            detail: detail.parse().ok()?,
+        let rest = rest.strip_prefix(b".")?;
+        let (subject, rest) = number_of_up_to_3_digits(rest)?;
+        let rest = rest.strip_prefix(b".")?;
+        let (detail, rest) = number_of_up_to_3_digits(rest)?;
+        rest.is_empty().then_some(EnhancedCode {
+            class: class - b'0',
+            subject,
+            detail,
         })
     }
+}
+
+/// The number at the start of `s` (1 to 3 ASCII digits, not followed by a fourth) and the
+/// bytes after it.
+fn number_of_up_to_3_digits(s: &[u8]) -> Option<(u16, &[u8])> {
+    let len = s.iter().take(4).take_while(|b| b.is_ascii_digit()).count();
+    if len == 0 || len > 3 {
+        return None;
+    }
+    let value = s[..len]
+        .iter()
+        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    Some((value, &s[len..]))
 }
 
 impl fmt::Display for EnhancedCode {

@@ -89,3 +89,59 @@ fn errors_say_what_is_wrong() {
         "line 1 does not start with a three-digit code"
     );
 }
+
+/// The reading of `X.Y.Z` that RFC 3463 gives, written plainly, to check the fast parser against.
+fn enhanced_by_the_rfc(s: &str) -> Option<EnhancedCode> {
+    let parts: Vec<&str> = s.split('.').collect();
+    let [class, subject, detail] = parts[..] else {
+        return None;
+    };
+    let digits = |p: &str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(class == "2" || class == "4" || class == "5") || !digits(subject, 3) || !digits(detail, 3)
+    {
+        return None;
+    }
+    Some(EnhancedCode::new(
+        class.parse().ok()?,
+        subject.parse().ok()?,
+        detail.parse().ok()?,
+    ))
+}
+
+#[test]
+fn enhanced_codes_parse_as_the_rfc_says() {
+    for (input, expected) in [
+        ("5.1.1", Some(EnhancedCode::new(5, 1, 1))),
+        ("4.7.28", Some(EnhancedCode::new(4, 7, 28))),
+        ("2.0.0", Some(EnhancedCode::new(2, 0, 0))),
+        ("5.999.999", Some(EnhancedCode::new(5, 999, 999))),
+        ("5.007.010", Some(EnhancedCode::new(5, 7, 10))),
+        ("3.1.1", None),
+        ("5.1000.1", None),
+        ("5.1.1.", None),
+        ("5..1", None),
+        ("5.1", None),
+        (".5.1.1", None),
+        ("5.1.1 ", None),
+        ("", None),
+        ("55.1.1", None),
+    ] {
+        assert_eq!(EnhancedCode::parse(input), expected, "{input:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn enhanced_code_parser_agrees_with_the_rfc_reading(s in "[0-9.a ]{0,12}") {
+        prop_assert_eq!(EnhancedCode::parse(&s), enhanced_by_the_rfc(&s));
+    }
+
+    #[test]
+    fn enhanced_codes_round_trip(class in prop::sample::select(vec![2u8, 4, 5]),
+                                 subject in 0u16..1000, detail in 0u16..1000) {
+        let code = EnhancedCode::new(class, subject, detail);
+        prop_assert_eq!(EnhancedCode::parse(&code.to_string()), Some(code));
+    }
+}

@@ -240,13 +240,17 @@ impl ClientSession {
             })?;
         }
         let n = message.recipients.len();
+        // Room for the commands and the dot-stuffed content, so the buffer does not grow.
+        let output = Vec::with_capacity(256 + message.content.len() + message.content.len() / 16);
+        let mut expect = VecDeque::with_capacity(8);
+        expect.push_back(Expect::Greeting);
         Ok(ClientSession {
             config,
             message,
             input: Vec::new(),
-            output: Vec::with_capacity(256),
+            output,
             events: VecDeque::new(),
-            expect: VecDeque::from([Expect::Greeting]),
+            expect,
             capabilities: Capabilities::default(),
             tls: false,
             authenticated: false,
@@ -350,22 +354,40 @@ impl ClientSession {
         if self.finished {
             return;
         }
-        self.input.extend_from_slice(bytes);
+        if self.input.is_empty() {
+            // The usual case: whole replies arrive together and are read where they lie; only
+            // an unfinished reply at the end is kept for the next bytes.
+            let used = self.take_replies(bytes);
+            if !self.finished {
+                self.input.extend_from_slice(&bytes[used..]);
+            }
+            return;
+        }
+        let mut input = std::mem::take(&mut self.input);
+        input.extend_from_slice(bytes);
+        let used = self.take_replies(&input);
+        input.drain(..used);
+        self.input = input;
+    }
+
+    /// Acts on every complete reply at the start of `input`; returns the bytes they took (all
+    /// of `input` when it ended the session).
+    fn take_replies(&mut self, input: &[u8]) -> usize {
         let mut used = 0;
         while !self.finished {
-            match parse_reply(&self.input[used..]) {
+            match parse_reply(&input[used..]) {
                 Ok(Some((reply, n))) => {
                     used += n;
                     self.reply(reply);
                 }
-                Ok(None) => break,
+                Ok(None) => return used,
                 Err(error) => {
                     self.malformed(&error);
-                    used = self.input.len();
+                    return input.len();
                 }
             }
         }
-        self.input.drain(..used.min(self.input.len()));
+        input.len()
     }
 
     fn malformed(&mut self, error: &ReplyError) {

@@ -197,7 +197,7 @@ fn leading_enhanced(text: &[u8]) -> Option<(EnhancedCode, &[u8])> {
     }
     let len = text.iter().position(|&b| b == b' ').unwrap_or(text.len());
     let word = &text[..len];
-    let parsed = EnhancedCode::parse(std::str::from_utf8(word).ok()?)?;
+    let parsed = EnhancedCode::parse_bytes(word)?;
     Some((parsed, word))
 }
 
