@@ -102,6 +102,18 @@ impl EnhancedCode {
     }
 }
 
+impl EnhancedCode {
+    /// Appends the code as `X.Y.Z`, as [`Display`](fmt::Display) writes it, without going
+    /// through `fmt`.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        out.push(b'0' + self.class);
+        out.push(b'.');
+        write_small(self.subject, out);
+        out.push(b'.');
+        write_small(self.detail, out);
+    }
+}
+
 /// The number at the start of `s` (1 to 3 ASCII digits, not followed by a fourth) and the
 /// bytes after it.
 fn number_of_up_to_3_digits(s: &[u8]) -> Option<(u16, &[u8])> {
@@ -195,7 +207,7 @@ impl Reply {
             out.extend_from_slice(&digits);
             out.push(if lines.peek().is_some() { b'-' } else { b' ' });
             if let Some(enhanced) = self.enhanced {
-                write_enhanced(enhanced, out);
+                enhanced.write_to(out);
                 if !line.is_empty() {
                     out.push(b' ');
                 }
@@ -235,14 +247,6 @@ impl<'a> Iterator for Lines<'a> {
             }
         }
     }
-}
-
-fn write_enhanced(code: EnhancedCode, out: &mut Vec<u8>) {
-    out.push(b'0' + code.class);
-    out.push(b'.');
-    write_small(code.subject, out);
-    out.push(b'.');
-    write_small(code.detail, out);
 }
 
 fn write_small(n: u16, out: &mut Vec<u8>) {

@@ -73,6 +73,7 @@
 use std::io;
 use std::path::PathBuf;
 
+mod csv_row;
 mod staged;
 mod stats;
 mod summary;

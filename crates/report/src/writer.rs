@@ -1,6 +1,5 @@
 //! [`RunWriter`]: streams a run's records into CSV files and writes its summary at the end.
 
-use std::fmt::{self, Write as _};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +8,7 @@ use std::time::Duration;
 use smtpsim_model::sim::{RecipientRecord, Recorder, RunStats, Sample, TraceRecord};
 
 use crate::ReportError;
+use crate::csv_row::Row;
 use crate::staged::{self, Staged};
 use crate::stats::Stats;
 use crate::summary::{Performance, Summary};
@@ -68,68 +68,36 @@ pub struct WriterOptions {
 #[derive(Debug)]
 struct CsvFile {
     // Declared before `staged` so that the file is closed before its temporary is removed.
-    csv: csv::Writer<File>,
+    out: BufWriter<File>,
+    /// The row being built, reused from row to row.
+    line: Vec<u8>,
     staged: Staged,
 }
 
 impl CsvFile {
     fn create(dir: &Path, name: &str, header: &[&str]) -> io::Result<CsvFile> {
         let (staged, file) = Staged::create(dir, name)?;
-        let mut csv = csv::WriterBuilder::new()
-            .buffer_capacity(1 << 16)
-            .from_writer(file);
-        csv.write_record(header)?;
-        Ok(CsvFile { csv, staged })
+        let mut file = CsvFile {
+            out: BufWriter::with_capacity(1 << 16, file),
+            line: Vec::with_capacity(256),
+            staged,
+        };
+        file.write(|row| header.iter().for_each(|name| row.text(name)))?;
+        Ok(file)
+    }
+
+    /// Writes one row made by `fill`.
+    fn write(&mut self, fill: impl FnOnce(&mut Row<'_>)) -> io::Result<()> {
+        let mut row = Row::new(&mut self.line);
+        fill(&mut row);
+        row.end(&mut self.out)
     }
 
     /// Flushes and closes the file; it still has its temporary name.
     fn close(self) -> io::Result<Staged> {
-        let file = self.csv.into_inner().map_err(|e| e.into_error())?;
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
         staged::close(file)?;
         Ok(self.staged)
-    }
-}
-
-/// Writes fields of one record, formatting numbers into a reused buffer.
-struct Fields<'a> {
-    csv: &'a mut csv::Writer<File>,
-    buf: &'a mut String,
-}
-
-impl Fields<'_> {
-    fn text(&mut self, text: &str) -> csv::Result<()> {
-        self.csv.write_field(text)
-    }
-
-    fn display(&mut self, value: impl fmt::Display) -> csv::Result<()> {
-        self.buf.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(self.buf, "{value}");
-        self.csv.write_field(self.buf.as_bytes())
-    }
-
-    /// A whole number, without going through `fmt`.
-    fn number(&mut self, n: u64) -> csv::Result<()> {
-        self.csv.write_field(itoa::Buffer::new().format(n))
-    }
-
-    /// Seconds with six decimals, as `SimTime::fmt_secs` prints them.
-    fn secs(&mut self, micros: u64) -> csv::Result<()> {
-        let mut whole = itoa::Buffer::new();
-        let whole = whole.format(micros / 1_000_000).as_bytes();
-        let mut field = [0u8; 27];
-        field[..whole.len()].copy_from_slice(whole);
-        field[whole.len()] = b'.';
-        let mut fraction = micros % 1_000_000;
-        for i in (0..6).rev() {
-            field[whole.len() + 1 + i] = b'0' + (fraction % 10) as u8;
-            fraction /= 10;
-        }
-        self.csv.write_field(&field[..whole.len() + 7])
-    }
-
-    fn end(self) -> csv::Result<()> {
-        self.csv.write_record(None::<&[u8]>)
     }
 }
 
@@ -152,7 +120,6 @@ pub struct RunWriter {
     events: CsvFile,
     timeseries: CsvFile,
     stats: Stats,
-    buf: String,
     error: Option<(&'static str, io::Error)>,
 }
 
@@ -167,7 +134,6 @@ impl RunWriter {
             events: CsvFile::create(dir, EVENTS_CSV, &EVENTS_HEADER)?,
             timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
             stats: Stats::new(),
-            buf: String::new(),
             error: None,
         })
     }
@@ -229,9 +195,9 @@ impl RunWriter {
         Ok(summary)
     }
 
-    fn keep(&mut self, name: &'static str, result: csv::Result<()>) {
+    fn keep(&mut self, name: &'static str, result: io::Result<()>) {
         if let Err(e) = result {
-            self.error.get_or_insert((name, e.into()));
+            self.error.get_or_insert((name, e));
         }
     }
 }
@@ -249,35 +215,35 @@ fn write_whole(
     Ok(staged)
 }
 
-fn write_recipient(f: &mut Fields<'_>, r: &RecipientRecord<'_>) -> csv::Result<()> {
-    f.number(r.message_id)?;
-    f.text(r.recipient)?;
-    f.text(r.domain)?;
-    f.secs(r.submitted.as_micros())?;
+fn write_recipient(f: &mut Row<'_>, r: &RecipientRecord<'_>) {
+    f.number(r.message_id);
+    f.text(r.recipient);
+    f.text(r.domain);
+    f.secs(r.submitted.as_micros());
     match r.first_attempt {
-        Some(t) => f.secs(t.as_micros())?,
-        None => f.text("")?,
+        Some(t) => f.secs(t.as_micros()),
+        None => f.empty(),
     }
-    f.secs(r.finished.as_micros())?;
-    f.text(r.fate.name())?;
-    f.number(u64::from(r.attempts))?;
-    f.secs(r.latency().as_micros())?;
+    f.secs(r.finished.as_micros());
+    f.text(r.fate.name());
+    f.number(u64::from(r.attempts));
+    f.secs(r.latency().as_micros());
     match r.last_reply {
         Some(reply) => {
-            f.number(u64::from(reply.code.get()))?;
+            f.number(u64::from(reply.code.get()));
             match reply.enhanced {
-                Some(enhanced) => f.display(enhanced)?,
-                None => f.text("")?,
+                Some(enhanced) => enhanced.write_to(f.unquoted()),
+                None => f.empty(),
             }
         }
         None => {
-            f.text("")?;
-            f.text("")?;
+            f.empty();
+            f.empty();
         }
     }
-    f.text(r.reasons)?;
-    f.text(r.sender)?;
-    f.secs(r.queue_wait.as_micros())
+    f.text(r.reasons);
+    f.text(r.sender);
+    f.secs(r.queue_wait.as_micros());
 }
 
 impl Recorder for RunWriter {
@@ -286,11 +252,7 @@ impl Recorder for RunWriter {
         if self.error.is_some() {
             return;
         }
-        let mut f = Fields {
-            csv: &mut self.messages.csv,
-            buf: &mut self.buf,
-        };
-        let result = write_recipient(&mut f, record).and_then(|()| f.end());
+        let result = self.messages.write(|f| write_recipient(f, record));
         self.keep(MESSAGES_CSV, result);
     }
 
@@ -298,19 +260,14 @@ impl Recorder for RunWriter {
         if !self.options.trace || self.error.is_some() {
             return;
         }
-        let mut f = Fields {
-            csv: &mut self.events.csv,
-            buf: &mut self.buf,
-        };
-        let result = (|| {
-            f.secs(record.time.as_micros())?;
-            f.number(record.message_id)?;
-            f.number(u64::from(record.attempt))?;
-            f.text(record.hop.name())?;
-            f.text(record.kind.name())?;
-            f.text(record.text)?;
-            f.end()
-        })();
+        let result = self.events.write(|f| {
+            f.secs(record.time.as_micros());
+            f.number(record.message_id);
+            f.number(u64::from(record.attempt));
+            f.text(record.hop.name());
+            f.text(record.kind.name());
+            f.text(record.text);
+        });
         self.keep(EVENTS_CSV, result);
     }
 
@@ -318,12 +275,8 @@ impl Recorder for RunWriter {
         if self.error.is_some() {
             return;
         }
-        let mut f = Fields {
-            csv: &mut self.timeseries.csv,
-            buf: &mut self.buf,
-        };
-        let result = (|| {
-            f.secs(sample.time.as_micros())?;
+        let result = self.timeseries.write(|f| {
+            f.secs(sample.time.as_micros());
             for n in [
                 sample.active,
                 sample.deferred,
@@ -332,10 +285,9 @@ impl Recorder for RunWriter {
                 sample.deferrals,
                 sample.bounced,
             ] {
-                f.number(n)?;
+                f.number(n);
             }
-            f.end()
-        })();
+        });
         self.keep(TIMESERIES_CSV, result);
     }
 }
@@ -350,16 +302,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("smtpsim-report-secs-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let mut file = CsvFile::create(&dir, "secs.csv", &["s"]).unwrap();
-        let mut buf = String::new();
         let values = [0, 1, 999_999, 1_000_000, 12_345_678, u64::MAX];
         for micros in values {
-            let f = Fields {
-                csv: &mut file.csv,
-                buf: &mut buf,
-            };
-            let mut f = f;
-            f.secs(micros).unwrap();
-            f.end().unwrap();
+            file.write(|f| f.secs(micros)).unwrap();
         }
         file.close().unwrap().commit().unwrap();
         let text = fs::read_to_string(dir.join("secs.csv")).unwrap();
