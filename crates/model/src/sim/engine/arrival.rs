@@ -39,7 +39,7 @@ impl Engine<'_> {
         let altered = s.dkim.is_some() && s.altered > 0.0 && rng.random::<f64>() < s.altered;
         let latency = s.submission_latency.sample(rng).0;
         // Recipients, grouped by domain in order of first appearance.
-        let mut groups: Vec<(u32, Vec<String>)> = Vec::new();
+        let mut groups: SmallVec<[(u32, SmallVec<[String; 1]>); 2]> = SmallVec::new();
         for _ in 0..count {
             let pick = rng.random::<f64>();
             let domain = s
@@ -60,7 +60,7 @@ impl Engine<'_> {
             address.push_str(domain_name);
             match groups.iter_mut().find(|(d, _)| *d == domain) {
                 Some((_, list)) => list.push(address),
-                None => groups.push((domain, vec![address])),
+                None => groups.push((domain, smallvec::smallvec![address])),
             }
         }
         let submitted_at = now + latency;

@@ -60,7 +60,7 @@ impl Engine<'_> {
         let relay = &mut self.world.relay;
         let d = &mut self.world.domains[domain];
 
-        let to: Vec<&str> = j
+        let to: SmallVec<[&str; 4]> = j
             .recipients
             .iter()
             .filter(|r| !r.done)
@@ -232,6 +232,7 @@ impl Engine<'_> {
             None => elapsed,
         };
         j.result = Some(result);
+        drop(to);
         for (offset, kind, text) in lines {
             self.recorder.trace(&TraceRecord {
                 time: now + offset,
@@ -251,9 +252,9 @@ impl Engine<'_> {
         let result = j.result.take().expect("an attempt in progress");
         let open = result.open;
         let (message, attempt, traced) = (j.message, j.attempts, j.traced);
-        let mut finished: Vec<(usize, Fate)> = Vec::new();
+        let mut finished: SmallVec<[(usize, Fate); 4]> = SmallVec::new();
         let mut any_deferred = false;
-        let undecided: Vec<usize> = (0..j.recipients.len())
+        let undecided: SmallVec<[usize; 4]> = (0..j.recipients.len())
             .filter(|i| !j.recipients[*i].done)
             .collect();
         let mut notes: Vec<(Hop, String)> = Vec::new();

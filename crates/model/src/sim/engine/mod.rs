@@ -36,6 +36,7 @@ use super::world::{Route, World};
 use super::{ExchangeMode, Options, SimError};
 use crate::retry::History;
 use crate::scenario::{OutageMode, Scenario};
+use smallvec::SmallVec;
 
 /// Runs `scenario` to the end, streaming what happens to `recorder`.
 pub fn run(
@@ -96,7 +97,8 @@ struct Job {
     message: u64,
     sender: u32,
     domain: u32,
-    recipients: Vec<Recipient>,
+    /// Most messages have one recipient a domain: kept inline, without an allocation.
+    recipients: SmallVec<[Recipient; 1]>,
     submitted: SimTime,
     size: u64,
     traced: bool,
@@ -244,7 +246,7 @@ impl Engine<'_> {
     }
 
     fn finish_remaining(&mut self, now: SimTime, job: u32, fate: Fate) {
-        let open: Vec<usize> = {
+        let open: SmallVec<[usize; 4]> = {
             let j = self.job(job);
             (0..j.recipients.len())
                 .filter(|i| !j.recipients[*i].done)
