@@ -4,6 +4,7 @@
 
 mod converse;
 mod explain;
+mod repl;
 mod run;
 
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Explain(explain::Args),
     /// Print the catalogue of reply codes and enhanced status codes.
     Codes(explain::CodesArgs),
+    /// Type SMTP commands to smtpsim's own server in memory, with each reply explained.
+    Repl(repl::Args),
     /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
     /// summary.json.
     Run(run::Args),
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Converse(args) => converse::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Codes(args) => explain::run_codes(&args),
+        Command::Repl(args) => repl::run(&args),
         Command::Run(args) => run::run(&args),
     };
     match result {
