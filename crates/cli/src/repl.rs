@@ -1,7 +1,7 @@
 //! `smtpsim repl`: the terminal around `smtpsim_repl::Repl`: line editing and history
 //! (rustyline), the clock, and colour when stdout is a terminal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -56,10 +56,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut editor = rustyline::DefaultEditor::new()?;
     let mut out = anstream::stdout();
     let start = Instant::now();
+    // Piped input is not echoed by a terminal: print it after the prompt, as a transcript.
+    let echo = !std::io::stdin().is_terminal();
     print(&mut out, &repl.welcome())?;
     while !repl.finished() {
-        match editor.readline(repl.prompt()) {
+        let prompt = repl.prompt();
+        match editor.readline(prompt) {
             Ok(line) => {
+                if echo {
+                    writeln!(out, "{prompt}{line}")?;
+                }
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                 }

@@ -38,10 +38,10 @@ pub(crate) fn welcome(repl: &Repl) -> Vec<Line> {
             "Each reply is explained and the next command suggested; explain off turns that \
              off. ? lists what you can type.",
         );
+        out.push(Kind::Hint, "next: connect");
     } else {
         out.info("? lists what you can type; explain on explains each reply.");
     }
-    out.push(Kind::Hint, "next: connect");
     out.lines
 }
 
