@@ -59,10 +59,32 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Types `text` literally, then Enter.
+    /// Types `text` literally, then Enter, then waits for the next prompt, as a person
+    /// would: keys typed while the program is busy may be lost when the line editor takes the
+    /// terminal back.
     fn type_line(&self, text: &str) {
+        let before = prompts(&self.screen(false));
         self.run(&["send-keys", "-t", "repl", "-l", text]);
         self.keys(&["Enter"]);
+        self.wait_for_prompt(before);
+    }
+
+    /// Waits until a prompt newer than the `before`th one is waiting for input.
+    fn wait_for_prompt(&self, before: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen(false);
+            let last = screen.lines().rev().find(|l| !l.trim().is_empty());
+            let waiting = last.is_some_and(|l| matches!(l.trim_end(), "C:" | "smtpsim>"));
+            if waiting && prompts(&screen) > before {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new prompt after {before}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Presses keys by their tmux names (`Enter`, `Up`, `C-a`).
@@ -115,6 +137,14 @@ impl Tmux {
     }
 }
 
+/// How many lines of the screen start with a prompt.
+fn prompts(screen: &str) -> usize {
+    screen
+        .lines()
+        .filter(|l| l.starts_with("C:") || l.starts_with("smtpsim>"))
+        .count()
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -127,22 +157,27 @@ impl Drop for Tmux {
 fn a_session_in_a_real_terminal() {
     let tmux = Tmux::start(&format!("{SMTPSIM} repl --virtual-clock"));
     tmux.wait_for("next: connect", 1);
+    tmux.wait_for_prompt(0);
     tmux.type_line("connect");
     tmux.wait_for("S: 220 mx.example.net ESMTP smtpsim", 1);
     // The prompt shows the client's turn.
     tmux.wait_for("C: ", 1);
 
     // Line editing: type the command without its first letter, go home, add it.
+    let before = prompts(&tmux.screen(false));
     tmux.run(&["send-keys", "-t", "repl", "-l", "HLO client.example.com"]);
     tmux.keys(&["C-a"]);
     tmux.run(&["send-keys", "-t", "repl", "-l", "E"]);
     tmux.keys(&["Enter"]);
+    tmux.wait_for_prompt(before);
     tmux.wait_for("S: 250-mx.example.net greets client.example.com", 1);
 
     // History: the arrow up brings the EHLO back.
     tmux.type_line("NOOP");
     tmux.wait_for("S: 250 2.0.0", 1);
+    let before = prompts(&tmux.screen(false));
     tmux.keys(&["Up", "Up", "Enter"]);
+    tmux.wait_for_prompt(before);
     tmux.wait_for("S: 250-mx.example.net greets client.example.com", 2);
 
     tmux.type_line("STARTTLS");
@@ -174,7 +209,8 @@ fn a_session_in_a_real_terminal() {
 
     tmux.type_line("QUIT");
     tmux.wait_for("Connection closed by foreign host.", 1);
-    tmux.type_line("exit");
+    tmux.run(&["send-keys", "-t", "repl", "-l", "exit"]);
+    tmux.keys(&["Enter"]);
     tmux.wait_for_exit();
 }
 
@@ -188,6 +224,7 @@ fn greylisting_in_a_real_terminal_with_the_clock_moved() {
         "{SMTPSIM} repl --scenario {scenario} --domain grey5m.example --no-explain"
     ));
     tmux.wait_for("explain on explains each reply", 1);
+    tmux.wait_for_prompt(0);
     for line in [
         "connect",
         "EHLO mta.app.example",
