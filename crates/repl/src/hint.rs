@@ -174,3 +174,44 @@ fn seconds_to_wait(reply: &Reply) -> Option<SimDuration> {
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtpsim_proto::EnhancedCode;
+
+    fn reply(code: u16, text: &'static str) -> Reply {
+        Reply::new_static(code, Some(EnhancedCode::new(4, 7, 1)), text)
+    }
+
+    #[test]
+    fn the_wait_is_read_from_the_reply() {
+        let r = reply(451, "Greylisted, please try again in 120 seconds");
+        assert_eq!(seconds_to_wait(&r), Some(SimDuration::from_secs(120)));
+        assert!(is_greylisting(&r));
+        let r = reply(451, "Temporary local problem, try again later");
+        assert_eq!(seconds_to_wait(&r), None);
+        assert!(!is_greylisting(&r));
+    }
+
+    #[test]
+    fn progress_follows_the_transaction() {
+        let ok = Reply::new_static(250, None, "OK");
+        let refused = Reply::new_static(550, None, "no");
+        let mut p = Progress::default();
+        p.record(Sent::Mail, &ok);
+        p.record(Sent::Rcpt, &refused);
+        assert!(p.mail);
+        assert_eq!(p.recipients, 0);
+        p.record(Sent::Rcpt, &ok);
+        p.record(Sent::Rcpt, &ok);
+        assert_eq!(p.recipients, 2);
+        p.record(Sent::EndOfData, &ok);
+        assert!(!p.mail);
+        assert_eq!((p.recipients, p.messages), (0, 1));
+        p.record(Sent::Mail, &ok);
+        p.record(Sent::Rset, &ok);
+        assert!(!p.mail);
+        assert_eq!(p.last.as_ref().map(|(sent, _)| *sent), Some(Sent::Rset));
+    }
+}

@@ -356,25 +356,19 @@ impl Repl {
         let t = &self.world.targets[target];
         for (index, host) in t.hosts.iter().enumerate() {
             let outage = host.outage_at(now);
-            match outage.map(|o| o.mode) {
-                Some(OutageMode::Refuse) => {
+            if let Some(o) = outage {
+                let what = match o.mode {
+                    OutageMode::Refuse => "connection refused",
+                    OutageMode::Timeout => "no answer, the connection timed out",
+                    OutageMode::Reply421 => "",
+                };
+                if !what.is_empty() {
                     out.info(format!(
-                        "Trying {}... connection refused (the host is down until {}).",
-                        host.name,
-                        o_end(outage)
+                        "Trying {}... {what} (the host is down until {}).",
+                        host.name, o.end
                     ));
                     continue;
                 }
-                Some(OutageMode::Timeout) => {
-                    out.info(format!(
-                        "Trying {}... no answer, the connection timed out (the host is down \
-                         until {}).",
-                        host.name,
-                        o_end(outage)
-                    ));
-                    continue;
-                }
-                _ => {}
             }
             let outage = outage.map(|o| o.mode);
             match host.ip {
@@ -545,10 +539,6 @@ impl Repl {
     fn clock(&self) -> String {
         SimDuration::from_secs(self.now().as_micros() / 1_000_000).to_string()
     }
-}
-
-fn o_end(outage: Option<&smtpsim_model::scenario::Outage>) -> String {
-    outage.map_or_else(String::new, |o| o.end.to_string())
 }
 
 /// Prints server bytes as `S: ` lines, exactly as sent (without the line endings).

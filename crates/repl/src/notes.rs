@@ -28,6 +28,9 @@ pub(crate) fn explain(reply: &Reply) -> Vec<String> {
             )),
         }
     }
+    if code.get() == 250 {
+        lines.extend(reply.lines().skip(1).filter_map(extension));
+    }
     let retry = Retry::for_code(code);
     if matches!(retry, Retry::Later | Retry::Never) {
         lines.push(format!(
@@ -53,6 +56,23 @@ pub(crate) fn explain(reply: &Reply) -> Vec<String> {
     lines
 }
 
+/// What an extension keyword of an EHLO reply offers, for the keywords the engine sends.
+fn extension(line: &str) -> Option<String> {
+    let keyword = line.split_whitespace().next()?;
+    let what = match keyword.to_ascii_uppercase().as_str() {
+        "PIPELINING" => "several commands may be sent without waiting for each reply (RFC 2920)",
+        "SIZE" => "MAIL FROM may declare the message size, checked against the limit (RFC 1870)",
+        "8BITMIME" => "the message may hold 8-bit text: MAIL FROM ... BODY=8BITMIME (RFC 6152)",
+        "ENHANCEDSTATUSCODES" => "replies carry a detailed code such as 2.1.0 (RFC 2034)",
+        "STARTTLS" => "the connection can be encrypted: STARTTLS, then EHLO again (RFC 3207)",
+        "AUTH" => "the client may log in with one of the listed mechanisms (RFC 4954)",
+        "SMTPUTF8" => "addresses may hold non-ASCII characters (RFC 6531)",
+        "CHUNKING" => "BDAT may carry the message in sized chunks instead of DATA (RFC 3030)",
+        _ => return None,
+    };
+    Some(format!("{line}: {what}."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +93,15 @@ mod tests {
         let lines = explain(&reply);
         assert_eq!(lines.len(), 2);
         assert!(lines[1].contains("\"Username:\""), "{lines:?}");
+    }
+
+    #[test]
+    fn the_extensions_of_an_ehlo_reply_are_explained() {
+        let reply = Reply::new_static(250, None, "mx greets c\nPIPELINING\nAUTH PLAIN LOGIN\nXFOO");
+        let lines = explain(&reply);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[1].starts_with("PIPELINING: several commands"));
+        assert!(lines[2].starts_with("AUTH PLAIN LOGIN: the client may log in"));
     }
 
     #[test]

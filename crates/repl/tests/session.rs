@@ -380,3 +380,34 @@ fn setup_errors_name_the_problem() {
     });
     assert!(has(&s.all, Kind::Info, "mx.example.net"));
 }
+
+#[test]
+fn connection_rate_limits_and_421_outages_close_the_connection() {
+    let mut s = with_scenario();
+    assert_eq!(
+        s.server("connect busy.example"),
+        ["220 mx.busy.example ESMTP smtpsim"]
+    );
+    s.say("QUIT");
+    let lines = s.say("connect busy.example");
+    assert!(
+        server_lines(&lines)[0].starts_with("421 4.7.0"),
+        "{lines:?}"
+    );
+    assert!(has(
+        &lines,
+        Kind::Info,
+        "Connection closed by foreign host."
+    ));
+    assert!(has(&lines, Kind::Explain, "Retry: later"));
+    assert!(!s.repl.connected());
+    s.say("wait 1h");
+    let lines = s.say("connect busy.example");
+    assert!(
+        server_lines(&lines)[0].starts_with("421 4.3.2"),
+        "{lines:?}"
+    );
+    assert!(!s.repl.connected());
+    s.say("wait 1h");
+    assert!(s.reply("connect busy.example").starts_with("220 "));
+}

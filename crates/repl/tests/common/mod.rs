@@ -8,7 +8,8 @@ use smtpsim_repl::{Config, Kind, Line, Repl};
 
 /// A small world: a domain whose users do not exist, one whose mailboxes are full, one that
 /// wants TLS, one that greylists for five minutes, one that allows a single message per
-/// address, and one whose primary MX is down for the first hour.
+/// address, one whose primary MX is down for the first hour, and one that takes a connection
+/// a minute and answers 421 during its outage in the second hour.
 pub const SCENARIO: &str = r#"
 [simulation]
 name = "repl-test"
@@ -58,6 +59,11 @@ mx = [
   { host = "mx1.down.example", preference = 10, outages = [{ start = "0s", end = "1h", mode = "refuse" }] },
   { host = "mx2.down.example", preference = 20 },
 ]
+
+[[domains]]
+name = "busy.example"
+mx = [{ host = "mx.busy.example", outages = [{ start = "1h", end = "2h", mode = "421" }] }]
+behaviour = { rate_limits = { connections = { rate = "1/m", burst = 1 } } }
 "#;
 
 /// A session with the test scenario.
