@@ -134,6 +134,23 @@ pub(crate) fn next(s: &Situation<'_>) -> String {
                     s.sender
                 );
             }
+            (Sent::Mail | Sent::Rcpt | Sent::Data | Sent::EndOfData, 400..=499) => {
+                let wait =
+                    seconds_to_wait(reply).map_or_else(|| "5m".to_string(), |d| d.to_string());
+                return format!(
+                    "a 4xx failure is temporary: a sender keeps the message and tries again \
+                     later (wait {wait}, then the same command again)"
+                );
+            }
+            (Sent::Rcpt, 500..=599) if s.progress.recipients > 0 => {
+                return "a 5xx refusal is final for this recipient: DATA sends to the others"
+                    .into();
+            }
+            (Sent::Rcpt, 500..=599) => {
+                return "a 5xx refusal is final: a sender bounces the message for this \
+                        recipient and does not retry; try another RCPT TO or RSET"
+                    .into();
+            }
             _ => {}
         }
     }

@@ -339,8 +339,13 @@ fn a_rate_limit_refuses_the_second_message() {
             .starts_with("250 ")
     );
     s.say("RSET");
-    let reply = s.reply("MAIL FROM:<notify@app.example>");
+    let lines = s.say("MAIL FROM:<notify@app.example>");
+    let reply = &server_lines(&lines)[0];
     assert!(reply.starts_with("451 4.7.28"), "{reply}");
+    assert!(
+        has(&lines, Kind::Hint, "a 4xx failure is temporary"),
+        "{lines:?}"
+    );
     s.say("wait 1h");
     assert!(
         s.reply("MAIL FROM:<notify@app.example>")
