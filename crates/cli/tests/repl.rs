@@ -17,6 +17,8 @@ const PATIENCE: Duration = Duration::from_secs(120);
 /// A tmux server of its own (its own socket) running one session with one command.
 struct Tmux {
     socket: String,
+    /// The socket file, removed at the end.
+    socket_path: String,
 }
 
 impl Tmux {
@@ -27,7 +29,10 @@ impl Tmux {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let tmux = Tmux { socket };
+        let mut tmux = Tmux {
+            socket,
+            socket_path: String::new(),
+        };
         tmux.run(&[
             "new-session",
             "-d",
@@ -41,6 +46,10 @@ impl Tmux {
         ]);
         // Keep the pane after the program exits, so its last words can be read.
         tmux.run(&["set-option", "-t", "repl", "remain-on-exit", "on"]);
+        tmux.socket_path = tmux
+            .run(&["display-message", "-p", "#{socket_path}"])
+            .trim()
+            .to_string();
         tmux
     }
 
@@ -150,6 +159,9 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .output();
+        if !self.socket_path.is_empty() {
+            let _ = std::fs::remove_file(&self.socket_path);
+        }
     }
 }
 
