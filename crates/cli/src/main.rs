@@ -3,6 +3,8 @@
 //! Each subcommand is a thin call into the library crates.
 
 mod converse;
+mod explain;
+mod repl;
 mod run;
 
 use std::process::ExitCode;
@@ -22,6 +24,13 @@ enum Command {
     /// Run one SMTP conversation in memory between smtpsim's client and server and print it
     /// line by line.
     Converse(converse::Args),
+    /// Explain reply codes, enhanced status codes or whole reply lines: meaning, usual causes,
+    /// whether to retry, what to do.
+    Explain(explain::Args),
+    /// Print the catalogue of reply codes and enhanced status codes.
+    Codes(explain::CodesArgs),
+    /// Type SMTP commands to smtpsim's own server in memory, with each reply explained.
+    Repl(repl::Args),
     /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
     /// summary.json.
     Run(run::Args),
@@ -31,6 +40,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Converse(args) => converse::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Codes(args) => explain::run_codes(&args),
+        Command::Repl(args) => repl::run(&args),
         Command::Run(args) => run::run(&args),
     };
     match result {
