@@ -9,6 +9,19 @@
 
 use std::io::{self, Write};
 
+/// Whether a field holds a comma, a double quote, CR or LF. Short fields are checked byte by
+/// byte; long ones (reply texts) with vectorised searches.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    if bytes.len() < 48 {
+        bytes
+            .iter()
+            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    } else {
+        memchr::memchr3(b',', b'"', b'\n', bytes).is_some()
+            || memchr::memchr(b'\r', bytes).is_some()
+    }
+}
+
 /// One row being built. Fields are appended in order; [`Row::end`] writes the row out.
 #[derive(Debug)]
 pub(crate) struct Row<'a> {
@@ -38,10 +51,7 @@ impl<'a> Row<'a> {
     pub(crate) fn text(&mut self, text: &str) {
         self.separate();
         let bytes = text.as_bytes();
-        if !bytes
-            .iter()
-            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-        {
+        if !needs_quotes(bytes) {
             self.line.extend_from_slice(bytes);
             return;
         }

@@ -23,6 +23,8 @@ pub(crate) struct SenderModel {
     pub envelope_from: String,
     /// `local@from_domain` of the visible From.
     pub header_from: String,
+    /// The domain of the visible From (what DMARC aligns with).
+    pub header_from_domain: String,
     /// The envelope domain, for Message-IDs.
     pub domain: String,
     pub arrivals: ArrivalGen,
@@ -214,6 +216,7 @@ impl World {
                 name: s.name.clone(),
                 envelope_from: format!("{}@{}", s.local_part, domain),
                 header_from: format!("{}@{}", s.local_part, from_domain),
+                header_from_domain: from_domain.clone(),
                 domain,
                 arrivals: ArrivalGen::new(&s.arrivals, scenario.path.as_deref())?,
                 arrival_rng: streams.stream("arrivals", i),

@@ -82,10 +82,7 @@ impl Engine<'_> {
         };
         let mut id_text = itoa::Buffer::new();
         let facts = content::FactsRef {
-            from_domain: sender
-                .header_from
-                .rsplit_once('@')
-                .map(|(_, d)| d.as_bytes()),
+            from_domain: Some(sender.header_from_domain.as_bytes()),
             dkim: sender
                 .dkim
                 .as_ref()
