@@ -87,16 +87,23 @@ impl<'a> Row<'a> {
         self.plain(itoa::Buffer::new().format(n).as_bytes());
     }
 
-    /// Seconds with six decimals, as `SimTime::fmt_secs` prints them.
+    /// Seconds with six decimals, as `SimTime::fmt_secs` prints them: the microseconds'
+    /// digits with a point put in before the last six.
     pub(crate) fn secs(&mut self, micros: u64) {
-        self.number(micros / 1_000_000);
-        let mut fraction = micros % 1_000_000;
-        let mut digits = *b".000000";
-        for digit in digits[1..].iter_mut().rev() {
-            *digit = b'0' + (fraction % 10) as u8;
-            fraction /= 10;
+        let mut buffer = itoa::Buffer::new();
+        let digits = buffer.format(micros).as_bytes();
+        let line = self.unquoted();
+        match digits.len().checked_sub(6) {
+            Some(whole) if whole > 0 => {
+                line.extend_from_slice(&digits[..whole]);
+                line.push(b'.');
+                line.extend_from_slice(&digits[whole..]);
+            }
+            _ => {
+                line.extend_from_slice(&b"0.000000"[..8 - digits.len()]);
+                line.extend_from_slice(digits);
+            }
         }
-        self.line.extend_from_slice(&digits);
     }
 
     /// Ends the row and writes it to `out`.
@@ -157,6 +164,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn any_seconds_have_six_decimals(micros: u64) {
+            let mut line = Vec::new();
+            Row::new(&mut line).secs(micros);
+            let expected = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
+            proptest::prop_assert_eq!(String::from_utf8(line).unwrap(), expected);
+        }
+
         // (A reader drops a byte order mark at the start of its input, so none is generated.)
         #[test]
         fn any_text_round_trips_through_a_csv_reader(
