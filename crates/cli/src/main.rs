@@ -4,6 +4,7 @@
 
 mod converse;
 mod run;
+mod walk;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,9 @@ enum Command {
     /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
     /// summary.json.
     Run(run::Args),
+    /// Follow one message hop by hop (App, SMTP relay, DNS, Recipient MX, Mailbox) and explain
+    /// each step; bundled stories show the classic cases.
+    Walk(walk::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Converse(args) => converse::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Walk(args) => walk::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@
 //! length of the run.
 
 mod arrivals;
+mod bounce;
 mod content;
 mod engine;
 mod exchange;
@@ -30,6 +31,8 @@ pub enum TraceMode {
     Sample(u64),
     /// All.
     All,
+    /// The one message with this id.
+    Message(u64),
 }
 
 impl std::str::FromStr for TraceMode {
@@ -39,12 +42,20 @@ impl std::str::FromStr for TraceMode {
         match s {
             "none" => Ok(TraceMode::None),
             "all" => Ok(TraceMode::All),
-            _ => match s.strip_prefix("sample:").map(str::parse::<u64>) {
-                Some(Ok(n)) if n > 0 => Ok(TraceMode::Sample(n)),
-                _ => Err(format!(
-                    "invalid trace mode {s:?}: use none, all or sample:N (N above 0)"
-                )),
-            },
+            _ => {
+                if let Some(id) = s.strip_prefix("message:") {
+                    return id.parse().map(TraceMode::Message).map_err(|_| {
+                        format!("invalid trace mode {s:?}: message:N takes a message id")
+                    });
+                }
+                match s.strip_prefix("sample:").map(str::parse::<u64>) {
+                    Some(Ok(n)) if n > 0 => Ok(TraceMode::Sample(n)),
+                    _ => Err(format!(
+                        "invalid trace mode {s:?}: use none, all, sample:N (N above 0) or \
+                         message:N"
+                    )),
+                }
+            }
         }
     }
 }
@@ -56,6 +67,7 @@ impl TraceMode {
             TraceMode::None => false,
             TraceMode::All => true,
             TraceMode::Sample(n) => id.is_multiple_of(n),
+            TraceMode::Message(m) => id == m,
         }
     }
 }

@@ -195,12 +195,7 @@ impl Engine<'_> {
                 took += SimDuration::from_secs_f64(j.size as f64 / relay.bandwidth);
             }
             for (speaker, text) in &outcome.transcript {
-                let kind = match speaker {
-                    Speaker::Client => TraceKind::Client,
-                    Speaker::Server => TraceKind::Server,
-                    Speaker::Note => TraceKind::Note,
-                };
-                lines.push((elapsed, kind, text.clone()));
+                lines.push((elapsed, trace_kind(*speaker), text.clone()));
             }
             elapsed += took;
             let refused = outcome.refused_at_greeting();
@@ -300,6 +295,18 @@ impl Engine<'_> {
             }
         }
         if traced {
+            // What the receiving side's checks found at the end of data.
+            if let Some(v) = &result.verdict
+                && !v.results.is_empty()
+            {
+                notes.insert(
+                    0,
+                    (
+                        Hop::RelayMx,
+                        format!("Authentication-Results: {}", v.results),
+                    ),
+                );
+            }
             // Where the receiving side filed what it accepted.
             if let Some(v) = &result.verdict
                 && !finished.iter().all(|(_, fate)| *fate == Fate::Bounced)
@@ -314,6 +321,7 @@ impl Engine<'_> {
         for (i, fate) in finished {
             self.finish_one(now, job, i, fate);
         }
+        self.notify_sender(now, job);
         if any_deferred {
             self.defer(now, job);
         } else {
@@ -421,6 +429,7 @@ impl Engine<'_> {
                     );
                 }
                 self.finish_remaining(now, job, Fate::Expired);
+                self.notify_sender(now, job);
                 self.free_job(job);
             }
         }
