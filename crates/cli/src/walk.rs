@@ -22,9 +22,9 @@ pub enum Format {
 /// Options of `smtpsim walk`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = stories_help())]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["scenario", "story"])))]
 pub struct Args {
     /// The scenario file (TOML).
-    #[arg(required_unless_present = "story", conflicts_with = "story")]
     scenario: Option<PathBuf>,
     /// A bundled story instead of a scenario file (listed below).
     #[arg(long, value_name = "NAME")]
