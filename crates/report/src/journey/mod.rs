@@ -132,11 +132,17 @@ pub fn write_footer(journey: &Journey, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{TITLE}Verdicts{TITLE:#}")?;
         for (name, check) in [("SPF", &v.spf), ("DKIM", &v.dkim), ("DMARC", &v.dmarc)] {
             let style = result_style(&check.result);
-            writeln!(
-                out,
-                "  {name:<6} {style}{:<9}{style:#} {}",
-                check.result, check.about
-            )?;
+            let about = if check.about.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{:pad$}{}",
+                    "",
+                    check.about,
+                    pad = 10 - check.result.len().min(9)
+                )
+            };
+            writeln!(out, "  {name:<6} {style}{}{style:#}{about}", check.result)?;
         }
         for reason in &v.reasons {
             writeln!(out, "  - {reason}")?;
