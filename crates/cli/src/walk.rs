@@ -36,14 +36,14 @@ pub struct Args {
     /// Master seed (replaces the scenario's).
     #[arg(long)]
     seed: Option<u64>,
-    /// Wait for Enter between steps.
-    #[arg(long)]
+    /// Wait for Enter between steps (text only).
+    #[arg(long, conflicts_with = "html")]
     step: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Write an animated, self-contained HTML page of the journey to FILE instead.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "format")]
     html: Option<PathBuf>,
 }
 
@@ -70,6 +70,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         (None, Some(path)) => Scenario::load(path)?,
         (None, None) => bail!("name a scenario file or a --story"),
     };
+    if args.step && args.format == Format::Json {
+        bail!("--step waits between steps of the text; it does not go with --format json");
+    }
     sim::check(&scenario)?;
     let options = Options {
         seed: args.seed,

@@ -168,6 +168,32 @@ fn mistakes_are_explained() {
     let (code, _, err) = smtpsim(&["walk", "--story", "greylisted", "--format", "xml"], "");
     assert_eq!(code, 2);
     assert!(err.contains("xml"), "{err}");
+    let (code, _, err) = smtpsim(
+        &[
+            "walk",
+            "--story",
+            "greylisted",
+            "--step",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--step"), "{err}");
+    let (code, _, err) = smtpsim(
+        &[
+            "walk",
+            "--story",
+            "greylisted",
+            "--format",
+            "json",
+            "--html",
+            "x.html",
+        ],
+        "",
+    );
+    assert_eq!(code, 2, "{err}");
     let (code, out, _) = smtpsim(&["walk", "--help"], "");
     assert_eq!(code, 0);
     for story in STORIES {

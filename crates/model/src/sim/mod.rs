@@ -108,3 +108,26 @@ pub struct SimError(pub String);
 pub fn check(scenario: &Scenario) -> Result<(), SimError> {
     world::World::build(scenario, &Options::default()).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TraceMode;
+
+    #[test]
+    fn trace_modes_parse_and_select() {
+        assert_eq!("none".parse(), Ok(TraceMode::None));
+        assert_eq!("all".parse(), Ok(TraceMode::All));
+        assert_eq!("sample:10".parse(), Ok(TraceMode::Sample(10)));
+        assert_eq!("message:7".parse(), Ok(TraceMode::Message(7)));
+        assert!(
+            "message:x"
+                .parse::<TraceMode>()
+                .unwrap_err()
+                .contains("message:N")
+        );
+        assert!("sample:0".parse::<TraceMode>().is_err());
+        assert!(TraceMode::Message(7).traces(7));
+        assert!(!TraceMode::Message(7).traces(14));
+        assert!(TraceMode::Sample(7).traces(14));
+    }
+}

@@ -197,9 +197,17 @@ impl Engine<'_> {
             for (speaker, text) in &outcome.transcript {
                 lines.push((elapsed, trace_kind(*speaker), text.clone()));
             }
+            let verdict = d.behaviour.end_of_data_mut().take_verdict();
+            // What the receiving side's checks found at the end of data.
+            if traced
+                && let Some(v) = &verdict
+                && !v.results.is_empty()
+            {
+                let text = format!("Authentication-Results: {}", v.results);
+                lines.push((elapsed, TraceKind::Note, text));
+            }
             elapsed += took;
             let refused = outcome.refused_at_greeting();
-            let verdict = d.behaviour.end_of_data_mut().take_verdict();
             let open = (relay.reuse.is_some() && outcome.reusable).then_some(OpenConnection {
                 host: index,
                 rtt,
@@ -295,18 +303,6 @@ impl Engine<'_> {
             }
         }
         if traced {
-            // What the receiving side's checks found at the end of data.
-            if let Some(v) = &result.verdict
-                && !v.results.is_empty()
-            {
-                notes.insert(
-                    0,
-                    (
-                        Hop::RelayMx,
-                        format!("Authentication-Results: {}", v.results),
-                    ),
-                );
-            }
             // Where the receiving side filed what it accepted.
             if let Some(v) = &result.verdict
                 && !finished.iter().all(|(_, fate)| *fate == Fate::Bounced)
