@@ -200,3 +200,28 @@ fn mistakes_are_explained() {
         assert!(out.contains(story), "--help lists {story}");
     }
 }
+
+#[test]
+fn a_story_runs_with_smtpsim_run_and_its_bounce_notice_is_traced() {
+    let dir = std::env::temp_dir().join(format!("smtpsim-walk-run-{}", std::process::id()));
+    let story = format!(
+        "{}/../../scenarios/stories/unknown-user.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out_dir = dir.to_str().unwrap();
+    let (code, out, err) = smtpsim(
+        &["run", &story, "--trace", "message:0", "--out", out_dir],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bounce notices: 1"), "{out}");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(summary.contains("run,bounce_notices,1\n"), "{summary}");
+    let events = std::fs::read_to_string(dir.join("events.csv")).unwrap();
+    assert!(
+        events.contains(",0,1,relay-sender,C,MAIL FROM:<> SIZE="),
+        "{events}"
+    );
+    assert!(events.contains(",0,1,relay-sender,C,RCPT TO:<orders@shop.example>"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -41,7 +41,7 @@ fn result_style(result: &str) -> Style {
 }
 
 /// The places of a journey joined by arrows.
-pub fn route(journey: &Journey) -> String {
+fn route(journey: &Journey) -> String {
     journey
         .places
         .iter()
@@ -175,17 +175,6 @@ pub fn write_footer(journey: &Journey, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  a bounce notice went back to {to}")?;
     }
     Ok(())
-}
-
-/// The whole journey as text, with ANSI styles.
-pub fn text(journey: &Journey) -> String {
-    let mut out = Vec::new();
-    write_header(journey, &mut out).expect("writing to memory");
-    for step in &journey.steps {
-        write_step(journey, step, &mut out).expect("writing to memory");
-    }
-    write_footer(journey, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("the journey is text")
 }
 
 /// The journey as pretty-printed JSON, with a final newline. Field order is fixed: the same
