@@ -1,6 +1,7 @@
 //! `smtpsim walk --html`: the page is opened in headless Chromium, which must render it (a
 //! screenshot that is not blank), step through every step with the Step button (the page's
-//! `#selftest` mode clicks it and reports what it saw), and log nothing to the console.
+//! `#selftest` mode clicks it, after Play, Pause and Restart, and reports what it saw), and log
+//! nothing to the console.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,8 +6,9 @@
 //! SPF, DKIM and DMARC verdicts appear when the message reaches the end of data.
 //!
 //! Two address fragments help tests and links: `#step=N` opens the page at step N, and
-//! `#selftest` steps through every step with the Step button as soon as the page loads and
-//! writes what it saw into `data-selftest` on `<body>` (`ok steps=N lines=M`, or `fail: ...`).
+//! `#selftest`, as soon as the page loads, tries Play, Pause and Restart, then goes through
+//! every step with the Step button, and writes what it saw into `data-selftest` on `<body>`
+//! (`ok steps=N lines=M`, or `fail: ...`).
 
 use smtpsim_model::journey::Journey;
 
