@@ -6,6 +6,7 @@ mod converse;
 mod explain;
 mod repl;
 mod run;
+mod walk;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
     /// summary.json.
     Run(run::Args),
+    /// Follow one message hop by hop (App, SMTP relay, DNS, Recipient MX, Mailbox) and explain
+    /// each step; bundled stories show the classic cases.
+    Walk(walk::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Command::Codes(args) => explain::run_codes(&args),
         Command::Repl(args) => repl::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Walk(args) => walk::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -32,7 +32,8 @@ pub struct Args {
     /// Output folder; `reports/<scenario name>/` if absent.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Which messages keep a line-by-line trace: none, sample:N (every Nth message) or all.
+    /// Which messages keep a line-by-line trace: none, sample:N (every Nth message),
+    /// message:N (that one message) or all.
     #[arg(long, default_value = "none", value_parser = parse_trace)]
     trace: TraceMode,
     /// Carry out every attempt through the client and server sessions, traced or not (slower;
@@ -173,10 +174,11 @@ fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: 
         human(l.max_s)
     );
     println!(
-        "  queue wait: mean {}  p99 {}   attempts: {}",
+        "  queue wait: mean {}  p99 {}   attempts: {}   bounce notices: {}",
         human(s.queue_wait.mean_s),
         human(s.queue_wait.p99_s),
-        s.run.attempts
+        s.run.attempts,
+        s.run.bounce_notices
     );
     println!(
         "  {} events in {:.2} s ({:.1} M events/s); reports in {}",

@@ -2,6 +2,7 @@
 //!
 //! - [`scenario`]: the scenario file (TOML), checked field by field.
 //! - [`sim`]: the simulation engine that runs a scenario on the discrete-event kernel.
+//! - [`journey`]: one message followed step by step, for people learning SMTP.
 //! - [`behaviour`]: recipient MX behaviours (greylisting, rate limits, unknown users, ...), as
 //!   a protocol-core [`Policy`](smtpsim_proto::server::Policy).
 //! - [`retry`]: retry policies (exponential, Postfix, Exim, fixed).
@@ -10,6 +11,7 @@
 
 pub mod auth;
 pub mod behaviour;
+pub mod journey;
 pub mod retry;
 pub mod scenario;
 pub mod sim;

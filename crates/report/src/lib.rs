@@ -58,7 +58,7 @@
 //!     last_reply: None,
 //!     reasons: "",
 //! });
-//! let run = RunStats { messages: 1, recipients: 1, attempts: 1, events: 12, end: SimTime::from_secs(4) };
+//! let run = RunStats { messages: 1, recipients: 1, attempts: 1, events: 12, end: SimTime::from_secs(4), ..RunStats::default() };
 //! let summary = writer.finish(&run, Duration::from_millis(3))?;
 //!
 //! assert_eq!(summary.outcomes.inbox, 1);
@@ -74,6 +74,7 @@ use std::io;
 use std::path::PathBuf;
 
 mod csv_row;
+pub mod journey;
 mod staged;
 mod stats;
 mod summary;

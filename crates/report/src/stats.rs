@@ -228,6 +228,7 @@ impl Stats {
                 messages: run.messages,
                 recipients: self.recipients(),
                 attempts: run.attempts,
+                bounce_notices: run.bounce_notices,
                 events: run.events,
                 end_s: run.end.as_secs_f64(),
             },

@@ -52,6 +52,8 @@ pub struct RunTotals {
     pub recipients: u64,
     /// Delivery attempts made.
     pub attempts: u64,
+    /// Bounce notices the relay sent back to senders.
+    pub bounce_notices: u64,
     /// Events the kernel processed.
     pub events: u64,
     /// Simulated time of the last event, in seconds.
@@ -270,6 +272,7 @@ impl Summary {
         row("run", "messages", run.messages.to_string());
         row("run", "recipients", run.recipients.to_string());
         row("run", "attempts", run.attempts.to_string());
+        row("run", "bounce_notices", run.bounce_notices.to_string());
         row("run", "events", run.events.to_string());
         row("run", "end_s", fixed(run.end_s));
         let o = &self.outcomes;

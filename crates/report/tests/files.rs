@@ -24,6 +24,7 @@ fn run_stats() -> RunStats {
         messages: 3,
         recipients: 3,
         attempts: 4,
+        bounce_notices: 2,
         events: 1234,
         end: SimTime::from_secs(600),
     }
@@ -147,6 +148,7 @@ fn summary_csv_has_deterministic_rows_only() {
         "run,messages,3",
         "run,recipients,3",
         "run,attempts,4",
+        "run,bounce_notices,2",
         "run,events,1234",
         "run,end_s,600.000000",
         "outcome,inbox,1",

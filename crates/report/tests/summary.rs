@@ -40,6 +40,7 @@ fn stats() -> RunStats {
         messages: 110,
         recipients: 110,
         attempts: 132,
+        bounce_notices: 17,
         events: 5000,
         end: SimTime::from_secs(5 * 86_400 + 10),
     }

@@ -123,7 +123,7 @@ fn default_dns_timeout() -> Duration {
 
 /// `[domains.behaviour]`: how the domain's MX hosts answer. Every part is optional; together
 /// they are checked in SMTP order (connection, MAIL, RCPT, end of data).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Behaviour {
     /// Time the server takes to answer each command.
@@ -160,6 +160,25 @@ pub struct Behaviour {
 
 fn yes() -> bool {
     true
+}
+
+/// What a domain without a `behaviour` table gets: the same as an empty table (STARTTLS
+/// offered, authentication checked, nothing refused).
+impl Default for Behaviour {
+    fn default() -> Behaviour {
+        Behaviour {
+            latency: Dist::default(),
+            starttls: yes(),
+            require_tls: false,
+            size_limit: None,
+            unknown_users: Probability::default(),
+            full_mailboxes: None,
+            temp_failures: Probability::default(),
+            greylisting: None,
+            rate_limits: RateLimits::default(),
+            authentication: yes(),
+        }
+    }
 }
 
 /// `[domains.behaviour.full_mailboxes]`.
@@ -221,4 +240,34 @@ pub struct TokenBucket {
 
 fn one() -> u32 {
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+
+    /// A scenario whose only recipient domain has the given extra lines.
+    fn with_domain(extra: &str) -> Scenario {
+        let text = format!(
+            "[simulation]\nname = \"x\"\nduration = \"1m\"\n\
+             [[senders]]\nname = \"a\"\ndomain = \"a.example\"\n\
+             arrivals = {{ process = \"constant\", rate = \"1/s\" }}\n\
+             to = [{{ domain = \"b.example\" }}]\n\
+             [relay]\nretry = {{ policy = \"fixed\", schedule = [\"5m\"] }}\n\
+             [[domains]]\nname = \"b.example\"\nmx = [{{ host = \"mx.b.example\" }}]\n{extra}"
+        );
+        Scenario::parse(&text, "x.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn no_behaviour_table_is_an_empty_one() {
+        let absent = with_domain("");
+        let empty = with_domain("behaviour = {}\n");
+        let (absent, empty) = (
+            &absent.domain("b.example").unwrap().behaviour,
+            &empty.domain("b.example").unwrap().behaviour,
+        );
+        assert!(absent.starttls && absent.authentication);
+        assert_eq!(format!("{absent:?}"), format!("{empty:?}"));
+    }
 }

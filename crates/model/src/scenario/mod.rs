@@ -64,6 +64,9 @@ pub struct Simulation {
     /// The interval of `timeseries.csv`.
     #[serde(default = "default_interval")]
     pub timeseries_interval: Duration,
+    /// The message `smtpsim walk` follows when it is not told which.
+    #[serde(default)]
+    pub follow: u64,
 }
 
 fn default_seed() -> u64 {

@@ -8,6 +8,7 @@
 //! length of the run.
 
 mod arrivals;
+mod bounce;
 mod content;
 mod engine;
 mod exchange;
@@ -30,6 +31,8 @@ pub enum TraceMode {
     Sample(u64),
     /// All.
     All,
+    /// The one message with this id.
+    Message(u64),
 }
 
 impl std::str::FromStr for TraceMode {
@@ -39,12 +42,20 @@ impl std::str::FromStr for TraceMode {
         match s {
             "none" => Ok(TraceMode::None),
             "all" => Ok(TraceMode::All),
-            _ => match s.strip_prefix("sample:").map(str::parse::<u64>) {
-                Some(Ok(n)) if n > 0 => Ok(TraceMode::Sample(n)),
-                _ => Err(format!(
-                    "invalid trace mode {s:?}: use none, all or sample:N (N above 0)"
-                )),
-            },
+            _ => {
+                if let Some(id) = s.strip_prefix("message:") {
+                    return id.parse().map(TraceMode::Message).map_err(|_| {
+                        format!("invalid trace mode {s:?}: message:N takes a message id")
+                    });
+                }
+                match s.strip_prefix("sample:").map(str::parse::<u64>) {
+                    Some(Ok(n)) if n > 0 => Ok(TraceMode::Sample(n)),
+                    _ => Err(format!(
+                        "invalid trace mode {s:?}: use none, all, sample:N (N above 0) or \
+                         message:N"
+                    )),
+                }
+            }
         }
     }
 }
@@ -56,6 +67,7 @@ impl TraceMode {
             TraceMode::None => false,
             TraceMode::All => true,
             TraceMode::Sample(n) => id.is_multiple_of(n),
+            TraceMode::Message(m) => id == m,
         }
     }
 }
@@ -95,4 +107,27 @@ pub struct SimError(pub String);
 /// Checks that a scenario can be built into a world, without running it.
 pub fn check(scenario: &Scenario) -> Result<(), SimError> {
     world::World::build(scenario, &Options::default()).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TraceMode;
+
+    #[test]
+    fn trace_modes_parse_and_select() {
+        assert_eq!("none".parse(), Ok(TraceMode::None));
+        assert_eq!("all".parse(), Ok(TraceMode::All));
+        assert_eq!("sample:10".parse(), Ok(TraceMode::Sample(10)));
+        assert_eq!("message:7".parse(), Ok(TraceMode::Message(7)));
+        assert!(
+            "message:x"
+                .parse::<TraceMode>()
+                .unwrap_err()
+                .contains("message:N")
+        );
+        assert!("sample:0".parse::<TraceMode>().is_err());
+        assert!(TraceMode::Message(7).traces(7));
+        assert!(!TraceMode::Message(7).traces(14));
+        assert!(TraceMode::Sample(7).traces(14));
+    }
 }

@@ -25,6 +25,9 @@ pub(crate) struct Verdict {
     /// The reasons, joined with "; " (shared: many messages have the same; a run is one
     /// thread, so the count need not be atomic).
     pub reasons: Rc<str>,
+    /// What the checks found, as the body of an `Authentication-Results:` header (RFC 8601);
+    /// empty when the domain does not check.
+    pub results: Rc<str>,
 }
 
 /// The DNS the scenario describes, as the authentication checks see it.
@@ -84,22 +87,32 @@ struct Key {
 /// The end-of-data check of one receiving domain.
 pub(crate) struct AuthCheck {
     zone: Arc<StaticResolver>,
+    /// The name the checking host gives in `Authentication-Results:`.
+    authserv_id: String,
     enabled: bool,
     seed: u64,
     cache: FxHashMap<u64, Cached>,
     last: Option<Verdict>,
     unchecked: Rc<str>,
+    no_results: Rc<str>,
 }
 
 impl AuthCheck {
-    pub fn new(zone: Arc<StaticResolver>, enabled: bool, seed: u64) -> AuthCheck {
+    pub fn new(
+        zone: Arc<StaticResolver>,
+        authserv_id: &str,
+        enabled: bool,
+        seed: u64,
+    ) -> AuthCheck {
         AuthCheck {
             zone,
+            authserv_id: authserv_id.to_string(),
             enabled,
             seed,
             cache: FxHashMap::default(),
             last: None,
             unchecked: Rc::from("authentication not checked"),
+            no_results: Rc::from(""),
         }
     }
 
@@ -130,6 +143,7 @@ impl AuthCheck {
         let verdict = Verdict {
             spam: outcome.placement == Placement::Spam,
             reasons: reasons.into(),
+            results: outcome.authentication_results(&self.authserv_id).into(),
         };
         (outcome.decision(), verdict)
     }
@@ -172,6 +186,7 @@ impl AuthCheck {
             self.last = Some(Verdict {
                 spam: false,
                 reasons: self.unchecked.clone(),
+                results: self.no_results.clone(),
             });
             return Decision::Accept;
         }

@@ -92,6 +92,8 @@ pub enum Hop {
     RelayMx,
     /// The MX host files the message.
     MxMailbox,
+    /// The relay returns a bounce notice to the sender.
+    RelaySender,
 }
 
 impl Hop {
@@ -102,6 +104,7 @@ impl Hop {
             Hop::RelayDns => "relay-dns",
             Hop::RelayMx => "relay-mx",
             Hop::MxMailbox => "mx-mailbox",
+            Hop::RelaySender => "relay-sender",
         }
     }
 }
@@ -173,6 +176,8 @@ pub struct RunStats {
     pub recipients: u64,
     /// Delivery attempts made.
     pub attempts: u64,
+    /// Bounce notices the relay sent back to senders.
+    pub bounce_notices: u64,
     /// Events the kernel processed.
     pub events: u64,
     /// When the last event happened.

@@ -41,6 +41,8 @@ pub(crate) struct SenderModel {
     pub auth_failure: f64,
     /// The time of the last arrival, `None` before the first.
     pub last_arrival: Option<SimTime>,
+    /// The envelope domain's entry among the domains, where bounce notices go.
+    pub notice_domain: Option<u32>,
 }
 
 /// Where mail for a domain goes.
@@ -164,7 +166,8 @@ impl World {
             hasher.write_u64(seed);
             hasher.write(name.as_bytes());
             let domain_seed = hasher.finish();
-            let check = AuthCheck::new(zone.clone(), d.behaviour.authentication, domain_seed);
+            let check =
+                AuthCheck::new(zone.clone(), &name, d.behaviour.authentication, domain_seed);
             let behaviour = MxBehaviour::new(
                 d.behaviour.clone(),
                 domain_seed,
@@ -212,7 +215,9 @@ impl World {
                 let d = s.dkim.domain.as_deref().unwrap_or(&from_domain);
                 (d.to_ascii_lowercase(), s.dkim.selector.clone())
             });
+            let notice_domain = index.get(&domain).copied();
             senders.push(SenderModel {
+                notice_domain,
                 name: s.name.clone(),
                 envelope_from: format!("{}@{}", s.local_part, domain),
                 header_from: format!("{}@{}", s.local_part, from_domain),

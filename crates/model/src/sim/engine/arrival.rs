@@ -94,14 +94,11 @@ impl Engine<'_> {
                 body,
                 size,
             );
-            lines.extend(conversation.into_iter().map(|(speaker, text)| {
-                let kind = match speaker {
-                    Speaker::Client => TraceKind::Client,
-                    Speaker::Server => TraceKind::Server,
-                    Speaker::Note => TraceKind::Note,
-                };
-                (kind, text)
-            }));
+            lines.extend(
+                conversation
+                    .into_iter()
+                    .map(|(speaker, text)| (trace_kind(speaker), text)),
+            );
             for (kind, text) in &lines {
                 self.recorder.trace(&TraceRecord {
                     time: now,
@@ -120,6 +117,7 @@ impl Engine<'_> {
                 .map(|address| Recipient {
                     address,
                     done: false,
+                    notify: None,
                     last_reply: None,
                     reasons: self.empty.clone(),
                 })
@@ -236,6 +234,7 @@ impl Engine<'_> {
                     Some(reply),
                     "the recipient domain does not exist",
                 );
+                self.notify_sender(now, job);
                 self.free_job(job);
             }
             DnsAnswer::NullMx => {
@@ -252,6 +251,7 @@ impl Engine<'_> {
                     Some(reply),
                     "the recipient domain publishes a null MX",
                 );
+                self.notify_sender(now, job);
                 self.free_job(job);
             }
             DnsAnswer::ServFail | DnsAnswer::Timeout => {

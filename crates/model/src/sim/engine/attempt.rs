@@ -192,16 +192,19 @@ impl Engine<'_> {
                 took += SimDuration::from_secs_f64(j.size as f64 / relay.bandwidth);
             }
             for (speaker, text) in &outcome.transcript {
-                let kind = match speaker {
-                    Speaker::Client => TraceKind::Client,
-                    Speaker::Server => TraceKind::Server,
-                    Speaker::Note => TraceKind::Note,
-                };
-                lines.push((elapsed, kind, text.clone()));
+                lines.push((elapsed, trace_kind(*speaker), text.clone()));
+            }
+            let verdict = d.behaviour.end_of_data_mut().take_verdict();
+            // What the receiving side's checks found at the end of data.
+            if traced
+                && let Some(v) = &verdict
+                && !v.results.is_empty()
+            {
+                let text = format!("Authentication-Results: {}", v.results);
+                lines.push((elapsed, TraceKind::Note, text));
             }
             elapsed += took;
             let refused = outcome.refused_at_greeting();
-            let verdict = d.behaviour.end_of_data_mut().take_verdict();
             let open = (relay.reuse.is_some() && outcome.reusable).then_some(OpenConnection {
                 host: index,
                 rtt,
@@ -312,6 +315,7 @@ impl Engine<'_> {
         for (i, fate) in finished {
             self.finish_one(now, job, i, fate);
         }
+        self.notify_sender(now, job);
         if any_deferred {
             self.defer(now, job);
         } else {
@@ -419,6 +423,7 @@ impl Engine<'_> {
                     );
                 }
                 self.finish_remaining(now, job, Fate::Expired);
+                self.notify_sender(now, job);
                 self.free_job(job);
             }
         }

@@ -26,6 +26,7 @@ mod attempt;
 
 use attempt::Descriptions;
 
+use super::bounce;
 use super::content;
 use super::exchange::{self, Attempt, Resumed};
 use super::placement::Verdict;
@@ -89,6 +90,8 @@ enum DnsAnswer {
 struct Recipient {
     address: String,
     done: bool,
+    /// Given up on (bounced or expired) and not yet reported to the sender.
+    notify: Option<Fate>,
     last_reply: Option<Reply>,
     reasons: Rc<str>,
 }
@@ -260,6 +263,9 @@ impl Engine<'_> {
     fn finish_one(&mut self, now: SimTime, job: u32, i: usize, fate: Fate) {
         let j = self.jobs[job as usize].as_mut().expect("live job");
         j.recipients[i].done = true;
+        if matches!(fate, Fate::Bounced | Fate::Expired) {
+            j.recipients[i].notify = Some(fate);
+        }
         let j = &*j;
         let r = &j.recipients[i];
         if fate.delivered() {
@@ -285,6 +291,85 @@ impl Engine<'_> {
         self.recorder.recipient(&record);
     }
 
+    /// Sends the envelope sender a bounce notice for the recipients given up on since the last
+    /// one, if there are any.
+    fn notify_sender(&mut self, now: SimTime, job: u32) {
+        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let failed: Vec<(usize, Fate)> = j
+            .recipients
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, r)| r.notify.take().map(|fate| (i, fate)))
+            .collect();
+        if failed.is_empty() {
+            return;
+        }
+        self.stats.bounce_notices += 1;
+        let j = self.job(job);
+        if !j.traced {
+            return;
+        }
+        let sender = &self.world.senders[j.sender as usize];
+        let relay = &self.world.relay;
+        let report: Vec<bounce::Failed<'_>> = failed
+            .iter()
+            .map(|&(i, fate)| bounce::Failed {
+                recipient: &j.recipients[i].address,
+                reply: j.recipients[i].last_reply.as_ref(),
+                expired: fate == Fate::Expired,
+            })
+            .collect();
+        let to = sender.envelope_from.as_str();
+        let mut lines = vec![(
+            TraceKind::Note,
+            format!(
+                "bounce notice to {to}: {} ({} recipient{})",
+                bounce::SUBJECT,
+                report.len(),
+                if report.len() == 1 { "" } else { "s" }
+            ),
+        )];
+        let host = sender
+            .notice_domain
+            .and_then(|d| match &self.world.domains[d as usize].route {
+                Route::Mx(hosts) => hosts.first(),
+                Route::NullMx | Route::NxDomain => None,
+            });
+        match host {
+            Some(host) => {
+                let content =
+                    bounce::notice(&relay.hostname, to, j.message, &sender.domain, &report);
+                lines.push((
+                    TraceKind::Note,
+                    format!("connected to {} [{}]", host.name, host.ip),
+                ));
+                let conversation = bounce::send(
+                    &relay.hostname,
+                    relay.starttls,
+                    &host.server_config,
+                    to,
+                    content,
+                );
+                lines.extend(
+                    conversation
+                        .into_iter()
+                        .map(|(speaker, text)| (trace_kind(speaker), text)),
+                );
+            }
+            None => lines.push((
+                TraceKind::Note,
+                format!(
+                    "{} has no MX host in the scenario: the notice is not delivered",
+                    sender.domain
+                ),
+            )),
+        }
+        let (message, attempt) = (j.message, j.attempts);
+        for (kind, text) in &lines {
+            self.trace(now, message, attempt, Hop::RelaySender, *kind, text);
+        }
+    }
+
     fn trace(
         &mut self,
         time: SimTime,
@@ -302,6 +387,15 @@ impl Engine<'_> {
             kind,
             text,
         });
+    }
+}
+
+/// Who speaks in a trace line, from who spoke in a transcript.
+fn trace_kind(speaker: Speaker) -> TraceKind {
+    match speaker {
+        Speaker::Client => TraceKind::Client,
+        Speaker::Server => TraceKind::Server,
+        Speaker::Note => TraceKind::Note,
     }
 }
 
