@@ -4,6 +4,7 @@
 
 mod converse;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,9 @@ enum Command {
     /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
     /// summary.json.
     Run(run::Args),
+    /// Serve SMTP on a TCP port, misbehaving like a scenario's recipient MX (greylisting, rate
+    /// limits, unknown users, outages...) or as the flags say; store mail in a Maildir.
+    Serve(Box<serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Converse(args) => converse::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,
