@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use smtpsim_proto::server::ServerConfig;
 use smtpsim_proto::{EnhancedCode, Reply};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -136,14 +136,9 @@ impl Server {
             )),
             None => None,
         };
-        let bind = |addr: SocketAddr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| ServeError::Bind { addr, source })
-        };
-        let listener = bind(config.listen).await?;
+        let listener = listen(config.listen)?;
         let tls_listener = match config.tls_listen {
-            Some(addr) => Some(bind(addr).await?),
+            Some(addr) => Some(listen(addr)?),
             None => None,
         };
         let mut session = ServerConfig::new(config.hostname.clone());
@@ -271,6 +266,25 @@ impl Server {
         }
         Ok(summary)
     }
+}
+
+/// How many connections the kernel may hold for the server before it accepts them (capped
+/// by `net.core.somaxconn`). A burst of connections larger than this would see some
+/// handshakes silently dropped, and those clients would wait for a greeting that never comes.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    let bind = || {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(BACKLOG)
+    };
+    bind().map_err(|source| ServeError::Bind { addr, source })
 }
 
 async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
