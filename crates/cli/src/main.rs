@@ -2,6 +2,7 @@
 //!
 //! Each subcommand is a thin call into the library crates.
 
+mod blast;
 mod converse;
 mod run;
 mod serve;
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Load an SMTP server with many concurrent sessions; print messages per second, latency
+    /// percentiles and counts per reply code.
+    Blast(blast::Args),
     /// Run one SMTP conversation in memory between smtpsim's client and server and print it
     /// line by line.
     Converse(converse::Args),
@@ -34,6 +38,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Blast(args) => blast::run(&args),
         Command::Converse(args) => converse::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Serve(args) => serve::run(&args),

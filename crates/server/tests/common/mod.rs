@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
+    pub tls_addr: Option<SocketAddr>,
     pub counters: Arc<Counters>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<ServeSummary>,
@@ -38,6 +39,7 @@ pub fn config() -> ServeConfig {
 pub async fn start(config: ServeConfig) -> Running {
     let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr();
+    let tls_addr = server.tls_local_addr();
     let counters = server.counters();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -50,6 +52,7 @@ pub async fn start(config: ServeConfig) -> Running {
     });
     Running {
         addr,
+        tls_addr,
         counters,
         stop: Some(tx),
         task,
