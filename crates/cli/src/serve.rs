@@ -62,9 +62,10 @@ pub struct Args {
     /// mail, rcpt, data, message; repeat for several stages.
     #[arg(long, value_name = "STAGE=P")]
     chaos: Vec<String>,
-    /// Seed of the per-address decisions, temporary failures and chaos.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed of the per-address decisions, temporary failures and chaos (default: the
+    /// scenario's seed, or 1).
+    #[arg(long)]
+    seed: Option<u64>,
     /// A user for AUTH PLAIN and LOGIN, as USER:PASSWORD; repeat for several.
     #[arg(long = "user", value_name = "USER:PASSWORD")]
     users: Vec<String>,
@@ -139,7 +140,6 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     let mut config = ServeConfig::new(args.listen);
     config.tls_listen = args.tls_listen;
     config.hostname = args.hostname.clone();
-    config.seed = args.seed;
     if let Some(path) = &args.scenario {
         let scenario = Scenario::load(path)?;
         let domain = match &args.domain {
@@ -152,11 +152,15 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
                 .find(|d| !d.mx.is_empty())
                 .with_context(|| format!("{}: no domain has MX hosts", path.display()))?,
         };
+        config.seed = scenario.simulation.seed;
         config.behaviour = domain.behaviour.clone();
         config.starttls = domain.behaviour.starttls;
         if let Some(first) = domain.mx.iter().min_by_key(|m| m.preference) {
             config.outages = first.outages.clone();
         }
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
     }
     let b = &mut config.behaviour;
     if let Some(delay) = args.greylist {

@@ -228,3 +228,65 @@ print("ok")
         b"Subject: 465\r\n\r\nhi\r\n".to_vec()
     );
 }
+
+#[test]
+fn a_scenario_domain_behaves_as_in_the_simulator() {
+    use smtpsim_model::behaviour::{MxBehaviour, NoChecks};
+    use smtpsim_model::scenario::Scenario;
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/quickstart.toml"
+    );
+    let scenario = Scenario::load(std::path::Path::new(path)).unwrap();
+    let domain = scenario.domain("smallco.example").unwrap();
+    let behaviour = MxBehaviour::new(
+        domain.behaviour.clone(),
+        scenario.simulation.seed,
+        smtpsim_des::RandomStreams::new(1).stream("unused", 0),
+        NoChecks,
+    );
+    let recipients: Vec<String> = (0..40)
+        .map(|i| format!("user{i}@smallco.example"))
+        .collect();
+    let unknown: Vec<&String> = recipients
+        .iter()
+        .filter(|r| !behaviour.user_exists(r))
+        .collect();
+    assert!(!unknown.is_empty() && unknown.len() < recipients.len());
+
+    let serve = Serve::start(&["--scenario", path, "--domain", "smallco.example"], false);
+    let script = r#"
+import smtplib, sys, json
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+try:
+    s.sendmail("app@shop.example", sys.argv[2:], b"Subject: s\r\n\r\nx\r\n")
+    print("{}")
+except smtplib.SMTPRecipientsRefused as e:
+    print(json.dumps({k: [v[0], v[1].decode()] for k, v in e.recipients.items()}))
+"#;
+    let mut args = vec![serve.port.to_string()];
+    args.extend(recipients.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = python(script, &args);
+    let refused: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        refused.len(),
+        recipients.len(),
+        "greylisted or unknown, all"
+    );
+    for r in &recipients {
+        let (code, text) = (&refused[r][0], refused[r][1].as_str().unwrap());
+        if unknown.contains(&r) {
+            assert_eq!(code, 550, "{r}");
+            assert_eq!(
+                text,
+                "5.1.1 The email account that you tried to reach does not exist"
+            );
+        } else {
+            assert_eq!(code, 451, "{r}");
+            assert_eq!(text, "4.7.1 Greylisted, please try again in 300 seconds");
+        }
+    }
+}

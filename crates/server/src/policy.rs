@@ -21,7 +21,8 @@ use crate::maildir::Maildir;
 /// buckets), the users, the Maildir.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// `None` when the behaviour accepts everything (a sink asks nothing).
+    /// `None` when the behaviour accepts everything and there are no outages (a sink asks
+    /// nothing).
     behaviour: Option<Mutex<MxBehaviour<NoChecks>>>,
     outages: Vec<Outage>,
     start: Instant,
@@ -35,7 +36,8 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: &ServeConfig, maildir: Option<Maildir>) -> Shared {
         let streams = RandomStreams::new(config.seed);
-        let behaviour = (!accepts_everything(&config.behaviour)).then(|| {
+        let needed = !accepts_everything(&config.behaviour) || !config.outages.is_empty();
+        let behaviour = needed.then(|| {
             Mutex::new(MxBehaviour::new(
                 config.behaviour.clone(),
                 config.seed,

@@ -30,9 +30,12 @@ impl Running {
     }
 }
 
-/// A configuration listening on a free loopback port.
+/// A configuration listening on a free loopback port; sessions still open when the server
+/// stops are closed at once.
 pub fn config() -> ServeConfig {
-    ServeConfig::new("127.0.0.1:0".parse().unwrap())
+    let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
+    config.shutdown_grace = Duration::ZERO;
+    config
 }
 
 /// Binds and runs `config` in the background.
