@@ -4,7 +4,7 @@
 # then smtpsim serve with its Maildir (each message synced before 250) as its own rows.
 #
 # Needs Postfix's smtp-sink and smtp-source (Debian: postfix; install it without starting
-# Postfix, see README.md). Results: a table on stdout and benches/postfix/results.csv.
+# Postfix, see README.md). Results: a table on stdout and target/bench-postfix/results.csv.
 #
 # Environment: MESSAGES (per run, default 20000), CONCURRENCY (default "10 100"), SIZES
 # (default "1000 10000"), MAILDIR_MESSAGES (default 2000), RUN_TIMEOUT (seconds, default 300).
@@ -30,7 +30,8 @@ echo "== cargo build --release -p smtpsim" >&2
 cargo build --release -q -p smtpsim
 BIN=target/release/smtpsim
 WORK=$(mktemp -d)
-OUT=benches/postfix/results.csv
+mkdir -p target/bench-postfix
+OUT=target/bench-postfix/results.csv
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
