@@ -290,3 +290,31 @@ except smtplib.SMTPRecipientsRefused as e:
         }
     }
 }
+
+#[test]
+fn a_message_answered_250_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let serve = Serve::start(&["--maildir", maildir.to_str().unwrap()], false);
+    let script = r#"
+import smtplib, sys, os, signal
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo()
+s.mail("a@example.com")
+s.rcpt("b@example.net")
+code, text = s.data(b"Subject: kept\r\n\r\nsafe\r\n")
+# The moment the 250 is read, the server is killed without a chance to clean up.
+os.kill(int(sys.argv[2]), signal.SIGKILL)
+print(code, text.decode())
+"#;
+    let out = python(script, &[&serve.port.to_string(), &serve.pid().to_string()]);
+    assert!(
+        out.starts_with("250 2.0.0 Message accepted for delivery as "),
+        "{out}"
+    );
+    let name = out.trim().rsplit(' ').next().unwrap().to_string();
+    let files = maildir_new(&maildir);
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].0, name, "the reply names the file");
+    assert_eq!(files[0].1, b"Subject: kept\r\n\r\nsafe\r\n");
+}

@@ -269,3 +269,35 @@ async fn shutdown_lets_sessions_finish_then_closes_them_with_421() {
     );
     assert_eq!(maildir_counts(dir.path()), (1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_injected_after_starttls_are_discarded() {
+    let server = start(config()).await;
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut c = Raw {
+        stream: tcp,
+        received: Vec::new(),
+    };
+    c.until("220 ").await;
+    c.send(b"EHLO c\r\n").await;
+    c.until("250 ").await;
+    // The plaintext MAIL after STARTTLS must not survive into the TLS session.
+    c.send(b"STARTTLS\r\nMAIL FROM:<evil@example.com>\r\n")
+        .await;
+    assert!(c.until("\r\n").await.starts_with("220 2.0.0"));
+    assert!(c.received.is_empty());
+    let connector = tokio_rustls::TlsConnector::from(smtpsim_server::insecure_client_config());
+    let mut tls = connector
+        .connect(smtpsim_server::server_name("localhost"), c.stream)
+        .await
+        .unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tls.write_all(b"EHLO c\r\nRCPT TO:<b@example.net>\r\nQUIT\r\n")
+        .await
+        .unwrap();
+    let mut got = String::new();
+    tls.read_to_string(&mut got).await.unwrap();
+    assert!(got.contains("503 5.5.1 Send MAIL FROM first"), "{got}");
+    assert!(!got.contains("STARTTLS"), "not offered twice: {got}");
+    server.stop().await;
+}
