@@ -97,4 +97,16 @@ fn bad_arguments_are_clear_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.pem"));
+    let serve = Serve::start(&["--no-tls"], false);
+    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args([
+            "serve",
+            "--no-tls",
+            "--listen",
+            &format!("127.0.0.1:{}", serve.port),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on 127.0.0.1:"));
 }

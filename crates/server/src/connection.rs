@@ -224,12 +224,15 @@ async fn send(ctx: &Context, io: &mut Box<dyn Io>, bytes: &[u8]) -> io::Result<(
         io.write_all(bytes).await?;
         io.flush().await
     };
-    match timeout(ctx.timeouts.command, write).await {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "the client does not read",
-        )),
+    tokio::select! {
+        written = timeout(ctx.timeouts.command, write) => match written {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client does not read",
+            )),
+        },
+        _ = ctx.stop.cancelled() => Err(io::Error::other("server shutting down")),
     }
 }
 
@@ -248,7 +251,11 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
     let Some(acceptor) = &ctx.acceptor else {
         return Err(io::Error::other("TLS is not configured"));
     };
-    match timeout(ctx.timeouts.command, acceptor.accept(io)).await {
+    let handshake = tokio::select! {
+        handshake = timeout(ctx.timeouts.command, acceptor.accept(io)) => handshake,
+        _ = ctx.stop.cancelled() => return Err(io::Error::other("server shutting down")),
+    };
+    match handshake {
         Ok(Ok(tls)) => Ok(Box::new(tls)),
         Ok(Err(e)) => Err(io::Error::new(
             e.kind(),

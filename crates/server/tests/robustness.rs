@@ -301,3 +301,28 @@ async fn commands_injected_after_starttls_are_discarded() {
     assert!(!got.contains("STARTTLS"), "not offered twice: {got}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_size_limit_is_refused_without_being_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.limits.message_size = Some(10_000);
+    cfg.maildir = Some(dir.path().to_path_buf());
+    let server = start(cfg).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.send(ENVELOPE).await;
+    c.until("354 ").await;
+    let line = [b'y'; 998];
+    for _ in 0..2000 {
+        c.send(&line).await;
+        c.send(b"\r\n").await;
+    }
+    c.send(b".\r\nNOOP\r\n").await;
+    assert!(c.until("\r\n").await.starts_with("552 5.3.4"));
+    assert!(
+        c.until("\r\n").await.starts_with("250"),
+        "the session goes on"
+    );
+    assert_eq!(maildir_counts(dir.path()), (0, 0));
+    server.stop().await;
+}
