@@ -444,9 +444,18 @@ impl<P: Policy> ServerSession<P> {
         let (speaker, text) = match self.state {
             State::Auth(_) => (Speaker::Note, "<AUTH response>".to_string()),
             _ => {
-                let mut text = String::from_utf8_lossy(line).into_owned();
+                let limit = self.config.limits.command_line;
+                let mut text = if line.len() > limit {
+                    let head = String::from_utf8_lossy(&line[..limit]);
+                    format!("{head}... <{} octets in all>", line.len())
+                } else {
+                    String::from_utf8_lossy(line).into_owned()
+                };
                 // AUTH PLAIN <initial response> carries the password: keep only the mechanism.
-                if text.len() > 5 && text[..5].eq_ignore_ascii_case("AUTH ") {
+                if text
+                    .get(..5)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("AUTH "))
+                {
                     let mechanism_end = text[5..].find(' ').map(|i| i + 5);
                     if let Some(end) = mechanism_end {
                         text.truncate(end);
