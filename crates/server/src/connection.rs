@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use smtpsim_model::scenario::OutageMode;
+use smtpsim_proto::client::Speaker;
 use smtpsim_proto::server::{ServerConfig, ServerEvent, ServerSession, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -170,12 +171,48 @@ async fn drive(
         if n == 0 {
             return Ok("closed by the client");
         }
+        let input = &buf[..n];
         if blocking_deliveries {
             // The policy writes and syncs the message before the 250: off the async workers.
-            tokio::task::block_in_place(|| session.feed(&buf[..n]));
+            tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id));
         } else {
-            session.feed(&buf[..n]);
+            feed(ctx, &mut session, input, peer, id);
         }
+    }
+}
+
+/// Feeds the session. With a log, the input goes in a line at a time so that each command,
+/// the policy's decision about it and the reply are logged in that order.
+fn feed(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    input: &[u8],
+    peer: SocketAddr,
+    id: u64,
+) {
+    if !ctx.log.enabled() {
+        return session.feed(input);
+    }
+    for piece in input.split_inclusive(|&b| b == b'\n') {
+        session.feed(piece);
+        log_step(ctx, session, peer, id);
+    }
+}
+
+/// Logs what the client said, the decisions, then what the server answered.
+fn log_step(ctx: &Context, session: &mut ServerSession<ServePolicy>, peer: SocketAddr, id: u64) {
+    let log = &ctx.log;
+    let lines = session.take_transcript();
+    let (replies, said): (Vec<_>, Vec<_>) =
+        lines.iter().partition(|l| l.speaker == Speaker::Server);
+    for line in said {
+        log.write(&LogRecord::line(id, peer, line));
+    }
+    for decision in session.policy_mut().take_decisions() {
+        log.write(&LogRecord::decision(id, peer, &decision));
+    }
+    for line in replies {
+        log.write(&LogRecord::line(id, peer, line));
     }
 }
 
@@ -189,12 +226,7 @@ fn events(
     let (mut start_tls, mut close) = (false, false);
     let log = &ctx.log;
     if log.enabled() {
-        for line in session.take_transcript() {
-            log.write(&LogRecord::line(id, peer, &line));
-        }
-        for decision in session.policy_mut().take_decisions() {
-            log.write(&LogRecord::decision(id, peer, &decision));
-        }
+        log_step(ctx, session, peer, id);
     }
     let mut stored = session.policy_mut().take_stored().into_iter();
     while let Some(event) = session.poll_event() {
