@@ -69,6 +69,25 @@ print(json.dumps({{k: [v[0], v[1].decode()] for k, v in refused.items()}}))
         .expect("a decision about the unknown user");
     assert_eq!(unknown["verdict"], "refuse");
     assert_eq!(unknown["reason"], "unknown user");
+    // The command, the decision about it, then the reply.
+    let at = records
+        .iter()
+        .position(|r| r["event"] == "decision" && r["subject"] == "nobody@example.net")
+        .unwrap();
+    assert_eq!(records[at - 1]["event"], "command");
+    assert!(
+        records[at - 1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("nobody@example.net")
+    );
+    assert_eq!(records[at + 1]["event"], "reply");
+    assert!(
+        records[at + 1]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("550 5.1.1")
+    );
     assert!(event("command").any(|r| r["text"] == "data"));
     assert!(event("reply").any(|r| r["text"].as_str().unwrap().starts_with("354")));
     assert_eq!(event("connect").count(), 1);
