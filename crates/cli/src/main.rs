@@ -2,10 +2,12 @@
 //!
 //! Each subcommand is a thin call into the library crates.
 
+mod blast;
 mod converse;
 mod explain;
 mod repl;
 mod run;
+mod serve;
 mod walk;
 
 use std::process::ExitCode;
@@ -22,6 +24,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Load an SMTP server with many concurrent sessions; print messages per second, latency
+    /// percentiles and counts per reply code.
+    Blast(blast::Args),
     /// Run one SMTP conversation in memory between smtpsim's client and server and print it
     /// line by line.
     Converse(converse::Args),
@@ -38,17 +43,22 @@ enum Command {
     /// Follow one message hop by hop (App, SMTP relay, DNS, Recipient MX, Mailbox) and explain
     /// each step; bundled stories show the classic cases.
     Walk(walk::Args),
+    /// Serve SMTP on a TCP port, misbehaving like a scenario's recipient MX (greylisting, rate
+    /// limits, unknown users, outages...) or as the flags say; store mail in a Maildir.
+    Serve(Box<serve::Args>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Blast(args) => blast::run(&args),
         Command::Converse(args) => converse::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Codes(args) => explain::run_codes(&args),
         Command::Repl(args) => repl::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Walk(args) => walk::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -80,6 +80,7 @@ mod stats;
 mod summary;
 mod writer;
 
+pub use staged::write_whole;
 pub use stats::{FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
 pub use summary::{
     Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, Summary,

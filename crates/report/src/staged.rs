@@ -60,6 +60,24 @@ pub(crate) fn close(file: File) -> io::Result<()> {
     file.sync_all()
 }
 
+/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, synced, then
+/// renamed into place.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let (staged, mut file) = Staged::create(dir, name)?;
+    file.write_all(bytes)?;
+    close(file)?;
+    staged.commit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +138,16 @@ mod tests {
         drop((a, b));
         assert!(entries(&dir).is_empty());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn write_whole_replaces_the_file() {
+        let dir = scratch("whole");
+        let path = dir.join("out.csv");
+        write_whole(&path, b"a\n").unwrap();
+        write_whole(&path, b"b\n").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"b\n");
+        assert_eq!(entries(&dir), vec!["out.csv".to_string()]);
+        let _ = fs::remove_dir_all(&dir);
     }
 }

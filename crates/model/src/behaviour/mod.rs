@@ -186,7 +186,8 @@ const OUTAGE: Reply = refusal(
 );
 const TLS_REQUIRED: Reply = refusal(530, (5, 7, 0), "Must issue a STARTTLS command first");
 const TOO_BIG: Reply = refusal(552, (5, 3, 4), "Message size exceeds fixed limit");
-const UNKNOWN_USER: Reply = refusal(
+/// The reply to a recipient that does not exist: `550 5.1.1`.
+pub const UNKNOWN_USER: Reply = refusal(
     550,
     (5, 1, 1),
     "The email account that you tried to reach does not exist",

@@ -45,6 +45,10 @@ impl<P: Policy> ServerSession<P> {
             .limits
             .message_size
             .is_some_and(|max| reader.size() > max);
+        if self.config.transcript {
+            let text = format!("<{} octets of message content>", reader.size());
+            self.record(Speaker::Note, text);
+        }
         let refusal = match reader.fault() {
             _ if too_big => Some(&replies::TOO_BIG),
             Some(DataFault::BareLineEnding) => Some(&replies::BARE_LINE_ENDING),
@@ -98,6 +102,10 @@ impl<P: Policy> ServerSession<P> {
     }
 
     pub(super) fn chunk_bytes(&mut self, bytes: &[u8]) {
+        if self.config.transcript && !bytes.is_empty() {
+            let text = format!("<{} octets of chunk content>", bytes.len());
+            self.record(Speaker::Note, text);
+        }
         let max = self.config.limits.message_size.unwrap_or(u64::MAX);
         if let Some(chunks) = &mut self.chunks
             && !chunks.refused

@@ -40,6 +40,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 pub use policy::{AcceptAll, Decision, Envelope, Policy, SessionInfo};
 
+use crate::client::{Speaker, TranscriptLine};
 use crate::command::{
     Address, AuthMechanism, BodyType, Command, ForwardPath, Host, MailParams, RcptParams,
     ReversePath,
@@ -77,6 +78,9 @@ pub struct ServerConfig {
     pub require_tls: bool,
     /// Refuse MAIL with 530 5.7.0 until the client has authenticated.
     pub require_auth: bool,
+    /// Keep the C:/S: lines of the conversation ([`ServerSession::take_transcript`]); message
+    /// content is summarised and AUTH responses are masked.
+    pub transcript: bool,
 }
 
 impl ServerConfig {
@@ -97,6 +101,7 @@ impl ServerConfig {
             auth_without_tls: false,
             require_tls: false,
             require_auth: false,
+            transcript: false,
         }
     }
 
@@ -229,6 +234,7 @@ pub struct ServerSession<P> {
     rcpt_attempts: usize,
     chunks: Option<Chunks>,
     bad_commands: u32,
+    transcript: Vec<TranscriptLine>,
 }
 
 impl<P: Policy> ServerSession<P> {
@@ -239,6 +245,13 @@ impl<P: Policy> ServerSession<P> {
             client_ip,
             ..SessionInfo::default()
         };
+        ServerSession::greet(config, policy, info)
+    }
+
+    /// Starts a session for a client that just connected, on a connection described by `info`
+    /// (a connection with TLS from the start, as on an implicit-TLS port, has `info.tls`
+    /// set); the greeting (or the policy's refusal) is in the output at once.
+    pub fn greet(config: Arc<ServerConfig>, policy: P, info: SessionInfo) -> Self {
         let mut session = ServerSession::resume(config, policy, info);
         match session.policy.connect(&session.info) {
             Decision::Accept => {
@@ -273,6 +286,7 @@ impl<P: Policy> ServerSession<P> {
             rcpt_attempts: 0,
             chunks: None,
             bad_commands: 0,
+            transcript: Vec::new(),
         }
     }
 
@@ -305,6 +319,18 @@ impl<P: Policy> ServerSession<P> {
     pub fn drain_output_into(&mut self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.output);
         self.output.clear();
+    }
+
+    /// Takes the lines of the conversation so far, if [`ServerConfig::transcript`] is on:
+    /// commands as the client sent them ([`Speaker::Client`]), replies line by line
+    /// ([`Speaker::Server`]), message content and AUTH responses as a summary
+    /// ([`Speaker::Note`]).
+    pub fn take_transcript(&mut self) -> Vec<TranscriptLine> {
+        std::mem::take(&mut self.transcript)
+    }
+
+    fn record(&mut self, speaker: Speaker, text: String) {
+        self.transcript.push(TranscriptLine { speaker, text });
     }
 
     /// The next event, if any.
@@ -390,6 +416,9 @@ impl<P: Policy> ServerSession<P> {
                             let line = &rest[..lf];
                             let line = line.strip_suffix(b"\r").unwrap_or(line);
                             pos += lf + 1;
+                            if self.config.transcript {
+                                self.record_line(line);
+                            }
                             if line.len() + 2 > limit {
                                 self.bad(&crate::command::CommandError::LineTooLong.reply());
                             } else {
@@ -409,6 +438,34 @@ impl<P: Policy> ServerSession<P> {
             }
         }
         pos
+    }
+
+    fn record_line(&mut self, line: &[u8]) {
+        let (speaker, text) = match self.state {
+            State::Auth(_) => (Speaker::Note, "<AUTH response>".to_string()),
+            _ => {
+                let limit = self.config.limits.command_line;
+                let mut text = if line.len() > limit {
+                    let head = String::from_utf8_lossy(&line[..limit]);
+                    format!("{head}... <{} octets in all>", line.len())
+                } else {
+                    String::from_utf8_lossy(line).into_owned()
+                };
+                // AUTH PLAIN <initial response> carries the password: keep only the mechanism.
+                if text
+                    .get(..5)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("AUTH "))
+                {
+                    let mechanism_end = text[5..].find(' ').map(|i| i + 5);
+                    if let Some(end) = mechanism_end {
+                        text.truncate(end);
+                        text.push_str(" <initial response>");
+                    }
+                }
+                (Speaker::Client, text)
+            }
+        };
+        self.record(speaker, text);
     }
 
     fn line(&mut self, line: &[u8]) {
@@ -590,12 +647,19 @@ impl<P: Policy> ServerSession<P> {
     }
 
     fn send(&mut self, reply: &Reply) {
+        let start = self.output.len();
         if self.config.enhanced_status_codes || reply.enhanced.is_none() {
             reply.write_to(&mut self.output);
         } else {
             let mut plain = reply.clone();
             plain.enhanced = None;
             plain.write_to(&mut self.output);
+        }
+        if self.config.transcript {
+            let written = String::from_utf8_lossy(&self.output[start..]).into_owned();
+            for line in written.split_terminator("\r\n") {
+                self.record(Speaker::Server, line.to_string());
+            }
         }
     }
 }

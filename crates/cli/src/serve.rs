@@ -1,0 +1,269 @@
+//! `smtpsim serve`: a real SMTP server on a TCP port that behaves like a scenario's recipient
+//! MX (or as the flags say), stores what it accepts in a Maildir and logs every session.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use smtpsim_des::SimDuration;
+use smtpsim_model::scenario::{
+    self, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate, Scenario,
+};
+use smtpsim_server::{Chaos, ServeConfig, Server, TlsSetup, shutdown_signal};
+
+/// Options of `smtpsim serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address of the main listener (plain SMTP with STARTTLS); port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:2525")]
+    listen: SocketAddr,
+    /// Address of a second listener that speaks TLS from the first byte (port 465 style).
+    #[arg(long, value_name = "ADDR")]
+    tls_listen: Option<SocketAddr>,
+    /// The server's name in the greeting, the EHLO reply and the self-signed certificate.
+    #[arg(long, default_value = "localhost")]
+    hostname: String,
+    /// Behave like the recipient MX of a domain in this scenario file.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// The scenario's domain to behave like (default: the first domain with MX hosts).
+    #[arg(long, requires = "scenario")]
+    domain: Option<String>,
+    /// Greylist: defer each new (client, sender, recipient) with 451 4.7.1 for this long.
+    #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
+    greylist: Option<ScenarioDuration>,
+    /// Fraction of addresses that do not exist (550 5.1.1), decided per address and seed.
+    #[arg(long, value_name = "FRACTION", value_parser = parse_probability)]
+    unknown_users: Option<Probability>,
+    /// An address that does not exist (550 5.1.1); repeat for several.
+    #[arg(long = "unknown", value_name = "ADDRESS")]
+    unknown: Vec<String>,
+    /// Fraction of mailboxes that are full (452 4.2.2), decided per address and seed.
+    #[arg(long, value_name = "FRACTION", value_parser = parse_probability)]
+    full_mailboxes: Option<Probability>,
+    /// Probability that a recipient is refused with 451 4.3.0 on an attempt.
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    temp_failures: Option<Probability>,
+    /// Messages per client address, such as "10/s" (over it: 451 4.7.28 at MAIL).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    message_rate: Option<Rate>,
+    /// New connections per client address, such as "5/s" (over it: 421 4.7.0).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    connection_rate: Option<Rate>,
+    /// Refuse mail over a connection without TLS (530 5.7.0).
+    #[arg(long)]
+    require_tls: bool,
+    /// The largest message accepted, such as "10MB" (552 5.3.4 above it).
+    #[arg(long, value_name = "BYTES")]
+    max_size: Option<scenario::Bytes>,
+    /// Hang up with 421 4.3.0 at random at a stage: STAGE=P with STAGE one of connect, helo,
+    /// mail, rcpt, data, message; repeat for several stages.
+    #[arg(long, value_name = "STAGE=P")]
+    chaos: Vec<String>,
+    /// Seed of the per-address decisions, temporary failures and chaos (default: the
+    /// scenario's seed, or 1).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// A user for AUTH PLAIN and LOGIN, as USER:PASSWORD; repeat for several.
+    #[arg(long = "user", value_name = "USER:PASSWORD")]
+    users: Vec<String>,
+    /// Offer AUTH before TLS too.
+    #[arg(long)]
+    auth_without_tls: bool,
+    /// Refuse MAIL until the client has authenticated (530 5.7.0).
+    #[arg(long)]
+    require_auth: bool,
+    /// No TLS at all: no STARTTLS, no implicit-TLS listener.
+    #[arg(long, conflicts_with_all = ["cert", "key", "tls_listen"])]
+    no_tls: bool,
+    /// Certificate chain (PEM) instead of a self-signed certificate; needs --key.
+    #[arg(long, requires = "key", value_name = "FILE")]
+    cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, requires = "cert", value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Write the certificate the server presents (PEM) to this file, for clients to trust.
+    #[arg(long, value_name = "FILE")]
+    write_cert: Option<PathBuf>,
+    /// Store each accepted message in this Maildir before answering 250 (otherwise: sink).
+    #[arg(long, value_name = "DIR")]
+    maildir: Option<PathBuf>,
+    /// Append a JSON Lines session log to this file.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// How long to wait for the next command.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    command_timeout: ScenarioDuration,
+    /// How long to wait for the next block of message content.
+    #[arg(long, default_value = "3m", value_parser = parse_duration)]
+    data_timeout: ScenarioDuration,
+    /// Most connections open at once.
+    #[arg(long, default_value_t = 1000)]
+    max_connections: usize,
+    /// Most connections open at once from one client address.
+    #[arg(long, default_value_t = 100)]
+    max_connections_per_ip: usize,
+    /// After SIGINT or SIGTERM, how long sessions may go on before they are closed.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    shutdown_grace: ScenarioDuration,
+}
+
+fn parse_duration(s: &str) -> Result<ScenarioDuration, String> {
+    s.parse::<SimDuration>()
+        .map(ScenarioDuration)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_probability(s: &str) -> Result<Probability, String> {
+    let p: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number between 0 and 1"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(Probability(p))
+    } else {
+        Err(format!("a probability must be between 0 and 1, not {p}"))
+    }
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    s.parse()
+}
+
+fn std_duration(d: ScenarioDuration) -> std::time::Duration {
+    d.0.into()
+}
+
+/// Builds the server's configuration from the options.
+fn config(args: &Args) -> anyhow::Result<ServeConfig> {
+    let mut config = ServeConfig::new(args.listen);
+    config.tls_listen = args.tls_listen;
+    config.hostname = args.hostname.clone();
+    if let Some(path) = &args.scenario {
+        let scenario = Scenario::load(path)?;
+        let domain = match &args.domain {
+            Some(name) => scenario
+                .domain(name)
+                .with_context(|| format!("{}: no domain {name:?}", path.display()))?,
+            None => scenario
+                .domains
+                .iter()
+                .find(|d| !d.mx.is_empty())
+                .with_context(|| format!("{}: no domain has MX hosts", path.display()))?,
+        };
+        config.seed = scenario.simulation.seed;
+        config.behaviour = domain.behaviour.clone();
+        config.starttls = domain.behaviour.starttls;
+        if let Some(first) = domain.mx.iter().min_by_key(|m| m.preference) {
+            config.outages = first.outages.clone();
+        }
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    let b = &mut config.behaviour;
+    if let Some(delay) = args.greylist {
+        b.greylisting = Some(Greylisting {
+            delay,
+            window: "4h".parse().map_err(anyhow::Error::msg)?,
+            whitelist_after: 0,
+        });
+    }
+    if let Some(p) = args.unknown_users {
+        b.unknown_users = p;
+    }
+    if let Some(fraction) = args.full_mailboxes {
+        b.full_mailboxes = Some(FullMailboxes {
+            fraction,
+            permanent: false,
+        });
+    }
+    if let Some(p) = args.temp_failures {
+        b.temp_failures = p;
+    }
+    let bucket = |rate: Rate| scenario::TokenBucket {
+        rate,
+        burst: 1,
+        reply: None,
+    };
+    if let Some(rate) = args.message_rate {
+        b.rate_limits.messages = Some(bucket(rate));
+    }
+    if let Some(rate) = args.connection_rate {
+        b.rate_limits.connections = Some(bucket(rate));
+    }
+    b.require_tls |= args.require_tls;
+    if args.max_size.is_some() {
+        b.size_limit = args.max_size;
+    }
+    config.unknown = args.unknown.clone();
+    let mut chaos = Chaos::default();
+    for item in &args.chaos {
+        let (stage, p) = item
+            .split_once('=')
+            .with_context(|| format!("--chaos takes STAGE=P, not {item:?}"))?;
+        let p = parse_probability(p).map_err(anyhow::Error::msg)?;
+        chaos
+            .set(stage.trim(), p.0)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("--chaos {item}"))?;
+    }
+    config.chaos = chaos;
+    for user in &args.users {
+        let (name, password) = user
+            .split_once(':')
+            .with_context(|| format!("--user takes USER:PASSWORD, not {user:?}"))?;
+        config.users.push((name.to_string(), password.to_string()));
+    }
+    config.auth_without_tls = args.auth_without_tls;
+    config.require_auth = args.require_auth;
+    config.tls = match (&args.cert, &args.key) {
+        _ if args.no_tls => TlsSetup::Off,
+        (Some(cert), Some(key)) => TlsSetup::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ => TlsSetup::SelfSigned,
+    };
+    if args.require_tls && args.no_tls {
+        bail!("--require-tls needs TLS, and --no-tls switches it off");
+    }
+    config.maildir = args.maildir.clone();
+    config.log = args.log.clone();
+    config.timeouts.command = std_duration(args.command_timeout);
+    config.timeouts.data = std_duration(args.data_timeout);
+    config.max_connections = args.max_connections;
+    config.max_connections_per_ip = args.max_connections_per_ip;
+    config.shutdown_grace = std_duration(args.shutdown_grace);
+    Ok(config)
+}
+
+/// Serves until SIGINT or SIGTERM; prints where it listens on stdout at once.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let config = config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(config).await?;
+        if let (Some(path), Some(cert)) = (&args.write_cert, server.certificate()) {
+            std::fs::write(path, &cert.cert_pem)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "smtpsim serve: listening on {}", server.local_addr())?;
+        if let Some(addr) = server.tls_local_addr() {
+            writeln!(out, "smtpsim serve: implicit TLS on {addr}")?;
+        }
+        out.flush()?;
+        drop(out);
+        let summary = server.run(shutdown_signal()).await?;
+        println!(
+            "smtpsim serve: stopped after {} connections ({} refused at the limits), {} messages accepted",
+            summary.connections, summary.refused, summary.messages
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,443 @@
+//! The load generator behind `smtpsim blast`: `concurrency` tasks share a count of messages;
+//! each task opens a connection (or reuses its own), drives the protocol core's
+//! [`ClientSession`] for one message, and records the latency and the replies.
+//!
+//! A message's latency runs from the start of its attempt (including the connection, TLS and
+//! AUTH when it opens a connection) to the reply that ends its transaction.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use smtpsim_proto::Command;
+use smtpsim_proto::client::{
+    Capabilities, ClientConfig, ClientEvent, ClientSession, Credentials, OutgoingMessage, Stage,
+    Status, TlsMode,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+
+use crate::connection::Io;
+use crate::tls::{insecure_client_config, server_name};
+
+/// How the load generator uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlastTls {
+    /// Plain SMTP.
+    #[default]
+    Off,
+    /// STARTTLS on every connection (a server that does not offer it fails the message).
+    StartTls,
+    /// TLS from the first byte (port 465 style).
+    Implicit,
+}
+
+/// What to send, how hard.
+#[derive(Debug, Clone)]
+pub struct BlastConfig {
+    /// The server.
+    pub target: SocketAddr,
+    /// The name presented in TLS (SNI).
+    pub tls_name: String,
+    /// Messages in all.
+    pub messages: u64,
+    /// Connections (and tasks) at once.
+    pub concurrency: usize,
+    /// Size of each message's content in octets (headers included).
+    pub size: usize,
+    /// Recipients per message.
+    pub recipients: usize,
+    /// TLS.
+    pub tls: BlastTls,
+    /// AUTH with these credentials.
+    pub credentials: Option<Credentials>,
+    /// Keep each connection open for the next message (otherwise one connection per message).
+    pub reuse: bool,
+    /// Pipeline MAIL, RCPT and DATA when the server offers PIPELINING.
+    pub pipelining: bool,
+    /// The sender.
+    pub from: String,
+    /// Recipients are `rcptN@` this domain.
+    pub domain: String,
+    /// The EHLO name.
+    pub helo: String,
+    /// How long to wait for the server at any step before giving up on a connection.
+    pub timeout: Duration,
+}
+
+impl BlastConfig {
+    /// 1,000 messages of 1,000 octets to one recipient each, 10 connections at once, one
+    /// connection per message, plain SMTP.
+    pub fn new(target: SocketAddr) -> BlastConfig {
+        BlastConfig {
+            target,
+            tls_name: "localhost".to_string(),
+            messages: 1000,
+            concurrency: 10,
+            size: 1000,
+            recipients: 1,
+            tls: BlastTls::Off,
+            credentials: None,
+            reuse: false,
+            pipelining: true,
+            from: "blast@example.com".to_string(),
+            domain: "example.net".to_string(),
+            helo: "blast.example.com".to_string(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct BlastReport {
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+    /// Messages attempted.
+    pub messages: u64,
+    /// Messages accepted for every recipient.
+    pub accepted: u64,
+    /// Connections opened.
+    pub connections: u64,
+    /// Per-message latency in microseconds.
+    pub latency: Histogram<u64>,
+    /// How many recipients got each final reply code; what happened instead of a reply
+    /// (`connect failed`, `connection lost`, ...) counts under its own name.
+    pub replies: BTreeMap<String, u64>,
+}
+
+impl BlastReport {
+    /// Messages attempted per second of wall time.
+    pub fn messages_per_second(&self) -> f64 {
+        self.messages as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Messages accepted per second of wall time.
+    pub fn accepted_per_second(&self) -> f64 {
+        self.accepted as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BlastError {
+    /// A configuration value that cannot work.
+    #[error("{0}")]
+    Config(String),
+    /// A generated address did not parse (a bad `--from` or domain).
+    #[error(transparent)]
+    Message(#[from] smtpsim_proto::client::MessageError),
+}
+
+/// One task's tally, merged at the end.
+struct Tally {
+    latency: Histogram<u64>,
+    replies: BTreeMap<String, u64>,
+    accepted: u64,
+    messages: u64,
+    connections: u64,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            replies: BTreeMap::new(),
+            accepted: 0,
+            messages: 0,
+            connections: 0,
+        }
+    }
+
+    fn count(&mut self, what: String, n: u64) {
+        *self.replies.entry(what).or_insert(0) += n;
+    }
+}
+
+/// The content every message carries: headers, then lines of text up to `size` octets.
+pub fn content(size: usize, from: &str) -> Vec<u8> {
+    let mut out = format!(
+        "From: <{from}>\r\nSubject: smtpsim blast\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    let line = b"The quick brown fox jumps over the lazy dog; smtpsim blast test message text.";
+    let header_end = out.len();
+    while out.len() < size {
+        let remaining = size - out.len();
+        if remaining == 1 {
+            // One octet short: lengthen the last body line, if there is one.
+            if out.len() > header_end {
+                out.insert(out.len() - 2, b'x');
+            }
+            break;
+        }
+        let take = (remaining - 2).min(line.len());
+        out.extend_from_slice(&line[..take]);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Sends `config.messages` messages and measures.
+pub async fn run(config: BlastConfig) -> Result<BlastReport, BlastError> {
+    if config.concurrency == 0 {
+        return Err(BlastError::Config("concurrency must be at least 1".into()));
+    }
+    if config.recipients == 0 {
+        return Err(BlastError::Config("recipients must be at least 1".into()));
+    }
+    let recipients: Vec<String> = (0..config.recipients)
+        .map(|i| format!("rcpt{i}@{}", config.domain))
+        .collect();
+    let body: Arc<[u8]> = content(config.size, &config.from).into();
+    // Check the addresses once, before any connection.
+    ClientSession::new(
+        ClientConfig::new(config.helo.clone()),
+        OutgoingMessage::new(config.from.clone(), recipients.clone(), body.clone()),
+    )?;
+    let connector = TlsConnector::from(insecure_client_config());
+    let shared = Arc::new(Job {
+        config,
+        recipients,
+        body,
+        connector,
+        next: AtomicU64::new(0),
+    });
+    let started = Instant::now();
+    let workers: Vec<_> = (0..shared
+        .config
+        .concurrency
+        .min(shared.config.messages as usize))
+        .map(|_| tokio::spawn(worker(shared.clone())))
+        .collect();
+    let mut total = Tally::new();
+    for worker in workers {
+        let tally = worker
+            .await
+            .map_err(|e| BlastError::Config(format!("a worker failed: {e}")))?;
+        total.latency.add(&tally.latency).expect("same bounds");
+        for (k, v) in tally.replies {
+            total.count(k, v);
+        }
+        total.accepted += tally.accepted;
+        total.messages += tally.messages;
+        total.connections += tally.connections;
+    }
+    Ok(BlastReport {
+        elapsed: started.elapsed(),
+        messages: total.messages,
+        accepted: total.accepted,
+        connections: total.connections,
+        latency: total.latency,
+        replies: total.replies,
+    })
+}
+
+struct Job {
+    config: BlastConfig,
+    recipients: Vec<String>,
+    body: Arc<[u8]>,
+    connector: TlsConnector,
+    next: AtomicU64,
+}
+
+/// A connection kept for the next message.
+struct Open {
+    io: Box<dyn Io>,
+    capabilities: Capabilities,
+    tls: bool,
+}
+
+async fn worker(job: Arc<Job>) -> Tally {
+    let config = &job.config;
+    let mut tally = Tally::new();
+    let mut open: Option<Open> = None;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut out = Vec::with_capacity(config.size + 1024);
+    while job.next.fetch_add(1, Ordering::Relaxed) < config.messages {
+        tally.messages += 1;
+        let started = Instant::now();
+        let message = OutgoingMessage::new(
+            config.from.clone(),
+            job.recipients.iter().cloned(),
+            job.body.clone(),
+        );
+        let mut client = ClientConfig::new(config.helo.clone());
+        client.pipelining = config.pipelining;
+        client.keep_open = config.reuse;
+        client.credentials = config.credentials.clone();
+        client.tls = match config.tls {
+            BlastTls::StartTls => TlsMode::Required,
+            BlastTls::Off | BlastTls::Implicit => TlsMode::Never,
+        };
+        let (mut session, io, mut tls) = match open.take() {
+            Some(o) => {
+                let session = ClientSession::resume(client, message, o.capabilities, o.tls)
+                    .expect("addresses checked before the run");
+                (session, o.io, o.tls)
+            }
+            None => match connect(&job).await {
+                Ok((io, tls)) => {
+                    tally.connections += 1;
+                    let session =
+                        ClientSession::new(client, message).expect("addresses checked before");
+                    (session, io, tls)
+                }
+                Err(_) => {
+                    tally.count("connect failed".to_string(), job.recipients.len() as u64);
+                    continue;
+                }
+            },
+        };
+        let io = drive(&job, io, &mut session, &mut tls, &mut buf, &mut out).await;
+        let Some(outcome) = session.outcome() else {
+            continue;
+        };
+        tally
+            .latency
+            .saturating_record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        if outcome.all_accepted() {
+            tally.accepted += 1;
+        }
+        let mut transaction_done = false;
+        let mut closing = false;
+        for r in &outcome.recipients {
+            match (&r.reply, r.note) {
+                (Some(reply), _) => {
+                    closing |= reply.code.get() == 421;
+                    tally.count(reply.code.get().to_string(), 1);
+                }
+                (None, Some(note)) => tally.count(note.to_string(), 1),
+                (None, None) => tally.count("no verdict".to_string(), 1),
+            }
+            transaction_done |= r.stage == Stage::Content && r.reply.is_some();
+            closing |= r.status != Status::Accepted && r.reply.is_none();
+        }
+        if let Some(io) = io {
+            if config.reuse && transaction_done && !closing {
+                open = Some(Open {
+                    io,
+                    capabilities: session.capabilities().clone(),
+                    tls,
+                });
+            } else if config.reuse {
+                quit(io, config.timeout).await;
+            }
+        }
+    }
+    if let Some(o) = open {
+        quit(o.io, config.timeout).await;
+    }
+    tally
+}
+
+async fn connect(job: &Job) -> io::Result<(Box<dyn Io>, bool)> {
+    let config = &job.config;
+    let stream = timeout(config.timeout, TcpStream::connect(config.target))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+    stream.set_nodelay(true)?;
+    if config.tls == BlastTls::Implicit {
+        let tls = timeout(
+            config.timeout,
+            job.connector.connect(server_name(&config.tls_name), stream),
+        )
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        return Ok((Box::new(tls), true));
+    }
+    Ok((Box::new(stream), false))
+}
+
+/// Runs one client session on `io` until it is finished; returns the connection if it is
+/// still open.
+async fn drive(
+    job: &Job,
+    mut io: Box<dyn Io>,
+    session: &mut ClientSession,
+    tls: &mut bool,
+    buf: &mut [u8],
+    out: &mut Vec<u8>,
+) -> Option<Box<dyn Io>> {
+    let wait = job.config.timeout;
+    loop {
+        session.drain_output_into(out);
+        if !out.is_empty() {
+            let written = timeout(wait, io.write_all(out)).await;
+            out.clear();
+            if !matches!(written, Ok(Ok(()))) {
+                session.connection_lost();
+                return None;
+            }
+        }
+        let mut start_tls = false;
+        while let Some(event) = session.poll_event() {
+            start_tls |= event == ClientEvent::StartTls;
+        }
+        if session.is_finished() {
+            return Some(io);
+        }
+        if start_tls {
+            let name = server_name(&job.config.tls_name);
+            match timeout(wait, job.connector.connect(name, io)).await {
+                Ok(Ok(stream)) => {
+                    io = Box::new(stream);
+                    *tls = true;
+                    session.tls_established();
+                    continue;
+                }
+                _ => {
+                    session.connection_lost();
+                    return None;
+                }
+            }
+        }
+        match timeout(wait, io.read(buf)).await {
+            Ok(Ok(n)) if n > 0 => session.feed(&buf[..n]),
+            _ => {
+                session.connection_lost();
+                return None;
+            }
+        }
+    }
+}
+
+/// Ends a kept connection politely: QUIT, wait for the reply (briefly), close.
+async fn quit(mut io: Box<dyn Io>, wait: Duration) {
+    let mut line = Vec::with_capacity(8);
+    Command::Quit.write_to(&mut line);
+    let _ = timeout(wait.min(Duration::from_secs(5)), async {
+        io.write_all(&line).await?;
+        let mut buf = [0u8; 256];
+        while io.read(&mut buf).await? > 0 {}
+        io.shutdown().await
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_has_the_asked_size_and_crlf_lines() {
+        let header_len = content(0, "a@example.com").len();
+        for size in (0..300).chain([1000, 10_000, 100_001]) {
+            let c = content(size, "a@example.com");
+            let expected = if size == header_len + 1 {
+                header_len
+            } else {
+                size.max(header_len)
+            };
+            assert_eq!(c.len(), expected, "{size}");
+            assert!(c.ends_with(b"\r\n"));
+            assert!(!c.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'));
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! What `smtpsim serve` is told: where to listen, how to misbehave, where to keep mail, and
+//! the limits that protect it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use smtpsim_model::scenario::{Behaviour, Outage};
+use smtpsim_proto::Limits;
+
+/// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The main listener (plain SMTP, with STARTTLS when TLS is on).
+    pub listen: SocketAddr,
+    /// A second listener speaking TLS from the first byte (port 465 style), if any.
+    pub tls_listen: Option<SocketAddr>,
+    /// The host name in the greeting and the EHLO reply.
+    pub hostname: String,
+    /// How the server answers: the recipient-MX behaviour of the simulator.
+    pub behaviour: Behaviour,
+    /// Windows, counted from start-up, during which the server is down.
+    pub outages: Vec<Outage>,
+    /// Decides which addresses are unknown or full and draws temporary failures and chaos.
+    pub seed: u64,
+    /// Addresses that do not exist (550 5.1.1), besides the behaviour's fraction.
+    pub unknown: Vec<String>,
+    /// Users that AUTH PLAIN and LOGIN accept: (name, password).
+    pub users: Vec<(String, String)>,
+    /// The certificate, if TLS is on.
+    pub tls: TlsSetup,
+    /// Offer STARTTLS on the main listener (when TLS is on).
+    pub starttls: bool,
+    /// Offer AUTH on connections without TLS too.
+    pub auth_without_tls: bool,
+    /// Refuse MAIL until the client has authenticated (530 5.7.0).
+    pub require_auth: bool,
+    /// Deliver accepted messages into this Maildir (sink mode without it).
+    pub maildir: Option<PathBuf>,
+    /// Append the JSON Lines session log to this file.
+    pub log: Option<PathBuf>,
+    /// Line, size, recipient and error limits of each session.
+    pub limits: Limits,
+    /// How long the server waits for a client.
+    pub timeouts: Timeouts,
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address.
+    pub max_connections_per_ip: usize,
+    /// After a shutdown signal, how long sessions may go on before they are closed with 421.
+    pub shutdown_grace: Duration,
+    /// Failures at random, per SMTP stage.
+    pub chaos: Chaos,
+}
+
+impl ServeConfig {
+    /// A sink on `listen` that accepts everything, with TLS from a self-signed certificate,
+    /// RFC 5321 timeouts and limits, at most 1,000 connections (100 per client address).
+    pub fn new(listen: SocketAddr) -> ServeConfig {
+        ServeConfig {
+            listen,
+            tls_listen: None,
+            hostname: "localhost".to_string(),
+            behaviour: Behaviour::default(),
+            outages: Vec::new(),
+            seed: 1,
+            unknown: Vec::new(),
+            users: Vec::new(),
+            tls: TlsSetup::SelfSigned,
+            starttls: true,
+            auth_without_tls: false,
+            require_auth: false,
+            maildir: None,
+            log: None,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            max_connections: 1000,
+            max_connections_per_ip: 100,
+            shutdown_grace: Duration::from_secs(10),
+            chaos: Chaos::default(),
+        }
+    }
+}
+
+/// Where the TLS certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSetup {
+    /// No TLS: no STARTTLS, no implicit-TLS listener.
+    Off,
+    /// A self-signed certificate for the host name, `localhost` and the loopback addresses,
+    /// made at start-up.
+    SelfSigned,
+    /// A certificate chain and its private key, both PEM files.
+    Files {
+        /// The certificate chain.
+        cert: PathBuf,
+        /// The private key.
+        key: PathBuf,
+    },
+}
+
+/// How long the server waits for the client (RFC 5321 section 4.5.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Waiting for the next command (and for a TLS handshake): 5 minutes.
+    pub command: Duration,
+    /// Waiting for the next block of message content after 354: 3 minutes.
+    pub data: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            command: Duration::from_secs(5 * 60),
+            data: Duration::from_secs(3 * 60),
+        }
+    }
+}
+
+/// Probabilities that the server answers `421 4.3.0` and hangs up at a stage, drawn
+/// independently at each stage of each connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Chaos {
+    /// At the greeting.
+    pub connect: f64,
+    /// At HELO/EHLO.
+    pub helo: f64,
+    /// At MAIL.
+    pub mail: f64,
+    /// At each RCPT.
+    pub rcpt: f64,
+    /// At DATA.
+    pub data: f64,
+    /// At the end of data, instead of accepting the message.
+    pub message: f64,
+}
+
+impl Chaos {
+    /// Sets the probability of the stage called `stage` (`connect`, `helo`, `mail`, `rcpt`,
+    /// `data`, `message`).
+    pub fn set(&mut self, stage: &str, probability: f64) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(format!(
+                "a probability must be between 0 and 1, not {probability}"
+            ));
+        }
+        let slot = match stage {
+            "connect" => &mut self.connect,
+            "helo" => &mut self.helo,
+            "mail" => &mut self.mail,
+            "rcpt" => &mut self.rcpt,
+            "data" => &mut self.data,
+            "message" => &mut self.message,
+            _ => {
+                return Err(format!(
+                    "unknown stage {stage:?}: use connect, helo, mail, rcpt, data or message"
+                ));
+            }
+        };
+        *slot = probability;
+        Ok(())
+    }
+
+    /// Whether any stage can fail.
+    pub fn any(&self) -> bool {
+        [
+            self.connect,
+            self.helo,
+            self.mail,
+            self.rcpt,
+            self.data,
+            self.message,
+        ]
+        .iter()
+        .any(|p| *p > 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chaos_stages() {
+        let mut chaos = Chaos::default();
+        assert!(!chaos.any());
+        chaos.set("rcpt", 0.25).unwrap();
+        assert_eq!(chaos.rcpt, 0.25);
+        assert!(chaos.any());
+        assert!(
+            chaos
+                .set("rcpt", 1.5)
+                .unwrap_err()
+                .contains("between 0 and 1")
+        );
+        assert!(
+            chaos
+                .set("quit", 0.1)
+                .unwrap_err()
+                .contains("unknown stage")
+        );
+    }
+}

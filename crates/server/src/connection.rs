@@ -1,0 +1,323 @@
+//! One connection: a tokio task that drives a [`ServerSession`] with the bytes the client sends
+//! and writes back what the session says, with STARTTLS, timeouts, the session log and a stop
+//! signal.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use smtpsim_model::scenario::OutageMode;
+use smtpsim_proto::client::Speaker;
+use smtpsim_proto::server::{ServerConfig, ServerEvent, ServerSession, SessionInfo};
+use smtpsim_proto::{EnhancedCode, Reply};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Timeouts;
+use crate::log::{LogHandle, LogRecord};
+use crate::policy::{ServePolicy, Shared};
+
+/// A byte stream: plain TCP or TLS over it.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// How many bytes one read takes at most: with the session's line and message limits, this
+/// bounds the memory of a connection.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// `421 4.4.2` when the client is silent for too long.
+pub(crate) const TIMEOUT: Reply = Reply::new_static(
+    421,
+    Some(EnhancedCode::new(4, 4, 2)),
+    "Timeout waiting for the client, closing connection",
+);
+/// `421 4.3.2` when the server stops.
+pub(crate) const SHUTTING_DOWN: Reply = Reply::new_static(
+    421,
+    Some(EnhancedCode::new(4, 3, 2)),
+    "Service shutting down, closing connection; try again later",
+);
+
+/// Counters of a running server.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Connections accepted (and served).
+    pub connections: AtomicU64,
+    /// Connections refused because of the connection limits.
+    pub refused: AtomicU64,
+    /// Messages accepted.
+    pub messages: AtomicU64,
+}
+
+/// What all connections of a server share.
+pub(crate) struct Context {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) session: Arc<ServerConfig>,
+    pub(crate) acceptor: Option<TlsAcceptor>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) log: LogHandle,
+    pub(crate) stop: CancellationToken,
+    pub(crate) counters: Arc<Counters>,
+}
+
+/// Serves one client until either side closes; logs how it went.
+pub(crate) async fn serve(
+    ctx: Arc<Context>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    implicit_tls: bool,
+) {
+    if ctx.log.enabled() {
+        ctx.log.write(&LogRecord {
+            text: Some(if implicit_tls {
+                "implicit TLS"
+            } else {
+                "plain"
+            }),
+            ..LogRecord::new(id, peer, "connect")
+        });
+    }
+    let why = match drive(&ctx, stream, peer, id, implicit_tls).await {
+        Ok(why) => why.to_string(),
+        Err(e) => format!("connection error: {e}"),
+    };
+    if ctx.log.enabled() {
+        ctx.log.write(&LogRecord {
+            text: Some(&why),
+            ..LogRecord::new(id, peer, "close")
+        });
+    }
+}
+
+async fn drive(
+    ctx: &Context,
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    implicit_tls: bool,
+) -> io::Result<&'static str> {
+    let mut io: Box<dyn Io> = Box::new(stream);
+    let mut tls = false;
+    if implicit_tls {
+        io = handshake(ctx, io).await?;
+        tls = true;
+    }
+    match ctx.shared.outage() {
+        Some(OutageMode::Refuse) => return Ok("outage: connection refused"),
+        Some(OutageMode::Timeout) => {
+            tokio::select! {
+                _ = tokio::time::sleep(ctx.timeouts.command) => {}
+                _ = ctx.stop.cancelled() => {}
+            }
+            return Ok("outage: no greeting");
+        }
+        Some(OutageMode::Reply421) | None => {}
+    }
+    let info = SessionInfo {
+        client_ip: Some(peer.ip()),
+        tls,
+        ..SessionInfo::default()
+    };
+    let policy = ServePolicy::new(ctx.shared.clone(), id);
+    let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
+    let blocking_deliveries = ctx.shared.maildir.is_some()
+        && tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+    let mut out = Vec::with_capacity(1024);
+    let mut buf = vec![0u8; READ_BUFFER];
+    let mut in_data = false;
+    loop {
+        session.drain_output_into(&mut out);
+        let (start_tls, close) = events(ctx, &mut session, peer, id);
+        if !out.is_empty() {
+            in_data = last_reply_is_354(&out);
+            send(ctx, &mut io, &out).await?;
+            out.clear();
+        }
+        if close {
+            let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
+            return Ok("closed by the server");
+        }
+        if start_tls {
+            io = handshake(ctx, io).await?;
+            session.tls_established();
+            continue;
+        }
+        let wait = if in_data {
+            ctx.timeouts.data
+        } else {
+            ctx.timeouts.command
+        };
+        let read = tokio::select! {
+            read = timeout(wait, io.read(&mut buf)) => read,
+            _ = ctx.stop.cancelled() => {
+                goodbye(&mut io, &SHUTTING_DOWN).await;
+                return Ok("server shutting down");
+            }
+        };
+        let n = match read {
+            Ok(n) => n?,
+            Err(_) => {
+                goodbye(&mut io, &TIMEOUT).await;
+                return Ok("timeout");
+            }
+        };
+        if n == 0 {
+            return Ok("closed by the client");
+        }
+        let input = &buf[..n];
+        if blocking_deliveries {
+            // The policy writes and syncs the message before the 250: off the async workers.
+            tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id));
+        } else {
+            feed(ctx, &mut session, input, peer, id);
+        }
+    }
+}
+
+/// Feeds the session. With a log, the input goes in a line at a time so that each command,
+/// the policy's decision about it and the reply are logged in that order.
+fn feed(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    input: &[u8],
+    peer: SocketAddr,
+    id: u64,
+) {
+    if !ctx.log.enabled() {
+        return session.feed(input);
+    }
+    for piece in input.split_inclusive(|&b| b == b'\n') {
+        session.feed(piece);
+        log_step(ctx, session, peer, id);
+    }
+}
+
+/// Logs what the client said, the decisions, then what the server answered.
+fn log_step(ctx: &Context, session: &mut ServerSession<ServePolicy>, peer: SocketAddr, id: u64) {
+    let log = &ctx.log;
+    let lines = session.take_transcript();
+    let (replies, said): (Vec<_>, Vec<_>) =
+        lines.iter().partition(|l| l.speaker == Speaker::Server);
+    for line in said {
+        log.write(&LogRecord::line(id, peer, line));
+    }
+    for decision in session.policy_mut().take_decisions() {
+        log.write(&LogRecord::decision(id, peer, &decision));
+    }
+    for line in replies {
+        log.write(&LogRecord::line(id, peer, line));
+    }
+}
+
+/// Handles the session's events and logs what happened; returns (STARTTLS, close).
+fn events(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    peer: SocketAddr,
+    id: u64,
+) -> (bool, bool) {
+    let (mut start_tls, mut close) = (false, false);
+    let log = &ctx.log;
+    if log.enabled() {
+        log_step(ctx, session, peer, id);
+    }
+    let mut stored = session.policy_mut().take_stored().into_iter();
+    while let Some(event) = session.poll_event() {
+        match event {
+            ServerEvent::MessageAccepted(message) => {
+                ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+                let file = stored.next();
+                if log.enabled() {
+                    log.write(&LogRecord {
+                        from: Some(&message.envelope.from),
+                        to: Some(&message.envelope.recipients),
+                        octets: Some(message.content.len()),
+                        file: file.as_deref(),
+                        ..LogRecord::new(id, peer, "message")
+                    });
+                }
+            }
+            ServerEvent::StartTls => start_tls = true,
+            ServerEvent::Close => close = true,
+        }
+    }
+    (start_tls, close)
+}
+
+async fn send(ctx: &Context, io: &mut Box<dyn Io>, bytes: &[u8]) -> io::Result<()> {
+    let write = async {
+        io.write_all(bytes).await?;
+        io.flush().await
+    };
+    tokio::select! {
+        written = timeout(ctx.timeouts.command, write) => match written {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client does not read",
+            )),
+        },
+        _ = ctx.stop.cancelled() => Err(io::Error::other("server shutting down")),
+    }
+}
+
+/// Sends a last reply (briefly: the client may not be reading) and closes.
+pub(crate) async fn goodbye<S: AsyncWrite + Unpin + ?Sized>(io: &mut S, reply: &Reply) {
+    let mut bytes = Vec::with_capacity(80);
+    reply.write_to(&mut bytes);
+    let _ = timeout(Duration::from_secs(1), async {
+        io.write_all(&bytes).await?;
+        io.shutdown().await
+    })
+    .await;
+}
+
+async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
+    let Some(acceptor) = &ctx.acceptor else {
+        return Err(io::Error::other("TLS is not configured"));
+    };
+    let handshake = tokio::select! {
+        handshake = timeout(ctx.timeouts.command, acceptor.accept(io)) => handshake,
+        _ = ctx.stop.cancelled() => return Err(io::Error::other("server shutting down")),
+    };
+    match handshake {
+        Ok(Ok(tls)) => Ok(Box::new(tls)),
+        Ok(Err(e)) => Err(io::Error::new(
+            e.kind(),
+            format!("TLS handshake failed: {e}"),
+        )),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "TLS handshake timed out",
+        )),
+    }
+}
+
+/// Whether the last reply line in `out` is a 354 (the client now sends message content).
+fn last_reply_is_354(out: &[u8]) -> bool {
+    let body = out.strip_suffix(b"\r\n").unwrap_or(out);
+    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    body[start..].starts_with(b"354")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_the_go_ahead_for_content() {
+        assert!(last_reply_is_354(b"354 Start mail input\r\n"));
+        assert!(last_reply_is_354(
+            b"250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 Go ahead\r\n"
+        ));
+        assert!(!last_reply_is_354(b"354 Go ahead\r\n250 2.0.0 OK\r\n"));
+        assert!(!last_reply_is_354(b""));
+    }
+}

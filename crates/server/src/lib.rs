@@ -1,0 +1,40 @@
+//! # smtpsim-server: a real SMTP server that misbehaves on purpose, and a load generator
+//!
+//! [`Server`] puts the simulator's recipient-MX behaviours (greylisting, rate limits, unknown
+//! users, full mailboxes, temporary failures, outages) behind a real TCP listener, in
+//! wall-clock time, with STARTTLS and implicit TLS (rustls), AUTH PLAIN and LOGIN, Maildir
+//! delivery that is on disk before the 250 reply, a JSON Lines session log, RFC 5321 timeouts
+//! and connection limits. Each connection is a tokio task driving the protocol core's
+//! [`ServerSession`](smtpsim_proto::server::ServerSession).
+//!
+//! [`blast`] is the load generator: many tokio tasks, each driving the protocol core's
+//! [`ClientSession`](smtpsim_proto::client::ClientSession), with latencies in an HdrHistogram.
+//!
+//! ```no_run
+//! use smtpsim_server::{ServeConfig, Server, shutdown_signal};
+//!
+//! # async fn example() -> Result<(), smtpsim_server::ServeError> {
+//! let config = ServeConfig::new("127.0.0.1:2525".parse().unwrap());
+//! let server = Server::bind(config).await?;
+//! let summary = server.run(shutdown_signal()).await?;
+//! println!("{} messages", summary.messages);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod blast;
+mod config;
+mod connection;
+mod listener;
+mod log;
+mod maildir;
+mod policy;
+mod tls;
+
+pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
+pub use connection::Counters;
+pub use listener::{ServeError, ServeSummary, Server, shutdown_signal};
+pub use log::{LogHandle, LogRecord, SessionLog};
+pub use maildir::Maildir;
+pub use policy::{DecisionRecord, ServePolicy};
+pub use tls::{Certificate, TlsError, insecure_client_config, server_name};

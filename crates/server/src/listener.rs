@@ -1,0 +1,362 @@
+//! The listeners: accept connections (plain with STARTTLS, and implicit TLS), enforce the
+//! connection limits, spawn one task per connection, and shut down cleanly.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use smtpsim_proto::server::ServerConfig;
+use smtpsim_proto::{EnhancedCode, Reply};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{ServeConfig, TlsSetup};
+use crate::connection::{self, Context, Counters};
+use crate::log::SessionLog;
+use crate::maildir::Maildir;
+use crate::policy::Shared;
+use crate::tls::{Certificate, TlsError};
+
+/// `421 4.7.0` when the server has as many connections as it takes.
+static TOO_MANY: Reply = Reply::new_static(
+    421,
+    Some(EnhancedCode::new(4, 7, 0)),
+    "Too many connections, try again later",
+);
+/// `421 4.7.0` when the client's address has as many connections as it may.
+static TOO_MANY_FROM_YOU: Reply = Reply::new_static(
+    421,
+    Some(EnhancedCode::new(4, 7, 0)),
+    "Too many connections from your address, try again later",
+);
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// An address could not be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// An implicit-TLS listener was asked for without TLS.
+    #[error("an implicit-TLS listener needs TLS; it is switched off")]
+    TlsListenerWithoutTls,
+    /// The Maildir could not be created.
+    #[error("cannot use the Maildir {path}: {source}")]
+    Maildir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The session log could not be opened or written.
+    #[error("session log {path}: {source}")]
+    Log {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// What a server did, when it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeSummary {
+    /// Connections served.
+    pub connections: u64,
+    /// Connections refused at the connection limits.
+    pub refused: u64,
+    /// Messages accepted.
+    pub messages: u64,
+}
+
+/// A bound server, ready to [`run`](Server::run).
+pub struct Server {
+    listener: TcpListener,
+    tls_listener: Option<TcpListener>,
+    ctx: Arc<Context>,
+    certificate: Option<Certificate>,
+    log: Option<(SessionLog, PathBuf)>,
+    max_connections: usize,
+    max_per_ip: usize,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listen", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Makes the certificate, opens the Maildir and the log, and binds the listeners.
+    pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
+        let certificate = match &config.tls {
+            TlsSetup::Off => None,
+            TlsSetup::SelfSigned => Some(Certificate::self_signed(&config.hostname)?),
+            TlsSetup::Files { cert, key } => Some(Certificate::from_files(cert, key)?),
+        };
+        let acceptor = match &certificate {
+            Some(c) => Some(TlsAcceptor::from(c.server_config()?)),
+            None => None,
+        };
+        if config.tls_listen.is_some() && acceptor.is_none() {
+            return Err(ServeError::TlsListenerWithoutTls);
+        }
+        let maildir = match &config.maildir {
+            Some(path) => Some(Maildir::open(path).map_err(|source| ServeError::Maildir {
+                path: path.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let log = match &config.log {
+            Some(path) => Some((
+                SessionLog::open(path).map_err(|source| ServeError::Log {
+                    path: path.clone(),
+                    source,
+                })?,
+                path.clone(),
+            )),
+            None => None,
+        };
+        let listener = listen(config.listen)?;
+        let tls_listener = match config.tls_listen {
+            Some(addr) => Some(listen(addr)?),
+            None => None,
+        };
+        let mut session = ServerConfig::new(config.hostname.clone());
+        session.limits = config.limits;
+        session.starttls = acceptor.is_some() && config.starttls;
+        session.auth = !config.users.is_empty();
+        session.auth_without_tls = config.auth_without_tls;
+        session.require_auth = config.require_auth;
+        session.transcript = log.is_some();
+        if let Some(limit) = config.behaviour.size_limit {
+            session.limits.message_size = Some(limit.0);
+        }
+        let ctx = Context {
+            shared: Arc::new(Shared::new(&config, maildir)),
+            session: Arc::new(session),
+            acceptor,
+            timeouts: config.timeouts,
+            log: log.as_ref().map(|(l, _)| l.handle()).unwrap_or_default(),
+            stop: CancellationToken::new(),
+            counters: Arc::new(Counters::default()),
+        };
+        Ok(Server {
+            listener,
+            tls_listener,
+            ctx: Arc::new(ctx),
+            certificate,
+            log,
+            max_connections: config.max_connections.max(1),
+            max_per_ip: config.max_connections_per_ip.max(1),
+            grace: config.shutdown_grace,
+        })
+    }
+
+    /// The main listener's address (with the port the system chose, if it was 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The implicit-TLS listener's address, if there is one.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The certificate the server presents, if TLS is on.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.certificate.as_ref()
+    }
+
+    /// The live counters.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.ctx.counters.clone()
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets sessions go on for the
+    /// grace period, closes the rest with `421 4.3.2`, and syncs the log.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<ServeSummary, ServeError> {
+        let Server {
+            listener,
+            tls_listener,
+            ctx,
+            log,
+            max_connections,
+            max_per_ip,
+            grace,
+            ..
+        } = self;
+        let tracker = TaskTracker::new();
+        let slots = Arc::new(Semaphore::new(max_connections));
+        let per_ip = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
+        let mut next_id = 0u64;
+        tokio::pin!(shutdown);
+        loop {
+            let (accepted, implicit_tls) = tokio::select! {
+                _ = &mut shutdown => break,
+                a = listener.accept() => (a, false),
+                a = accept(tls_listener.as_ref()) => (a, true),
+            };
+            let (stream, peer) = match accepted {
+                Ok(pair) => pair,
+                Err(_) => {
+                    // Out of file descriptors or a connection reset before it was taken:
+                    // wait a moment instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            next_id += 1;
+            let admission = admit(&slots, &per_ip, peer.ip(), max_per_ip);
+            let ctx = ctx.clone();
+            match admission {
+                Ok(guard) => {
+                    ctx.counters.connections.fetch_add(1, Ordering::Relaxed);
+                    let id = next_id;
+                    tracker.spawn(async move {
+                        connection::serve(ctx, stream, peer, id, implicit_tls).await;
+                        drop(guard);
+                    });
+                }
+                Err(reply) => {
+                    ctx.counters.refused.fetch_add(1, Ordering::Relaxed);
+                    tracker.spawn(refuse(stream, reply));
+                }
+            }
+        }
+        drop(listener);
+        drop(tls_listener);
+        tracker.close();
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            ctx.stop.cancel();
+            tracker.wait().await;
+        }
+        let counters = &ctx.counters;
+        let summary = ServeSummary {
+            connections: counters.connections.load(Ordering::Relaxed),
+            refused: counters.refused.load(Ordering::Relaxed),
+            messages: counters.messages.load(Ordering::Relaxed),
+        };
+        drop(ctx);
+        if let Some((log, path)) = log {
+            log.close()
+                .map_err(|source| ServeError::Log { path, source })?;
+        }
+        Ok(summary)
+    }
+}
+
+/// How many connections the kernel may hold for the server before it accepts them (capped
+/// by `net.core.somaxconn`). A burst of connections larger than this would see some
+/// handshakes silently dropped, and those clients would wait for a greeting that never comes.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    let bind = || {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(BACKLOG)
+    };
+    bind().map_err(|source| ServeError::Bind { addr, source })
+}
+
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn refuse(mut stream: TcpStream, reply: &'static Reply) {
+    connection::goodbye(&mut stream, reply).await;
+}
+
+/// A connection's places in the limits, given back when it ends.
+struct Admission {
+    _slot: OwnedSemaphorePermit,
+    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut map = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+fn admit(
+    slots: &Arc<Semaphore>,
+    per_ip: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+    max_per_ip: usize,
+) -> Result<Admission, &'static Reply> {
+    let slot = slots.clone().try_acquire_owned().map_err(|_| &TOO_MANY)?;
+    let mut map = per_ip.lock().unwrap_or_else(|e| e.into_inner());
+    let n = map.get(&ip).copied().unwrap_or(0);
+    if n >= max_per_ip {
+        return Err(&TOO_MANY_FROM_YOU);
+    }
+    map.insert(ip, n + 1);
+    Ok(Admission {
+        _slot: slot,
+        per_ip: per_ip.clone(),
+        ip,
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

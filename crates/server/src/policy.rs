@@ -1,0 +1,312 @@
+//! The policy each connection asks: the simulator's recipient-MX behaviour told the wall-clock
+//! time, plus the server's own users, unknown addresses, chaos and Maildir delivery. Every
+//! decision is kept, with the reason, for the session log.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rand::Rng;
+use smtpsim_des::{RandomStreams, SimRng, SimTime};
+use smtpsim_model::behaviour::{MxBehaviour, NoChecks, UNKNOWN_USER};
+use smtpsim_model::scenario::{Behaviour, Outage, OutageMode};
+use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
+use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
+use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
+
+use crate::config::{Chaos, ServeConfig};
+use crate::maildir::Maildir;
+
+/// What every connection of a server shares: the behaviour's memory (greylist, rate-limit
+/// buckets), the users, the Maildir.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// `None` when the behaviour accepts everything and there are no outages (a sink asks
+    /// nothing).
+    behaviour: Option<Mutex<MxBehaviour<NoChecks>>>,
+    outages: Vec<Outage>,
+    start: Instant,
+    unknown: BTreeSet<String>,
+    users: BTreeMap<String, String>,
+    pub(crate) maildir: Option<Maildir>,
+    chaos: Chaos,
+    streams: RandomStreams,
+}
+
+impl Shared {
+    pub(crate) fn new(config: &ServeConfig, maildir: Option<Maildir>) -> Shared {
+        let streams = RandomStreams::new(config.seed);
+        let needed = !accepts_everything(&config.behaviour) || !config.outages.is_empty();
+        let behaviour = needed.then(|| {
+            Mutex::new(MxBehaviour::new(
+                config.behaviour.clone(),
+                config.seed,
+                streams.stream("temp_failures", 0),
+                NoChecks,
+            ))
+        });
+        Shared {
+            behaviour,
+            outages: config.outages.clone(),
+            start: Instant::now(),
+            unknown: config.unknown.iter().map(|a| a.to_lowercase()).collect(),
+            users: config.users.iter().cloned().collect(),
+            maildir,
+            chaos: config.chaos,
+            streams,
+        }
+    }
+
+    /// Wall-clock time since start-up, as the model's time.
+    pub(crate) fn now(&self) -> SimTime {
+        SimTime::from_micros(u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    /// The outage in force now, if any.
+    pub(crate) fn outage(&self) -> Option<OutageMode> {
+        let now = self.now().as_micros();
+        self.outages
+            .iter()
+            .find(|o| o.start.micros() <= now && now < o.end.micros())
+            .map(|o| o.mode)
+    }
+}
+
+/// Whether `behaviour` never refuses anything (its MX behaviour need not be asked).
+fn accepts_everything(b: &Behaviour) -> bool {
+    !b.require_tls
+        && b.size_limit.is_none()
+        && b.unknown_users.0 == 0.0
+        && b.full_mailboxes.is_none()
+        && b.temp_failures.0 == 0.0
+        && b.greylisting.is_none()
+        && b.rate_limits.connections.is_none()
+        && b.rate_limits.messages.is_none()
+}
+
+/// One decision and why, for the session log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRecord {
+    /// `connect`, `helo`, `auth`, `mail`, `rcpt`, `data` or `message`.
+    pub stage: &'static str,
+    /// `accept`, `refuse` or `disconnect`.
+    pub verdict: &'static str,
+    /// What was decided about (the address, the user), if anything.
+    pub subject: Option<String>,
+    /// The reply the decision gave, if it was not the session's usual one.
+    pub reply: Option<String>,
+    /// Why, in a few words: `accepted`, `greylisted`, `unknown user`, `rate limit`, ...
+    pub reason: &'static str,
+}
+
+/// The policy of one connection. See the [module documentation](self).
+#[derive(Debug)]
+pub struct ServePolicy {
+    shared: Arc<Shared>,
+    chaos: SimRng,
+    decisions: Vec<DecisionRecord>,
+    stored: Vec<String>,
+}
+
+impl ServePolicy {
+    pub(crate) fn new(shared: Arc<Shared>, connection: u64) -> ServePolicy {
+        let chaos = shared.streams.stream("chaos", connection);
+        ServePolicy {
+            shared,
+            chaos,
+            decisions: Vec::new(),
+            stored: Vec::new(),
+        }
+    }
+
+    /// Takes the decisions made since the last call.
+    pub fn take_decisions(&mut self) -> Vec<DecisionRecord> {
+        std::mem::take(&mut self.decisions)
+    }
+
+    /// Takes the Maildir names of the messages stored since the last call.
+    pub fn take_stored(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.stored)
+    }
+
+    /// A chaos failure at a stage with probability `p`.
+    fn chaos(&mut self, p: f64) -> Option<Decision> {
+        (p > 0.0 && self.chaos.random::<f64>() < p).then(|| {
+            Decision::disconnect(
+                421,
+                (4, 3, 0),
+                "Simulated failure, closing connection; try again later",
+            )
+        })
+    }
+
+    /// Asks the MX behaviour, told the time, if there is one.
+    fn behaviour(&self, ask: impl FnOnce(&mut MxBehaviour<NoChecks>) -> Decision) -> Decision {
+        let Some(behaviour) = &self.shared.behaviour else {
+            return Decision::Accept;
+        };
+        let now = self.shared.now();
+        let outage = self.shared.outage();
+        let mut behaviour = behaviour.lock().unwrap_or_else(|e| e.into_inner());
+        behaviour.begin(now, outage);
+        ask(&mut behaviour)
+    }
+
+    fn record(
+        &mut self,
+        stage: &'static str,
+        subject: Option<String>,
+        decision: Decision,
+        reason: impl FnOnce(&Decision) -> &'static str,
+    ) -> Decision {
+        let (verdict, reply) = match &decision {
+            Decision::Accept => ("accept", None),
+            Decision::AcceptWith(r) => ("accept", Some(r)),
+            Decision::Refuse(r) => ("refuse", Some(r)),
+            Decision::Disconnect(r) => ("disconnect", Some(r)),
+        };
+        let reason = if verdict == "accept" {
+            "accepted"
+        } else {
+            reason(&decision)
+        };
+        self.decisions.push(DecisionRecord {
+            stage,
+            verdict,
+            subject,
+            reply: reply.map(|r| r.to_string().replace('\n', " / ")),
+            reason,
+        });
+        decision
+    }
+}
+
+/// The enhanced code of a refusal, as `(class, subject, detail)`.
+fn enhanced(decision: &Decision) -> Option<(u8, u16, u16)> {
+    match decision {
+        Decision::Refuse(r) | Decision::Disconnect(r) => {
+            r.enhanced.map(|e| (e.class, e.subject, e.detail))
+        }
+        _ => None,
+    }
+}
+
+impl Policy for ServePolicy {
+    fn connect(&mut self, session: &SessionInfo) -> Decision {
+        if let Some(failure) = self.chaos(self.shared.chaos.connect) {
+            return self.record("connect", None, failure, |_| "chaos");
+        }
+        let decision = self.behaviour(|b| b.connect(session));
+        self.record("connect", None, decision, |d| match enhanced(d) {
+            Some((4, 3, 2)) => "outage",
+            _ => "connection rate limit",
+        })
+    }
+
+    fn helo(&mut self, _: &SessionInfo, domain: &Host<'_>) -> Decision {
+        let decision = self
+            .chaos(self.shared.chaos.helo)
+            .unwrap_or(Decision::Accept);
+        self.record("helo", Some(domain.to_string()), decision, |_| "chaos")
+    }
+
+    fn auth(&mut self, _: &SessionInfo, identity: &str, password: &str) -> Decision {
+        let known = self
+            .shared
+            .users
+            .get(identity)
+            .is_some_and(|p| p == password);
+        let decision = if known {
+            Decision::Accept
+        } else {
+            Decision::refuse(535, (5, 7, 8), "Authentication credentials invalid")
+        };
+        self.record(
+            "auth",
+            Some(identity.to_string()),
+            decision,
+            |_| "bad credentials",
+        )
+    }
+
+    fn mail(
+        &mut self,
+        session: &SessionInfo,
+        from: &ReversePath<'_>,
+        params: &MailParams<'_>,
+    ) -> Decision {
+        let subject = Some(from.to_string());
+        if let Some(failure) = self.chaos(self.shared.chaos.mail) {
+            return self.record("mail", subject, failure, |_| "chaos");
+        }
+        let decision = self.behaviour(|b| b.mail(session, from, params));
+        self.record("mail", subject, decision, |d| match enhanced(d) {
+            Some((5, 7, 0)) => "TLS required",
+            Some((5, 3, 4)) => "size limit",
+            _ => "message rate limit",
+        })
+    }
+
+    fn rcpt(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        to: &ForwardPath<'_>,
+        params: &RcptParams<'_>,
+    ) -> Decision {
+        let address = to.to_string();
+        let address = address
+            .strip_prefix('<')
+            .and_then(|a| a.strip_suffix('>'))
+            .unwrap_or(&address)
+            .to_string();
+        if let Some(failure) = self.chaos(self.shared.chaos.rcpt) {
+            return self.record("rcpt", Some(address), failure, |_| "chaos");
+        }
+        if self.shared.unknown.contains(&address.to_lowercase()) {
+            return self.record(
+                "rcpt",
+                Some(address),
+                Decision::Refuse(UNKNOWN_USER),
+                |_| "unknown user",
+            );
+        }
+        let decision = self.behaviour(|b| b.rcpt(session, envelope, to, params));
+        self.record("rcpt", Some(address), decision, |d| match enhanced(d) {
+            Some((5, 1, 1)) => "unknown user",
+            Some((4 | 5, 2, 2)) => "mailbox full",
+            Some((4, 7, 1)) => "greylisted",
+            Some((4, 3, 2)) => "outage",
+            _ => "temporary failure",
+        })
+    }
+
+    fn data(&mut self, _: &SessionInfo, _: &Envelope) -> Decision {
+        let decision = self
+            .chaos(self.shared.chaos.data)
+            .unwrap_or(Decision::Accept);
+        self.record("data", None, decision, |_| "chaos")
+    }
+
+    fn message(&mut self, _: &SessionInfo, _: &Envelope, content: &[u8]) -> Decision {
+        if let Some(failure) = self.chaos(self.shared.chaos.message) {
+            return self.record("message", None, failure, |_| "chaos");
+        }
+        let decision = match &self.shared.maildir {
+            None => Decision::Accept,
+            Some(maildir) => match maildir.deliver(content) {
+                Ok(name) => {
+                    let text = format!("Message accepted for delivery as {name}");
+                    self.stored.push(name);
+                    Decision::AcceptWith(MESSAGE_ACCEPTED.with_text(text))
+                }
+                Err(_) => Decision::refuse(
+                    451,
+                    (4, 3, 0),
+                    "Cannot store the message now, try again later",
+                ),
+            },
+        };
+        self.record("message", None, decision, |_| "cannot store")
+    }
+}
