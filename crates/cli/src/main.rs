@@ -3,7 +3,9 @@
 //! Each subcommand is a thin call into the library crates.
 
 mod converse;
+mod merge;
 mod run;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,11 @@ enum Command {
     /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
     /// summary.json.
     Run(run::Args),
+    /// Run a scenario at every combination of swept field values, replicated with common
+    /// random numbers, in parallel; write sweep.csv, sweep_summary.csv and sweep.json.
+    Sweep(sweep::Args),
+    /// Merge the outputs of the shards of a sweep (`sweep --shard I/N`) into the whole sweep.
+    Merge(merge::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +39,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Converse(args) => converse::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Merge(args) => merge::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -44,11 +44,11 @@ pub struct Args {
     quiet: bool,
 }
 
-fn parse_trace(s: &str) -> Result<TraceMode, String> {
+pub(crate) fn parse_trace(s: &str) -> Result<TraceMode, String> {
     s.parse()
 }
 
-fn parse_duration(s: &str) -> Result<SimDuration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<SimDuration, String> {
     s.parse::<SimDuration>().map_err(|e| e.to_string())
 }
 
@@ -135,7 +135,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn sanitise(name: &str) -> String {
+pub(crate) fn sanitise(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -188,7 +188,7 @@ fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: 
 }
 
 /// Seconds as a short human duration.
-fn human(secs: f64) -> String {
+pub(crate) fn human(secs: f64) -> String {
     if secs < 1.0 {
         format!("{:.0}ms", secs * 1000.0)
     } else if secs < 120.0 {

@@ -73,11 +73,14 @@
 use std::io;
 use std::path::PathBuf;
 
+mod files;
 mod staged;
 mod stats;
 mod summary;
+pub mod sweep;
 mod writer;
 
+pub use files::write_files;
 pub use stats::{FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
 pub use summary::{
     Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, Summary,

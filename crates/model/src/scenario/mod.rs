@@ -7,6 +7,7 @@
 
 mod dist;
 mod domain;
+mod overrides;
 mod relay;
 mod sender;
 mod units;
@@ -22,6 +23,7 @@ pub use domain::{
     Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,
     RateLimits, TokenBucket,
 };
+pub use overrides::{Parameter, Setting};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
 pub use units::{Bytes, Duration, Probability, Rate};
