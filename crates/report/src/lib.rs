@@ -74,6 +74,8 @@ use std::io;
 use std::path::PathBuf;
 
 mod files;
+mod hdrlog;
+mod maillog;
 mod staged;
 mod stats;
 mod summary;
@@ -81,6 +83,8 @@ pub mod sweep;
 mod writer;
 
 pub use files::write_files;
+pub use hdrlog::HdrLog;
+pub use maillog::{MailLog, queue_id};
 pub use stats::{FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
 pub use summary::{
     Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, Summary,

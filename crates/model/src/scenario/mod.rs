@@ -10,6 +10,7 @@ mod domain;
 mod overrides;
 mod relay;
 mod sender;
+mod start;
 mod units;
 mod validate;
 
@@ -26,6 +27,7 @@ pub use domain::{
 pub use overrides::{Parameter, Setting};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
+pub use start::StartTime;
 pub use units::{Bytes, Duration, Probability, Rate};
 
 /// A whole scenario.
@@ -66,6 +68,9 @@ pub struct Simulation {
     /// The interval of `timeseries.csv`.
     #[serde(default = "default_interval")]
     pub timeseries_interval: Duration,
+    /// The date and time at which simulated time 0 falls (timestamps of the mail log).
+    #[serde(default)]
+    pub start: StartTime,
 }
 
 fn default_seed() -> u64 {
