@@ -4,6 +4,7 @@
 
 mod converse;
 mod merge;
+mod report;
 mod run;
 mod sweep;
 
@@ -32,6 +33,8 @@ enum Command {
     Sweep(sweep::Args),
     /// Merge the outputs of the shards of a sweep (`sweep --shard I/N`) into the whole sweep.
     Merge(merge::Args),
+    /// Draw the SVG charts and the self-contained report.html of a run's or a sweep's output.
+    Report(report::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -17,6 +17,9 @@ pub struct Args {
     /// Where to write the merged sweep.
     #[arg(long)]
     out: PathBuf,
+    /// Do not write the charts and report.html.
+    #[arg(long)]
+    no_report: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -32,8 +35,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let points = merged
         .write(&args.out)
         .with_context(|| format!("cannot write the merged sweep to {}", args.out.display()))?;
+    let page = if args.no_report {
+        None
+    } else {
+        Some(crate::report::make(&args.out)?)
+    };
     if !args.quiet {
         print_points(&merged, &points);
+        if let Some(page) = &page {
+            println!("  report: {}", page.display());
+        }
         println!(
             "  {} runs from {} outputs; results in {}",
             merged.runs.len(),

@@ -48,6 +48,9 @@ pub struct Args {
     /// histogram per timeseries interval.
     #[arg(long, value_name = "FILE")]
     hdr_log: Option<PathBuf>,
+    /// Do not write the charts and report.html.
+    #[arg(long)]
+    no_report: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -179,8 +182,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let wall = started.elapsed();
     let summary = writer.finish(&stats, wall)?;
+    let page = if args.no_report {
+        None
+    } else {
+        Some(crate::report::make(&out)?)
+    };
     if !args.quiet {
         print_summary(&scenario, &summary, &out, wall.as_secs_f64(), stats.events);
+        if let Some(page) = page {
+            println!("  report: {}", page.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

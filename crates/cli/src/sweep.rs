@@ -61,6 +61,9 @@ pub struct Args {
     /// With --run-files, which messages keep a line-by-line trace: none, sample:N or all.
     #[arg(long, default_value = "none", value_parser = parse_trace)]
     trace: TraceMode,
+    /// Do not write the charts and report.html.
+    #[arg(long)]
+    no_report: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -288,8 +291,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let points = output
         .write(&out)
         .with_context(|| format!("cannot write the sweep to {}", out.display()))?;
+    let page = if args.no_report {
+        None
+    } else {
+        Some(crate::report::make(&out)?)
+    };
     if !args.quiet {
         print_points(&output, &points);
+        if let Some(page) = &page {
+            println!("  report: {}", page.display());
+        }
         println!(
             "  {} runs in {wall:.2} s on {jobs} threads; results in {}",
             output.runs.len(),

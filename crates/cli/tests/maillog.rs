@@ -25,6 +25,7 @@ fn run(out: &Path, extra: &[&str]) {
         "--messages",
         "4000",
         "--quiet",
+        "--no-report",
         "--out",
         out.to_str().unwrap(),
     ];

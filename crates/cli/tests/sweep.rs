@@ -47,6 +47,7 @@ fn sweep(out: &Path, extra: &[&str]) -> String {
         "3",
         "--messages",
         "200",
+        "--no-report",
         "--out",
         out.to_str().unwrap(),
     ];
@@ -127,7 +128,7 @@ fn shards_merge_into_the_unsharded_sweep_byte_for_byte() {
     let names: Vec<String> = shards.iter().map(|d| d.display().to_string()).collect();
     // Any order.
     args.extend(names.iter().rev().map(String::as_str));
-    args.extend(["--out", merged.to_str().unwrap()]);
+    args.extend(["--no-report", "--out", merged.to_str().unwrap()]);
     let (code, stdout, err) = smtpsim(&args);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("12 runs from 3 outputs"), "{stdout}");
@@ -199,6 +200,7 @@ fn run_files_on_request() {
         "--run-files",
         "--trace",
         "sample:50",
+        "--no-report",
         "--out",
         out.to_str().unwrap(),
     ]);

@@ -76,6 +76,7 @@ use std::path::PathBuf;
 mod files;
 mod hdrlog;
 mod maillog;
+pub mod page;
 mod staged;
 mod stats;
 mod summary;
