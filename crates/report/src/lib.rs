@@ -16,6 +16,10 @@
 //! Times are seconds of simulated time with six decimals (`12.345678`); rates are fractions
 //! with six decimals in CSV.
 //!
+//! Beyond one run: [`sweep`] holds the files of `smtpsim sweep` and their exact merging across
+//! shards; [`MailLog`] writes a run as a Postfix mail log, [`HdrLog`] as an HdrHistogram
+//! interval log; [`page`] draws SVG charts and a self-contained `report.html`.
+//!
 //! ## Whole files, reproducible files
 //!
 //! Each file is written under a temporary name in the output directory and renamed when the
