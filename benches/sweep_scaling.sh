@@ -4,8 +4,8 @@
 #
 #   bash benches/sweep_scaling.sh [JOBS]      (default 2)
 #
-# The sweep: greylisting.toml, 3 retry initial delays × 2 multipliers, 8 replications of
-# 20,000 messages each (120 runs).
+# The sweep: greylisting.toml, 3 retry initial delays × 2 multipliers, 10 replications of
+# 6 hours of arrivals, at most 20,000 messages, each (60 runs).
 set -euo pipefail
 
 jobs="${1:-2}"
@@ -25,7 +25,7 @@ now() { date +%s.%N; }
 sweep() {
     "$bin" sweep scenarios/greylisting.toml \
         --set relay.retry.initial=60s,240s,600s --set relay.retry.multiplier=1.5,2 \
-        --replications 20 --messages 20000 --quiet --no-report --jobs "$1" --out "$2"
+        --replications 10 --duration 6h --messages 20000 --quiet --no-report --jobs "$1" --out "$2"
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
