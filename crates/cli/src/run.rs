@@ -88,6 +88,10 @@ impl Recorder for Progress<'_> {
         self.inner.trace(record);
     }
 
+    fn wants_attempts(&self) -> bool {
+        self.maillog.is_some()
+    }
+
     fn submission(&mut self, record: &SubmissionRecord<'_>) {
         if let Some(log) = &mut self.maillog {
             log.submission(record);

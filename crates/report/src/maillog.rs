@@ -231,6 +231,10 @@ fn dsn(status: DeliveryStatus, reply: Option<&Reply>) -> String {
 }
 
 impl Recorder for MailLog {
+    fn wants_attempts(&self) -> bool {
+        true
+    }
+
     fn recipient(&mut self, record: &RecipientRecord<'_>) {
         let id = record.message_id;
         let time = record.finished;

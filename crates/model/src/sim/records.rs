@@ -263,11 +263,17 @@ pub trait Recorder {
     fn sample(&mut self, sample: &Sample) {
         let _ = sample;
     }
-    /// A message is submitted (before any of its other records).
+    /// Whether the run should call [`Recorder::submission`] and [`Recorder::status`]. Asked
+    /// once, at the start; without them a run saves a little work per recipient.
+    fn wants_attempts(&self) -> bool {
+        false
+    }
+    /// A message is submitted (before any of its other records), if
+    /// [`Recorder::wants_attempts`].
     fn submission(&mut self, record: &SubmissionRecord<'_>) {
         let _ = record;
     }
-    /// An attempt (or DNS lookup) ended for a recipient.
+    /// An attempt (or DNS lookup) ended for a recipient, if [`Recorder::wants_attempts`].
     fn status(&mut self, record: &StatusRecord<'_>) {
         let _ = record;
     }

@@ -115,17 +115,19 @@ impl Engine<'_> {
             }
         }
 
-        let s = &self.world.senders[sender as usize];
-        let record = SubmissionRecord {
-            time: now,
-            message_id: id,
-            sender: &s.name,
-            from: &s.envelope_from,
-            size,
-            recipients: count,
-            accepted: !auth_failed,
-        };
-        self.recorder.submission(&record);
+        if self.attempts_wanted {
+            let s = &self.world.senders[sender as usize];
+            let record = SubmissionRecord {
+                time: now,
+                message_id: id,
+                sender: &s.name,
+                from: &s.envelope_from,
+                size,
+                recipients: count,
+                accepted: !auth_failed,
+            };
+            self.recorder.submission(&record);
+        }
         for (domain, addresses) in groups {
             let recipients = addresses
                 .into_iter()

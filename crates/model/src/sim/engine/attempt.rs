@@ -364,7 +364,7 @@ impl Engine<'_> {
     pub(super) fn defer(&mut self, now: SimTime, job: u32) {
         let lifetime = self.world.relay.lifetime;
         let max_attempts = self.world.relay.max_attempts;
-        {
+        if self.attempts_wanted {
             let j = self.jobs[job as usize].as_ref().expect("live job");
             for r in j.recipients.iter().filter(|r| !r.done) {
                 report_status(

@@ -60,6 +60,7 @@ pub fn run(
         scratch: exchange::Scratch::default(),
         descriptions: Descriptions::default(),
         empty: Rc::from(""),
+        attempts_wanted: recorder.wants_attempts(),
         recorder,
     };
     engine.start();
@@ -159,6 +160,8 @@ struct Engine<'r> {
     /// The empty reason, shared.
     empty: Rc<str>,
     recorder: &'r mut dyn Recorder,
+    /// The recorder takes submissions and status records.
+    attempts_wanted: bool,
 }
 
 impl Engine<'_> {
@@ -276,7 +279,7 @@ impl Engine<'_> {
             Fate::Bounced => Some(DeliveryStatus::Bounced),
             Fate::Expired | Fate::RejectedAtSubmission => None,
         };
-        if let Some(status) = status {
+        if let Some(status) = status.filter(|_| self.attempts_wanted) {
             report_status(&mut *self.recorder, &self.world, now, j, r, status);
         }
         let record = RecipientRecord {
