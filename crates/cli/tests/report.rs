@@ -38,6 +38,9 @@ fn render(page: &Path) -> Rendered {
     let shot = page.with_extension("png");
     let _ = std::fs::remove_file(&shot);
     let page = page.canonicalize().unwrap();
+    // A profile of its own: tests render at the same time, and HOME may not be writable.
+    let profile = page.with_extension("chromium-profile");
+    let _ = std::fs::remove_dir_all(&profile);
     let out = Command::new("chromium")
         .args([
             "--headless",
@@ -47,7 +50,9 @@ fn render(page: &Path) -> Rendered {
             "--window-size=1400,1800",
             "--enable-logging=stderr",
             "--v=0",
+            "--no-first-run",
         ])
+        .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", page.display()))
         .output()
