@@ -5,9 +5,12 @@
 mod blast;
 mod converse;
 mod explain;
+mod merge;
 mod repl;
+mod report;
 mod run;
 mod serve;
+mod sweep;
 mod walk;
 
 use std::process::ExitCode;
@@ -46,6 +49,13 @@ enum Command {
     /// Serve SMTP on a TCP port, misbehaving like a scenario's recipient MX (greylisting, rate
     /// limits, unknown users, outages...) or as the flags say; store mail in a Maildir.
     Serve(Box<serve::Args>),
+    /// Run a scenario at every combination of swept field values, replicated with common
+    /// random numbers, in parallel; write sweep.csv, sweep_summary.csv and sweep.json.
+    Sweep(sweep::Args),
+    /// Merge the outputs of the shards of a sweep (`sweep --shard I/N`) into the whole sweep.
+    Merge(merge::Args),
+    /// Draw the SVG charts and the self-contained report.html of a run's or a sweep's output.
+    Report(report::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +69,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Walk(args) => walk::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Merge(args) => merge::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -10,9 +10,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
+    self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, StatusRecord, SubmissionRecord,
+    TraceMode, TraceRecord,
 };
-use smtpsim_report::{RunWriter, Summary, WriterOptions};
+use smtpsim_report::{HdrLog, MailLog, RunWriter, Summary, WriterOptions};
 
 /// Options of `smtpsim run`.
 #[derive(Debug, clap::Args)]
@@ -40,36 +41,75 @@ pub struct Args {
     /// results are the same).
     #[arg(long)]
     sessions: bool,
+    /// Also write the run as a Postfix-style mail log (pflogsumm reads it), timestamped from
+    /// the scenario's start.
+    #[arg(long, value_name = "FILE")]
+    maillog: Option<PathBuf>,
+    /// Also write the latency of delivered recipients as an HdrHistogram interval log, one
+    /// histogram per timeseries interval.
+    #[arg(long, value_name = "FILE")]
+    hdr_log: Option<PathBuf>,
+    /// Do not write the charts and report.html.
+    #[arg(long)]
+    no_report: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
 }
 
-fn parse_trace(s: &str) -> Result<TraceMode, String> {
+pub(crate) fn parse_trace(s: &str) -> Result<TraceMode, String> {
     s.parse()
 }
 
-fn parse_duration(s: &str) -> Result<SimDuration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<SimDuration, String> {
     s.parse::<SimDuration>().map_err(|e| e.to_string())
 }
 
 /// Shows simulated progress on stderr when it is a terminal.
+/// Also feeds the mail log and the interval log when asked for.
 struct Progress<'a> {
     inner: &'a mut RunWriter,
+    maillog: Option<&'a mut MailLog>,
+    hdr_log: Option<&'a mut HdrLog>,
     bar: Option<ProgressBar>,
 }
 
 impl Recorder for Progress<'_> {
     fn recipient(&mut self, record: &RecipientRecord<'_>) {
         self.inner.recipient(record);
+        if let Some(log) = &mut self.maillog {
+            log.recipient(record);
+        }
+        if let Some(log) = &mut self.hdr_log {
+            log.recipient(record);
+        }
     }
 
     fn trace(&mut self, record: &TraceRecord<'_>) {
         self.inner.trace(record);
     }
 
+    fn wants_attempts(&self) -> bool {
+        self.maillog.is_some()
+    }
+
+    fn submission(&mut self, record: &SubmissionRecord<'_>) {
+        if let Some(log) = &mut self.maillog {
+            log.submission(record);
+        }
+    }
+
+    fn status(&mut self, record: &StatusRecord<'_>) {
+        if let Some(log) = &mut self.maillog {
+            log.status(record);
+        }
+    }
+
     fn sample(&mut self, sample: &Sample) {
         self.inner.sample(sample);
+        if let Some(log) = &mut self.hdr_log {
+            log.sample(sample);
+        }
         if let Some(bar) = &self.bar {
             bar.set_position(sample.time.as_micros() / 1_000_000);
             bar.set_message(format!(
@@ -117,26 +157,51 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         bar
     });
+    let start = scenario.simulation.start;
+    let mut maillog = match &args.maillog {
+        Some(path) => Some(
+            MailLog::create(path, start, &scenario.relay.hostname)
+                .with_context(|| format!("cannot write to {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut hdr_log = args.hdr_log.as_deref().map(|path| HdrLog::new(path, start));
     let started = Instant::now();
     let stats = {
         let mut recorder = Progress {
             inner: &mut writer,
+            maillog: maillog.as_mut(),
+            hdr_log: hdr_log.as_mut(),
             bar: bar.clone(),
         };
         sim::run(&scenario, &options, &mut recorder)?
     };
+    if let Some(log) = maillog {
+        log.finish()?;
+    }
+    if let Some(log) = hdr_log {
+        log.finish(stats.end)?;
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let wall = started.elapsed();
     let summary = writer.finish(&stats, wall)?;
+    let page = if args.no_report {
+        None
+    } else {
+        Some(crate::report::make(&out)?)
+    };
     if !args.quiet {
         print_summary(&scenario, &summary, &out, wall.as_secs_f64(), stats.events);
+        if let Some(page) = page {
+            println!("  report: {}", page.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn sanitise(name: &str) -> String {
+pub(crate) fn sanitise(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -190,7 +255,7 @@ fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: 
 }
 
 /// Seconds as a short human duration.
-fn human(secs: f64) -> String {
+pub(crate) fn human(secs: f64) -> String {
     if secs < 1.0 {
         format!("{:.0}ms", secs * 1000.0)
     } else if secs < 120.0 {

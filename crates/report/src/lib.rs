@@ -16,6 +16,10 @@
 //! Times are seconds of simulated time with six decimals (`12.345678`); rates are fractions
 //! with six decimals in CSV.
 //!
+//! Beyond one run: [`sweep`] holds the files of `smtpsim sweep` and their exact merging across
+//! shards; [`MailLog`] writes a run as a Postfix mail log, [`HdrLog`] as an HdrHistogram
+//! interval log; [`page`] draws SVG charts and a self-contained `report.html`.
+//!
 //! ## Whole files, reproducible files
 //!
 //! Each file is written under a temporary name in the output directory and renamed when the
@@ -74,12 +78,20 @@ use std::io;
 use std::path::PathBuf;
 
 mod csv_row;
+mod files;
+mod hdrlog;
 pub mod journey;
+mod maillog;
+pub mod page;
 mod staged;
 mod stats;
 mod summary;
+pub mod sweep;
 mod writer;
 
+pub use files::write_files;
+pub use hdrlog::HdrLog;
+pub use maillog::{MailLog, queue_id};
 pub use staged::write_whole;
 pub use stats::{FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
 pub use summary::{

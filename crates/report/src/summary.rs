@@ -61,7 +61,7 @@ pub struct RunTotals {
 }
 
 /// Recipients per outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct Outcomes {
     /// Delivered to the inbox.
     pub inbox: u64,

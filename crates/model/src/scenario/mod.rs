@@ -7,8 +7,10 @@
 
 mod dist;
 mod domain;
+mod overrides;
 mod relay;
 mod sender;
+mod start;
 mod units;
 mod validate;
 
@@ -22,8 +24,10 @@ pub use domain::{
     Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,
     RateLimits, TokenBucket,
 };
+pub use overrides::{Parameter, Setting};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
+pub use start::StartTime;
 pub use units::{Bytes, Duration, Probability, Rate};
 
 /// A whole scenario.
@@ -67,6 +71,9 @@ pub struct Simulation {
     /// The message `smtpsim walk` follows when it is not told which.
     #[serde(default)]
     pub follow: u64,
+    /// The date and time at which simulated time 0 falls (timestamps of the mail log).
+    #[serde(default)]
+    pub start: StartTime,
 }
 
 fn default_seed() -> u64 {

@@ -17,7 +17,10 @@ mod records;
 mod world;
 
 pub use engine::run;
-pub use records::{Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, TraceKind, TraceRecord};
+pub use records::{
+    DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
+    SubmissionRecord, TraceKind, TraceRecord,
+};
 
 use crate::scenario::Scenario;
 

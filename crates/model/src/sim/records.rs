@@ -184,6 +184,78 @@ pub struct RunStats {
     pub end: SimTime,
 }
 
+/// How one delivery attempt ended for one recipient, as an MTA's log line says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Accepted by the MX host.
+    Sent,
+    /// Deferred: tried again later, or expired.
+    Deferred,
+    /// Refused for good, or undeliverable.
+    Bounced,
+}
+
+impl DeliveryStatus {
+    /// `sent`, `deferred` or `bounced`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Deferred => "deferred",
+            DeliveryStatus::Bounced => "bounced",
+        }
+    }
+}
+
+/// The result of one delivery attempt (or DNS lookup) for one recipient: what an MTA writes
+/// to its log. A recipient has one per attempt, in time order, the last one before its
+/// [`RecipientRecord`] (expired recipients end with a deferral).
+#[derive(Debug, Clone)]
+pub struct StatusRecord<'a> {
+    /// When the attempt ended.
+    pub time: SimTime,
+    /// The message.
+    pub message_id: u64,
+    /// The recipient address.
+    pub recipient: &'a str,
+    /// The recipient's domain.
+    pub domain: &'a str,
+    /// The attempt (0 when the domain was never tried: DNS failures).
+    pub attempt: u32,
+    /// When the application submitted the message.
+    pub submitted: SimTime,
+    /// When this attempt started, if one did.
+    pub attempt_started: Option<SimTime>,
+    /// Time spent waiting for a free connection, over all attempts so far.
+    pub queue_wait: SimDuration,
+    /// The MX host that answered (name and address), if one did.
+    pub relay: Option<(&'a str, std::net::IpAddr)>,
+    /// How it ended.
+    pub status: DeliveryStatus,
+    /// The reply that decided, if one did.
+    pub reply: Option<&'a Reply>,
+    /// Why, in words.
+    pub reasons: &'a str,
+}
+
+/// A message submitted by an application to the relay.
+#[derive(Debug, Clone)]
+pub struct SubmissionRecord<'a> {
+    /// When.
+    pub time: SimTime,
+    /// The message.
+    pub message_id: u64,
+    /// The sender's name in the scenario.
+    pub sender: &'a str,
+    /// The envelope sender.
+    pub from: &'a str,
+    /// Size in bytes.
+    pub size: u64,
+    /// Recipients.
+    pub recipients: u64,
+    /// Whether the relay accepted it (false: it refused the application's credentials).
+    pub accepted: bool,
+}
+
 /// Receives what a run produces, as it happens.
 pub trait Recorder {
     /// A recipient's fate is settled.
@@ -195,5 +267,19 @@ pub trait Recorder {
     /// A periodic sample.
     fn sample(&mut self, sample: &Sample) {
         let _ = sample;
+    }
+    /// Whether the run should call [`Recorder::submission`] and [`Recorder::status`]. Asked
+    /// once, at the start; without them a run saves a little work per recipient.
+    fn wants_attempts(&self) -> bool {
+        false
+    }
+    /// A message is submitted (before any of its other records), if
+    /// [`Recorder::wants_attempts`].
+    fn submission(&mut self, record: &SubmissionRecord<'_>) {
+        let _ = record;
+    }
+    /// An attempt (or DNS lookup) ended for a recipient, if [`Recorder::wants_attempts`].
+    fn status(&mut self, record: &StatusRecord<'_>) {
+        let _ = record;
     }
 }

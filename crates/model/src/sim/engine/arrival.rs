@@ -1,6 +1,7 @@
 //! Arrivals, submission and DNS: how a message gets into the relay's queue.
 
 use super::*;
+use crate::sim::records::SubmissionRecord;
 
 impl Engine<'_> {
     // --- arrivals and submission -------------------------------------------------------
@@ -111,6 +112,19 @@ impl Engine<'_> {
             }
         }
 
+        if self.attempts_wanted {
+            let s = &self.world.senders[sender as usize];
+            let record = SubmissionRecord {
+                time: now,
+                message_id: id,
+                sender: &s.name,
+                from: &s.envelope_from,
+                size,
+                recipients: count,
+                accepted: !auth_failed,
+            };
+            self.recorder.submission(&record);
+        }
         for (domain, addresses) in groups {
             let recipients = addresses
                 .into_iter()
@@ -140,6 +154,8 @@ impl Engine<'_> {
                 ready_since: now,
                 queue_wait: SimDuration::ZERO,
                 result: None,
+                attempt_started: None,
+                host: None,
             });
             if auth_failed {
                 let reply = Reply::new(

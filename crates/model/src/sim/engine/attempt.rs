@@ -53,6 +53,7 @@ impl Engine<'_> {
         let j = self.jobs[job as usize].as_mut().expect("live job");
         j.attempts += 1;
         j.first_attempt.get_or_insert(now);
+        j.attempt_started = Some(now);
         j.queue_wait += now - j.ready_since;
         let (message, attempt_no, traced) = (j.message, j.attempts, j.traced);
         let domain = j.domain as usize;
@@ -111,6 +112,7 @@ impl Engine<'_> {
         let mut elapsed = SimDuration::ZERO;
         let mut lines: Vec<(SimDuration, TraceKind, String)> = Vec::new();
         let mut result = None;
+        let mut answered = None;
         // A reused connection stays with its host; a new one tries them in preference order.
         let candidates = match reuse {
             Some(open) => open.host..open.host + 1,
@@ -211,6 +213,7 @@ impl Engine<'_> {
                 sent: reuse.map_or(1, |open| open.sent + 1),
                 state: outcome.state,
             });
+            answered = Some(index);
             result = Some(AttemptOutcome {
                 open,
                 recipients: outcome.recipients,
@@ -232,6 +235,7 @@ impl Engine<'_> {
             None => elapsed,
         };
         j.result = Some(result);
+        j.host = answered;
         drop(to);
         for (offset, kind, text) in lines {
             self.recorder.trace(&TraceRecord {
@@ -362,6 +366,19 @@ impl Engine<'_> {
     pub(super) fn defer(&mut self, now: SimTime, job: u32) {
         let lifetime = self.world.relay.lifetime;
         let max_attempts = self.world.relay.max_attempts;
+        if self.attempts_wanted {
+            let j = self.jobs[job as usize].as_ref().expect("live job");
+            for r in j.recipients.iter().filter(|r| !r.done) {
+                report_status(
+                    &mut *self.recorder,
+                    &self.world,
+                    now,
+                    j,
+                    r,
+                    DeliveryStatus::Deferred,
+                );
+            }
+        }
         let j = self.jobs[job as usize].as_mut().expect("live job");
         j.failures += 1;
         j.first_failure.get_or_insert(now);

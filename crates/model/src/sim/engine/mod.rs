@@ -31,7 +31,8 @@ use super::content;
 use super::exchange::{self, Attempt, Resumed};
 use super::placement::Verdict;
 use super::records::{
-    Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, TraceKind, TraceRecord,
+    DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
+    TraceKind, TraceRecord,
 };
 use super::world::{Route, World};
 use super::{ExchangeMode, Options, SimError};
@@ -61,6 +62,7 @@ pub fn run(
         scratch: exchange::Scratch::default(),
         descriptions: Descriptions::default(),
         empty: Rc::from(""),
+        attempts_wanted: recorder.wants_attempts(),
         recorder,
     };
     engine.start();
@@ -117,6 +119,10 @@ struct Job {
     queue_wait: SimDuration,
     /// The outcome of the attempt in progress, applied when it ends.
     result: Option<AttemptOutcome>,
+    /// When the last attempt started.
+    attempt_started: Option<SimTime>,
+    /// The MX host (its place in the preference order) that answered the last attempt.
+    host: Option<usize>,
 }
 
 struct AttemptOutcome {
@@ -159,6 +165,8 @@ struct Engine<'r> {
     /// The empty reason, shared.
     empty: Rc<str>,
     recorder: &'r mut dyn Recorder,
+    /// The recorder takes submissions and status records.
+    attempts_wanted: bool,
 }
 
 impl Engine<'_> {
@@ -274,6 +282,14 @@ impl Engine<'_> {
             self.counters.bounced += 1;
         }
         self.stats.recipients += 1;
+        let status = match fate {
+            Fate::Inbox | Fate::Spam => Some(DeliveryStatus::Sent),
+            Fate::Bounced => Some(DeliveryStatus::Bounced),
+            Fate::Expired | Fate::RejectedAtSubmission => None,
+        };
+        if let Some(status) = status.filter(|_| self.attempts_wanted) {
+            report_status(&mut *self.recorder, &self.world, now, j, r, status);
+        }
         let record = RecipientRecord {
             message_id: j.message,
             sender: &self.world.senders[j.sender as usize].name,
@@ -397,6 +413,36 @@ fn trace_kind(speaker: Speaker) -> TraceKind {
         Speaker::Server => TraceKind::Server,
         Speaker::Note => TraceKind::Note,
     }
+}
+
+/// Reports how an attempt (or a DNS lookup) ended for recipient `r` of job `j`.
+fn report_status(
+    recorder: &mut dyn Recorder,
+    world: &World,
+    now: SimTime,
+    j: &Job,
+    r: &Recipient,
+    status: DeliveryStatus,
+) {
+    let domain = &world.domains[j.domain as usize];
+    let relay = match (&domain.route, j.host) {
+        (Route::Mx(hosts), Some(host)) => hosts.get(host).map(|h| (h.name.as_str(), h.ip)),
+        _ => None,
+    };
+    recorder.status(&StatusRecord {
+        time: now,
+        message_id: j.message,
+        recipient: &r.address,
+        domain: &domain.name,
+        attempt: j.attempts,
+        submitted: j.submitted,
+        attempt_started: j.attempt_started,
+        queue_wait: j.queue_wait,
+        relay,
+        status,
+        reply: r.last_reply.as_ref(),
+        reasons: &r.reasons,
+    });
 }
 
 fn refusal(code: u16, (class, subject, detail): (u8, u16, u16), text: &'static str) -> Reply {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sweep scaling: the same sweep with --jobs 1 and then --jobs N (default 2), wall time of
+# each, the speed-up, and a check that both wrote the same files byte for byte.
+#
+#   bash benches/sweep_scaling.sh [JOBS]      (default 2)
+#
+# The sweep: greylisting.toml, 3 retry initial delays × 2 multipliers, 10 replications of
+# 6 hours of arrivals, at most 20,000 messages, each (60 runs).
+set -euo pipefail
+
+jobs="${1:-2}"
+if ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then
+    echo "usage: $0 [JOBS]  (a positive integer, default 2)" >&2
+    exit 2
+fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cargo build --release -q -p smtpsim
+bin="target/release/smtpsim"
+out="target/sweep-scaling"
+rm -rf "$out"
+
+now() { date +%s.%N; }
+sweep() {
+    "$bin" sweep scenarios/greylisting.toml \
+        --set relay.retry.initial=60s,240s,600s --set relay.retry.multiplier=1.5,2 \
+        --replications 10 --duration 6h --messages 20000 --quiet --no-report --jobs "$1" --out "$2"
+}
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+start=$(now); sweep 1 "$out/jobs-1"; one=$(awk "BEGIN { print $(now) - $start }")
+start=$(now); sweep "$jobs" "$out/jobs-$jobs"; many=$(awk "BEGIN { print $(now) - $start }")
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for file in sweep.csv sweep_summary.csv sweep.json; do
+    cmp -s "$out/jobs-1/$file" "$out/jobs-$jobs/$file" || {
+        echo "$file differs between --jobs 1 and --jobs $jobs" >&2
+        exit 1
+    }
+done
+printf -- "--jobs 1: %.2f s   --jobs %s: %.2f s   speed-up %.2f (outputs identical)\n" \
+    "$one" "$jobs" "$many" "$(awk "BEGIN { print $one / $many }")"

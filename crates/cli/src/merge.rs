@@ -1,0 +1,56 @@
+//! `smtpsim merge DIR... --out DIR`: the outputs of the shards of a sweep, put back together.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use smtpsim_report::sweep::SweepOutput;
+
+use crate::sweep::print_points;
+
+/// Options of `smtpsim merge`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The output folders of the shards (each with its sweep.json).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where to write the merged sweep.
+    #[arg(long)]
+    out: PathBuf,
+    /// Do not write the charts and report.html.
+    #[arg(long)]
+    no_report: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let parts = args
+        .dirs
+        .iter()
+        .map(|dir| SweepOutput::read(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = SweepOutput::merge(parts)?;
+    let points = merged
+        .write(&args.out)
+        .with_context(|| format!("cannot write the merged sweep to {}", args.out.display()))?;
+    let page = if args.no_report {
+        None
+    } else {
+        Some(crate::report::make(&args.out)?)
+    };
+    if !args.quiet {
+        print_points(&merged, &points);
+        if let Some(page) = &page {
+            println!("  report: {}", page.display());
+        }
+        println!(
+            "  {} runs from {} outputs; results in {}",
+            merged.runs.len(),
+            args.dirs.len(),
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,369 @@
+//! Sweeps: the same scenario run at every combination of parameter values (a *point*), each
+//! point replicated with seeds shared across points, and the tables that compare the points.
+//!
+//! - [`SweepDefinition`]: what is swept; it numbers points and runs the same way everywhere,
+//!   so that shards of a sweep run on separate machines agree on what run `k` is.
+//! - [`Shard`]: `i/n`, the runs `k` with `k % n == i - 1`.
+//! - [`RunResult`]: what one run leaves: counts, [`Metrics`], and its histograms in
+//!   HdrHistogram's V2 form (base64), so that results merge exactly.
+//! - [`SweepOutput`]: the runs of a sweep (or of a shard of it); writes `sweep.csv`,
+//!   `sweep_summary.csv` and `sweep.json`, reads `sweep.json` back and merges shards.
+
+mod interval;
+mod output;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use smtpsim_model::sim::{RunStats, Sample};
+
+use crate::ReportError;
+use crate::stats::Stats;
+use crate::summary::{Outcomes, encode_histogram};
+
+pub use interval::{Interval, t_quantile_975};
+pub use output::{PointSummary, SWEEP_CSV, SWEEP_JSON, SWEEP_SUMMARY_CSV, SweepError, SweepOutput};
+
+/// One swept field and its values, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweptField {
+    /// The dotted path, such as `relay.retry.initial`.
+    pub path: String,
+    /// The values as written on the command line.
+    pub values: Vec<String>,
+}
+
+/// What a sweep runs: the scenario, the swept fields, the replications and the options shared
+/// by every run. Shards of one sweep have equal definitions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepDefinition {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario file as given.
+    pub file: String,
+    /// A hash of the scenario file's text (hex), so that shards of different files are not
+    /// merged.
+    pub file_hash: String,
+    /// The swept fields. Points run through the values with the last field varying fastest.
+    pub parameters: Vec<SweptField>,
+    /// Runs per point.
+    pub replications: u32,
+    /// The base seed given on the command line; without it each point's scenario seed.
+    /// Replication `r` runs with base seed + `r`.
+    pub seed: Option<u64>,
+    /// `--messages`, if given.
+    pub messages: Option<u64>,
+    /// `--duration`, if given, as written.
+    pub duration: Option<String>,
+}
+
+impl SweepDefinition {
+    /// The number of points: the product of the numbers of values (1 with no fields).
+    pub fn points(&self) -> usize {
+        self.parameters.iter().map(|p| p.values.len()).product()
+    }
+
+    /// The number of runs: points × replications.
+    pub fn runs(&self) -> usize {
+        self.points() * self.replications as usize
+    }
+
+    /// The value index of each field at `point` (the last field varies fastest).
+    pub fn indices(&self, point: usize) -> Vec<usize> {
+        let mut rest = point;
+        let mut indices = vec![0; self.parameters.len()];
+        for (i, p) in self.parameters.iter().enumerate().rev() {
+            indices[i] = rest % p.values.len();
+            rest /= p.values.len();
+        }
+        indices
+    }
+
+    /// The value of each field at `point`.
+    pub fn values(&self, point: usize) -> Vec<&str> {
+        self.indices(point)
+            .into_iter()
+            .zip(&self.parameters)
+            .map(|(i, p)| p.values[i].as_str())
+            .collect()
+    }
+
+    /// Run `k` is replication `k % replications` of point `k / replications`.
+    pub fn run_at(&self, k: usize) -> (usize, u32) {
+        let r = self.replications as usize;
+        (k / r, (k % r) as u32)
+    }
+
+    /// The seed of replication `r` when the point's own seed is `point_seed`.
+    pub fn seed_of(&self, point_seed: u64, replication: u32) -> u64 {
+        self.seed
+            .unwrap_or(point_seed)
+            .wrapping_add(u64::from(replication))
+    }
+}
+
+/// A deterministic share of a sweep's runs: shard `index` of `count` (1-based) runs the runs
+/// `k` with `k % count == index - 1`, so every shard gets some of every point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1 to `count`.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether run `k` belongs to this shard.
+    pub fn contains(&self, k: usize) -> bool {
+        k % self.count as usize == (self.index - 1) as usize
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    /// `i/n` with `1 <= i <= n`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("invalid shard {s:?}: write i/n, such as 3/8 (1 <= i <= n)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: u32 = i.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// The figures compared between points, one value per run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Recipients delivered (inbox or spam), as a fraction of all recipients.
+    pub delivery_rate: f64,
+    /// Recipients bounced, as a fraction.
+    pub bounce_rate: f64,
+    /// Recipients expired, as a fraction.
+    pub expiry_rate: f64,
+    /// Median latency of delivered recipients, seconds.
+    pub latency_p50_s: f64,
+    /// 90th percentile latency, seconds.
+    pub latency_p90_s: f64,
+    /// 99th percentile latency, seconds.
+    pub latency_p99_s: f64,
+    /// Largest latency, seconds.
+    pub latency_max_s: f64,
+    /// Mean time waiting for a connection, seconds.
+    pub queue_wait_mean_s: f64,
+    /// 99th percentile of the time waiting for a connection, seconds.
+    pub queue_wait_p99_s: f64,
+    /// Delivery attempts per recipient the relay tried to deliver.
+    pub mean_attempts: f64,
+    /// The most deliveries in the queue (active and deferred) at a sample.
+    pub peak_queue_depth: f64,
+}
+
+impl Metrics {
+    /// The metric names, as columns.
+    pub const NAMES: [&'static str; 11] = [
+        "delivery_rate",
+        "bounce_rate",
+        "expiry_rate",
+        "latency_p50_s",
+        "latency_p90_s",
+        "latency_p99_s",
+        "latency_max_s",
+        "queue_wait_mean_s",
+        "queue_wait_p99_s",
+        "mean_attempts",
+        "peak_queue_depth",
+    ];
+
+    /// The values in the order of [`Metrics::NAMES`].
+    pub fn values(&self) -> [f64; 11] {
+        [
+            self.delivery_rate,
+            self.bounce_rate,
+            self.expiry_rate,
+            self.latency_p50_s,
+            self.latency_p90_s,
+            self.latency_p99_s,
+            self.latency_max_s,
+            self.queue_wait_mean_s,
+            self.queue_wait_p99_s,
+            self.mean_attempts,
+            self.peak_queue_depth,
+        ]
+    }
+}
+
+/// Follows a run's samples for the peak queue depth; hand it every [`Sample`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PeakDepth(u64);
+
+impl PeakDepth {
+    /// Takes one sample into account.
+    pub fn sample(&mut self, sample: &Sample) {
+        self.0 = self.0.max(sample.active + sample.deferred);
+    }
+
+    /// The most deliveries queued (active and deferred) at any sample so far.
+    pub fn get(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What one run of a sweep leaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The point.
+    pub point: usize,
+    /// The replication.
+    pub replication: u32,
+    /// The seed it ran with.
+    pub seed: u64,
+    /// Messages generated.
+    pub messages: u64,
+    /// Recipients recorded.
+    pub recipients: u64,
+    /// Delivery attempts (message × domain).
+    pub attempts: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Recipients per outcome.
+    pub outcomes: Outcomes,
+    /// Recipients by number of attempts.
+    pub attempts_by_recipient: BTreeMap<u32, u64>,
+    /// The figures compared between points.
+    pub metrics: Metrics,
+    /// Latency of delivered recipients, microseconds, V2 base64.
+    pub latency: String,
+    /// Queue wait, microseconds, V2 base64.
+    pub queue_wait: String,
+    /// Submission to giving up of bounced and expired recipients, microseconds, V2 base64.
+    pub failure_latency: String,
+}
+
+impl RunResult {
+    /// The result of a run from its aggregates, its totals and its peak queue depth.
+    pub fn new(
+        point: usize,
+        replication: u32,
+        seed: u64,
+        stats: &Stats,
+        run: &RunStats,
+        peak: PeakDepth,
+    ) -> Result<RunResult, ReportError> {
+        let summary = stats.summary(run)?;
+        let tried: u64 = stats
+            .attempts()
+            .iter()
+            .filter(|(k, _)| **k > 0)
+            .map(|(_, n)| n)
+            .sum();
+        let attempt_sum: u64 = stats
+            .attempts()
+            .iter()
+            .map(|(k, n)| u64::from(*k) * n)
+            .sum();
+        let metrics = Metrics {
+            delivery_rate: summary.rates.delivered,
+            bounce_rate: summary.rates.bounced,
+            expiry_rate: summary.rates.expired,
+            latency_p50_s: summary.latency.p50_s,
+            latency_p90_s: summary.latency.p90_s,
+            latency_p99_s: summary.latency.p99_s,
+            latency_max_s: summary.latency.max_s,
+            queue_wait_mean_s: summary.queue_wait.mean_s,
+            queue_wait_p99_s: summary.queue_wait.p99_s,
+            mean_attempts: if tried == 0 {
+                0.0
+            } else {
+                attempt_sum as f64 / tried as f64
+            },
+            peak_queue_depth: peak.get() as f64,
+        };
+        Ok(RunResult {
+            point,
+            replication,
+            seed,
+            messages: run.messages,
+            recipients: stats.recipients(),
+            attempts: run.attempts,
+            events: run.events,
+            outcomes: summary.outcomes,
+            attempts_by_recipient: stats.attempts().clone(),
+            metrics,
+            latency: encode_histogram(stats.latency())?,
+            queue_wait: encode_histogram(stats.queue_wait())?,
+            failure_latency: encode_histogram(stats.failure_latency())?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definition() -> SweepDefinition {
+        SweepDefinition {
+            scenario: "s".into(),
+            file: "s.toml".into(),
+            file_hash: "0".into(),
+            parameters: vec![
+                SweptField {
+                    path: "a".into(),
+                    values: vec!["1".into(), "2".into()],
+                },
+                SweptField {
+                    path: "b".into(),
+                    values: vec!["x".into(), "y".into(), "z".into()],
+                },
+            ],
+            replications: 4,
+            seed: None,
+            messages: None,
+            duration: None,
+        }
+    }
+
+    #[test]
+    fn points_run_last_field_fastest() {
+        let d = definition();
+        assert_eq!(d.points(), 6);
+        assert_eq!(d.runs(), 24);
+        assert_eq!(d.values(0), ["1", "x"]);
+        assert_eq!(d.values(1), ["1", "y"]);
+        assert_eq!(d.values(3), ["2", "x"]);
+        assert_eq!(d.values(5), ["2", "z"]);
+        assert_eq!(d.run_at(9), (2, 1));
+        assert_eq!(d.seed_of(7, 3), 10);
+        let d = SweepDefinition {
+            parameters: vec![],
+            seed: Some(100),
+            ..d
+        };
+        assert_eq!(d.points(), 1);
+        assert_eq!(d.values(0), Vec::<&str>::new());
+        assert_eq!(d.seed_of(7, 3), 103);
+    }
+
+    #[test]
+    fn shards_partition_the_runs() {
+        let shards: Vec<Shard> = (1..=3).map(|i| format!("{i}/3").parse().unwrap()).collect();
+        for k in 0..30 {
+            assert_eq!(shards.iter().filter(|s| s.contains(k)).count(), 1);
+        }
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        assert_eq!("2/5".parse::<Shard>().unwrap().to_string(), "2/5");
+    }
+}

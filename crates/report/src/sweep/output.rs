@@ -1,0 +1,365 @@
+//! The files of a sweep: `sweep.csv`, `sweep_summary.csv` and `sweep.json`; reading
+//! `sweep.json` back and merging shards.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Interval, Metrics, RunResult, Shard, SweepDefinition};
+use crate::ReportError;
+use crate::files::write_files;
+use crate::stats::{merge_histogram, new_histogram};
+use crate::summary::{Distribution, Outcomes, decode_histogram};
+
+/// A row per run: the point's values, the counts and the [`Metrics`].
+pub const SWEEP_CSV: &str = "sweep.csv";
+/// A row per point: mean, standard deviation and 95% confidence half-width of each metric.
+pub const SWEEP_SUMMARY_CSV: &str = "sweep_summary.csv";
+/// Everything: the definition, the shard, the pooled points and every run with its histograms.
+pub const SWEEP_JSON: &str = "sweep.json";
+
+/// Why a sweep's files could not be written, read or merged.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// Writing failed, or a histogram could not be encoded or decoded.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// `sweep.json` could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// `sweep.json` is not what a sweep writes.
+    #[error("{}: not a sweep's output: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: serde_json::Error,
+    },
+    /// The outputs do not belong together, or do not make up a whole sweep.
+    #[error("{0}")]
+    Merge(String),
+}
+
+/// The runs of a sweep, or of one shard of it, ordered by point and replication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepOutput {
+    /// What was swept.
+    pub definition: SweepDefinition,
+    /// The shard these runs are, or none for a whole sweep.
+    pub shard: Option<Shard>,
+    /// The runs.
+    pub runs: Vec<RunResult>,
+}
+
+/// One point, its replications pooled: counts added and histograms merged, so its
+/// percentiles are those of all its recipients together; and each metric's [`Interval`] over
+/// the replications.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PointSummary {
+    /// The point.
+    pub point: usize,
+    /// The value of each swept field.
+    pub values: Vec<String>,
+    /// Replications present.
+    pub replications: u64,
+    /// Recipients per outcome, all replications.
+    pub outcomes: Outcomes,
+    /// Recipients by number of attempts, all replications.
+    pub attempts_by_recipient: BTreeMap<u32, u64>,
+    /// Latency of delivered recipients, all replications.
+    pub latency: Distribution,
+    /// Queue wait, all replications.
+    pub queue_wait: Distribution,
+    /// Submission to giving up of bounced and expired recipients, all replications.
+    pub failure_latency: Distribution,
+    /// Each metric over the replications, by name.
+    pub metrics: BTreeMap<String, Interval>,
+}
+
+/// The layout of `sweep.json`.
+#[derive(Serialize)]
+struct SweepFile<'a> {
+    definition: &'a SweepDefinition,
+    shard: Option<Shard>,
+    points: &'a [PointSummary],
+    runs: &'a [RunResult],
+}
+
+fn fixed(value: f64) -> String {
+    format!("{value:.6}")
+}
+
+impl SweepOutput {
+    /// The runs, sorted by point and replication.
+    pub fn new(
+        definition: SweepDefinition,
+        shard: Option<Shard>,
+        mut runs: Vec<RunResult>,
+    ) -> Self {
+        runs.sort_by_key(|r| (r.point, r.replication));
+        SweepOutput {
+            definition,
+            shard,
+            runs,
+        }
+    }
+
+    /// Each point with at least one run, pooled.
+    pub fn points(&self) -> Result<Vec<PointSummary>, ReportError> {
+        let mut points = Vec::new();
+        for runs in self.runs.chunk_by(|a, b| a.point == b.point) {
+            let point = runs[0].point;
+            let mut outcomes = Outcomes::default();
+            let mut attempts = BTreeMap::new();
+            let mut latency = new_histogram();
+            let mut queue_wait = new_histogram();
+            let mut failure_latency = new_histogram();
+            for run in runs {
+                let o = &run.outcomes;
+                outcomes.inbox += o.inbox;
+                outcomes.spam += o.spam;
+                outcomes.bounced += o.bounced;
+                outcomes.expired += o.expired;
+                outcomes.rejected_at_submission += o.rejected_at_submission;
+                for (&k, &n) in &run.attempts_by_recipient {
+                    *attempts.entry(k).or_insert(0) += n;
+                }
+                merge_histogram(&mut latency, &decode_histogram(&run.latency)?);
+                merge_histogram(&mut queue_wait, &decode_histogram(&run.queue_wait)?);
+                merge_histogram(
+                    &mut failure_latency,
+                    &decode_histogram(&run.failure_latency)?,
+                );
+            }
+            let metrics = Metrics::NAMES
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let values: Vec<f64> = runs.iter().map(|r| r.metrics.values()[i]).collect();
+                    (name.to_string(), Interval::of(&values))
+                })
+                .collect();
+            points.push(PointSummary {
+                point,
+                values: self
+                    .definition
+                    .values(point)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                replications: runs.len() as u64,
+                outcomes,
+                attempts_by_recipient: attempts,
+                latency: Distribution::of(&latency)?,
+                queue_wait: Distribution::of(&queue_wait)?,
+                failure_latency: Distribution::of(&failure_latency)?,
+                metrics,
+            });
+        }
+        Ok(points)
+    }
+
+    /// `sweep.csv`.
+    pub fn sweep_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<&str> = vec!["point", "replication", "seed"];
+        header.extend(self.definition.parameters.iter().map(|p| p.path.as_str()));
+        header.extend([
+            "messages",
+            "recipients",
+            "attempts",
+            "inbox",
+            "spam",
+            "bounced",
+            "expired",
+            "rejected_at_submission",
+        ]);
+        header.extend(Metrics::NAMES);
+        csv.write_record(&header)?;
+        for run in &self.runs {
+            let o = &run.outcomes;
+            let mut row: Vec<String> = vec![
+                run.point.to_string(),
+                run.replication.to_string(),
+                run.seed.to_string(),
+            ];
+            row.extend(
+                self.definition
+                    .values(run.point)
+                    .into_iter()
+                    .map(str::to_owned),
+            );
+            row.extend(
+                [
+                    run.messages,
+                    run.recipients,
+                    run.attempts,
+                    o.inbox,
+                    o.spam,
+                    o.bounced,
+                    o.expired,
+                    o.rejected_at_submission,
+                ]
+                .map(|n| n.to_string()),
+            );
+            row.extend(run.metrics.values().map(fixed));
+            csv.write_record(&row)?;
+        }
+        csv.into_inner().map_err(|e| e.into_error().into())
+    }
+
+    /// `sweep_summary.csv` from the pooled points.
+    pub fn summary_csv(&self, points: &[PointSummary]) -> Result<Vec<u8>, csv::Error> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(self.definition.parameters.iter().map(|p| p.path.clone()));
+        header.push("replications".into());
+        for name in Metrics::NAMES {
+            for stat in ["mean", "sd", "ci95"] {
+                header.push(format!("{name}_{stat}"));
+            }
+        }
+        header.extend(["p50_s", "p90_s", "p99_s", "max_s"].map(|p| format!("pooled_latency_{p}")));
+        csv.write_record(&header)?;
+        let optional = |v: Option<f64>| v.map(fixed).unwrap_or_default();
+        for p in points {
+            let mut row: Vec<String> = vec![p.point.to_string()];
+            row.extend(p.values.iter().cloned());
+            row.push(p.replications.to_string());
+            for name in Metrics::NAMES {
+                let i = &p.metrics[name];
+                row.extend([fixed(i.mean), optional(i.sd), optional(i.ci95)]);
+            }
+            let l = &p.latency;
+            row.extend([l.p50_s, l.p90_s, l.p99_s, l.max_s].map(fixed));
+            csv.write_record(&row)?;
+        }
+        csv.into_inner().map_err(|e| e.into_error().into())
+    }
+
+    /// Writes `sweep.csv`, `sweep_summary.csv` and `sweep.json` into `dir`, each whole or not
+    /// at all; returns the pooled points.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PointSummary>, SweepError> {
+        let points = self.points()?;
+        let csv_error = |name: &str| {
+            let path = dir.join(name);
+            move |e: csv::Error| ReportError::Io {
+                path,
+                source: e.into(),
+            }
+        };
+        let sweep = self.sweep_csv().map_err(csv_error(SWEEP_CSV))?;
+        let summary = self
+            .summary_csv(&points)
+            .map_err(csv_error(SWEEP_SUMMARY_CSV))?;
+        let mut json = serde_json::to_string_pretty(&SweepFile {
+            definition: &self.definition,
+            shard: self.shard,
+            points: &points,
+            runs: &self.runs,
+        })
+        .map_err(ReportError::Json)?;
+        json.push('\n');
+        write_files(
+            dir,
+            &[
+                (SWEEP_CSV, &sweep),
+                (SWEEP_SUMMARY_CSV, &summary),
+                (SWEEP_JSON, json.as_bytes()),
+            ],
+        )?;
+        Ok(points)
+    }
+
+    /// Reads the `sweep.json` of a sweep's output directory.
+    pub fn read(dir: &Path) -> Result<SweepOutput, SweepError> {
+        let path = dir.join(SWEEP_JSON);
+        let text = std::fs::read_to_string(&path).map_err(|source| SweepError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let output: SweepOutput =
+            serde_json::from_str(&text).map_err(|source| SweepError::Parse {
+                path: path.clone(),
+                source,
+            })?;
+        let d = &output.definition;
+        if let Some(run) = output
+            .runs
+            .iter()
+            .find(|r| r.point >= d.points() || r.replication >= d.replications)
+        {
+            return Err(SweepError::Merge(format!(
+                "{}: run of point {} replication {} is outside the sweep ({} points × {} replications)",
+                path.display(),
+                run.point,
+                run.replication,
+                d.points(),
+                d.replications
+            )));
+        }
+        Ok(output)
+    }
+
+    /// Merges the outputs of the shards of one sweep into the whole sweep: the same runs as
+    /// an unsharded sweep, so the same files, byte for byte. The shards must have equal
+    /// definitions, no run twice, and together every run.
+    pub fn merge(parts: Vec<SweepOutput>) -> Result<SweepOutput, SweepError> {
+        let mut parts = parts.into_iter();
+        let first = parts
+            .next()
+            .ok_or_else(|| SweepError::Merge("nothing to merge".into()))?;
+        let definition = first.definition;
+        let mut seen = BTreeSet::new();
+        let mut runs = Vec::with_capacity(definition.runs());
+        let mut add = |shard: Option<Shard>, part_runs: Vec<RunResult>| {
+            for run in part_runs {
+                if !seen.insert((run.point, run.replication)) {
+                    return Err(SweepError::Merge(format!(
+                        "point {} replication {} is in two of the outputs (shard {} given twice?)",
+                        run.point,
+                        run.replication,
+                        shard.map_or_else(|| "whole".to_string(), |s| s.to_string())
+                    )));
+                }
+                runs.push(run);
+            }
+            Ok(())
+        };
+        add(first.shard, first.runs)?;
+        for part in parts {
+            if part.definition != definition {
+                let why = if part.definition.file_hash != definition.file_hash {
+                    "a different scenario file"
+                } else {
+                    "different --set, --replications, --seed, --messages or --duration"
+                };
+                return Err(SweepError::Merge(format!(
+                    "the outputs are not shards of one sweep: {why}"
+                )));
+            }
+            add(part.shard, part.runs)?;
+        }
+        let total = definition.runs();
+        if runs.len() != total {
+            let missing = (0..total)
+                .map(|k| definition.run_at(k))
+                .find(|&(p, r)| !seen.contains(&(p, r)))
+                .expect("fewer runs than the sweep has");
+            return Err(SweepError::Merge(format!(
+                "incomplete: {} of {total} runs are missing (the first: point {} replication {}); \
+                 merge the outputs of every shard",
+                total - runs.len(),
+                missing.0,
+                missing.1
+            )));
+        }
+        Ok(SweepOutput::new(definition, None, runs))
+    }
+}
