@@ -8,8 +8,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use smtpsim_des::{RandomStreams, SimTime};
-use smtpsim_model::behaviour::{MxBehaviour, NoChecks};
+use smtpsim_model::behaviour::{EndOfData, MxBehaviour, NoChecks};
 use smtpsim_model::scenario::{Behaviour, Outage, OutageMode, Scenario};
+use smtpsim_model::sim::AuthCheck;
 use smtpsim_model::stable_hash::StableHasher;
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::{Decision, Envelope, Policy, ServerConfig, SessionInfo};
@@ -54,7 +55,7 @@ impl MxHost {
 pub(crate) struct Target {
     pub domain: String,
     pub hosts: Vec<MxHost>,
-    pub behaviour: Rc<RefCell<MxBehaviour>>,
+    pub behaviour: Rc<RefCell<MxBehaviour<Box<dyn EndOfData>>>>,
 }
 
 /// Everything the session talks to, and who the user plays.
@@ -82,7 +83,15 @@ impl World {
             };
             let streams = RandomStreams::new(1);
             return World {
-                targets: vec![target("example.net", &[], behaviour, 1, &streams, 0)],
+                targets: vec![target(
+                    "example.net",
+                    &[],
+                    behaviour,
+                    1,
+                    &streams,
+                    0,
+                    Box::new(NoChecks),
+                )],
                 client_ip: DEFAULT_CLIENT,
                 client_name: "client.example.com".to_string(),
                 sender: "alice@example.com".to_string(),
@@ -106,6 +115,7 @@ impl World {
                     seed,
                     &streams,
                     i as u64,
+                    Box::new(AuthCheck::for_domain(scenario, seed, &d.name)),
                 )
             })
             .collect();
@@ -131,7 +141,8 @@ impl World {
 }
 
 /// A domain's target, its behaviour seeded and drawing from the streams the simulator gives
-/// the domain with index `index`.
+/// the domain with index `index`, and `checks` deciding at the end of data (the simulator's
+/// SPF, DKIM and DMARC check for a scenario's domain).
 fn target(
     domain: &str,
     hosts: &[&smtpsim_model::scenario::MxHost],
@@ -139,6 +150,7 @@ fn target(
     seed: u64,
     streams: &RandomStreams,
     index: u64,
+    checks: Box<dyn EndOfData>,
 ) -> Target {
     let name = domain.to_ascii_lowercase();
     let mut hasher = StableHasher::new();
@@ -170,12 +182,7 @@ fn target(
             outages: Vec::new(),
         });
     }
-    let behaviour = MxBehaviour::new(
-        behaviour,
-        domain_seed,
-        streams.stream("mx", index),
-        NoChecks,
-    );
+    let behaviour = MxBehaviour::new(behaviour, domain_seed, streams.stream("mx", index), checks);
     Target {
         domain: name,
         hosts: mx,
@@ -186,7 +193,7 @@ fn target(
 /// The policy of one connection: the domain's behaviour (shared by every connection to the
 /// domain, so a greylist remembers earlier attempts) and the account AUTH accepts.
 pub(crate) struct ReplPolicy {
-    pub behaviour: Rc<RefCell<MxBehaviour>>,
+    pub behaviour: Rc<RefCell<MxBehaviour<Box<dyn EndOfData>>>>,
     pub account: Account,
 }
 

@@ -416,3 +416,57 @@ fn connection_rate_limits_and_421_outages_close_the_connection() {
     s.say("wait 1h");
     assert!(s.reply("connect busy.example").starts_with("220 "));
 }
+
+/// The `dmarc-reject` story: a bank's mail sent through a relay its SPF record does not
+/// list, unsigned, under `p=reject`.
+fn dmarc_reject_story() -> common::Session {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/stories/dmarc-reject.toml"
+    );
+    let scenario = smtpsim_model::scenario::Scenario::load(std::path::Path::new(path))
+        .expect("the story loads");
+    common::Session::new(Config {
+        scenario: Some(scenario),
+        ..Config::default()
+    })
+}
+
+#[test]
+fn the_end_of_data_check_is_the_simulators_spf_dkim_and_dmarc() {
+    let mut s = dmarc_reject_story();
+    s.say("connect mail.example");
+    s.server("EHLO relay.cheap-host.example");
+    assert_eq!(
+        s.reply("MAIL FROM:<alerts@bank.example>"),
+        "250 2.1.0 Sender OK"
+    );
+    assert_eq!(
+        s.reply("RCPT TO:<bob@mail.example>"),
+        "250 2.1.5 Recipient OK"
+    );
+    s.say("DATA");
+    for line in [
+        "From: alerts@bank.example",
+        "Subject: statement",
+        "",
+        "hello",
+    ] {
+        assert!(server_lines(&s.say(line)).is_empty(), "{line:?} is content");
+    }
+    let refused = s.reply(".");
+    assert!(
+        refused.starts_with("550 5.7.1 ")
+            && refused.contains("DMARC policy of bank.example is reject"),
+        "{refused}"
+    );
+
+    // A visible From of another domain has no DMARC record to fail: the message is taken.
+    s.reply("MAIL FROM:<alerts@bank.example>");
+    s.reply("RCPT TO:<bob@mail.example>");
+    s.say("DATA");
+    for line in ["From: news@elsewhere.example", "", "hello"] {
+        s.say(line);
+    }
+    assert!(s.reply(".").starts_with("250 "));
+}

@@ -44,6 +44,12 @@ pub trait EndOfData {
     fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision;
 }
 
+impl<E: EndOfData + ?Sized> EndOfData for Box<E> {
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        (**self).message(session, envelope, content)
+    }
+}
+
 /// Accepts every message at the end of data.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoChecks;

@@ -17,6 +17,7 @@ mod records;
 mod world;
 
 pub use engine::run;
+pub use placement::AuthCheck;
 pub use records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
     SubmissionRecord, TraceKind, TraceRecord,

@@ -72,6 +72,15 @@ pub(crate) fn zone(scenario: &Scenario) -> StaticResolver {
     zone
 }
 
+/// The seed of receiving domain `name` (lowercase) in a run with `seed`: its behaviour's and
+/// its check's draws come from it.
+pub(crate) fn domain_seed(seed: u64, name: &str) -> u64 {
+    let mut hasher = StableHasher::new();
+    hasher.write_u64(seed);
+    hasher.write(name.as_bytes());
+    hasher.finish()
+}
+
 /// The inputs the verdict depends on; equal inputs give equal verdicts, so verdicts are cached
 /// by a 64-bit hash of them (the key is kept beside, and checked, in debug builds).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,8 +93,10 @@ struct Key {
     percent: u8,
 }
 
-/// The end-of-data check of one receiving domain.
-pub(crate) struct AuthCheck {
+/// The end-of-data check of one receiving domain: SPF, DKIM and DMARC against the scenario's
+/// simulated DNS, then the placement (inbox, spam, or refused). The simulator puts one behind
+/// each domain's MX behaviour; [`AuthCheck::for_domain`] gives other tools the same check.
+pub struct AuthCheck {
     zone: Arc<StaticResolver>,
     /// The name the checking host gives in `Authentication-Results:`.
     authserv_id: String,
@@ -98,7 +109,24 @@ pub(crate) struct AuthCheck {
 }
 
 impl AuthCheck {
-    pub fn new(
+    /// The check of `domain` of `scenario` exactly as the simulator run with `seed` makes it.
+    /// A domain not in the scenario gets a check that is switched off (accepts everything).
+    pub fn for_domain(scenario: &Scenario, seed: u64, domain: &str) -> AuthCheck {
+        let name = domain.to_ascii_lowercase();
+        let enabled = scenario
+            .domains
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(&name))
+            .is_some_and(|d| d.behaviour.authentication);
+        AuthCheck::new(
+            Arc::new(zone(scenario)),
+            &name,
+            enabled,
+            domain_seed(seed, &name),
+        )
+    }
+
+    pub(crate) fn new(
         zone: Arc<StaticResolver>,
         authserv_id: &str,
         enabled: bool,
@@ -117,7 +145,7 @@ impl AuthCheck {
     }
 
     /// The verdict of the last message accepted or refused at end of data, once.
-    pub fn take_verdict(&mut self) -> Option<Verdict> {
+    pub(crate) fn take_verdict(&mut self) -> Option<Verdict> {
         self.last.take()
     }
 
@@ -176,7 +204,7 @@ impl AuthCheck {
 
 impl AuthCheck {
     /// Decides on a message from the facts its content shows.
-    pub fn check(
+    pub(crate) fn check(
         &mut self,
         session: &SessionInfo,
         envelope: &Envelope,

@@ -14,7 +14,6 @@ use super::{Options, SimError};
 use crate::behaviour::{MxBehaviour, TokenBucket};
 use crate::retry::RetryPolicy;
 use crate::scenario::{Bytes, Count, Dist, DnsBehaviour, Duration, Outage, OutageMode, Scenario};
-use crate::stable_hash::StableHasher;
 
 /// A sender, ready to generate messages.
 pub(crate) struct SenderModel {
@@ -162,10 +161,7 @@ impl World {
                         .collect(),
                 )
             };
-            let mut hasher = StableHasher::new();
-            hasher.write_u64(seed);
-            hasher.write(name.as_bytes());
-            let domain_seed = hasher.finish();
+            let domain_seed = super::placement::domain_seed(seed, &name);
             let check =
                 AuthCheck::new(zone.clone(), &name, d.behaviour.authentication, domain_seed);
             let behaviour = MxBehaviour::new(
