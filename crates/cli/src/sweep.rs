@@ -273,7 +273,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let results: Vec<RunResult> = pool.install(|| {
+        // One run a piece: runs last from milliseconds to minutes, and a thread that is done
+        // must be able to take any run another has not started yet.
         runs.par_iter()
+            .with_max_len(1)
             .map(|&k| {
                 let result = plan.run(k);
                 if let Some(bar) = &bar {
