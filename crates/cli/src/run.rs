@@ -49,6 +49,10 @@ pub struct Args {
     /// histogram per timeseries interval.
     #[arg(long, value_name = "FILE")]
     hdr_log: Option<PathBuf>,
+    /// Leave out messages.csv (a row per recipient): the summaries, the time series and the
+    /// charts stay exact. For large runs whose rows nobody will read.
+    #[arg(long)]
+    no_messages: bool,
     /// Do not write the charts and report.html.
     #[arg(long)]
     no_report: bool,
@@ -142,6 +146,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         &out,
         WriterOptions {
             trace: args.trace != TraceMode::None,
+            no_messages: args.no_messages,
         },
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;

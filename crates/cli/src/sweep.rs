@@ -146,6 +146,7 @@ impl Plan<'_> {
                 &dir,
                 WriterOptions {
                     trace: options.trace != TraceMode::None,
+                    no_messages: false,
                 },
             )
             .with_context(|| format!("cannot write to {}", dir.display()))?;

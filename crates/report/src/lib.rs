@@ -46,7 +46,7 @@
 //! use smtpsim_report::{RunWriter, WriterOptions};
 //!
 //! let dir = std::env::temp_dir().join(format!("smtpsim-report-doc-{}", std::process::id()));
-//! let mut writer = RunWriter::create(&dir, WriterOptions { trace: false })?;
+//! let mut writer = RunWriter::create(&dir, WriterOptions::default())?;
 //! // Normally `smtpsim_model::sim::run(&scenario, &options, &mut writer)` sends the records.
 //! writer.recipient(&RecipientRecord {
 //!     message_id: 1,

@@ -62,6 +62,10 @@ pub struct WriterOptions {
     /// Write trace lines to `events.csv`. Without it `events.csv` holds only its header and
     /// trace records are ignored.
     pub trace: bool,
+    /// Leave out `messages.csv` (a row per recipient, the largest file by far): the
+    /// summaries, the time series and the charts are the same without it. A `messages.csv`
+    /// of an earlier run in the folder is removed, so that it cannot pass for this run's.
+    pub no_messages: bool,
 }
 
 /// A CSV file being written to its temporary name.
@@ -116,7 +120,7 @@ impl CsvFile {
 pub struct RunWriter {
     dir: PathBuf,
     options: WriterOptions,
-    messages: CsvFile,
+    messages: Option<CsvFile>,
     events: CsvFile,
     timeseries: CsvFile,
     stats: Stats,
@@ -130,7 +134,11 @@ impl RunWriter {
         Ok(RunWriter {
             dir: dir.to_owned(),
             options,
-            messages: CsvFile::create(dir, MESSAGES_CSV, &MESSAGES_HEADER)?,
+            messages: if options.no_messages {
+                None
+            } else {
+                Some(CsvFile::create(dir, MESSAGES_CSV, &MESSAGES_HEADER)?)
+            },
             events: CsvFile::create(dir, EVENTS_CSV, &EVENTS_HEADER)?,
             timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
             stats: Stats::new(),
@@ -174,7 +182,14 @@ impl RunWriter {
         summary.performance = Some(Performance::new(run.events, wall));
 
         let mut ready = Vec::with_capacity(5);
-        ready.push(messages.close().map_err(io_error(MESSAGES_CSV))?);
+        match messages {
+            Some(messages) => ready.push(messages.close().map_err(io_error(MESSAGES_CSV))?),
+            None => match fs::remove_file(dir.join(MESSAGES_CSV)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(MESSAGES_CSV)(e)),
+            },
+        }
         ready.push(events.close().map_err(io_error(EVENTS_CSV))?);
         ready.push(timeseries.close().map_err(io_error(TIMESERIES_CSV))?);
         ready.push(
@@ -252,7 +267,10 @@ impl Recorder for RunWriter {
         if self.error.is_some() {
             return;
         }
-        let result = self.messages.write(|f| write_recipient(f, record));
+        let Some(messages) = &mut self.messages else {
+            return;
+        };
+        let result = messages.write(|f| write_recipient(f, record));
         self.keep(MESSAGES_CSV, result);
     }
 

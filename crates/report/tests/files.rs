@@ -74,7 +74,14 @@ fn feed(writer: &mut RunWriter) {
 }
 
 fn write_run(dir: &Scratch, trace: bool) {
-    let mut writer = RunWriter::create(dir.path(), WriterOptions { trace }).unwrap();
+    let mut writer = RunWriter::create(
+        dir.path(),
+        WriterOptions {
+            trace,
+            ..WriterOptions::default()
+        },
+    )
+    .unwrap();
     feed(&mut writer);
     writer
         .finish(&run_stats(), Duration::from_millis(20))
@@ -212,7 +219,14 @@ fn summary_json_separates_performance() {
 fn same_inputs_give_identical_files() {
     let (a, b) = (Scratch::new("same-a"), Scratch::new("same-b"));
     for (dir, wall) in [(&a, 20), (&b, 700)] {
-        let mut writer = RunWriter::create(dir.path(), WriterOptions { trace: true }).unwrap();
+        let mut writer = RunWriter::create(
+            dir.path(),
+            WriterOptions {
+                trace: true,
+                ..WriterOptions::default()
+            },
+        )
+        .unwrap();
         feed(&mut writer);
         writer
             .finish(&run_stats(), Duration::from_millis(wall))
@@ -239,7 +253,14 @@ fn same_inputs_give_identical_files() {
 fn dropped_writer_leaves_no_files() {
     let dir = Scratch::new("dropped");
     {
-        let mut writer = RunWriter::create(dir.path(), WriterOptions { trace: true }).unwrap();
+        let mut writer = RunWriter::create(
+            dir.path(),
+            WriterOptions {
+                trace: true,
+                ..WriterOptions::default()
+            },
+        )
+        .unwrap();
         feed(&mut writer);
         assert!(!dir.entries().is_empty(), "temporary files while writing");
     }
@@ -293,4 +314,34 @@ fn finish_reports_a_vanished_directory() {
         other => panic!("expected an I/O error, got {other:?}"),
     }
     assert!(!out.exists());
+}
+
+#[test]
+fn without_messages_csv_the_other_files_are_the_same() {
+    let full = Scratch::new("with-messages");
+    write_run(&full, false);
+    let lean = Scratch::new("without-messages");
+    // A messages.csv of an earlier run must not pass for this one's.
+    std::fs::write(lean.path().join("messages.csv"), "stale\n").unwrap();
+    let mut writer = RunWriter::create(
+        lean.path(),
+        WriterOptions {
+            no_messages: true,
+            ..WriterOptions::default()
+        },
+    )
+    .unwrap();
+    feed(&mut writer);
+    writer
+        .finish(&run_stats(), Duration::from_millis(20))
+        .unwrap();
+    let expected: Vec<&str> = ALL_FILES
+        .iter()
+        .copied()
+        .filter(|f| *f != "messages.csv")
+        .collect();
+    assert_eq!(lean.entries(), expected);
+    for file in ["summary.csv", "timeseries.csv", "events.csv"] {
+        assert_eq!(lean.read(file), full.read(file), "{file}");
+    }
 }
