@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let journey = journey::follow(&scenario, &options, message)?;
 
     if let Some(path) = &args.html {
-        show::write_atomically(path, show::html(&journey).as_bytes())
+        smtpsim_report::write_whole(path, show::html(&journey).as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!(
             "{}: message {}, {} steps, written to {}",

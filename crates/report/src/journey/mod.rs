@@ -5,14 +5,11 @@
 mod html;
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use anstyle::{AnsiColor, Style};
 use smtpsim_model::journey::{Journey, Place, Speaker, Step, human};
 
 pub use html::html;
-
-use crate::staged::{Staged, close};
 
 const TITLE: Style = Style::new().bold();
 const COUNTER: Style = AnsiColor::Cyan.on_default().bold();
@@ -185,23 +182,6 @@ pub fn json(journey: &Journey) -> String {
     text
 }
 
-/// Writes `bytes` to `path` whole or not at all: to a temporary file beside it, then renamed
-/// into place.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let (staged, mut file) = Staged::create(dir, name)?;
-    file.write_all(bytes)?;
-    close(file)?;
-    staged.commit()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,14 +206,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("smtpsim-journey-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("page.html");
-        write_atomically(&path, b"<p>hi</p>").unwrap();
+        crate::write_whole(&path, b"<p>hi</p>").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"<p>hi</p>");
         let names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
-        assert!(write_atomically(&dir.join("missing").join("x.html"), b"x").is_err());
+        assert!(crate::write_whole(&dir.join("missing").join("x.html"), b"x").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
