@@ -2,31 +2,11 @@
 //! chromium renders report.html headless; the screenshot must not be blank and the page must
 //! log nothing to the console (no script error, no missing resource).
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Command;
-
-fn smtpsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("smtpsim runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn scenario(name: &str) -> String {
-    format!("{}/../../scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn out_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use support::{out_dir, scenario, smtpsim};
 
 /// What chromium made of a page: the screenshot's pixels (RGBA rows) and its console lines.
 struct Rendered {

@@ -1,30 +1,9 @@
 //! `smtpsim run` as a real process: the files it writes, reproducibility, and errors.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn smtpsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("smtpsim runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn scenario(name: &str) -> String {
-    format!("{}/../../scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn out_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use std::path::Path;
+use support::{out_dir, scenario, smtpsim};
 
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
