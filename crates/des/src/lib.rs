@@ -71,4 +71,4 @@ pub mod time;
 
 pub use queue::{EventId, EventQueue, ScheduleError};
 pub use rng::{RandomStreams, SimRng};
-pub use time::{ParseDurationError, Secs, SimDuration, SimTime};
+pub use time::{ParseDurationError, Secs, SimDuration, SimTime, round_to_u64};

@@ -122,9 +122,7 @@ impl SimDuration {
     /// values and NaN give [`SimDuration::ZERO`], values too large (and +∞) give
     /// [`SimDuration::MAX`].
     pub fn from_secs_f64(secs: f64) -> SimDuration {
-        let micros = (secs * MICROS_PER_SEC as f64).round();
-        // `as` from f64 to u64 saturates, and maps NaN to 0.
-        SimDuration(micros as u64)
+        SimDuration(round_to_u64(secs * MICROS_PER_SEC as f64))
     }
 
     /// The whole number of microseconds.
@@ -616,6 +614,23 @@ impl FromStr for SimTime {
     fn from_str(s: &str) -> Result<SimTime, ParseDurationError> {
         s.parse().map(SimTime::from_offset)
     }
+}
+
+/// `x.round() as u64` (halves away from zero; negative numbers and NaN give 0, numbers too
+/// large give `u64::MAX`), without calling `round`, which on the baseline x86-64 target is a
+/// library call: drawn durations are rounded several times per simulated message. The
+/// conversions go through `i64`, one instruction each way.
+pub fn round_to_u64(x: f64) -> u64 {
+    if !(x > 0.0) {
+        return 0;
+    }
+    if x >= 9.2e18 {
+        return x.round() as u64;
+    }
+    let whole = x as i64;
+    // `x - whole` is exact.
+    let up = x - whole as f64 >= 0.5;
+    whole as u64 + u64::from(up)
 }
 
 #[cfg(test)]

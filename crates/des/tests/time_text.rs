@@ -1,7 +1,8 @@
-//! The text form of durations and instants: parse and display round trips.
+//! The text form of durations and instants: parse and display round trips; the rounding of
+//! drawn durations.
 
 use proptest::prelude::*;
-use smtpsim_des::{ParseDurationError, SimDuration, SimTime};
+use smtpsim_des::{ParseDurationError, SimDuration, SimTime, round_to_u64};
 
 const UNITS: [(&str, u64); 7] = [
     ("us", 1),
@@ -93,5 +94,40 @@ fn issue_examples() {
     for bad in ["", "-5s", "5", "5x", "99999999999999999999d", "1.5us"] {
         let error = bad.parse::<SimDuration>().unwrap_err();
         assert!(!error.to_string().is_empty());
+    }
+}
+
+proptest! {
+    #[test]
+    fn round_to_u64_is_round_then_cast(x in prop_oneof![
+        any::<f64>(),
+        -10.0f64..1e7,
+        (0u64..1_000_000).prop_map(|n| n as f64 + 0.5),
+        (0u64..1_000_000).prop_map(|n| n as f64 + 0.49999999999999994),
+    ]) {
+        prop_assert_eq!(round_to_u64(x), x.round() as u64, "{}", x);
+    }
+}
+
+#[test]
+fn round_to_u64_at_the_edges() {
+    for x in [
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        -0.7,
+        0.49999999999999994,
+        2.5,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        9007199254740993.0,
+        9.2e18,
+        9.3e18,
+        1.8446744073709552e19,
+        1e300,
+    ] {
+        assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
     }
 }

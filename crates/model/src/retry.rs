@@ -123,7 +123,7 @@ impl RetryPolicy {
 }
 
 fn micros(x: f64) -> SimDuration {
-    SimDuration::from_micros(if x > 0.0 { x.round() as u64 } else { 0 })
+    SimDuration::from_micros(smtpsim_des::round_to_u64(x))
 }
 
 #[cfg(test)]

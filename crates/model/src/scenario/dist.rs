@@ -66,7 +66,7 @@ fn round_non_negative(x: f64) -> u64 {
     } else if x >= u64::MAX as f64 {
         u64::MAX
     } else {
-        x.round() as u64
+        smtpsim_des::round_to_u64(x)
     }
 }
 
