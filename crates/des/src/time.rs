@@ -621,7 +621,8 @@ impl FromStr for SimTime {
 /// library call: drawn durations are rounded several times per simulated message. The
 /// conversions go through `i64`, one instruction each way.
 pub fn round_to_u64(x: f64) -> u64 {
-    if !(x > 0.0) {
+    // Zero, negative numbers and NaN.
+    if x.is_nan() || x <= 0.0 {
         return 0;
     }
     if x >= 9.2e18 {
