@@ -1,30 +1,10 @@
 //! `smtpsim explain` and `smtpsim codes` run as real processes: every code in the catalogue
 //! explained through the command line, golden output for a few, and errors.
 
-use std::process::Command;
+mod support;
 
 use smtpsim_proto::codes;
-
-fn smtpsim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(args)
-        .output()
-        .expect("smtpsim runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
-    assert_eq!(actual, expected, "output differs from {path}");
-}
+use support::{golden, smtpsim};
 
 /// Every reply code, and every enhanced code with every class it is used with.
 fn every_catalogued_code() -> Vec<String> {

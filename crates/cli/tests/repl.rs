@@ -4,10 +4,12 @@
 //! The terminal test waits for expected text with a generous deadline and never measures time:
 //! a slow machine only makes it slower.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+use support::{golden, piped};
 
 const SMTPSIM: &str = env!("CARGO_BIN_EXE_smtpsim");
 
@@ -254,37 +256,6 @@ fn greylisting_in_a_real_terminal_with_the_clock_moved() {
     // Ctrl-D leaves.
     tmux.keys(&["C-d"]);
     tmux.wait_for_exit();
-}
-
-fn piped(args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(SMTPSIM)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("smtpsim runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
-    assert_eq!(actual, expected, "output differs from {path}");
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! `smtpsim walk` run as a real process: every bundled story's text and JSON output checked
 //! against golden files (`UPDATE_GOLDEN=1` rewrites them), `--step`, and the errors.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
+use support::{golden, piped};
 
 const STORIES: [&str; 10] = [
     "transactional",
@@ -17,57 +19,23 @@ const STORIES: [&str; 10] = [
     "queue-expired",
 ];
 
-fn smtpsim(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(args)
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("smtpsim runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/walk/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(format!("{}/tests/golden/walk", env!("CARGO_MANIFEST_DIR")))
-            .unwrap();
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
-    assert_eq!(actual, expected, "output differs from {path}");
-}
-
 #[test]
 fn every_story_as_text_matches_its_golden_file() {
     for story in STORIES {
-        let (code, out, err) = smtpsim(&["walk", "--story", story], "");
+        let (code, out, err) = piped(&["walk", "--story", story], "");
         assert_eq!(code, 0, "{story}: {err}");
         assert!(
             !out.contains('\u{1b}'),
             "{story}: no colour when not a terminal"
         );
-        golden(&format!("{story}.txt"), &out);
+        golden(&format!("walk/{story}.txt"), &out);
     }
 }
 
 #[test]
 fn every_story_as_json_matches_its_golden_file() {
     for story in STORIES {
-        let (code, out, err) = smtpsim(&["walk", "--story", story, "--format", "json"], "");
+        let (code, out, err) = piped(&["walk", "--story", story, "--format", "json"], "");
         assert_eq!(code, 0, "{story}: {err}");
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         let steps = json["steps"].as_array().unwrap();
@@ -79,13 +47,13 @@ fn every_story_as_json_matches_its_golden_file() {
             json["places"],
             serde_json::json!(["app", "relay", "dns", "mx", "mailbox"])
         );
-        golden(&format!("{story}.json"), &out);
+        golden(&format!("walk/{story}.json"), &out);
     }
 }
 
 #[test]
 fn the_text_has_a_counter_a_clock_a_note_and_the_landing() {
-    let (_, out, _) = smtpsim(&["walk", "--story", "unknown-user"], "");
+    let (_, out, _) = piped(&["walk", "--story", "unknown-user"], "");
     assert!(
         out.starts_with("unknown-user: message 0 (seed 1), 11 steps\n"),
         "{out}"
@@ -99,7 +67,7 @@ fn the_text_has_a_counter_a_clock_a_note_and_the_landing() {
     assert!(out.contains("Where it landed\n  user"), "{out}");
     assert!(out.contains(": bounced after "), "{out}");
     assert!(out.contains("a bounce notice went back to orders@shop.example"));
-    let (_, out, _) = smtpsim(&["walk", "--story", "dmarc-reject"], "");
+    let (_, out, _) = piped(&["walk", "--story", "dmarc-reject"], "");
     assert!(out.contains("Verdicts\n  SPF    fail      smtp.mailfrom=bank.example\n"));
     assert!(out.contains("  DMARC  fail      header.from=bank.example\n"));
 }
@@ -118,14 +86,14 @@ fn colour_is_forced_only_when_asked() {
 
 #[test]
 fn step_mode_waits_for_enter_between_steps() {
-    let (_, plain, _) = smtpsim(&["walk", "--story", "transactional"], "");
+    let (_, plain, _) = piped(&["walk", "--story", "transactional"], "");
     let enters = "\n".repeat(20);
-    let (code, out, err) = smtpsim(&["walk", "--story", "transactional", "--step"], &enters);
+    let (code, out, err) = piped(&["walk", "--story", "transactional", "--step"], &enters);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, plain, "the same steps");
     assert_eq!(err.matches("press Enter for the next step").count(), 11);
     // When the input ends, the rest follows without waiting.
-    let (code, out, err) = smtpsim(&["walk", "--story", "transactional", "--step"], "\n\n");
+    let (code, out, err) = piped(&["walk", "--story", "transactional", "--step"], "\n\n");
     assert_eq!(code, 0);
     assert_eq!(out, plain);
     assert_eq!(err.matches("press Enter").count(), 3);
@@ -137,7 +105,7 @@ fn a_scenario_file_and_a_message_number() {
         "{}/../../scenarios/greylisting.toml",
         env!("CARGO_MANIFEST_DIR")
     );
-    let (code, out, err) = smtpsim(
+    let (code, out, err) = piped(
         &["walk", &scenario, "--message", "7", "--format", "json"],
         "",
     );
@@ -150,25 +118,25 @@ fn a_scenario_file_and_a_message_number() {
 
 #[test]
 fn mistakes_are_explained() {
-    let (code, _, err) = smtpsim(&["walk", "--story", "nope"], "");
+    let (code, _, err) = piped(&["walk", "--story", "nope"], "");
     assert_eq!(code, 2);
     assert!(err.contains("there is no story \"nope\"; the stories are: transactional, "));
-    let (code, _, err) = smtpsim(&["walk", "--story", "greylisted", "--message", "9"], "");
+    let (code, _, err) = piped(&["walk", "--story", "greylisted", "--message", "9"], "");
     assert_eq!(code, 2);
     assert!(
         err.contains("there is no message 9: the run has 1"),
         "{err}"
     );
-    let (code, _, err) = smtpsim(&["walk"], "");
+    let (code, _, err) = piped(&["walk"], "");
     assert_eq!(code, 2);
     assert!(err.contains("--story"), "{err}");
-    let (code, _, err) = smtpsim(&["walk", "missing.toml"], "");
+    let (code, _, err) = piped(&["walk", "missing.toml"], "");
     assert_eq!(code, 2);
     assert!(err.contains("missing.toml: cannot read"), "{err}");
-    let (code, _, err) = smtpsim(&["walk", "--story", "greylisted", "--format", "xml"], "");
+    let (code, _, err) = piped(&["walk", "--story", "greylisted", "--format", "xml"], "");
     assert_eq!(code, 2);
     assert!(err.contains("xml"), "{err}");
-    let (code, _, err) = smtpsim(
+    let (code, _, err) = piped(
         &[
             "walk",
             "--story",
@@ -181,7 +149,7 @@ fn mistakes_are_explained() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("--step"), "{err}");
-    let (code, _, err) = smtpsim(
+    let (code, _, err) = piped(
         &[
             "walk",
             "--story",
@@ -194,7 +162,7 @@ fn mistakes_are_explained() {
         "",
     );
     assert_eq!(code, 2, "{err}");
-    let (code, out, _) = smtpsim(&["walk", "--help"], "");
+    let (code, out, _) = piped(&["walk", "--help"], "");
     assert_eq!(code, 0);
     for story in STORIES {
         assert!(out.contains(story), "--help lists {story}");
@@ -209,7 +177,7 @@ fn a_story_runs_with_smtpsim_run_and_its_bounce_notice_is_traced() {
         env!("CARGO_MANIFEST_DIR")
     );
     let out_dir = dir.to_str().unwrap();
-    let (code, out, err) = smtpsim(
+    let (code, out, err) = piped(
         &["run", &story, "--trace", "message:0", "--out", out_dir],
         "",
     );

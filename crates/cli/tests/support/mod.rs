@@ -1,23 +1,66 @@
-//! What the tests of the `smtpsim` commands share: running the binary, naming a bundled
-//! scenario, a fresh output folder.
+//! What the tests of the `smtpsim` commands share: running the binary (with or without
+//! input), golden files, naming a bundled scenario, a fresh output folder.
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// Runs `smtpsim ARGS` from the crate's folder: the exit code, stdout and stderr.
-pub fn smtpsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
+pub fn smtpsim<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = command(args).output().expect("smtpsim runs");
+    outcome(out)
+}
+
+/// Runs `smtpsim ARGS` with `input` on its standard input (not a terminal, so no colour
+/// unless forced, and `CLICOLOR_FORCE` is cleared).
+pub fn piped<S: AsRef<OsStr>>(args: &[S], input: &str) -> (i32, String, String) {
+    let mut child = command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("smtpsim runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    outcome(child.wait_with_output().unwrap())
+}
+
+fn command<S: AsRef<OsStr>>(args: &[S]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smtpsim"));
+    command
+        .args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+fn outcome(out: Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// Checks `actual` against `tests/golden/NAME`; with `UPDATE_GOLDEN=1` in the environment,
+/// writes it there first.
+pub fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(actual, expected, "output differs from {}", path.display());
 }
 
 /// The path of a bundled scenario, `name` relative to `scenarios/`.
