@@ -16,6 +16,7 @@ pub mod client;
 pub mod codes;
 pub mod command;
 pub mod data;
+mod fifo;
 pub mod limits;
 pub mod loopback;
 pub mod reply;

@@ -270,4 +270,6 @@ impl fmt::Display for Reply {
 
 mod parse;
 
-pub use parse::{MAX_REPLY_LINE, MAX_REPLY_LINES, ReplyError, parse_reply};
+pub use parse::{
+    MAX_REPLY_LINE, MAX_REPLY_LINES, RawReply, ReplyError, parse_reply, parse_reply_raw,
+};

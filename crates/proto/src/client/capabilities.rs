@@ -1,6 +1,6 @@
 //! What a server offers in its EHLO reply.
 
-use crate::reply::Reply;
+use crate::reply::{RawReply, Reply};
 
 /// The ESMTP extensions a server advertised (RFC 5321 section 4.1.1.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,17 +28,29 @@ pub struct Capabilities {
 impl Capabilities {
     /// Reads the capabilities from a positive EHLO reply (the first line is the greeting).
     pub fn from_ehlo(reply: &Reply) -> Capabilities {
+        Capabilities::from_lines(reply.lines().map(str::as_bytes))
+    }
+
+    /// [`Capabilities::from_ehlo`] on a reply as it arrived, without copying its text.
+    pub fn from_raw_ehlo(reply: &RawReply<'_>) -> Capabilities {
+        Capabilities::from_lines(reply.text_lines())
+    }
+
+    /// Reads the keyword lines; the first line (the greeting) is skipped.
+    fn from_lines<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Capabilities {
         let mut caps = Capabilities::default();
-        for line in reply.lines().skip(1) {
-            let mut words = line.split_ascii_whitespace();
+        for line in lines.skip(1) {
+            let mut words = line
+                .split(u8::is_ascii_whitespace)
+                .filter(|word| !word.is_empty());
             let Some(keyword) = words.next() else {
                 continue;
             };
-            let is = |name: &str| keyword.eq_ignore_ascii_case(name);
+            let is = |name: &str| keyword.eq_ignore_ascii_case(name.as_bytes());
             if is("PIPELINING") {
                 caps.pipelining = true;
             } else if is("SIZE") {
-                caps.size = Some(words.next().and_then(|n| n.parse().ok()).unwrap_or(0));
+                caps.size = Some(words.next().and_then(parse_u64).unwrap_or(0));
             } else if is("8BITMIME") {
                 caps.eight_bit_mime = true;
             } else if is("ENHANCEDSTATUSCODES") {
@@ -47,8 +59,8 @@ impl Capabilities {
                 caps.starttls = true;
             } else if is("AUTH") {
                 for mechanism in words {
-                    caps.auth_plain |= mechanism.eq_ignore_ascii_case("PLAIN");
-                    caps.auth_login |= mechanism.eq_ignore_ascii_case("LOGIN");
+                    caps.auth_plain |= mechanism.eq_ignore_ascii_case(b"PLAIN");
+                    caps.auth_login |= mechanism.eq_ignore_ascii_case(b"LOGIN");
                 }
             } else if is("SMTPUTF8") {
                 caps.smtputf8 = true;
@@ -58,6 +70,12 @@ impl Capabilities {
         }
         caps
     }
+}
+
+/// A decimal number as `str::parse::<u64>` reads it (an optional `+`, then digits, no
+/// overflow).
+fn parse_u64(word: &[u8]) -> Option<u64> {
+    std::str::from_utf8(word).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -86,6 +104,17 @@ mod tests {
                 chunking: true,
             }
         );
+    }
+
+    #[test]
+    fn raw_and_owned_replies_give_the_same_capabilities() {
+        let bytes = b"250-2.0.0 mx.example.net\r\n250-2.0.0 PIPELINING\r\n250-SIZE 1000\r\n250-AUTH\tLOGIN\r\n250 2.0.0 \xffSTARTTLS\r\n";
+        let (raw, _) = crate::reply::parse_reply_raw(bytes).unwrap().unwrap();
+        let owned = raw.to_reply();
+        let caps = Capabilities::from_raw_ehlo(&raw);
+        assert_eq!(caps, Capabilities::from_ehlo(&owned));
+        assert!(caps.pipelining && caps.auth_login && !caps.starttls);
+        assert_eq!(caps.size, Some(1000));
     }
 
     #[test]

@@ -27,8 +27,9 @@
 mod capabilities;
 mod outcome;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -41,7 +42,8 @@ use crate::command::{
     RcptParams, ReversePath,
 };
 use crate::data::write_dot_stuffed;
-use crate::reply::{Reply, ReplyError, parse_reply};
+use crate::fifo::Fifo;
+use crate::reply::{RawReply, Reply, ReplyError, parse_reply_raw};
 
 /// When to use STARTTLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -206,16 +208,19 @@ pub struct ClientSession {
     message: OutgoingMessage,
     input: Vec<u8>,
     output: Vec<u8>,
-    events: VecDeque<ClientEvent>,
-    expect: VecDeque<Expect>,
+    events: Fifo<ClientEvent, 2>,
+    expect: Fifo<Expect, 8>,
     capabilities: Capabilities,
     tls: bool,
     authenticated: bool,
     pipelined: bool,
     /// Per recipient: the RCPT reply, once it came.
-    rcpt: Vec<Option<bool>>,
+    rcpt: SmallVec<[Option<bool>; 4]>,
     /// Per recipient: the final verdict, once known.
-    results: Vec<Option<RecipientOutcome>>,
+    results: SmallVec<[Option<RecipientOutcome>; 1]>,
+    /// Every address is a plain `local-part@domain`, which the commands carry as written: no
+    /// need to parse it again to write MAIL and RCPT.
+    verbatim_paths: bool,
     transcript: Vec<TranscriptLine>,
     finished: bool,
 }
@@ -227,36 +232,46 @@ impl ClientSession {
         if message.recipients.is_empty() {
             return Err(MessageError::NoRecipients);
         }
+        let mut verbatim_paths = true;
         if !message.from.is_empty() {
-            Address::parse(&message.from).map_err(|error| MessageError::Sender {
+            let from = Address::parse(&message.from).map_err(|error| MessageError::Sender {
                 address: message.from.clone(),
                 error,
             })?;
+            verbatim_paths &= matches!(from.domain, Host::Domain(_));
         }
         for recipient in &message.recipients {
-            parse_forward_path(recipient).map_err(|error| MessageError::Recipient {
+            let to = parse_forward_path(recipient).map_err(|error| MessageError::Recipient {
                 address: recipient.clone(),
                 error,
             })?;
+            verbatim_paths &= matches!(
+                to,
+                ForwardPath::Mailbox(Address {
+                    domain: Host::Domain(_),
+                    ..
+                })
+            );
         }
         let n = message.recipients.len();
         // Room for the commands and the dot-stuffed content, so the buffer does not grow.
         let output = Vec::with_capacity(256 + message.content.len() + message.content.len() / 16);
-        let mut expect = VecDeque::with_capacity(8);
+        let mut expect = Fifo::default();
         expect.push_back(Expect::Greeting);
         Ok(ClientSession {
             config,
             message,
             input: Vec::new(),
             output,
-            events: VecDeque::new(),
+            events: Fifo::default(),
             expect,
             capabilities: Capabilities::default(),
             tls: false,
             authenticated: false,
             pipelined: false,
-            rcpt: vec![None; n],
-            results: vec![None; n],
+            rcpt: smallvec::smallvec![None; n],
+            results: smallvec::smallvec![None; n],
+            verbatim_paths,
             transcript: Vec::new(),
             finished: false,
         })
@@ -375,10 +390,10 @@ impl ClientSession {
     fn take_replies(&mut self, input: &[u8]) -> usize {
         let mut used = 0;
         while !self.finished {
-            match parse_reply(&input[used..]) {
+            match parse_reply_raw(&input[used..]) {
                 Ok(Some((reply, n))) => {
                     used += n;
-                    self.reply(reply);
+                    self.reply(&reply);
                 }
                 Ok(None) => return used,
                 Err(error) => {
@@ -401,35 +416,38 @@ impl ClientSession {
         self.expect.front().map_or(Stage::Quit, |e| stage_of(*e))
     }
 
-    fn reply(&mut self, reply: Reply) {
+    /// Acts on one reply. The owned text ([`RawReply::to_reply`]) is made only where it is
+    /// kept: in a verdict or the transcript.
+    fn reply(&mut self, raw: &RawReply<'_>) {
         if self.config.transcript {
-            for line in reply.to_string().lines() {
+            for line in raw.to_reply().to_string().lines() {
                 self.transcript.push(TranscriptLine {
                     speaker: Speaker::Server,
                     text: line.to_string(),
                 });
             }
         }
+        let code = raw.code;
         let Some(expect) = self.expect.pop_front() else {
             // Unsolicited (for example a 421 while idle): the server is going away.
-            self.decide_all(Stage::Quit, Some(&reply), None);
+            self.decide_all(Stage::Quit, Some(&raw.to_reply()), None);
             self.finish();
             return;
         };
-        if reply.code.get() == 421 && expect != Expect::Quit {
+        if code.get() == 421 && expect != Expect::Quit {
             // The server is closing the connection (RFC 5321 section 3.8).
-            self.decide_all(stage_of(expect), Some(&reply), None);
+            self.decide_all(stage_of(expect), Some(&raw.to_reply()), None);
             self.finish();
             return;
         }
-        let ok = reply.code.is_positive();
+        let ok = code.is_positive();
         match expect {
             Expect::Greeting if ok => self.hello(Expect::Ehlo),
             Expect::Ehlo if ok => {
-                self.capabilities = Capabilities::from_ehlo(&reply);
+                self.capabilities = Capabilities::from_raw_ehlo(raw);
                 self.after_hello();
             }
-            Expect::Ehlo if reply.code.is_permanent() => self.hello(Expect::Helo),
+            Expect::Ehlo if code.is_permanent() => self.hello(Expect::Helo),
             Expect::Helo if ok => {
                 self.capabilities = Capabilities::default();
                 self.after_hello();
@@ -439,7 +457,7 @@ impl ClientSession {
                 self.note("STARTTLS refused; going on without TLS");
                 self.authenticate_or_mail();
             }
-            Expect::AuthUser | Expect::AuthPassword if reply.code.get() == 334 => {
+            Expect::AuthUser | Expect::AuthPassword if code.get() == 334 => {
                 let credentials = self
                     .config
                     .credentials
@@ -470,7 +488,8 @@ impl ClientSession {
             Expect::Rcpt(i) => {
                 self.rcpt[i] = Some(ok);
                 if !ok && self.results[i].is_none() {
-                    self.results[i] = Some(RecipientOutcome::from_reply(Stage::Rcpt, &reply));
+                    self.results[i] =
+                        Some(RecipientOutcome::from_reply(Stage::Rcpt, &raw.to_reply()));
                 }
                 if !self.pipelined {
                     if i + 1 < self.message.recipients.len() {
@@ -483,7 +502,7 @@ impl ClientSession {
                     }
                 }
             }
-            Expect::Data if reply.code.get() == 354 => {
+            Expect::Data if code.get() == 354 => {
                 if self.any_accepted() {
                     self.send_content();
                 } else {
@@ -495,22 +514,23 @@ impl ClientSession {
                 self.expect.push_back(Expect::Content);
             }
             Expect::Data => {
-                self.decide_accepted(Stage::Data, &reply);
+                let reply = raw.to_reply();
+                self.decide_accepted(Stage::Data, reply.clone());
                 self.decide_all(Stage::Data, Some(&reply), None);
                 self.quit();
             }
             Expect::Content => {
-                self.decide_accepted(Stage::Content, &reply);
+                self.decide_accepted(Stage::Content, raw.to_reply());
                 self.quit();
             }
             Expect::Quit => self.finish(),
             Expect::Mail if self.pipelined => {
                 // The RCPT and DATA replies still come (503s); every recipient fails here.
-                self.decide_all(Stage::Mail, Some(&reply), None);
+                self.decide_all(Stage::Mail, Some(&raw.to_reply()), None);
             }
             other => {
                 // Greeting, EHLO (4xx), HELO, STARTTLS (required), AUTH or MAIL refused.
-                self.decide_all(stage_of(other), Some(&reply), None);
+                self.decide_all(stage_of(other), Some(&raw.to_reply()), None);
                 self.quit();
             }
         }
@@ -523,8 +543,9 @@ impl ClientSession {
         } else {
             Command::Ehlo { domain }
         };
-        let transcript = self.config.transcript.then_some(&mut self.transcript);
-        emit(&mut self.output, transcript, &command);
+        let start = self.output.len();
+        command.write_to(&mut self.output);
+        self.record_sent(start);
         self.expect.push_back(expect);
     }
 
@@ -599,17 +620,22 @@ impl ClientSession {
             ..MailParams::default()
         };
         self.pipelined = self.config.pipelining && self.capabilities.pipelining;
-        let from = if self.message.from.is_empty() {
-            ReversePath::Null
+        let start = self.output.len();
+        if self.verbatim_paths {
+            self.output.extend_from_slice(b"MAIL FROM:<");
+            self.output.extend_from_slice(self.message.from.as_bytes());
+            self.output.push(b'>');
+            params.write_to(&mut self.output);
+            self.output.extend_from_slice(b"\r\n");
         } else {
-            ReversePath::Mailbox(Address::parse(&self.message.from).expect("checked in new"))
-        };
-        let transcript = self.config.transcript.then_some(&mut self.transcript);
-        emit(
-            &mut self.output,
-            transcript,
-            &Command::Mail { from, params },
-        );
+            let from = if self.message.from.is_empty() {
+                ReversePath::Null
+            } else {
+                ReversePath::Mailbox(Address::parse(&self.message.from).expect("checked in new"))
+            };
+            Command::Mail { from, params }.write_to(&mut self.output);
+        }
+        self.record_sent(start);
         self.expect.push_back(Expect::Mail);
         if self.pipelined {
             for i in 0..self.message.recipients.len() {
@@ -621,14 +647,34 @@ impl ClientSession {
     }
 
     fn send_rcpt(&mut self, i: usize) {
-        let to = parse_forward_path(&self.message.recipients[i]).expect("checked in new");
-        let command = Command::Rcpt {
-            to,
-            params: RcptParams::default(),
-        };
-        let transcript = self.config.transcript.then_some(&mut self.transcript);
-        emit(&mut self.output, transcript, &command);
+        let start = self.output.len();
+        let recipient = &self.message.recipients[i];
+        if self.verbatim_paths {
+            self.output.extend_from_slice(b"RCPT TO:<");
+            self.output.extend_from_slice(recipient.as_bytes());
+            self.output.extend_from_slice(b">\r\n");
+        } else {
+            let to = parse_forward_path(recipient).expect("checked in new");
+            let command = Command::Rcpt {
+                to,
+                params: RcptParams::default(),
+            };
+            command.write_to(&mut self.output);
+        }
+        self.record_sent(start);
         self.expect.push_back(Expect::Rcpt(i));
+    }
+
+    /// Records the command written to the output from `start` on, if a transcript is kept.
+    fn record_sent(&mut self, start: usize) {
+        if self.config.transcript {
+            let line = &self.output[start..];
+            let text = String::from_utf8_lossy(line.strip_suffix(b"\r\n").unwrap_or(line));
+            self.transcript.push(TranscriptLine {
+                speaker: Speaker::Client,
+                text: text.into_owned(),
+            });
+        }
     }
 
     fn send_content(&mut self) {
@@ -666,12 +712,19 @@ impl ClientSession {
 
     /// Gives recipients accepted at RCPT the verdict of `reply` (DATA refused, or the reply
     /// to the content).
-    fn decide_accepted(&mut self, stage: Stage, reply: &Reply) {
-        for (rcpt, result) in self.rcpt.iter().zip(&mut self.results) {
-            if *rcpt == Some(true) && result.is_none() {
-                *result = Some(RecipientOutcome::from_reply(stage, reply));
+    fn decide_accepted(&mut self, stage: Stage, reply: Reply) {
+        let waiting = |(rcpt, result): (&Option<bool>, &Option<RecipientOutcome>)| {
+            *rcpt == Some(true) && result.is_none()
+        };
+        let Some(last) = self.rcpt.iter().zip(&self.results).rposition(waiting) else {
+            return;
+        };
+        for i in 0..last {
+            if waiting((&self.rcpt[i], &self.results[i])) {
+                self.results[i] = Some(RecipientOutcome::from_reply(stage, &reply));
             }
         }
+        self.results[last] = Some(RecipientOutcome::from_owned_reply(stage, reply));
     }
 
     /// Gives every recipient still without a verdict this one.
@@ -687,8 +740,9 @@ impl ClientSession {
     }
 
     fn send(&mut self, command: &Command<'_>) {
-        let transcript = self.config.transcript.then_some(&mut self.transcript);
-        emit(&mut self.output, transcript, command);
+        let start = self.output.len();
+        command.write_to(&mut self.output);
+        self.record_sent(start);
     }
 
     /// Sends a SASL response line (not a command), recording `shown` instead of the secret.
@@ -709,20 +763,6 @@ impl ClientSession {
                 text: text.to_string(),
             });
         }
-    }
-}
-
-/// Writes a command into the output buffer, and into the transcript if one is kept.
-fn emit(output: &mut Vec<u8>, transcript: Option<&mut Vec<TranscriptLine>>, command: &Command<'_>) {
-    let start = output.len();
-    command.write_to(output);
-    if let Some(transcript) = transcript {
-        let line = &output[start..];
-        let text = String::from_utf8_lossy(line.strip_suffix(b"\r\n").unwrap_or(line));
-        transcript.push(TranscriptLine {
-            speaker: Speaker::Client,
-            text: text.into_owned(),
-        });
     }
 }
 

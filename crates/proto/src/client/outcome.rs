@@ -70,6 +70,11 @@ pub struct RecipientOutcome {
 impl RecipientOutcome {
     /// The verdict a reply gives: 2xx accepted, 5xx rejected, anything else deferred.
     pub fn from_reply(stage: Stage, reply: &Reply) -> RecipientOutcome {
+        RecipientOutcome::from_owned_reply(stage, reply.clone())
+    }
+
+    /// [`RecipientOutcome::from_reply`], keeping `reply` without a copy.
+    pub fn from_owned_reply(stage: Stage, reply: Reply) -> RecipientOutcome {
         let status = if reply.code.is_positive() {
             Status::Accepted
         } else if reply.code.is_permanent() {
@@ -80,12 +85,11 @@ impl RecipientOutcome {
         RecipientOutcome {
             status,
             stage,
-            reply: Some(reply.clone()),
+            reply: Some(reply),
             note: None,
         }
     }
 
-    /// A deferral without a reply.
     pub fn deferred(stage: Stage, note: &'static str) -> RecipientOutcome {
         RecipientOutcome {
             status: Status::Deferred,

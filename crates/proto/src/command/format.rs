@@ -24,6 +24,43 @@ impl Command<'_> {
     }
 }
 
+impl MailParams<'_> {
+    /// Appends the parameters as `MAIL FROM:` carries them, each after a space (nothing when
+    /// none is set).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        // Writing to a Vec cannot fail.
+        let _ = write_mail_params(self, &mut Bytes(out));
+    }
+}
+
+impl Host<'_> {
+    /// The host as [`Display`] writes it, built without going through `fmt` for a domain
+    /// (the usual case, on every HELO).
+    pub fn render(&self) -> String {
+        match self {
+            Host::Domain(domain) => (*domain).to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl Address<'_> {
+    /// The address as [`Display`] writes it (`local-part@domain`), built without going
+    /// through `fmt` when the domain is a name.
+    pub fn render(&self) -> String {
+        match self.domain {
+            Host::Domain(domain) => {
+                let mut text = String::with_capacity(self.local_part.len() + 1 + domain.len());
+                text.push_str(self.local_part);
+                text.push('@');
+                text.push_str(domain);
+                text
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
 /// A `fmt::Write` that appends to a byte vector.
 struct Bytes<'v>(&'v mut Vec<u8>);
 

@@ -73,10 +73,117 @@ pub enum ReplyError {
 /// assert_eq!(parse_reply(b"250-partial\r\n250 to").unwrap(), None);
 /// ```
 pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
-    // First pass: find where the reply ends and check every line, without allocating.
+    Ok(parse_reply_raw(buf)?.map(|(raw, used)| (raw.to_reply(), used)))
+}
+
+/// A complete reply as it arrived, checked but not yet copied: the code and the raw lines.
+///
+/// A client that only looks at the code (most replies in a successful transaction) never
+/// pays for the text; [`RawReply::to_reply`] makes the owned [`Reply`] when it is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawReply<'a> {
+    /// The three-digit code, the same on every line.
+    pub code: ReplyCode,
+    /// The reply's bytes, every line with its line ending.
+    bytes: &'a [u8],
+    /// How many lines it has.
+    lines: usize,
+    /// Where the first lines end (the offset of each LF), found while checking them, so the
+    /// lines are not searched for again.
+    ends: [u32; KNOWN_ENDS],
+}
+
+/// How many line ends a [`RawReply`] remembers (an EHLO reply has about ten lines).
+const KNOWN_ENDS: usize = 16;
+
+impl<'a> RawReply<'a> {
+    /// The enhanced status code at the start of the first line, if any (it becomes
+    /// [`Reply::enhanced`]).
+    pub fn enhanced(&self) -> Option<EnhancedCode> {
+        self.lines()
+            .next()
+            .and_then(leading_enhanced)
+            .map(|(code, _)| code)
+    }
+
+    /// The text of each line as [`Reply::text`] holds it, still as bytes: the code, its
+    /// separator and the enhanced code (where a line repeats the first line's) removed.
+    pub fn text_lines(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let mut prefix = None;
+        self.lines().enumerate().map(move |(i, line)| {
+            if i == 0 {
+                prefix = leading_enhanced(line).map(|(_, written)| written);
+            }
+            match prefix {
+                Some(prefix) if line.starts_with(prefix) => {
+                    let rest = &line[prefix.len()..];
+                    rest.strip_prefix(b" ").unwrap_or(rest)
+                }
+                _ => line,
+            }
+        })
+    }
+
+    /// The text of each line, code and separator removed.
+    fn lines(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let RawReply {
+            bytes, lines, ends, ..
+        } = *self;
+        let mut start = 0;
+        (0..lines).map(move |i| {
+            let end = match ends.get(i) {
+                Some(&end) => end as usize,
+                None => start + memchr::memchr(b'\n', &bytes[start..]).unwrap_or(0),
+            };
+            let line = strip_cr(&bytes[start..end]);
+            start = end + 1;
+            line.get(4..).unwrap_or_default()
+        })
+    }
+
+    /// The reply's bytes as received, line endings included.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The owned reply, as [`parse_reply`] gives it: one allocation, for the text, validated
+    /// as UTF-8 once (invalid sequences become U+FFFD, as `String::from_utf8_lossy` makes
+    /// them).
+    pub fn to_reply(&self) -> Reply {
+        let mut text = Vec::with_capacity(self.bytes.len());
+        for (i, line) in self.text_lines().enumerate() {
+            if i > 0 {
+                text.push(b'\n');
+            }
+            text.extend_from_slice(line);
+        }
+        let text = match String::from_utf8(text) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        Reply::new(self.code, self.enhanced(), Cow::Owned(text))
+    }
+}
+
+/// Like [`parse_reply`], without copying the text: returns the checked reply in place and
+/// how many bytes of `buf` it used, or `Ok(None)` while it is incomplete.
+///
+/// ```
+/// use smtpsim_proto::reply::parse_reply_raw;
+///
+/// let (raw, used) = parse_reply_raw(b"250-mx.example.net\r\n250 SIZE 1000\r\n").unwrap().unwrap();
+/// assert_eq!(raw.code.get(), 250);
+/// let lines: Vec<&[u8]> = raw.text_lines().collect();
+/// assert_eq!(lines, [&b"mx.example.net"[..], b"SIZE 1000"]);
+/// assert_eq!(raw.to_reply().text, "mx.example.net\nSIZE 1000");
+/// assert_eq!(used, 35);
+/// ```
+pub fn parse_reply_raw(buf: &[u8]) -> Result<Option<(RawReply<'_>, usize)>, ReplyError> {
+    // Find where the reply ends and check every line, without allocating.
     let mut code = None;
     let mut pos = 0;
     let mut lines = 0;
+    let mut ends = [0; KNOWN_ENDS];
     let end = loop {
         let rest = &buf[pos..];
         let Some(end) = memchr::memchr(b'\n', rest) else {
@@ -93,6 +200,10 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
             return Err(ReplyError::LineTooLong);
         }
         let line = strip_cr(&rest[..end]);
+        if let Some(known) = ends.get_mut(lines) {
+            // Lines are at most MAX_REPLY_LINE long, so the first ones end well within u32.
+            *known = (pos + end) as u32;
+        }
         pos += end + 1;
         lines += 1;
         let (this, last) = check_line(line, lines, code)?;
@@ -106,22 +217,17 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
     };
     let code = code.expect("a reply has a line");
     let code = ReplyCode::new(code).ok_or(ReplyError::CodeOutOfRange { code })?;
-    Ok(Some((assemble(code, &buf[..end]), end)))
+    let raw = RawReply {
+        code,
+        bytes: &buf[..end],
+        lines,
+        ends,
+    };
+    Ok(Some((raw, end)))
 }
 
 fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The text of each line of a checked reply (code and separator removed).
-fn texts(reply: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = reply;
-    std::iter::from_fn(move || {
-        let end = memchr::memchr(b'\n', rest)?;
-        let line = strip_cr(&rest[..end]);
-        rest = &rest[end + 1..];
-        Some(line.get(4..).unwrap_or_default())
-    })
 }
 
 /// Checks a line's code and separator; returns the code and whether this is the last line.
@@ -159,33 +265,6 @@ fn check_line(
             found: char::from(other),
         }),
     }
-}
-
-/// Builds the reply from its checked bytes: one allocation, for the text, validated as UTF-8
-/// once (invalid sequences become U+FFFD, as `String::from_utf8_lossy` makes them).
-fn assemble(code: ReplyCode, reply: &[u8]) -> Reply {
-    let mut enhanced = None;
-    let mut text = Vec::with_capacity(reply.len());
-    for (i, line) in texts(reply).enumerate() {
-        if i == 0 {
-            enhanced = leading_enhanced(line);
-        } else {
-            text.push(b'\n');
-        }
-        let line = match enhanced {
-            Some((_, prefix)) if line.starts_with(prefix) => {
-                let rest = &line[prefix.len()..];
-                rest.strip_prefix(b" ").unwrap_or(rest)
-            }
-            _ => line,
-        };
-        text.extend_from_slice(line);
-    }
-    let text = match String::from_utf8(text) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
-    Reply::new(code, enhanced.map(|(e, _)| e), Cow::Owned(text))
 }
 
 /// An enhanced status code at the start of `text`, followed by a space or the end, with the
@@ -313,5 +392,32 @@ mod tests {
             "Mailbox full\ntry again later",
         );
         assert_eq!(one(&original.to_bytes()), original);
+    }
+}
+
+#[cfg(test)]
+mod line_end_tests {
+    use super::*;
+
+    /// Past the line ends a raw reply remembers, the lines are found by searching.
+    #[test]
+    fn replies_longer_than_the_remembered_line_ends_read_whole() {
+        for count in [
+            1,
+            KNOWN_ENDS - 1,
+            KNOWN_ENDS,
+            KNOWN_ENDS + 1,
+            3 * KNOWN_ENDS,
+        ] {
+            let lines: Vec<String> = (0..count).map(|i| format!("line {i}")).collect();
+            let reply = Reply::new_static(250, None, "").with_text(lines.join("\n"));
+            let bytes = reply.to_bytes();
+            let (raw, used) = parse_reply_raw(&bytes).unwrap().unwrap();
+            assert_eq!(used, bytes.len());
+            let read: Vec<&[u8]> = raw.text_lines().collect();
+            let want: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+            assert_eq!(read, want);
+            assert_eq!(raw.to_reply(), reply);
+        }
     }
 }

@@ -31,7 +31,6 @@ mod content;
 mod policy;
 pub mod replies;
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -46,6 +45,7 @@ use crate::command::{
     ReversePath,
 };
 use crate::data::{DataFault, DataReader};
+use crate::fifo::Fifo;
 use crate::limits::Limits;
 use crate::reply::Reply;
 
@@ -117,36 +117,80 @@ impl ServerConfig {
         text.push_str(&self.hostname);
         text.push_str(" greets ");
         text.push_str(client);
-        let mut cap = |s: &str| {
+        self.each_capability(tls, |keyword| {
             text.push('\n');
-            text.push_str(s);
-        };
+            text.push_str(keyword);
+        });
+        text
+    }
+
+    /// Appends the EHLO reply in wire format, as [`Reply::write_to`] writes a 250 reply with
+    /// [`ServerConfig::ehlo_text`], without building the text first.
+    pub fn write_ehlo_reply(&self, tls: bool, client: &str, out: &mut Vec<u8>) {
+        if self.hostname.contains('\n') || client.contains('\n') {
+            // Text that spans lines of its own: let the reply writer split it.
+            let text = self.ehlo_text(tls, client);
+            return Reply::new_static(250, None, "")
+                .with_text(text)
+                .write_to(out);
+        }
+        let mut last = out.len();
+        out.extend_from_slice(b"250-");
+        out.extend_from_slice(self.hostname.as_bytes());
+        out.extend_from_slice(b" greets ");
+        out.extend_from_slice(client.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        self.each_capability(tls, |keyword| {
+            last = out.len();
+            out.extend_from_slice(b"250-");
+            out.extend_from_slice(keyword.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        });
+        // The last line says `250 `.
+        out[last + 3] = b' ';
+    }
+
+    /// Calls `f` with each EHLO keyword line on offer, in order.
+    fn each_capability(&self, tls: bool, mut f: impl FnMut(&str)) {
         if self.pipelining {
-            cap("PIPELINING");
+            f("PIPELINING");
         }
         match self.limits.message_size {
-            Some(n) => cap(&format!("SIZE {n}")),
-            None => cap("SIZE"),
+            Some(n) => {
+                let mut buf = *b"SIZE 00000000000000000000";
+                let mut i = buf.len();
+                let mut n = n;
+                loop {
+                    i -= 1;
+                    buf[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                buf.copy_within(0..5, i - 5);
+                f(std::str::from_utf8(&buf[i - 5..]).expect("ASCII digits"));
+            }
+            None => f("SIZE"),
         }
         if self.eight_bit_mime {
-            cap("8BITMIME");
+            f("8BITMIME");
         }
         if self.enhanced_status_codes {
-            cap("ENHANCEDSTATUSCODES");
+            f("ENHANCEDSTATUSCODES");
         }
         if self.starttls && !tls {
-            cap("STARTTLS");
+            f("STARTTLS");
         }
         if self.offers_auth(tls) {
-            cap("AUTH PLAIN LOGIN");
+            f("AUTH PLAIN LOGIN");
         }
         if self.smtputf8 {
-            cap("SMTPUTF8");
+            f("SMTPUTF8");
         }
         if self.chunking {
-            cap("CHUNKING");
+            f("CHUNKING");
         }
-        text
     }
 }
 
@@ -229,7 +273,7 @@ pub struct ServerSession<P> {
     state: State,
     input: Vec<u8>,
     output: Vec<u8>,
-    events: VecDeque<ServerEvent>,
+    events: Fifo<ServerEvent, 2>,
     envelope: Option<Envelope>,
     rcpt_attempts: usize,
     chunks: Option<Chunks>,
@@ -254,10 +298,7 @@ impl<P: Policy> ServerSession<P> {
     pub fn greet(config: Arc<ServerConfig>, policy: P, info: SessionInfo) -> Self {
         let mut session = ServerSession::resume(config, policy, info);
         match session.policy.connect(&session.info) {
-            Decision::Accept => {
-                let text = format!("{} {}", session.config.hostname, session.config.banner);
-                session.send(&Reply::new_static(220, None, "").with_text(text));
-            }
+            Decision::Accept => session.send_greeting(),
             Decision::AcceptWith(reply) => session.send(&reply),
             Decision::Refuse(reply) => {
                 session.send(&reply);
@@ -281,7 +322,7 @@ impl<P: Policy> ServerSession<P> {
             state: State::Command,
             input: Vec::new(),
             output: Vec::with_capacity(256),
-            events: VecDeque::new(),
+            events: Fifo::default(),
             envelope: None,
             rcpt_attempts: 0,
             chunks: None,
@@ -512,17 +553,39 @@ impl<P: Policy> ServerSession<P> {
 
     fn helo(&mut self, domain: Host<'_>, esmtp: bool) {
         let decision = self.policy.helo(&self.info, &domain);
-        let name = domain.to_string();
-        let accepted = if esmtp {
-            Reply::new_static(250, None, "").with_text(self.config.ehlo_text(self.info.tls, &name))
-        } else {
-            Reply::new_static(250, None, "").with_text(self.config.hostname.clone())
-        };
-        if self.answer(decision, &accepted) {
+        let name = domain.render();
+        let accepted = self.answer_with(decision, |session| {
+            if esmtp {
+                let start = session.output.len();
+                let config = &session.config;
+                config.write_ehlo_reply(session.info.tls, &name, &mut session.output);
+                session.record_sent(start);
+            } else {
+                let hostname = session.config.hostname.clone();
+                session.send(&Reply::new_static(250, None, "").with_text(hostname));
+            }
+        });
+        if accepted {
             self.reset_transaction();
             self.info.helo = Some(name);
             self.info.esmtp = esmtp;
         }
+    }
+
+    /// The 220 greeting: the host name and the banner.
+    fn send_greeting(&mut self) {
+        let config = &self.config;
+        if config.hostname.contains('\n') || config.banner.contains('\n') {
+            let text = format!("{} {}", config.hostname, config.banner);
+            return self.send(&Reply::new_static(220, None, "").with_text(text));
+        }
+        let start = self.output.len();
+        self.output.extend_from_slice(b"220 ");
+        self.output.extend_from_slice(config.hostname.as_bytes());
+        self.output.push(b' ');
+        self.output.extend_from_slice(config.banner.as_bytes());
+        self.output.extend_from_slice(b"\r\n");
+        self.record_sent(start);
     }
 
     fn mail(&mut self, from: ReversePath<'_>, params: MailParams<'_>) {
@@ -564,7 +627,7 @@ impl<P: Policy> ServerSession<P> {
             self.envelope = Some(Envelope {
                 from: match from {
                     ReversePath::Null => String::new(),
-                    ReversePath::Mailbox(address) => address.to_string(),
+                    ReversePath::Mailbox(address) => address.render(),
                 },
                 recipients: Vec::new(),
                 declared_size: params.size,
@@ -593,7 +656,7 @@ impl<P: Policy> ServerSession<P> {
         if self.answer(decision, &replies::RECIPIENT_OK) {
             let recipient = match to {
                 ForwardPath::Postmaster => "Postmaster".to_string(),
-                ForwardPath::Mailbox(address) => address.to_string(),
+                ForwardPath::Mailbox(address) => address.render(),
             };
             if let Some(envelope) = &mut self.envelope {
                 envelope.recipients.push(recipient);
@@ -603,9 +666,14 @@ impl<P: Policy> ServerSession<P> {
 
     /// Sends the reply a decision calls for; returns whether the step was accepted.
     fn answer(&mut self, decision: Decision, accepted: &Reply) -> bool {
+        self.answer_with(decision, |session| session.send(accepted))
+    }
+
+    /// [`ServerSession::answer`], with `accept` writing the positive reply.
+    fn answer_with(&mut self, decision: Decision, accept: impl FnOnce(&mut Self)) -> bool {
         match decision {
             Decision::Accept => {
-                self.send(accepted);
+                accept(self);
                 true
             }
             Decision::AcceptWith(reply) => {
@@ -655,6 +723,12 @@ impl<P: Policy> ServerSession<P> {
             plain.enhanced = None;
             plain.write_to(&mut self.output);
         }
+        self.record_sent(start);
+    }
+
+    /// Records the reply lines written to the output from `start` on, if a transcript is
+    /// kept.
+    fn record_sent(&mut self, start: usize) {
         if self.config.transcript {
             let written = String::from_utf8_lossy(&self.output[start..]).into_owned();
             for line in written.split_terminator("\r\n") {
@@ -671,4 +745,54 @@ fn is_ascii(address: &Address<'_>) -> bool {
             Host::General { tag, content } => tag.is_ascii() && content.is_ascii(),
             Host::Ipv4(_) | Host::Ipv6(_) => true,
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The EHLO reply written in place is the reply the text would give, for every mix of
+    /// options.
+    #[test]
+    fn ehlo_reply_written_in_place_matches_the_reply_of_its_text() {
+        for bits in 0u32..1 << 10 {
+            let on = |bit: u32| bits & (1 << bit) != 0;
+            let mut config = ServerConfig::new(if on(9) { "mx\nsecond" } else { "mx.example" });
+            config.pipelining = on(0);
+            config.eight_bit_mime = on(1);
+            config.enhanced_status_codes = on(2);
+            config.starttls = on(3);
+            config.auth = on(4);
+            config.auth_without_tls = on(5);
+            config.smtputf8 = on(6);
+            config.chunking = on(7);
+            config.limits.message_size = on(8).then_some(bits as u64 * 1_000_003);
+            for tls in [false, true] {
+                let mut written = b"before".to_vec();
+                config.write_ehlo_reply(tls, "client.example", &mut written);
+                let text = config.ehlo_text(tls, "client.example");
+                let mut expected = b"before".to_vec();
+                Reply::new_static(250, None, "")
+                    .with_text(text)
+                    .write_to(&mut expected);
+                assert_eq!(
+                    String::from_utf8_lossy(&written),
+                    String::from_utf8_lossy(&expected)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn size_keyword_carries_the_limit() {
+        let mut config = ServerConfig::new("mx");
+        for (limit, keyword) in [
+            (Some(0), "SIZE 0"),
+            (Some(u64::MAX), "SIZE 18446744073709551615"),
+            (None, "SIZE"),
+        ] {
+            config.limits.message_size = limit;
+            assert!(config.ehlo_text(false, "c").lines().any(|l| l == keyword));
+        }
+    }
 }
