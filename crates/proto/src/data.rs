@@ -141,7 +141,13 @@ impl DataReader {
     /// stores them with one copy. Stops before anything the state machine must look at (a
     /// leading dot, a bare CR or LF, a CR at the end of `input`). Returns the bytes taken.
     fn take_plain_lines(&mut self, input: &[u8]) -> usize {
-        let mut pos = 0;
+        // At a line start, a run of plain lines is found in one vectorised pass; the search
+        // line by line below takes over where that pass stops.
+        let mut pos = if self.state == State::LineStart {
+            plain_lines_len(input, self.max_line)
+        } else {
+            0
+        };
         loop {
             if self.state == State::LineStart && input.get(pos) == Some(&b'.') {
                 break;
@@ -220,6 +226,61 @@ impl DataReader {
             self.content.extend_from_slice(&bytes[..room]);
             self.mark(DataFault::TooBig);
         }
+    }
+}
+
+/// The length of the run of plain lines at the start of `input`, which begins at a line
+/// start: complete lines, each ending in CRLF, with no other CR or LF, not beginning with a
+/// dot, and at most `max_line` octets long without the CRLF. It may stop short of the longest
+/// such run (never past it): the reader goes on line by line from there.
+///
+/// One pass over the pairs of adjacent bytes in fixed-size blocks, which the compiler turns
+/// into vector instructions. A line's length is bounded by the distance between blocks that
+/// hold an LF; where that bound exceeds `max_line` the pass stops and the exact count takes
+/// over.
+fn plain_lines_len(input: &[u8], max_line: usize) -> usize {
+    const BLOCK: usize = 32;
+    if input.len() < BLOCK + 1 || matches!(input[0], b'.' | b'\n') {
+        return 0;
+    }
+    /// Whether the pair is a bare CR, a bare LF, or a dot opening a line.
+    #[inline(always)]
+    fn special(prev: u8, next: u8) -> bool {
+        (prev == b'\r') & (next != b'\n')
+            | (next == b'\n') & (prev != b'\r')
+            | (prev == b'\n') & (next == b'.')
+    }
+    let prev = &input[..input.len() - 1];
+    let next = &input[1..];
+    // `input[..checked]` holds no special pair (each pair inside it was looked at).
+    let mut checked = 0;
+    // The start of the block that held the last LF: a line that ends later began after it.
+    let mut line_from = 0;
+    let blocks = prev.chunks_exact(BLOCK).zip(next.chunks_exact(BLOCK));
+    for (k, (p, n)) in blocks.enumerate() {
+        let mut any_special = false;
+        let mut any_lf = false;
+        for i in 0..BLOCK {
+            any_special |= special(p[i], n[i]);
+            any_lf |= n[i] == b'\n';
+        }
+        if any_special {
+            break;
+        }
+        let start = k * BLOCK;
+        let end = start + BLOCK + 1;
+        if any_lf {
+            // The first line ending here began after `line_from`: shorter than this bound.
+            if end - line_from > max_line + 2 {
+                break;
+            }
+            line_from = start;
+        }
+        checked = end;
+    }
+    match memchr::memrchr(b'\n', &input[..checked]) {
+        Some(lf) => lf + 1,
+        None => 0,
     }
 }
 
@@ -318,6 +379,31 @@ mod tests {
             2 => Just(&b"\r\n"[..]),
         ];
         prop::collection::vec(piece, 0..80).prop_map(|pieces| pieces.concat())
+    }
+
+    /// Lines around the limit, first in the input or after other lines, are judged exactly
+    /// wherever their line ending falls among the blocks of the fast path.
+    #[test]
+    fn lines_at_the_limit_are_judged_exactly() {
+        for lead in ["", "ab\r\n", "a line of some thirty-odd octets\r\n"] {
+            for n in 960..1040 {
+                let mut input = lead.as_bytes().to_vec();
+                input.extend(std::iter::repeat_n(b'x', n));
+                input.extend_from_slice(b"\r\n");
+                for _ in 0..40 {
+                    input.extend_from_slice(b"ok\r\n");
+                }
+                input.extend_from_slice(b".\r\n");
+                let (end, reader) = read_all(&input);
+                assert_eq!(end, Some(input.len()));
+                let too_long = n > 998;
+                assert_eq!(
+                    reader.fault(),
+                    too_long.then_some(DataFault::LineTooLong),
+                    "lead {lead:?}, line of {n}"
+                );
+            }
+        }
     }
 
     proptest! {

@@ -106,11 +106,37 @@ impl EnhancedCode {
     /// Appends the code as `X.Y.Z`, as [`Display`](fmt::Display) writes it, without going
     /// through `fmt`.
     pub fn write_to(self, out: &mut Vec<u8>) {
-        out.push(b'0' + self.class);
-        out.push(b'.');
-        write_small(self.subject, out);
-        out.push(b'.');
-        write_small(self.detail, out);
+        let mut buf = [0; 11];
+        let len = self.write_into(&mut buf);
+        out.extend_from_slice(&buf[..len]);
+    }
+}
+
+impl EnhancedCode {
+    /// Writes the code as `X.Y.Z` at the start of `buf` (11 bytes are always enough); returns
+    /// the length written.
+    fn write_into(self, buf: &mut [u8]) -> usize {
+        let mut len = 0;
+        let mut put = |b: u8| {
+            buf[len] = b;
+            len += 1;
+        };
+        put(b'0'.wrapping_add(self.class));
+        put(b'.');
+        for (i, n) in [self.subject, self.detail].into_iter().enumerate() {
+            if i > 0 {
+                put(b'.');
+            }
+            let n = n % 1000;
+            if n >= 100 {
+                put(b'0' + (n / 100) as u8);
+            }
+            if n >= 10 {
+                put(b'0' + (n / 10 % 10) as u8);
+            }
+            put(b'0' + (n % 10) as u8);
+        }
+        len
     }
 }
 
@@ -196,21 +222,28 @@ impl Reply {
 
     /// Appends the reply in wire format (`250-...` lines, then `250 ...`, each ending in CRLF).
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        // Every line starts the same way: `ddd-` (or `ddd ` on the last) and the enhanced
+        // code; that prefix is made once.
         let code = self.code.get();
-        let digits = [
+        let mut prefix = [0u8; 4 + 11];
+        prefix[..4].copy_from_slice(&[
             b'0' + (code / 100) as u8,
             b'0' + (code / 10 % 10) as u8,
             b'0' + (code % 10) as u8,
-        ];
+            b'-',
+        ]);
+        let mut len = 4;
+        if let Some(enhanced) = self.enhanced {
+            len += enhanced.write_into(&mut prefix[4..]);
+        }
+        let prefix = &mut prefix[..len];
+        out.reserve(self.text.len() + 2 + len + 1);
         let mut lines = self.lines().peekable();
         while let Some(line) = lines.next() {
-            out.extend_from_slice(&digits);
-            out.push(if lines.peek().is_some() { b'-' } else { b' ' });
-            if let Some(enhanced) = self.enhanced {
-                enhanced.write_to(out);
-                if !line.is_empty() {
-                    out.push(b' ');
-                }
+            prefix[3] = if lines.peek().is_some() { b'-' } else { b' ' };
+            out.extend_from_slice(prefix);
+            if self.enhanced.is_some() && !line.is_empty() {
+                out.push(b' ');
             }
             out.extend_from_slice(line.as_bytes());
             out.extend_from_slice(b"\r\n");
@@ -247,16 +280,6 @@ impl<'a> Iterator for Lines<'a> {
             }
         }
     }
-}
-
-fn write_small(n: u16, out: &mut Vec<u8>) {
-    if n >= 100 {
-        out.push(b'0' + (n / 100 % 10) as u8);
-    }
-    if n >= 10 {
-        out.push(b'0' + (n / 10 % 10) as u8);
-    }
-    out.push(b'0' + (n % 10) as u8);
 }
 
 impl fmt::Display for Reply {

@@ -114,8 +114,53 @@ fn wire() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
 }
 
+/// Longer input, mostly plain CRLF lines of many lengths (some near or past the line limit),
+/// with now and then a dot, a bare CR or LF, and the end-of-data line: the input the reader's
+/// block-wise fast path sees in real traffic.
+fn long_wire() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        12 => Just(b"a line of ordinary text, as mail has\r\n".to_vec()),
+        3 => (0usize..1100).prop_map(|n| {
+            let mut line = vec![b'x'; n];
+            line.extend_from_slice(b"\r\n");
+            line
+        }),
+        3 => (990usize..1010).prop_map(|n| {
+            let mut line = vec![b'z'; n];
+            line.extend_from_slice(b"\r\n");
+            line
+        }),
+        2 => (90usize..110).prop_map(|n| vec![b'y'; n]),
+        1 => Just(b".".to_vec()),
+        1 => Just(b"\r".to_vec()),
+        1 => Just(b"\n".to_vec()),
+        1 => Just(b"\r\n.\r\n".to_vec()),
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn reader_follows_the_rule_on_long_lines(
+        input in long_wire(),
+        cuts in prop::collection::vec(any::<usize>(), 0..4),
+        max_line in prop_oneof![3 => Just(1000usize), 1 => 40usize..200, 1 => 900usize..1100],
+    ) {
+        let max_size = 1u64 << 20;
+        let want = expected(&input, max_line, max_size as usize);
+        let (end, reader) = read_in_chunks(&input, &cuts, max_line, max_size);
+        prop_assert_eq!(end, want.end);
+        if end.is_none() {
+            return Ok(());
+        }
+        prop_assert_eq!(reader.content(), &want.content[..]);
+        match reader.fault() {
+            None => prop_assert!(want.faults.is_empty(), "missed {:?}", want.faults),
+            Some(fault) => prop_assert!(want.faults.contains(&fault), "{:?} not in {:?}", fault, want.faults),
+        }
+    }
 
     #[test]
     fn reader_follows_the_rule_in_any_chunks(

@@ -40,32 +40,39 @@ impl Capabilities {
     fn from_lines<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Capabilities {
         let mut caps = Capabilities::default();
         for line in lines.skip(1) {
-            let mut words = line
-                .split(u8::is_ascii_whitespace)
-                .filter(|word| !word.is_empty());
-            let Some(keyword) = words.next() else {
+            let line = line.trim_ascii_start();
+            let end = line
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .unwrap_or(line.len());
+            let (keyword, rest) = line.split_at(end);
+            if keyword.is_empty() {
                 continue;
+            }
+            let words = || {
+                rest.split(u8::is_ascii_whitespace)
+                    .filter(|word| !word.is_empty())
             };
-            let is = |name: &str| keyword.eq_ignore_ascii_case(name.as_bytes());
-            if is("PIPELINING") {
-                caps.pipelining = true;
-            } else if is("SIZE") {
-                caps.size = Some(words.next().and_then(parse_u64).unwrap_or(0));
-            } else if is("8BITMIME") {
-                caps.eight_bit_mime = true;
-            } else if is("ENHANCEDSTATUSCODES") {
-                caps.enhanced_status_codes = true;
-            } else if is("STARTTLS") {
-                caps.starttls = true;
-            } else if is("AUTH") {
-                for mechanism in words {
-                    caps.auth_plain |= mechanism.eq_ignore_ascii_case(b"PLAIN");
-                    caps.auth_login |= mechanism.eq_ignore_ascii_case(b"LOGIN");
+            // Servers write keywords in capitals: an exact comparison settles most.
+            let is = |name: &[u8]| keyword == name || keyword.eq_ignore_ascii_case(name);
+            // Compared by length first: most keywords are ruled out without a look at a byte.
+            match keyword.len() {
+                10 if is(b"PIPELINING") => caps.pipelining = true,
+                4 if is(b"SIZE") => {
+                    caps.size = Some(words().next().and_then(parse_u64).unwrap_or(0));
                 }
-            } else if is("SMTPUTF8") {
-                caps.smtputf8 = true;
-            } else if is("CHUNKING") {
-                caps.chunking = true;
+                4 if is(b"AUTH") => {
+                    for mechanism in words() {
+                        caps.auth_plain |= mechanism.eq_ignore_ascii_case(b"PLAIN");
+                        caps.auth_login |= mechanism.eq_ignore_ascii_case(b"LOGIN");
+                    }
+                }
+                8 if is(b"8BITMIME") => caps.eight_bit_mime = true,
+                8 if is(b"STARTTLS") => caps.starttls = true,
+                8 if is(b"SMTPUTF8") => caps.smtputf8 = true,
+                8 if is(b"CHUNKING") => caps.chunking = true,
+                19 if is(b"ENHANCEDSTATUSCODES") => caps.enhanced_status_codes = true,
+                _ => {}
             }
         }
         caps
