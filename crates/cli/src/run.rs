@@ -244,9 +244,10 @@ fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: 
         human(l.max_s)
     );
     println!(
-        "  queue wait: mean {}  p99 {}   attempts: {}   bounce notices: {}",
+        "  queue wait: mean {}  p99 {}   peak queue: {}   attempts: {}   bounce notices: {}",
         human(s.queue_wait.mean_s),
         human(s.queue_wait.p99_s),
+        s.run.peak_queue_depth,
         s.run.attempts,
         s.run.bounce_notices
     );

@@ -16,7 +16,7 @@ use smtpsim_model::sim::{
 };
 use smtpsim_model::stable_hash::StableHasher;
 use smtpsim_report::sweep::{
-    PeakDepth, PointSummary, RunResult, Shard, SweepDefinition, SweepOutput, SweptField,
+    PointSummary, RunResult, Shard, SweepDefinition, SweepOutput, SweptField,
 };
 use smtpsim_report::{RunWriter, Stats, WriterOptions};
 
@@ -83,10 +83,9 @@ enum Sink {
     Files(Box<RunWriter>),
 }
 
-/// What a sweep run records: aggregates (and files if asked) and the peak queue depth.
+/// What a sweep run records: aggregates, and files if asked.
 struct SweepRecorder {
     sink: Sink,
-    peak: PeakDepth,
 }
 
 impl Recorder for SweepRecorder {
@@ -104,7 +103,6 @@ impl Recorder for SweepRecorder {
     }
 
     fn sample(&mut self, sample: &Sample) {
-        self.peak.sample(sample);
         if let Sink::Files(writer) = &mut self.sink {
             writer.sample(sample);
         }
@@ -154,25 +152,15 @@ impl Plan<'_> {
         } else {
             Sink::Stats(Box::default())
         };
-        let mut recorder = SweepRecorder {
-            sink,
-            peak: PeakDepth::default(),
-        };
+        let mut recorder = SweepRecorder { sink };
         let started = Instant::now();
         let stats = sim::run(scenario, &options, &mut recorder)?;
         let result = match recorder.sink {
             Sink::Stats(aggregates) => {
-                RunResult::new(point, replication, seed, &aggregates, &stats, recorder.peak)?
+                RunResult::new(point, replication, seed, &aggregates, &stats)?
             }
             Sink::Files(writer) => {
-                let result = RunResult::new(
-                    point,
-                    replication,
-                    seed,
-                    writer.stats(),
-                    &stats,
-                    recorder.peak,
-                )?;
+                let result = RunResult::new(point, replication, seed, writer.stats(), &stats)?;
                 writer.finish(&stats, started.elapsed())?;
                 result
             }

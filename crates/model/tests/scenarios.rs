@@ -243,3 +243,67 @@ fn a_refused_submission_is_a_real_conversation_and_goes_no_further() {
     );
     assert!(!memory.trace.iter().any(|l| l.contains(" relay-mx ")));
 }
+
+/// The peak queue depth a run reports is the most deliveries (message × domain) that were
+/// between submission and their end at one instant, worked out here from the recipient rows.
+#[test]
+fn peak_queue_depth_is_exact() {
+    use std::collections::BTreeMap;
+
+    for name in [
+        "quickstart.toml",
+        "validation/mm4.toml",
+        "validation/greylist.toml",
+    ] {
+        let scenario = support::load(name);
+        let options = Options {
+            messages: Some(5_000),
+            ..Options::default()
+        };
+        let (memory, stats) = support::run(&scenario, &options);
+        // Each delivery lasts from its message's submission to its last recipient's end.
+        let mut deliveries: BTreeMap<(u64, &str), (u64, u64)> = BTreeMap::new();
+        for row in memory
+            .rows
+            .iter()
+            .filter(|r| r.fate != Fate::RejectedAtSubmission)
+        {
+            let span = deliveries
+                .entry((row.message_id, row.domain.as_str()))
+                .or_insert((row.submitted, row.finished));
+            span.1 = span.1.max(row.finished);
+        }
+        // Sweep the starts and ends in time order; at equal times the order of events is the
+        // engine's, so both orders bound the answer.
+        let sweep = |ends_first: bool| {
+            let mut points: Vec<(u64, bool)> = deliveries
+                .values()
+                .flat_map(|&(start, end)| [(start, true), (end, false)])
+                .collect();
+            points.sort_by_key(|&(t, start)| (t, start == ends_first));
+            let (mut depth, mut peak) = (0i64, 0i64);
+            for (_, start) in points {
+                depth += if start { 1 } else { -1 };
+                peak = peak.max(depth);
+            }
+            peak as u64
+        };
+        let (low, high) = (sweep(true), sweep(false));
+        assert!(
+            (low..=high).contains(&stats.peak_queue_depth),
+            "{name}: peak {} outside {low}..={high}",
+            stats.peak_queue_depth
+        );
+        let sampled = memory
+            .samples
+            .iter()
+            .map(|s| s.active + s.deferred)
+            .max()
+            .unwrap_or(0);
+        assert!(stats.peak_queue_depth >= sampled, "{name}");
+        assert!(
+            stats.peak_queue_depth > 1,
+            "{name}: the queue never held two deliveries"
+        );
+    }
+}

@@ -369,3 +369,96 @@ fn a_connection_kept_open_carries_the_next_message() {
     assert_eq!(outcome.recipients[1].status, Status::Rejected);
     assert_eq!(srv.info().messages, 2);
 }
+
+#[test]
+fn a_failed_transaction_on_a_connection_kept_open_is_reset() {
+    use std::sync::Arc;
+
+    use smtpsim_proto::server::ServerSession;
+
+    for pipelining in [true, false] {
+        let server_config = Arc::new(ServerConfig::new("mx.example.net"));
+        let mut config = ClientConfig::new("relay.example.com");
+        config.keep_open = true;
+        config.transcript = true;
+        config.pipelining = pipelining;
+
+        // Every recipient refused: MAIL stays open on the server until the client resets it.
+        let mut first =
+            ClientSession::new(config.clone(), message(&["unknown@example.net"])).unwrap();
+        let mut srv = ServerSession::new(server_config, TestPolicy::default(), None);
+        assert!(converse(&mut first, &mut srv).is_empty());
+        assert_eq!(
+            first.outcome().unwrap().recipients[0].status,
+            Status::Rejected
+        );
+        let said: Vec<&str> = first
+            .transcript()
+            .iter()
+            .filter(|l| l.speaker == Speaker::Client)
+            .map(|l| l.text.as_str())
+            .collect();
+        assert_eq!(said.last(), Some(&"RSET"), "{said:?}");
+        assert!(!said.contains(&"QUIT"));
+
+        // The same server session takes the next message: no 503 for a nested MAIL.
+        let mut second = ClientSession::resume(
+            config.clone(),
+            message(&["b@example.net"]),
+            first.capabilities().clone(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            converse(&mut second, &mut srv).len(),
+            1,
+            "pipelining {pipelining}"
+        );
+        assert!(second.outcome().unwrap().all_accepted());
+
+        // A transaction that went through needs no RSET.
+        let said_second: Vec<&str> = second
+            .transcript()
+            .iter()
+            .filter(|l| l.speaker == Speaker::Client)
+            .map(|l| l.text.as_str())
+            .collect();
+        assert!(!said_second.contains(&"RSET"), "{said_second:?}");
+    }
+}
+
+#[test]
+fn a_policy_refusal_with_421_closes_the_connection() {
+    use std::sync::Arc;
+
+    use smtpsim_proto::Reply;
+    use smtpsim_proto::command::{MailParams, ReversePath};
+    use smtpsim_proto::server::{Decision, Policy, ServerEvent, ServerSession, SessionInfo};
+
+    /// Defers every sender with 421, as a rate limit configured like Gmail's does.
+    struct RateLimited;
+    impl Policy for RateLimited {
+        fn mail(&mut self, _: &SessionInfo, _: &ReversePath<'_>, _: &MailParams<'_>) -> Decision {
+            Decision::Refuse(Reply::new_static(
+                421,
+                None,
+                "4.7.28 Our system has detected an unusual rate",
+            ))
+        }
+    }
+
+    let mut srv = ServerSession::new(
+        Arc::new(ServerConfig::new("mx.example.net")),
+        RateLimited,
+        None,
+    );
+    srv.take_output();
+    srv.feed(b"EHLO c.example\r\nMAIL FROM:<a@example.com>\r\nNOOP\r\n");
+    let out = String::from_utf8(srv.take_output()).unwrap();
+    assert!(
+        out.ends_with("421 4.7.28 Our system has detected an unusual rate\r\n"),
+        "{out}"
+    );
+    assert!(srv.is_closed());
+    assert_eq!(srv.poll_event(), Some(ServerEvent::Close));
+}

@@ -229,6 +229,7 @@ impl Stats {
                 recipients: self.recipients(),
                 attempts: run.attempts,
                 bounce_notices: run.bounce_notices,
+                peak_queue_depth: run.peak_queue_depth,
                 events: run.events,
                 end_s: run.end.as_secs_f64(),
             },

@@ -54,6 +54,8 @@ pub struct RunTotals {
     pub attempts: u64,
     /// Bounce notices the relay sent back to senders.
     pub bounce_notices: u64,
+    /// The most deliveries queued at once (active and deferred).
+    pub peak_queue_depth: u64,
     /// Events the kernel processed.
     pub events: u64,
     /// Simulated time of the last event, in seconds.
@@ -273,6 +275,7 @@ impl Summary {
         row("run", "recipients", run.recipients.to_string());
         row("run", "attempts", run.attempts.to_string());
         row("run", "bounce_notices", run.bounce_notices.to_string());
+        row("run", "peak_queue_depth", run.peak_queue_depth.to_string());
         row("run", "events", run.events.to_string());
         row("run", "end_s", fixed(run.end_s));
         let o = &self.outcomes;

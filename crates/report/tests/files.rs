@@ -25,6 +25,7 @@ fn run_stats() -> RunStats {
         recipients: 3,
         attempts: 4,
         bounce_notices: 2,
+        peak_queue_depth: 3,
         events: 1234,
         end: SimTime::from_secs(600),
     }
@@ -156,6 +157,7 @@ fn summary_csv_has_deterministic_rows_only() {
         "run,recipients,3",
         "run,attempts,4",
         "run,bounce_notices,2",
+        "run,peak_queue_depth,3",
         "run,events,1234",
         "run,end_s,600.000000",
         "outcome,inbox,1",

@@ -41,6 +41,7 @@ fn stats() -> RunStats {
         recipients: 110,
         attempts: 132,
         bounce_notices: 17,
+        peak_queue_depth: 40,
         events: 5000,
         end: SimTime::from_secs(5 * 86_400 + 10),
     }

@@ -4,9 +4,9 @@ mod common;
 
 use common::recipient;
 use smtpsim_des::SimTime;
-use smtpsim_model::sim::{Fate, RunStats, Sample};
+use smtpsim_model::sim::{Fate, RunStats};
 use smtpsim_report::sweep::{
-    PeakDepth, RunResult, Shard, SweepDefinition, SweepError, SweepOutput, SweptField,
+    RunResult, Shard, SweepDefinition, SweepError, SweepOutput, SweptField,
 };
 use smtpsim_report::{Stats, new_histogram};
 
@@ -39,29 +39,16 @@ fn result(d: &SweepDefinition, k: usize) -> RunResult {
         ));
     }
     stats.record(&recipient(99, Fate::Bounced, 5_000, None));
-    let mut peak = PeakDepth::default();
-    peak.sample(&Sample {
-        active: 3,
-        deferred: k as u64,
-        ..Sample::default()
-    });
     let run = RunStats {
         messages: stats.recipients(),
         recipients: stats.recipients(),
         attempts: stats.recipients(),
         bounce_notices: 0,
+        peak_queue_depth: 3 + k as u64,
         events: 100,
         end: SimTime::from_secs(600),
     };
-    RunResult::new(
-        point,
-        replication,
-        1 + u64::from(replication),
-        &stats,
-        &run,
-        peak,
-    )
-    .unwrap()
+    RunResult::new(point, replication, 1 + u64::from(replication), &stats, &run).unwrap()
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {

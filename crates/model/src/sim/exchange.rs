@@ -77,8 +77,15 @@ impl Exchanged {
 }
 
 /// Round trips of an exchange that got as far as `stages` say; a resumed connection skips
-/// the greeting, EHLO and STARTTLS.
-fn round_trips(stages: &[RecipientOutcome], tls: bool, pipelining: bool, resumed: bool) -> u32 {
+/// the greeting, EHLO and STARTTLS, and a connection kept open after a failed transaction
+/// takes one more for RSET.
+fn round_trips(
+    stages: &[RecipientOutcome],
+    tls: bool,
+    pipelining: bool,
+    resumed: bool,
+    keep_open: bool,
+) -> u32 {
     let n = stages.len() as u32;
     let furthest = stages
         .iter()
@@ -104,6 +111,11 @@ fn round_trips(stages: &[RecipientOutcome], tls: bool, pipelining: bool, resumed
         (Stage::Rcpt, false) => 1 + n,
         (_, false) => 1 + n + 1 + u32::from(any_accepted),
     };
+    // MAIL was accepted but no content was answered: the client resets the transaction
+    // before it leaves the connection for the next message.
+    if keep_open && matches!(furthest, Stage::Rcpt | Stage::Data) && reusable(stages) {
+        trips += 1;
+    }
     trips
 }
 
@@ -166,7 +178,13 @@ pub(crate) fn sessions<P: Policy>(
     let pipelining = attempt.pipelining && client.capabilities().pipelining;
     let reusable = !server.is_closed() && reusable(&recipients);
     Exchanged {
-        round_trips: round_trips(&recipients, tls, pipelining, attempt.resumed.is_some()),
+        round_trips: round_trips(
+            &recipients,
+            tls,
+            pipelining,
+            attempt.resumed.is_some(),
+            attempt.keep_open,
+        ),
         transcript: client
             .transcript()
             .iter()
@@ -247,7 +265,13 @@ pub(crate) fn decisions<P: FactsPolicy>(
     let finish = |recipients: Vec<RecipientOutcome>| {
         let accepted = recipients.iter().any(|r| r.status == Status::Accepted);
         Exchanged {
-            round_trips: round_trips(&recipients, tls, attempt.pipelining, resumed),
+            round_trips: round_trips(
+                &recipients,
+                tls,
+                attempt.pipelining,
+                resumed,
+                attempt.keep_open,
+            ),
             reusable: reusable(&recipients),
             state: Resumed {
                 tls,

@@ -178,6 +178,9 @@ pub struct RunStats {
     pub attempts: u64,
     /// Bounce notices the relay sent back to senders.
     pub bounce_notices: u64,
+    /// The most deliveries queued at once (active and deferred), counted at every change,
+    /// not only at the samples.
+    pub peak_queue_depth: u64,
     /// Events the kernel processed.
     pub events: u64,
     /// When the last event happened.

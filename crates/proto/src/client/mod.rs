@@ -198,6 +198,8 @@ enum Expect {
     Rcpt(usize),
     Data,
     Content,
+    /// RSET, ending a failed transaction on a connection kept open.
+    Rset,
     Quit,
 }
 
@@ -214,6 +216,9 @@ pub struct ClientSession {
     tls: bool,
     authenticated: bool,
     pipelined: bool,
+    /// The server accepted MAIL and has not yet answered the content: a transaction is open
+    /// on its side.
+    in_transaction: bool,
     /// Per recipient: the RCPT reply, once it came.
     rcpt: SmallVec<[Option<bool>; 4]>,
     /// Per recipient: the final verdict, once known.
@@ -269,6 +274,7 @@ impl ClientSession {
             tls: false,
             authenticated: false,
             pipelined: false,
+            in_transaction: false,
             rcpt: smallvec::smallvec![None; n],
             results: smallvec::smallvec![None; n],
             verbatim_paths,
@@ -481,6 +487,7 @@ impl ClientSession {
                 self.mail();
             }
             Expect::Mail if ok => {
+                self.in_transaction = true;
                 if !self.pipelined {
                     self.send_rcpt(0);
                 }
@@ -520,10 +527,22 @@ impl ClientSession {
                 self.quit();
             }
             Expect::Content => {
+                self.in_transaction = false;
                 self.decide_accepted(Stage::Content, raw.to_reply());
                 self.quit();
             }
             Expect::Quit => self.finish(),
+            Expect::Rset if ok => {
+                self.in_transaction = false;
+                self.note("connection kept open for another message");
+                self.finish();
+            }
+            Expect::Rset => {
+                // The transaction could not be ended: the connection is no use any more.
+                self.note("RSET refused; closing the connection");
+                self.send(&Command::Quit);
+                self.expect.push_back(Expect::Quit);
+            }
             Expect::Mail if self.pipelined => {
                 // The RCPT and DATA replies still come (503s); every recipient fails here.
                 self.decide_all(Stage::Mail, Some(&raw.to_reply()), None);
@@ -686,8 +705,16 @@ impl ClientSession {
         }
     }
 
+    /// Ends the attempt: QUIT, or, when the connection is kept for another message, nothing
+    /// more than RSET if a failed transaction is still open on the server (RFC 5321 section
+    /// 4.1.1.5), so the next MAIL starts afresh.
     fn quit(&mut self) {
         if self.config.keep_open {
+            if self.in_transaction {
+                self.send(&Command::Rset);
+                self.expect.push_back(Expect::Rset);
+                return;
+            }
             self.note("connection kept open for another message");
             self.finish();
             return;
@@ -776,7 +803,7 @@ fn stage_of(expect: Expect) -> Stage {
         Expect::Rcpt(_) => Stage::Rcpt,
         Expect::Data => Stage::Data,
         Expect::Content => Stage::Content,
-        Expect::Quit => Stage::Quit,
+        Expect::Rset | Expect::Quit => Stage::Quit,
     }
 }
 

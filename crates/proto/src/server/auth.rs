@@ -102,6 +102,7 @@ impl<P: Policy> ServerSession<P> {
                 self.send(&reply);
                 self.info.authenticated = Some(identity);
             }
+            Decision::Refuse(reply) if closes(&reply) => self.close_with(&reply),
             Decision::Refuse(reply) => self.bad(&reply),
             Decision::Disconnect(reply) => self.close_with(&reply),
         }

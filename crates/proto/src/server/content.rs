@@ -126,7 +126,7 @@ impl<P: Policy> ServerSession<P> {
         if let Some(refusal) = refusal {
             match refusal {
                 ChunkRefusal::Bad(reply) => self.bad(&reply),
-                ChunkRefusal::Policy(reply) => self.send(&reply),
+                ChunkRefusal::Policy(reply) => self.refuse(&reply),
             }
             if last {
                 self.reset_transaction();

@@ -300,6 +300,7 @@ impl<P: Policy> ServerSession<P> {
         match session.policy.connect(&session.info) {
             Decision::Accept => session.send_greeting(),
             Decision::AcceptWith(reply) => session.send(&reply),
+            Decision::Refuse(reply) if closes(&reply) => session.close_with(&reply),
             Decision::Refuse(reply) => {
                 session.send(&reply);
                 session.state = State::Refused;
@@ -681,13 +682,23 @@ impl<P: Policy> ServerSession<P> {
                 true
             }
             Decision::Refuse(reply) => {
-                self.send(&reply);
+                self.refuse(&reply);
                 false
             }
             Decision::Disconnect(reply) => {
                 self.close_with(&reply);
                 false
             }
+        }
+    }
+
+    /// Sends a refusal; a 421 closes the connection, as the code says (RFC 5321 section 3.8),
+    /// whether the policy asked to disconnect or not.
+    fn refuse(&mut self, reply: &Reply) {
+        if closes(reply) {
+            self.close_with(reply);
+        } else {
+            self.send(reply);
         }
     }
 
@@ -736,6 +747,11 @@ impl<P: Policy> ServerSession<P> {
             }
         }
     }
+}
+
+/// A 421: the server is closing the connection.
+fn closes(reply: &Reply) -> bool {
+    reply.code.get() == 421
 }
 
 fn is_ascii(address: &Address<'_>) -> bool {

@@ -44,7 +44,9 @@ pub enum Decision {
     Accept,
     /// Go on, with this positive reply instead (for example `250 2.0.0 Ok: queued as 1A2B`).
     AcceptWith(Reply),
-    /// Refuse this step with a 4xx (defer) or 5xx (reject) reply; the session goes on.
+    /// Refuse this step with a 4xx (defer) or 5xx (reject) reply; the session goes on, except
+    /// after a 421, which says the server is closing: the session closes as with
+    /// [`Decision::Disconnect`].
     Refuse(Reply),
     /// Answer with this reply (usually `421 4.x.x`) and close the connection.
     Disconnect(Reply),

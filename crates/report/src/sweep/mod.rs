@@ -17,7 +17,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use smtpsim_model::sim::{RunStats, Sample};
+use smtpsim_model::sim::RunStats;
 
 use crate::ReportError;
 use crate::stats::Stats;
@@ -166,7 +166,7 @@ pub struct Metrics {
     pub queue_wait_p99_s: f64,
     /// Delivery attempts per recipient the relay tried to deliver.
     pub mean_attempts: f64,
-    /// The most deliveries in the queue (active and deferred) at a sample.
+    /// The most deliveries in the queue (active and deferred) at any instant.
     pub peak_queue_depth: f64,
 }
 
@@ -204,22 +204,6 @@ impl Metrics {
     }
 }
 
-/// Follows a run's samples for the peak queue depth; hand it every [`Sample`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PeakDepth(u64);
-
-impl PeakDepth {
-    /// Takes one sample into account.
-    pub fn sample(&mut self, sample: &Sample) {
-        self.0 = self.0.max(sample.active + sample.deferred);
-    }
-
-    /// The most deliveries queued (active and deferred) at any sample so far.
-    pub fn get(&self) -> u64 {
-        self.0
-    }
-}
-
 /// What one run of a sweep leaves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
@@ -252,14 +236,13 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// The result of a run from its aggregates, its totals and its peak queue depth.
+    /// The result of a run from its aggregates and its totals.
     pub fn new(
         point: usize,
         replication: u32,
         seed: u64,
         stats: &Stats,
         run: &RunStats,
-        peak: PeakDepth,
     ) -> Result<RunResult, ReportError> {
         let summary = stats.summary(run)?;
         let tried: u64 = stats
@@ -288,7 +271,7 @@ impl RunResult {
             } else {
                 attempt_sum as f64 / tried as f64
             },
-            peak_queue_depth: peak.get() as f64,
+            peak_queue_depth: run.peak_queue_depth as f64,
         };
         Ok(RunResult {
             point,

@@ -173,6 +173,10 @@ impl Engine<'_> {
                 self.free_job(job);
             } else {
                 self.counters.active += 1;
+                // Only a new delivery makes the queue longer (a retry moves one from deferred
+                // to active): the peak is followed here.
+                let depth = self.counters.active + self.counters.deferred;
+                self.stats.peak_queue_depth = self.stats.peak_queue_depth.max(depth);
                 self.schedule(submitted_at, Event::Resolve { job });
             }
         }
