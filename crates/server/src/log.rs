@@ -1,10 +1,12 @@
 //! The JSON Lines session log: one object a line, for each connection's start and end, every
 //! command and reply, every policy decision with its reason, and every stored message.
 //!
-//! Lines go through a channel to a writer thread, so that a connection never waits for the
+//! Lines go through a channel to a writer thread, so that a connection does not wait for the
 //! disk; the file is flushed whenever the writer has caught up, and synced when the log closes.
+//! The channel holds at most [`BACKLOG`] lines: when the disk falls that far behind, connections
+//! wait for it rather than the server's memory growing without bound.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -114,10 +116,13 @@ impl<'a> LogRecord<'a> {
     }
 }
 
+/// The most lines waiting for the writer.
+pub const BACKLOG: usize = 16 * 1024;
+
 /// The log file and the thread that writes it.
 #[derive(Debug)]
 pub struct SessionLog {
-    sender: Option<mpsc::Sender<String>>,
+    sender: Option<mpsc::SyncSender<String>>,
     writer: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -125,10 +130,20 @@ impl SessionLog {
     /// Opens `path` for appending (creating it) and starts the writer.
     pub fn open(path: &Path) -> io::Result<SessionLog> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        let (sender, receiver) = mpsc::channel::<String>();
+        SessionLog::start(file, BACKLOG, |file| file.sync_all())
+    }
+
+    /// Starts the writer on `out`, with room for `backlog` lines; `finish` runs on `out` once
+    /// every line is written.
+    fn start<W, F>(out: W, backlog: usize, finish: F) -> io::Result<SessionLog>
+    where
+        W: Write + Send + 'static,
+        F: FnOnce(&mut W) -> io::Result<()> + Send + 'static,
+    {
+        let (sender, receiver) = mpsc::sync_channel::<String>(backlog);
         let writer = std::thread::Builder::new()
             .name("session-log".to_string())
-            .spawn(move || write_lines(file, receiver))?;
+            .spawn(move || write_lines(out, receiver, finish))?;
         Ok(SessionLog {
             sender: Some(sender),
             writer: Some(writer),
@@ -154,8 +169,12 @@ impl SessionLog {
     }
 }
 
-fn write_lines(file: File, receiver: mpsc::Receiver<String>) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(64 * 1024, file);
+fn write_lines<W: Write>(
+    out: W,
+    receiver: mpsc::Receiver<String>,
+    finish: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(64 * 1024, out);
     while let Ok(line) = receiver.recv() {
         out.write_all(line.as_bytes())?;
         while let Ok(line) = receiver.try_recv() {
@@ -164,13 +183,13 @@ fn write_lines(file: File, receiver: mpsc::Receiver<String>) -> io::Result<()> {
         out.flush()?;
     }
     out.flush()?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    finish(&mut out.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// Sends records to the log; a handle of a server without a log does nothing.
 #[derive(Debug, Clone, Default)]
 pub struct LogHandle {
-    sender: Option<mpsc::Sender<String>>,
+    sender: Option<mpsc::SyncSender<String>>,
 }
 
 impl LogHandle {
@@ -179,7 +198,7 @@ impl LogHandle {
         self.sender.is_some()
     }
 
-    /// Writes one record as a line.
+    /// Writes one record as a line; waits if [`BACKLOG`] lines are waiting already.
     pub fn write(&self, record: &LogRecord<'_>) {
         if let Some(sender) = &self.sender
             && let Ok(mut line) = serde_json::to_string(record)
@@ -187,5 +206,80 @@ impl LogHandle {
             line.push('\n');
             let _ = sender.send(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// A disk that takes nothing until it is opened, then keeps what it gets.
+    struct StuckDisk {
+        open: Arc<AtomicBool>,
+        kept: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Write for StuckDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            while !self.open.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            self.kept.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A slow disk holds the senders back once the backlog is full; nothing is lost, and the
+    /// lines come out in order.
+    #[test]
+    fn a_slow_disk_holds_connections_back_and_loses_nothing() {
+        let open = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let disk = StuckDisk {
+            open: open.clone(),
+            kept: kept.clone(),
+        };
+        let backlog = 8;
+        let log = SessionLog::start(disk, backlog, |_| Ok(())).unwrap();
+        let handle = log.handle();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let lines = 1000;
+        let sender = {
+            let sent = sent.clone();
+            std::thread::spawn(move || {
+                for i in 0..lines {
+                    let record = LogRecord {
+                        text: Some(&format!("line {i}")),
+                        ..LogRecord::new(1, ([192, 0, 2, 1], 25).into(), "note")
+                    };
+                    handle.write(&record);
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        // The writer took one line (and is stuck writing it, or holds a few in its buffer);
+        // the channel holds `backlog`; the sender waits for room.
+        let waiting = sent.load(Ordering::SeqCst);
+        assert!(waiting < 100, "{waiting} lines sent past a stuck disk");
+        open.store(true, Ordering::SeqCst);
+        sender.join().unwrap();
+        log.close().unwrap();
+        let text = String::from_utf8(kept.lock().unwrap().clone()).unwrap();
+        let numbers: Vec<usize> = text
+            .lines()
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                value["text"].as_str().unwrap()[5..].parse().unwrap()
+            })
+            .collect();
+        assert_eq!(numbers, (0..lines).collect::<Vec<_>>());
     }
 }

@@ -73,6 +73,25 @@ fn span(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
     (if from_zero && lo >= 0.0 { lo } else { bottom }, hi + pad)
 }
 
+/// A value axis label as people write numbers: whole numbers without decimals (counts read
+/// `2500`, not `2500.0`), others without trailing zeros (`0.3`, not `0.300`).
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    // Ticks fall on steps such as 0.1 and carry float noise (0.30000000000000004).
+    let text = format!("{v:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" || text.is_empty() {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
 /// The label of category `x` (a position 0, 1, 2 ...), or nothing between positions.
 fn category(labels: &[String], x: f64) -> String {
     let i = x.round();
@@ -109,6 +128,8 @@ pub fn lines(
                     .configure_mesh()
                     .x_desc(x_desc)
                     .y_desc(y_desc)
+                    .x_label_formatter(&|x| tick(*x))
+                    .y_label_formatter(&|y| tick(*y))
                     .label_style((FONT, 13))
                     .draw()
                     .map_err(chart_error)?;
@@ -178,6 +199,7 @@ pub fn bars(
             .y_desc(y_desc)
             .x_labels(labels.len() * 2 + 1)
             .x_label_formatter(&|x| category(labels, *x))
+            .y_label_formatter(&|y| tick(*y))
             .label_style((FONT, 13))
             .draw()
             .map_err(chart_error)?;
@@ -214,6 +236,7 @@ pub fn horizontal_bars(
             .x_desc(x_desc)
             .y_labels(labels.len() * 2 + 1)
             .y_label_formatter(&|y| category(labels, *y))
+            .x_label_formatter(&|x| tick(*x))
             .label_style((FONT, 12))
             .draw()
             .map_err(chart_error)?;
@@ -267,6 +290,7 @@ pub fn error_bars(
             .y_desc(y_desc)
             .x_labels(labels.len() * 2 + 1)
             .x_label_formatter(&|x| category(labels, *x))
+            .y_label_formatter(&|y| tick(*y))
             .label_style((FONT, 13))
             .draw()
             .map_err(chart_error)?;
@@ -317,6 +341,42 @@ pub fn error_bars(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_read_as_numbers_are_written() {
+        for (value, text) in [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (2500.0, "2500"),
+            (-40.0, "-40"),
+            (0.30000000000000004, "0.3"),
+            (0.25, "0.25"),
+            (1.5e-7, "0"),
+            (-0.1, "-0.1"),
+            (12.5, "12.5"),
+        ] {
+            assert_eq!(tick(value), text, "{value}");
+        }
+    }
+
+    #[test]
+    fn count_axes_have_no_decimals() {
+        let labels: Vec<String> = ["inbox", "spam"].map(String::from).into();
+        let svg = bars(
+            "outcomes",
+            "outcome",
+            "recipients",
+            &labels,
+            &[1200.0, 2500.0],
+        )
+        .unwrap();
+        let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(texts.contains(&"2000"), "{svg}");
+        assert!(
+            !texts.iter().any(|t| t.ends_with(".0")),
+            "a count axis label with a decimal: {svg}"
+        );
+    }
 
     #[test]
     fn charts_are_svg_with_their_labels() {
