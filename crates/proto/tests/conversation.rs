@@ -400,6 +400,7 @@ fn a_failed_transaction_on_a_connection_kept_open_is_reset() {
             .collect();
         assert_eq!(said.last(), Some(&"RSET"), "{said:?}");
         assert!(!said.contains(&"QUIT"));
+        assert!(first.kept_open());
 
         // The same server session takes the next message: no 503 for a nested MAIL.
         let mut second = ClientSession::resume(
@@ -415,6 +416,7 @@ fn a_failed_transaction_on_a_connection_kept_open_is_reset() {
             "pipelining {pipelining}"
         );
         assert!(second.outcome().unwrap().all_accepted());
+        assert!(second.kept_open());
 
         // A transaction that went through needs no RSET.
         let said_second: Vec<&str> = second
@@ -461,4 +463,20 @@ fn a_policy_refusal_with_421_closes_the_connection() {
     );
     assert!(srv.is_closed());
     assert_eq!(srv.poll_event(), Some(ServerEvent::Close));
+
+    // A client that meant to keep the connection knows it cannot.
+    let mut config = ClientConfig::new("relay.example.com");
+    config.keep_open = true;
+    let mut client = ClientSession::new(config, message(&["b@example.net"])).unwrap();
+    let mut srv = ServerSession::new(
+        Arc::new(ServerConfig::new("mx.example.net")),
+        RateLimited,
+        None,
+    );
+    converse(&mut client, &mut srv);
+    assert_eq!(
+        client.outcome().unwrap().recipients[0].status,
+        Status::Deferred
+    );
+    assert!(!client.kept_open());
 }

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use smtpsim_proto::Command;
 use smtpsim_proto::client::{
-    Capabilities, ClientConfig, ClientEvent, ClientSession, Credentials, OutgoingMessage, Stage,
-    Status, TlsMode,
+    Capabilities, ClientConfig, ClientEvent, ClientSession, Credentials, OutgoingMessage, TlsMode,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -305,22 +304,17 @@ async fn worker(job: Arc<Job>) -> Tally {
         if outcome.all_accepted() {
             tally.accepted += 1;
         }
-        let mut transaction_done = false;
-        let mut closing = false;
         for r in &outcome.recipients {
             match (&r.reply, r.note) {
-                (Some(reply), _) => {
-                    closing |= reply.code.get() == 421;
-                    tally.count(reply.code.get().to_string(), 1);
-                }
+                (Some(reply), _) => tally.count(reply.code.get().to_string(), 1),
                 (None, Some(note)) => tally.count(note.to_string(), 1),
                 (None, None) => tally.count("no verdict".to_string(), 1),
             }
-            transaction_done |= r.stage == Stage::Content && r.reply.is_some();
-            closing |= r.status != Status::Accepted && r.reply.is_none();
         }
         if let Some(io) = io {
-            if config.reuse && transaction_done && !closing {
+            // A failed transaction was reset by the session: the connection serves the next
+            // message unless the server closed it or the session gave it up.
+            if config.reuse && session.kept_open() {
                 open = Some(Open {
                     io,
                     capabilities: session.capabilities().clone(),

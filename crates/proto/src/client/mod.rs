@@ -219,6 +219,8 @@ pub struct ClientSession {
     /// The server accepted MAIL and has not yet answered the content: a transaction is open
     /// on its side.
     in_transaction: bool,
+    /// The attempt ended with the connection ready for another message.
+    kept_open: bool,
     /// Per recipient: the RCPT reply, once it came.
     rcpt: SmallVec<[Option<bool>; 4]>,
     /// Per recipient: the final verdict, once known.
@@ -275,6 +277,7 @@ impl ClientSession {
             authenticated: false,
             pipelined: false,
             in_transaction: false,
+            kept_open: false,
             rcpt: smallvec::smallvec![None; n],
             results: smallvec::smallvec![None; n],
             verbatim_paths,
@@ -331,6 +334,13 @@ impl ClientSession {
             .cloned()
             .collect::<Option<Vec<_>>>()
             .map(|recipients| Outcome { recipients })
+    }
+
+    /// Whether the attempt is over with the connection ready for another message
+    /// ([`ClientConfig::keep_open`]): no QUIT was sent, the server did not close it, and a
+    /// failed transaction was reset. Resume it with [`ClientSession::resume`].
+    pub fn kept_open(&self) -> bool {
+        self.kept_open
     }
 
     /// What the server offered in its last EHLO reply.
@@ -534,8 +544,7 @@ impl ClientSession {
             Expect::Quit => self.finish(),
             Expect::Rset if ok => {
                 self.in_transaction = false;
-                self.note("connection kept open for another message");
-                self.finish();
+                self.keep_for_next_message();
             }
             Expect::Rset => {
                 // The transaction could not be ended: the connection is no use any more.
@@ -715,12 +724,18 @@ impl ClientSession {
                 self.expect.push_back(Expect::Rset);
                 return;
             }
-            self.note("connection kept open for another message");
-            self.finish();
+            self.keep_for_next_message();
             return;
         }
         self.send(&Command::Quit);
         self.expect.push_back(Expect::Quit);
+    }
+
+    /// Ends the attempt leaving the connection open and clean for the next message.
+    fn keep_for_next_message(&mut self) {
+        self.note("connection kept open for another message");
+        self.kept_open = true;
+        self.finish();
     }
 
     fn finish(&mut self) {
