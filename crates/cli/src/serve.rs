@@ -62,6 +62,10 @@ pub struct Args {
     /// mail, rcpt, data, message; repeat for several stages.
     #[arg(long, value_name = "STAGE=P")]
     chaos: Vec<String>,
+    /// Chaos hangs up without a reply instead of answering 421 (a crash or a lost connection,
+    /// as the client sees it).
+    #[arg(long, requires = "chaos")]
+    chaos_drop: bool,
     /// Seed of the per-address decisions, temporary failures and chaos (default: the
     /// scenario's seed, or 1).
     #[arg(long)]
@@ -209,6 +213,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("--chaos {item}"))?;
     }
+    chaos.drop = args.chaos_drop;
     config.chaos = chaos;
     for user in &args.users {
         let (name, password) = user

@@ -110,3 +110,19 @@ fn bad_arguments_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on 127.0.0.1:"));
 }
+
+#[test]
+fn chaos_drop_makes_connections_vanish_without_a_reply() {
+    let serve = Serve::start(&["--no-tls", "--chaos", "rcpt=1", "--chaos-drop"], false);
+    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+        .args(["--messages", "4", "--concurrency", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // No reply code at all: every recipient ends with the connection lost.
+    assert!(!text.contains("421"), "{text}");
+    assert!(text.contains("connection lost=4"), "{text}");
+    serve.stop();
+}

@@ -118,7 +118,8 @@ impl Default for Timeouts {
 }
 
 /// Probabilities that the server answers `421 4.3.0` and hangs up at a stage, drawn
-/// independently at each stage of each connection.
+/// independently at each stage of each connection; with [`Chaos::drop`], it hangs up without
+/// a word.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Chaos {
     /// At the greeting.
@@ -133,6 +134,9 @@ pub struct Chaos {
     pub data: f64,
     /// At the end of data, instead of accepting the message.
     pub message: f64,
+    /// Hang up without any reply instead of answering 421: what a client sees when the server
+    /// crashes or the connection is lost (after the replies to earlier commands).
+    pub drop: bool,
 }
 
 impl Chaos {

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Timeouts;
 use crate::log::{LogHandle, LogRecord};
-use crate::policy::{ServePolicy, Shared};
+use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
 
 /// A byte stream: plain TCP or TLS over it.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -134,6 +134,19 @@ async fn drive(
     let mut in_data = false;
     loop {
         session.drain_output_into(&mut out);
+        if session.policy().dropped() {
+            // Chaos in drop mode: the replies before it go out, the 421 does not.
+            let reply = CHAOS_REPLY.to_bytes();
+            if out.ends_with(&reply) {
+                out.truncate(out.len() - reply.len());
+            }
+            events(ctx, &mut session, peer, id);
+            if !out.is_empty() {
+                send(ctx, &mut io, &out).await?;
+            }
+            let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
+            return Ok("chaos: hung up without a reply");
+        }
         let (start_tls, close) = events(ctx, &mut session, peer, id);
         if !out.is_empty() {
             in_data = last_reply_is_354(&out);
@@ -211,8 +224,12 @@ fn log_step(ctx: &Context, session: &mut ServerSession<ServePolicy>, peer: Socke
     for decision in session.policy_mut().take_decisions() {
         log.write(&LogRecord::decision(id, peer, &decision));
     }
+    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
+    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
     for line in replies {
-        log.write(&LogRecord::line(id, peer, line));
+        if unsent.as_deref() != Some(line.text.as_str()) {
+            log.write(&LogRecord::line(id, peer, line));
+        }
     }
 }
 

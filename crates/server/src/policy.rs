@@ -13,6 +13,7 @@ use smtpsim_model::scenario::{Behaviour, Outage, OutageMode};
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
+use smtpsim_proto::{EnhancedCode, Reply};
 
 use crate::config::{Chaos, ServeConfig};
 use crate::maildir::Maildir;
@@ -106,7 +107,16 @@ pub struct ServePolicy {
     chaos: SimRng,
     decisions: Vec<DecisionRecord>,
     stored: Vec<String>,
+    /// Chaos struck in drop mode: the connection is to be cut without the reply.
+    dropped: bool,
 }
+
+/// The reply of a chaos failure (not sent in drop mode).
+pub const CHAOS_REPLY: Reply = Reply::new_static(
+    421,
+    Some(EnhancedCode::new(4, 3, 0)),
+    "Simulated failure, closing connection; try again later",
+);
 
 impl ServePolicy {
     pub(crate) fn new(shared: Arc<Shared>, connection: u64) -> ServePolicy {
@@ -116,7 +126,14 @@ impl ServePolicy {
             chaos,
             decisions: Vec::new(),
             stored: Vec::new(),
+            dropped: false,
         }
+    }
+
+    /// Whether chaos struck in drop mode: the connection must be cut without sending the
+    /// session's last reply ([`CHAOS_REPLY`]).
+    pub fn dropped(&self) -> bool {
+        self.dropped
     }
 
     /// Takes the decisions made since the last call.
@@ -131,13 +148,9 @@ impl ServePolicy {
 
     /// A chaos failure at a stage with probability `p`.
     fn chaos(&mut self, p: f64) -> Option<Decision> {
-        (p > 0.0 && self.chaos.random::<f64>() < p).then(|| {
-            Decision::disconnect(
-                421,
-                (4, 3, 0),
-                "Simulated failure, closing connection; try again later",
-            )
-        })
+        let strikes = p > 0.0 && self.chaos.random::<f64>() < p;
+        self.dropped |= strikes && self.shared.chaos.drop;
+        strikes.then_some(Decision::Disconnect(CHAOS_REPLY))
     }
 
     /// Asks the MX behaviour, told the time, if there is one.
@@ -167,9 +180,12 @@ impl ServePolicy {
         };
         let reason = if verdict == "accept" {
             "accepted"
+        } else if self.dropped {
+            "chaos: hung up without a reply"
         } else {
             reason(&decision)
         };
+        let reply = reply.filter(|_| !self.dropped);
         self.decisions.push(DecisionRecord {
             stage,
             verdict,

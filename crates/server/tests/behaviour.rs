@@ -159,3 +159,38 @@ async fn chaos_hangs_up_at_the_chosen_stage() {
     assert!(got.starts_with("421 4.3.0"), "{got:?}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_in_drop_mode_hangs_up_without_a_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.jsonl");
+    let mut cfg = config();
+    cfg.chaos.set("rcpt", 1.0).unwrap();
+    cfg.chaos.drop = true;
+    cfg.log = Some(log.clone());
+    let server = start(cfg).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.send(MAIL).await;
+    c.send(b"RCPT TO:<b@example.net>\r\n").await;
+    let rest = c.rest().await;
+    // The replies to the commands before go out; then the connection ends, no 421.
+    assert!(rest.ends_with("250 2.1.0 Sender OK\r\n"), "{rest:?}");
+    assert!(!rest.contains("421"), "{rest:?}");
+    server.stop().await;
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !log.contains("421"),
+        "the unsent reply is not logged: {log}"
+    );
+    assert!(log.contains("chaos: hung up without a reply"), "{log}");
+
+    let mut cfg = config();
+    cfg.chaos.set("connect", 1.0).unwrap();
+    cfg.chaos.drop = true;
+    let server = start(cfg).await;
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut got = String::new();
+    s.read_to_string(&mut got).await.unwrap();
+    assert_eq!(got, "", "not even a greeting");
+    server.stop().await;
+}
