@@ -189,8 +189,12 @@ fn write_notify<W: Write>(notify: &Notify, w: &mut W) -> fmt::Result {
     Ok(())
 }
 
-fn write_number<W: Write>(mut n: u64, w: &mut W) -> fmt::Result {
-    let mut buf = [0u8; 20];
+fn write_number<W: Write>(n: u64, w: &mut W) -> fmt::Result {
+    w.write_str(decimal(n, &mut [0; 20]))
+}
+
+/// `n` in decimal, written at the end of `buf`, without going through `fmt`.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -201,7 +205,7 @@ fn write_number<W: Write>(mut n: u64, w: &mut W) -> fmt::Result {
         }
     }
     // Only ASCII digits were written.
-    w.write_str(std::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 fn write_host<W: Write>(host: &Host<'_>, w: &mut W) -> fmt::Result {

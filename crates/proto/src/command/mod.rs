@@ -251,7 +251,7 @@ fn capitalise(mut s: String) -> String {
     s
 }
 
-mod format;
+pub(crate) mod format;
 mod parse;
 #[cfg(test)]
 mod tests;

@@ -40,6 +40,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 pub use policy::{AcceptAll, Decision, Envelope, Policy, SessionInfo};
 
 use crate::client::{Speaker, TranscriptLine};
+use crate::command::format::decimal;
 use crate::command::{
     Address, AuthMechanism, BodyType, Command, ForwardPath, Host, MailParams, RcptParams,
     ReversePath,
@@ -157,19 +158,12 @@ impl ServerConfig {
         }
         match self.limits.message_size {
             Some(n) => {
-                let mut buf = *b"SIZE 00000000000000000000";
-                let mut i = buf.len();
-                let mut n = n;
-                loop {
-                    i -= 1;
-                    buf[i] = b'0' + (n % 10) as u8;
-                    n /= 10;
-                    if n == 0 {
-                        break;
-                    }
-                }
-                buf.copy_within(0..5, i - 5);
-                f(std::str::from_utf8(&buf[i - 5..]).expect("ASCII digits"));
+                let mut keyword = [0; 25];
+                keyword[..5].copy_from_slice(b"SIZE ");
+                let mut buf = [0; 20];
+                let digits = decimal(n, &mut buf).as_bytes();
+                keyword[5..5 + digits.len()].copy_from_slice(digits);
+                f(std::str::from_utf8(&keyword[..5 + digits.len()]).unwrap_or("SIZE"));
             }
             None => f("SIZE"),
         }
