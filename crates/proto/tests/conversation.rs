@@ -206,12 +206,7 @@ fn helo_fallback_when_ehlo_is_refused() {
             "221 bye\r\n",
         ],
     );
-    let said: Vec<_> = client
-        .transcript()
-        .iter()
-        .filter(|l| l.speaker == Speaker::Client)
-        .map(|l| l.text.as_str())
-        .collect();
+    let said = client_lines(&client);
     assert_eq!(
         said[..5],
         [
@@ -352,12 +347,7 @@ fn a_connection_kept_open_carries_the_next_message() {
     let received = converse(&mut second, &mut srv);
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].envelope.recipients, ["c@example.net"]);
-    let said: Vec<&str> = second
-        .transcript()
-        .iter()
-        .filter(|l| l.speaker == Speaker::Client)
-        .map(|l| l.text.as_str())
-        .collect();
+    let said = client_lines(&second);
     assert!(said[0].starts_with("MAIL FROM:<a@example.com>"), "{said:?}");
     assert!(
         !said
@@ -392,12 +382,7 @@ fn a_failed_transaction_on_a_connection_kept_open_is_reset() {
             first.outcome().unwrap().recipients[0].status,
             Status::Rejected
         );
-        let said: Vec<&str> = first
-            .transcript()
-            .iter()
-            .filter(|l| l.speaker == Speaker::Client)
-            .map(|l| l.text.as_str())
-            .collect();
+        let said = client_lines(&first);
         assert_eq!(said.last(), Some(&"RSET"), "{said:?}");
         assert!(!said.contains(&"QUIT"));
         assert!(first.kept_open());
@@ -419,12 +404,7 @@ fn a_failed_transaction_on_a_connection_kept_open_is_reset() {
         assert!(second.kept_open());
 
         // A transaction that went through needs no RSET.
-        let said_second: Vec<&str> = second
-            .transcript()
-            .iter()
-            .filter(|l| l.speaker == Speaker::Client)
-            .map(|l| l.text.as_str())
-            .collect();
+        let said_second = client_lines(&second);
         assert!(!said_second.contains(&"RSET"), "{said_second:?}");
     }
 }
@@ -479,4 +459,14 @@ fn a_policy_refusal_with_421_closes_the_connection() {
         Status::Deferred
     );
     assert!(!client.kept_open());
+}
+
+/// What the client said, line by line, as its transcript has it.
+fn client_lines(client: &ClientSession) -> Vec<&str> {
+    client
+        .transcript()
+        .iter()
+        .filter(|l| l.speaker == Speaker::Client)
+        .map(|l| l.text.as_str())
+        .collect()
 }
