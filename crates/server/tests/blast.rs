@@ -103,10 +103,18 @@ async fn refusals_are_counted_per_reply_code() {
     assert_eq!(report.accepted, 0);
     assert_eq!(report.replies.get("451"), Some(&10), "{:?}", report.replies);
     assert_eq!(report.replies.get("550"), Some(&10), "{:?}", report.replies);
-    // Each failed transaction is reset, and the connection carries the next message.
-    assert_eq!(report.connections, 2);
+    // Each failed transaction is reset, and the connection carries the next message: at most
+    // one connection per task.
+    assert!(
+        (1..=2).contains(&report.connections),
+        "{}",
+        report.connections
+    );
     let summary = server.stop().await;
-    assert_eq!((summary.messages, summary.connections), (0, 2));
+    assert_eq!(
+        (summary.messages, summary.connections),
+        (0, report.connections)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
