@@ -58,6 +58,10 @@ pub struct Args {
     /// The largest message accepted, such as "10MB" (552 5.3.4 above it).
     #[arg(long, value_name = "BYTES")]
     max_size: Option<scenario::Bytes>,
+    /// Time the server takes to answer, such as "2s": each reply (or batch of replies to
+    /// pipelined commands) waits this long, as a scenario's `latency` makes it wait.
+    #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
+    latency: Option<ScenarioDuration>,
     /// Hang up with 421 4.3.0 at random at a stage: STAGE=P with STAGE one of connect, helo,
     /// mail, rcpt, data, message; repeat for several stages.
     #[arg(long, value_name = "STAGE=P")]
@@ -200,6 +204,9 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     b.require_tls |= args.require_tls;
     if args.max_size.is_some() {
         b.size_limit = args.max_size;
+    }
+    if let Some(latency) = args.latency {
+        b.latency = scenario::Dist::constant(latency);
     }
     config.unknown = args.unknown.clone();
     let mut chaos = Chaos::default();

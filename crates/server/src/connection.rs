@@ -150,6 +150,15 @@ async fn drive(
         let (start_tls, close) = events(ctx, &mut session, peer, id);
         if !out.is_empty() {
             in_data = last_reply_is_354(&out);
+            let delay = session.policy_mut().reply_delay();
+            if !delay.is_zero() {
+                // The server takes its time; a shutdown cuts the wait short, and the replies
+                // (a 250 for a stored message among them) still go out.
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = ctx.stop.cancelled() => {}
+                }
+            }
             send(ctx, &mut io, &out).await?;
             out.clear();
         }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use rand::Rng;
 use smtpsim_des::{RandomStreams, SimRng, SimTime};
 use smtpsim_model::behaviour::{MxBehaviour, NoChecks, UNKNOWN_USER};
-use smtpsim_model::scenario::{Behaviour, Outage, OutageMode};
+use smtpsim_model::scenario::{Behaviour, Dist, Duration as ScenarioDuration, Outage, OutageMode};
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     users: BTreeMap<String, String>,
     pub(crate) maildir: Option<Maildir>,
     chaos: Chaos,
+    /// Time the server takes to answer, drawn for each batch of replies.
+    latency: Dist<ScenarioDuration>,
     streams: RandomStreams,
 }
 
@@ -54,6 +56,7 @@ impl Shared {
             users: config.users.iter().cloned().collect(),
             maildir,
             chaos: config.chaos,
+            latency: config.behaviour.latency.clone(),
             streams,
         }
     }
@@ -105,6 +108,7 @@ pub struct DecisionRecord {
 pub struct ServePolicy {
     shared: Arc<Shared>,
     chaos: SimRng,
+    latency: SimRng,
     decisions: Vec<DecisionRecord>,
     stored: Vec<String>,
     /// Chaos struck in drop mode: the connection is to be cut without the reply.
@@ -121,9 +125,11 @@ pub const CHAOS_REPLY: Reply = Reply::new_static(
 impl ServePolicy {
     pub(crate) fn new(shared: Arc<Shared>, connection: u64) -> ServePolicy {
         let chaos = shared.streams.stream("chaos", connection);
+        let latency = shared.streams.stream("latency", connection);
         ServePolicy {
             shared,
             chaos,
+            latency,
             decisions: Vec::new(),
             stored: Vec::new(),
             dropped: false,
@@ -134,6 +140,17 @@ impl ServePolicy {
     /// session's last reply ([`CHAOS_REPLY`]).
     pub fn dropped(&self) -> bool {
         self.dropped
+    }
+
+    /// How long to wait before sending the replies to what the client just sent: a draw of
+    /// the behaviour's `latency` (the time the server takes to answer, as the simulator adds it
+    /// to each round trip); zero without one.
+    pub fn reply_delay(&mut self) -> std::time::Duration {
+        let latency = &self.shared.latency;
+        if latency.is_constant() && latency.mean() == 0.0 {
+            return std::time::Duration::ZERO;
+        }
+        latency.sample(&mut self.latency).0.into()
     }
 
     /// Takes the decisions made since the last call.

@@ -208,3 +208,28 @@ async fn chaos_in_drop_mode_hangs_up_without_a_word() {
     assert_eq!(got, "", "not even a greeting");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_makes_every_reply_wait() {
+    let latency: smtpsim_model::scenario::Duration = "300ms".parse().unwrap();
+    let mut cfg = config();
+    cfg.behaviour.latency = smtpsim_model::scenario::Dist::constant(latency);
+    let server = start(cfg).await;
+    let started = std::time::Instant::now();
+    // Connecting reads the greeting.
+    let mut c = Raw::connect(server.addr).await;
+    let greeted = started.elapsed();
+    c.send(b"EHLO c\r\n").await;
+    c.until("250 ").await;
+    let answered = started.elapsed();
+    // Lower bounds only: the wait is on purpose, and a busy machine only adds to it.
+    assert!(
+        greeted >= std::time::Duration::from_millis(300),
+        "{greeted:?}"
+    );
+    assert!(
+        answered - greeted >= std::time::Duration::from_millis(300),
+        "{answered:?}"
+    );
+    server.stop().await;
+}
