@@ -128,6 +128,12 @@ fn a_run_report_renders_in_chromium() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
     assert_eq!(html.matches("<svg").count(), 6);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let peak = summary["run"]["peak_queue_depth"].as_u64().unwrap();
+    assert!(peak > 0);
+    let row = format!("<td>peak queue depth (deliveries)</td><td>{peak}</td>");
+    assert!(html.contains(&row), "{row} in the summary table");
 
     let r = render(&out.join("report.html"));
     assert!(r.console.is_empty(), "{:?}", r.console);

@@ -212,7 +212,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let r = &s["rates"];
     let l = &s["latency"];
     let q = &s["queue_wait"];
-    let rows = vec![
+    let mut rows = vec![
         vec!["messages".into(), s["run"]["messages"].to_string()],
         vec!["recipients".into(), s["run"]["recipients"].to_string()],
         vec!["delivery attempts".into(), s["run"]["attempts"].to_string()],
@@ -247,6 +247,13 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             ),
         ],
     ];
+    // Summaries written before the peak was followed do not have it.
+    if let Some(peak) = s["run"].get("peak_queue_depth") {
+        rows.push(vec![
+            "peak queue depth (deliveries)".into(),
+            peak.to_string(),
+        ]);
+    }
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
