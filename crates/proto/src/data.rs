@@ -141,16 +141,16 @@ impl DataReader {
     /// stores them with one copy. Stops before anything the state machine must look at (a
     /// leading dot, a bare CR or LF, a CR at the end of `input`). Returns the bytes taken.
     fn take_plain_lines(&mut self, input: &[u8]) -> usize {
-        // At a line start, a run of plain lines is found in one vectorised pass; the search
-        // line by line below takes over where that pass stops.
-        let mut pos = if self.state == State::LineStart {
-            plain_lines_len(input, self.max_line)
-        } else {
-            0
-        };
+        let mut pos = 0;
         loop {
-            if self.state == State::LineStart && input.get(pos) == Some(&b'.') {
-                break;
+            if self.state == State::LineStart {
+                // A run of plain lines is found in one vectorised pass; the search line by
+                // line below takes over where that pass stops, and hands back at the next
+                // line start (input read from the network starts anywhere in a line).
+                pos += plain_lines_len(&input[pos..], self.max_line);
+                if input.get(pos) == Some(&b'.') {
+                    break;
+                }
             }
             let rest = &input[pos..];
             let Some(end) = memchr::memchr2(b'\r', b'\n', rest) else {
