@@ -53,6 +53,11 @@ pub struct Args {
     /// Seconds to wait for the server at any step before giving up on a connection.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
+    /// Start this many messages a second, whether earlier ones are done or not (open load);
+    /// latency then counts from when each message was due. Without it, each connection sends
+    /// its next message as soon as the last is done.
+    #[arg(long, value_name = "PER_SECOND")]
+    rate: Option<f64>,
     /// Also write the results as a one-row CSV file (with a header).
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
@@ -62,7 +67,7 @@ pub struct Args {
 }
 
 /// The columns of `--csv`.
-pub const CSV_HEADER: &str = "target,messages,concurrency,size,recipients,reuse,tls,elapsed_s,messages_per_s,accepted,connections,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,replies";
+pub const CSV_HEADER: &str = "target,messages,concurrency,size,recipients,reuse,tls,elapsed_s,messages_per_s,accepted,connections,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,replies,rate_per_s";
 
 fn resolve(to: &str) -> anyhow::Result<(SocketAddr, String)> {
     let addr = to
@@ -111,6 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     config.from = args.from.clone();
     config.domain = args.domain.clone();
     config.timeout = Duration::from_secs(args.timeout.max(1));
+    config.rate = args.rate;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -176,6 +182,13 @@ fn text(config: &BlastConfig, report: &BlastReport) -> String {
         },
         tls_name(config.tls),
     );
+    if let Some(rate) = config.rate {
+        let _ = writeln!(
+            out,
+            "  open load: a message due every {:.3} ms ({rate} a second); latency counts from when each was due",
+            1000.0 / rate
+        );
+    }
     let _ = writeln!(
         out,
         "  {:.0} messages/s; accepted {} ({:.0}/s), not accepted {}; {} connections",
@@ -200,7 +213,7 @@ fn text(config: &BlastConfig, report: &BlastReport) -> String {
 
 fn csv_row(target: &str, config: &BlastConfig, report: &BlastReport) -> String {
     format!(
-        "{},{},{},{},{},{},{},{:.6},{:.1},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
+        "{},{},{},{},{},{},{},{:.6},{:.1},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{},{}",
         target.replace(',', " "),
         report.messages,
         config.concurrency,
@@ -218,5 +231,6 @@ fn csv_row(target: &str, config: &BlastConfig, report: &BlastReport) -> String {
         ms(report, 0.999),
         report.latency.max() as f64 / 1000.0,
         replies(report),
+        config.rate.map(|r| r.to_string()).unwrap_or_default(),
     )
 }

@@ -128,3 +128,38 @@ fn chaos_drop_makes_connections_vanish_without_a_reply() {
     );
     serve.stop();
 }
+
+#[test]
+fn an_open_load_says_so_and_keeps_its_rate_in_the_csv() {
+    let serve = Serve::start(&["--no-tls"], false);
+    let csv = serve.path("open.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+        .args(["--messages", "20", "--concurrency", "2", "--rate", "400"])
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let text = check(out, "smtpsim blast --rate");
+    assert!(
+        text.contains("open load: a message due every 2.500 ms"),
+        "{text}"
+    );
+    let csv = std::fs::read_to_string(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",replies,rate_per_s"), "{csv}");
+    assert!(lines[1].ends_with(",250=20,400"), "{csv}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+        .args(["--messages", "1", "--rate", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the rate must be"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serve.stop();
+}

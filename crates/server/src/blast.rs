@@ -3,7 +3,9 @@
 //! [`ClientSession`] for one message, and records the latency and the replies.
 //!
 //! A message's latency runs from the start of its attempt (including the connection, TLS and
-//! AUTH when it opens a connection) to the reply that ends its transaction.
+//! AUTH when it opens a connection) to the reply that ends its transaction. With a `rate`, the
+//! load is open: each message is due at its own time, and its latency runs from then, so
+//! time spent waiting for a free task counts too (no coordinated omission).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -68,6 +70,10 @@ pub struct BlastConfig {
     pub helo: String,
     /// How long to wait for the server at any step before giving up on a connection.
     pub timeout: Duration,
+    /// Start messages at this many a second (open load): message `i` is due `i / rate`
+    /// seconds after the start, and its latency counts from then. `None`: each task starts
+    /// its next message as soon as the last one is done (closed load).
+    pub rate: Option<f64>,
 }
 
 impl BlastConfig {
@@ -89,6 +95,7 @@ impl BlastConfig {
             domain: "example.net".to_string(),
             helo: "blast.example.com".to_string(),
             timeout: Duration::from_secs(60),
+            rate: None,
         }
     }
 }
@@ -191,6 +198,13 @@ pub async fn run(config: BlastConfig) -> Result<BlastReport, BlastError> {
     if config.recipients == 0 {
         return Err(BlastError::Config("recipients must be at least 1".into()));
     }
+    if let Some(rate) = config.rate
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        return Err(BlastError::Config(format!(
+            "the rate must be a number of messages per second above 0, not {rate}"
+        )));
+    }
     let recipients: Vec<String> = (0..config.recipients)
         .map(|i| format!("rcpt{i}@{}", config.domain))
         .collect();
@@ -201,14 +215,15 @@ pub async fn run(config: BlastConfig) -> Result<BlastReport, BlastError> {
         OutgoingMessage::new(config.from.clone(), recipients.clone(), body.clone()),
     )?;
     let connector = TlsConnector::from(insecure_client_config());
+    let started = Instant::now();
     let shared = Arc::new(Job {
         config,
         recipients,
         body,
         connector,
         next: AtomicU64::new(0),
+        started,
     });
-    let started = Instant::now();
     let workers: Vec<_> = (0..shared
         .config
         .concurrency
@@ -244,6 +259,8 @@ struct Job {
     body: Arc<[u8]>,
     connector: TlsConnector,
     next: AtomicU64,
+    /// When the run started: the messages of an open load are due from then.
+    started: Instant,
 }
 
 /// A connection kept for the next message.
@@ -259,9 +276,21 @@ async fn worker(job: Arc<Job>) -> Tally {
     let mut open: Option<Open> = None;
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::with_capacity(config.size + 1024);
-    while job.next.fetch_add(1, Ordering::Relaxed) < config.messages {
+    loop {
+        let i = job.next.fetch_add(1, Ordering::Relaxed);
+        if i >= config.messages {
+            break;
+        }
         tally.messages += 1;
-        let started = Instant::now();
+        let started = match config.rate {
+            Some(rate) => {
+                // Due at its own time; if the task comes late, the wait is part of the latency.
+                let due = job.started + Duration::from_secs_f64(i as f64 / rate);
+                tokio::time::sleep_until(due.into()).await;
+                due
+            }
+            None => Instant::now(),
+        };
         let message = OutgoingMessage::new(
             config.from.clone(),
             job.recipients.iter().cloned(),

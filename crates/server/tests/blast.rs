@@ -136,3 +136,46 @@ async fn bad_settings_are_errors() {
     c.from = "not an address".into();
     assert!(blast::run(c).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_load_keeps_its_rate_and_counts_the_wait_in_the_latency() {
+    // A server that takes 100 ms over every reply, fed a message every 20 ms by one
+    // connection: messages fall behind their due times, and the latency says so.
+    let latency: smtpsim_model::scenario::Duration = "100ms".parse().unwrap();
+    let mut cfg = config();
+    cfg.behaviour.latency = smtpsim_model::scenario::Dist::constant(latency);
+    let server = start(cfg).await;
+    let mut c = blast_config(server.addr, 10, 1);
+    c.reuse = true;
+    c.rate = Some(50.0);
+    let report = blast::run(c).await.unwrap();
+    assert_eq!(report.accepted, 10);
+    // Each message takes at least two waits of 100 ms (MAIL to DATA, then the content); the
+    // tenth was due 180 ms after the start but could not begin before 1.8 s.
+    assert!(
+        report.latency.max() >= 1_500_000,
+        "max latency {} µs",
+        report.latency.max()
+    );
+    server.stop().await;
+
+    // Without a slow server, the run lasts as long as the schedule says, at least.
+    let server = start(config()).await;
+    let mut c = blast_config(server.addr, 41, 4);
+    c.rate = Some(200.0);
+    let started = std::time::Instant::now();
+    let report = blast::run(c).await.unwrap();
+    assert_eq!(report.accepted, 41);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_must_be_positive() {
+    let addr = "127.0.0.1:9".parse().unwrap();
+    for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let mut c = blast_config(addr, 1, 1);
+        c.rate = Some(rate);
+        assert!(blast::run(c).await.is_err(), "{rate}");
+    }
+}
