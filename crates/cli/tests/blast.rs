@@ -6,6 +6,13 @@ use std::process::Command;
 
 use common::{Serve, check};
 
+/// `smtpsim blast --to 127.0.0.1:PORT`, to be given the rest of its arguments.
+fn blast_to(port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smtpsim"));
+    command.args(["blast", "--to", &format!("127.0.0.1:{port}")]);
+    command
+}
+
 #[test]
 fn blast_reports_and_writes_csv() {
     let serve = Serve::start(&["--user", "alice:secret"], false);
@@ -59,8 +66,7 @@ fn blast_reports_and_writes_csv() {
 #[test]
 fn blast_exits_1_when_messages_are_refused() {
     let serve = Serve::start(&["--unknown", "rcpt0@example.net", "--no-tls"], false);
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+    let out = blast_to(serve.port)
         .args(["--messages", "5", "--concurrency", "2"])
         .output()
         .unwrap();
@@ -114,8 +120,7 @@ fn bad_arguments_are_clear_errors() {
 #[test]
 fn chaos_drop_makes_connections_vanish_without_a_reply() {
     let serve = Serve::start(&["--no-tls", "--chaos", "rcpt=1", "--chaos-drop"], false);
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+    let out = blast_to(serve.port)
         .args(["--messages", "4", "--concurrency", "2"])
         .output()
         .unwrap();
@@ -133,8 +138,7 @@ fn chaos_drop_makes_connections_vanish_without_a_reply() {
 fn an_open_load_says_so_and_keeps_its_rate_in_the_csv() {
     let serve = Serve::start(&["--no-tls"], false);
     let csv = serve.path("open.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+    let out = blast_to(serve.port)
         .args(["--messages", "20", "--concurrency", "2", "--rate", "400"])
         .arg("--csv")
         .arg(&csv)
@@ -150,8 +154,7 @@ fn an_open_load_says_so_and_keeps_its_rate_in_the_csv() {
     assert!(lines[0].ends_with(",replies,rate_per_s"), "{csv}");
     assert!(lines[1].ends_with(",250=20,400"), "{csv}");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
-        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+    let out = blast_to(serve.port)
         .args(["--messages", "1", "--rate", "0"])
         .output()
         .unwrap();

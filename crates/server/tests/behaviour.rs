@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Raw, config, start};
+use common::{Raw, config, slow_config, start};
 use smtpsim_model::scenario::{FullMailboxes, Outage, OutageMode, Probability, TokenBucket};
 use tokio::io::AsyncReadExt;
 
@@ -211,10 +211,7 @@ async fn chaos_in_drop_mode_hangs_up_without_a_word() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_makes_every_reply_wait() {
-    let latency: smtpsim_model::scenario::Duration = "300ms".parse().unwrap();
-    let mut cfg = config();
-    cfg.behaviour.latency = smtpsim_model::scenario::Dist::constant(latency);
-    let server = start(cfg).await;
+    let server = start(slow_config("300ms")).await;
     let started = std::time::Instant::now();
     // Connecting reads the greeting.
     let mut c = Raw::connect(server.addr).await;

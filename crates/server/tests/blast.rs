@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, start};
+use common::{config, slow_config, start};
 use smtpsim_model::scenario::Greylisting;
 use smtpsim_proto::client::Credentials;
 use smtpsim_server::blast::{self, BlastConfig, BlastTls};
@@ -141,10 +141,7 @@ async fn bad_settings_are_errors() {
 async fn an_open_load_keeps_its_rate_and_counts_the_wait_in_the_latency() {
     // A server that takes 100 ms over every reply, fed a message every 20 ms by one
     // connection: messages fall behind their due times, and the latency says so.
-    let latency: smtpsim_model::scenario::Duration = "100ms".parse().unwrap();
-    let mut cfg = config();
-    cfg.behaviour.latency = smtpsim_model::scenario::Dist::constant(latency);
-    let server = start(cfg).await;
+    let server = start(slow_config("100ms")).await;
     let mut c = blast_config(server.addr, 10, 1);
     c.reuse = true;
     c.rate = Some(50.0);

@@ -38,6 +38,15 @@ pub fn config() -> ServeConfig {
     config
 }
 
+/// [`config`] for a server that waits `latency` (such as "100ms") before each batch of
+/// replies.
+pub fn slow_config(latency: &str) -> ServeConfig {
+    let latency: smtpsim_model::scenario::Duration = latency.parse().unwrap();
+    let mut config = config();
+    config.behaviour.latency = smtpsim_model::scenario::Dist::constant(latency);
+    config
+}
+
 /// Binds and runs `config` in the background.
 pub async fn start(config: ServeConfig) -> Running {
     let server = Server::bind(config).await.unwrap();
