@@ -1,0 +1,18 @@
+//! The integration tests of `smtpsim`, in one binary: a module per behaviour.
+
+mod common;
+mod support;
+
+mod blast;
+mod converse;
+mod explain;
+mod maillog;
+mod repl;
+mod report;
+mod run;
+mod serve_curl;
+mod serve_smtplib;
+mod serve_swaks;
+mod sweep;
+mod walk;
+mod walk_html;

@@ -1,0 +1,235 @@
+//! `smtpsim sweep` and `smtpsim merge` as real processes: the same files whatever the number
+//! of threads, shards that merge into the unsharded sweep byte for byte, and errors.
+
+use crate::support;
+
+use std::path::{Path, PathBuf};
+use support::{out_dir, scenario, smtpsim};
+
+fn read(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
+}
+
+const FILES: [&str; 3] = ["sweep.csv", "sweep_summary.csv", "sweep.json"];
+
+/// A small sweep of the greylisting scenario: 2 × 2 points, 3 replications, 200 messages.
+fn sweep(out: &Path, extra: &[&str]) -> String {
+    let greylisting = scenario("greylisting.toml");
+    let mut args = vec![
+        "sweep",
+        &greylisting,
+        "--set",
+        "relay.retry.initial=60s,240s",
+        "--set",
+        "relay.retry.multiplier=1.5,2",
+        "--replications",
+        "3",
+        "--messages",
+        "200",
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let (code, stdout, err) = smtpsim(&args);
+    assert_eq!(code, 0, "{err}");
+    stdout
+}
+
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    let one = out_dir("sweep-jobs-1");
+    let two = out_dir("sweep-jobs-2");
+    let stdout = sweep(&one, &["--jobs", "1"]);
+    assert!(
+        stdout.contains("greylisting: 4 points × 3 replications"),
+        "{stdout}"
+    );
+    sweep(&two, &["--jobs", "2"]);
+    for file in FILES {
+        assert_eq!(read(&one, file), read(&two, file), "{file} differs");
+    }
+    // No per-run files unless asked.
+    assert!(!one.join("runs").exists());
+
+    let rows = String::from_utf8(read(&one, "sweep.csv")).unwrap();
+    let mut lines = rows.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with(
+        "point,replication,seed,relay.retry.initial,relay.retry.multiplier,messages,"
+    ));
+    for metric in [
+        "delivery_rate",
+        "latency_p99_s",
+        "mean_attempts",
+        "peak_queue_depth",
+    ] {
+        assert!(header.contains(metric), "{header}");
+    }
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 12);
+    // Common random numbers: replication r has the same seed at every point (the scenario's
+    // seed, 7, plus r).
+    for row in &rows {
+        let replication: u64 = row[1].parse().unwrap();
+        assert_eq!(row[2], (7 + replication).to_string());
+        assert_eq!(row[5], "200");
+    }
+    let summary = String::from_utf8(read(&one, "sweep_summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 5);
+    assert!(
+        summary
+            .lines()
+            .next()
+            .unwrap()
+            .contains("delivery_rate_ci95")
+    );
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_sweep_byte_for_byte() {
+    let whole = out_dir("sweep-whole");
+    sweep(&whole, &[]);
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let dir = out_dir(&format!("sweep-shard-{i}"));
+            let stdout = sweep(&dir, &["--shard", &format!("{i}/3")]);
+            assert!(stdout.contains(&format!("(shard {i}/3)")), "{stdout}");
+            dir
+        })
+        .collect();
+    // Shards hold a share of the runs, of every point.
+    let first = String::from_utf8(read(&shards[0], "sweep.csv")).unwrap();
+    assert_eq!(first.lines().count(), 1 + 4);
+
+    let merged = out_dir("sweep-merged");
+    let mut args = vec!["merge"];
+    let names: Vec<String> = shards.iter().map(|d| d.display().to_string()).collect();
+    // Any order.
+    args.extend(names.iter().rev().map(String::as_str));
+    args.extend(["--no-report", "--out", merged.to_str().unwrap()]);
+    let (code, stdout, err) = smtpsim(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("12 runs from 3 outputs"), "{stdout}");
+    for file in FILES {
+        assert_eq!(read(&whole, file), read(&merged, file), "{file} differs");
+    }
+
+    // Two shards only: incomplete.
+    let (code, _, err) = smtpsim(&[
+        "merge",
+        &names[0],
+        &names[1],
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("incomplete: 4 of 12 runs are missing"),
+        "{err}"
+    );
+    // A shard twice.
+    let (code, _, err) = smtpsim(&[
+        "merge",
+        &names[0],
+        &names[0],
+        &names[1],
+        &names[2],
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is in two of the outputs"), "{err}");
+}
+
+#[test]
+fn outputs_of_different_sweeps_do_not_merge() {
+    let a = out_dir("sweep-diff-a");
+    let b = out_dir("sweep-diff-b");
+    sweep(&a, &["--shard", "1/2"]);
+    sweep(&b, &["--shard", "2/2", "--seed", "99"]);
+    let out = out_dir("sweep-diff-merged");
+    let (code, _, err) = smtpsim(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not shards of one sweep"), "{err}");
+    assert!(!out.exists());
+    let (code, _, err) = smtpsim(&["merge", out.to_str().unwrap(), "--out", a.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn run_files_on_request() {
+    let out = out_dir("sweep-run-files");
+    let (code, _, err) = smtpsim(&[
+        "sweep",
+        &scenario("validation/mm1.toml"),
+        "--set",
+        "relay.max_connections=1,2",
+        "--replications",
+        "2",
+        "--messages",
+        "100",
+        "--run-files",
+        "--trace",
+        "sample:50",
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for point in 0..2 {
+        for replication in 0..2 {
+            let run = out.join(format!("runs/p{point:04}-r{replication:04}"));
+            let messages = String::from_utf8(read(&run, "messages.csv")).unwrap();
+            assert_eq!(messages.lines().count(), 101);
+            let events = String::from_utf8(read(&run, "events.csv")).unwrap();
+            assert!(events.lines().count() > 1);
+        }
+    }
+}
+
+#[test]
+fn bad_settings_are_clear_errors() {
+    let out = out_dir("sweep-errors");
+    let greylisting = scenario("greylisting.toml");
+    let o = out.to_str().unwrap();
+    for (set, expected) in [
+        ("relay.retry.intial=60s", "unknown field `intial`"),
+        ("relay.retry.initial=6x", "--set relay.retry.initial=6x"),
+        ("senders[4].name=x", "there are 1 entries"),
+        ("relay.max_connections", "expected path=value"),
+        (
+            "domains[1].behaviour.greylisting.delay=soon",
+            "domains[1].behaviour.greylisting",
+        ),
+    ] {
+        let (code, _, err) = smtpsim(&["sweep", &greylisting, "--set", set, "--out", o]);
+        assert_eq!(code, 2, "{set}: {err}");
+        assert!(err.contains(expected), "{set}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let (code, _, err) = smtpsim(&[
+        "sweep",
+        &greylisting,
+        "--set",
+        "relay.max_connections=1",
+        "--set",
+        "relay.max_connections=2",
+        "--out",
+        o,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("given twice"), "{err}");
+    for bad in [["--shard", "4/3"], ["--replications", "0"], ["--jobs", "0"]] {
+        let (code, _, err) = smtpsim(&["sweep", &greylisting, bad[0], bad[1], "--out", o]);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+    }
+    assert!(!out.exists());
+}

@@ -1,0 +1,10 @@
+//! The integration tests of `smtpsim-model`, in one binary: a module per behaviour.
+
+mod support;
+
+mod auth;
+mod auth_props;
+mod journeys;
+mod scenarios;
+mod stories;
+mod validation;

@@ -1,0 +1,6 @@
+//! The integration tests of `smtpsim-repl`, in one binary: a module per behaviour.
+
+mod common;
+
+mod props;
+mod session;

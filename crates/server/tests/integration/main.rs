@@ -1,0 +1,7 @@
+//! The integration tests of `smtpsim-server`, in one binary: a module per behaviour.
+
+mod common;
+
+mod behaviour;
+mod blast;
+mod robustness;
