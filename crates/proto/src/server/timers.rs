@@ -124,15 +124,17 @@ impl<P: Policy> ServerSession<P> {
 
     /// Tells the session that the time is `now` (since the session started; time never goes
     /// back, an earlier `now` is taken as the latest one). If the deadline it waits for has
-    /// passed, it answers `421 4.4.2` and closes ([`ServerEvent::Close`]).
-    pub fn handle_timeout(&mut self, now: Duration) {
+    /// passed, it answers `421 4.4.2` and closes ([`ServerEvent::Close`]); returns whether it
+    /// did.
+    pub fn handle_timeout(&mut self, now: Duration) -> bool {
         self.clock.now = self.clock.now.max(now);
-        if self
+        let passed = self
             .poll_timeout()
-            .is_some_and(|deadline| deadline <= self.clock.now)
-        {
+            .is_some_and(|deadline| deadline <= self.clock.now);
+        if passed {
             self.close_with(&replies::TIMEOUT);
         }
+        passed
     }
 
     /// [`ServerSession::feed`] with the time the bytes arrived: if a deadline passed before

@@ -56,7 +56,7 @@ fn large_message(size: usize) -> Vec<u8> {
     let mut n = 0u64;
     while content.len() < size {
         n += 1;
-        let dot = if n % 7 == 0 { "." } else { "" };
+        let dot = if n.is_multiple_of(7) { "." } else { "" };
         content.extend_from_slice(format!("{dot}line {n} of the body text\r\n").as_bytes());
     }
     content
@@ -130,7 +130,7 @@ fn content_that_is_not_a_message_is_discarded() {
     // Content cut short by the session's close.
     let mut s = session(true);
     s.feed(b"DATA\r\nSubject: x\r\n\r\nhalf a mess");
-    s.handle_timeout(std::time::Duration::from_secs(24 * 3600));
+    assert!(s.handle_timeout(std::time::Duration::from_secs(24 * 3600)));
     assert!(s.is_closed());
     assert_eq!((s.policy().discarded, s.policy().messages.len()), (1, 0));
     // Too big.
