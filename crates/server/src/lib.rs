@@ -3,8 +3,8 @@
 //! [`Server`] puts the simulator's recipient-MX behaviours (greylisting, rate limits, unknown
 //! users, full mailboxes, temporary failures, outages) behind a real TCP listener, in
 //! wall-clock time, with STARTTLS and implicit TLS (rustls), AUTH PLAIN and LOGIN, Maildir
-//! delivery that is on disk before the 250 reply, a JSON Lines session log, RFC 5321 timeouts
-//! and connection limits. Each connection is a tokio task driving the protocol core's
+//! delivery that is on disk before the 250 reply, a JSON Lines session log, the session's
+//! command and content deadlines and connection limits. Each connection is a tokio task driving the protocol core's
 //! [`ServerSession`](smtpsim_proto::server::ServerSession).
 //!
 //! [`blast`] is the load generator: many tokio tasks, each driving the protocol core's
