@@ -22,7 +22,7 @@ use super::*;
 /// 4.5.3.2) and Postfix's minimum data rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// The time allowed for one whole command line (and for a TLS handshake): 5 minutes.
+    /// The time allowed for one whole command line: 5 minutes.
     pub command: Duration,
     /// The time allowed for the whole content of a message, before the allowance of
     /// `min_data_rate`, and the longest wait for the next octet of content: 3 minutes.
