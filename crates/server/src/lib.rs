@@ -35,6 +35,6 @@ pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
 pub use listener::{ServeError, ServeSummary, Server, shutdown_signal};
 pub use log::{LogHandle, LogRecord, SessionLog};
-pub use maildir::Maildir;
+pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};

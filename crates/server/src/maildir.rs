@@ -128,14 +128,14 @@ impl Delivery {
 /// The message in progress on a connection that streams content into a Maildir: its
 /// [`Delivery`] is begun with the first piece, and a failure is remembered until the end.
 #[derive(Debug, Default)]
-pub struct Incoming {
+pub(crate) struct Incoming {
     delivery: Option<Delivery>,
     failed: Option<io::Error>,
 }
 
 impl Incoming {
     /// Writes the next piece of the message into `maildir`'s `tmp/`.
-    pub fn write(&mut self, maildir: &Maildir, piece: &[u8]) {
+    pub(crate) fn write(&mut self, maildir: &Maildir, piece: &[u8]) {
         if self.failed.is_some() {
             return;
         }
@@ -155,13 +155,13 @@ impl Incoming {
     }
 
     /// Forgets the message in progress and removes its `tmp/` file.
-    pub fn discard(&mut self) {
+    pub(crate) fn discard(&mut self) {
         *self = Incoming::default();
     }
 
     /// Stores the message: the pieces written so far, or `content` whole if there were none
     /// (a driver that does not stream, or an empty message). Returns the file's name.
-    pub fn commit(self, maildir: &Maildir, content: &[u8]) -> io::Result<String> {
+    pub(crate) fn commit(self, maildir: &Maildir, content: &[u8]) -> io::Result<String> {
         match (self.failed, self.delivery) {
             (Some(e), _) => Err(e),
             (None, Some(delivery)) => delivery.commit(),
