@@ -101,12 +101,17 @@ pub struct Args {
     /// Append a JSON Lines session log to this file.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
-    /// How long to wait for the next command.
+    /// The time allowed for a whole command line (421 4.4.2 after it).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     command_timeout: ScenarioDuration,
-    /// How long to wait for the next block of message content.
+    /// The time allowed for a message's whole content, before the allowance of
+    /// --min-data-rate, and the longest wait for the next octet of it.
     #[arg(long, default_value = "3m", value_parser = parse_duration)]
     data_timeout: ScenarioDuration,
+    /// Content slower than this is cut off: each octet adds 1/BYTES_PER_S seconds to the
+    /// --data-timeout of its message; 0 to 4294967295, 0 turns it off.
+    #[arg(long, default_value_t = 500, value_name = "BYTES_PER_S")]
+    min_data_rate: u32,
     /// Most connections open at once.
     #[arg(long, default_value_t = 1000)]
     max_connections: usize,
@@ -245,6 +250,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.log = args.log.clone();
     config.timeouts.command = std_duration(args.command_timeout);
     config.timeouts.data = std_duration(args.data_timeout);
+    config.timeouts.min_data_rate = u64::from(args.min_data_rate);
     config.max_connections = args.max_connections;
     config.max_connections_per_ip = args.max_connections_per_ip;
     config.shutdown_grace = std_duration(args.shutdown_grace);

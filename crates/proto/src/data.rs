@@ -49,6 +49,8 @@ pub struct DataReader {
     line_len: usize,
     max_line: usize,
     max_size: usize,
+    /// Octets stored and then cleared ([`DataReader::clear_content`]).
+    cleared: usize,
     /// Octets received in total (unstuffed), including any not stored.
     size: u64,
     fault: Option<DataFault>,
@@ -71,6 +73,7 @@ impl DataReader {
             line_len: 0,
             max_line: max_line.saturating_sub(2),
             max_size: usize::try_from(max_size).unwrap_or(usize::MAX),
+            cleared: 0,
             size: 0,
             fault: None,
         }
@@ -193,6 +196,13 @@ impl DataReader {
         &self.content
     }
 
+    /// Forgets the content stored so far (a caller that took it elsewhere), keeping the
+    /// allocation; it still counts towards the size limit.
+    pub fn clear_content(&mut self) {
+        self.cleared += self.content.len();
+        self.content.clear();
+    }
+
     /// Takes the stored content, leaving the reader empty.
     pub fn into_content(self) -> Vec<u8> {
         self.content
@@ -219,7 +229,8 @@ impl DataReader {
     /// Counts `bytes` into the size and keeps what fits under the size limit.
     fn store(&mut self, bytes: &[u8]) {
         self.size += bytes.len() as u64;
-        let room = self.max_size.saturating_sub(self.content.len());
+        let stored = self.cleared + self.content.len();
+        let room = self.max_size.saturating_sub(stored);
         if bytes.len() <= room {
             self.content.extend_from_slice(bytes);
         } else {

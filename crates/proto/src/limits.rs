@@ -14,6 +14,10 @@ pub struct Limits {
     pub recipients: usize,
     /// Bad commands tolerated in one session before the server answers 421 and closes.
     pub bad_commands: u32,
+    /// NOOP, RSET, VRFY, EXPN and HELP commands answered in one session before each further
+    /// one also counts as a bad command (Postfix's `smtpd_junk_command_limit`), so that the
+    /// bad-command limit ends a session that only marks time.
+    pub junk_commands: u32,
 }
 
 impl Default for Limits {
@@ -24,6 +28,7 @@ impl Default for Limits {
             message_size: Some(35 * 1024 * 1024),
             recipients: 100,
             bad_commands: 20,
+            junk_commands: 100,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use smtpsim_model::scenario::{Behaviour, Outage};
 use smtpsim_proto::Limits;
+pub use smtpsim_proto::server::Timeouts;
 
 /// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
 #[derive(Debug, Clone)]
@@ -41,7 +42,8 @@ pub struct ServeConfig {
     pub log: Option<PathBuf>,
     /// Line, size, recipient and error limits of each session.
     pub limits: Limits,
-    /// How long the server waits for a client.
+    /// The deadlines of a client's command lines and content, and the minimum data rate (the
+    /// sessions keep them; the command timeout also bounds a TLS handshake and a write).
     pub timeouts: Timeouts,
     /// Most connections open at once.
     pub max_connections: usize,
@@ -97,24 +99,6 @@ pub enum TlsSetup {
         /// The private key.
         key: PathBuf,
     },
-}
-
-/// How long the server waits for the client (RFC 5321 section 4.5.3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// Waiting for the next command (and for a TLS handshake): 5 minutes.
-    pub command: Duration,
-    /// Waiting for the next block of message content after 354: 3 minutes.
-    pub data: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            command: Duration::from_secs(5 * 60),
-            data: Duration::from_secs(3 * 60),
-        }
-    }
 }
 
 /// Probabilities that the server answers `421 4.3.0` and hangs up at a stage, drawn

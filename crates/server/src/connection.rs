@@ -1,6 +1,8 @@
 //! One connection: a tokio task that drives a [`ServerSession`] with the bytes the client sends
-//! and writes back what the session says, with STARTTLS, timeouts, the session log and a stop
-//! signal.
+//! and writes back what the session says, with STARTTLS, the session log and a stop signal. The
+//! session keeps its own deadlines: the task tells it the time and sleeps until the next one.
+//! Content goes piece by piece to the policy (into the Maildir's `tmp/`, or nowhere in sink
+//! mode), so a connection holds a read buffer and a message's head, not the message.
 
 use std::io;
 use std::net::SocketAddr;
@@ -14,7 +16,7 @@ use smtpsim_proto::server::{ServerConfig, ServerEvent, ServerSession, SessionInf
 use smtpsim_proto::{EnhancedCode, Reply};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
@@ -26,16 +28,10 @@ use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// How many bytes one read takes at most: with the session's line and message limits, this
-/// bounds the memory of a connection.
+/// How many bytes one read takes at most: with the session's line limits and streamed
+/// content, this bounds the memory of a connection.
 const READ_BUFFER: usize = 16 * 1024;
 
-/// `421 4.4.2` when the client is silent for too long.
-pub(crate) const TIMEOUT: Reply = Reply::new_static(
-    421,
-    Some(EnhancedCode::new(4, 4, 2)),
-    "Timeout waiting for the client, closing connection",
-);
 /// `421 4.3.2` when the server stops.
 pub(crate) const SHUTTING_DOWN: Reply = Reply::new_static(
     421,
@@ -125,13 +121,14 @@ async fn drive(
         ..SessionInfo::default()
     };
     let policy = ServePolicy::new(ctx.shared.clone(), id);
+    let started = Instant::now();
     let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
+    let mut timed_out = false;
     let blocking_deliveries = ctx.shared.maildir.is_some()
         && tokio::runtime::Handle::current().runtime_flavor()
             == tokio::runtime::RuntimeFlavor::MultiThread;
     let mut out = Vec::with_capacity(1024);
     let mut buf = vec![0u8; READ_BUFFER];
-    let mut in_data = false;
     loop {
         session.drain_output_into(&mut out);
         if session.policy().dropped() {
@@ -149,7 +146,6 @@ async fn drive(
         }
         let (start_tls, close) = events(ctx, &mut session, peer, id);
         if !out.is_empty() {
-            in_data = last_reply_is_354(&out);
             let delay = session.policy_mut().reply_delay();
             if !delay.is_zero() {
                 // The server takes its time; a shutdown cuts the wait short, and the replies
@@ -164,42 +160,54 @@ async fn drive(
         }
         if close {
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
-            return Ok("closed by the server");
+            return Ok(if timed_out {
+                "timeout"
+            } else {
+                "closed by the server"
+            });
         }
         if start_tls {
             io = handshake(ctx, io).await?;
+            session.handle_timeout(started.elapsed());
             session.tls_established();
             continue;
         }
-        let wait = if in_data {
-            ctx.timeouts.data
-        } else {
-            ctx.timeouts.command
-        };
+        let wake = session.poll_timeout().and_then(|d| started.checked_add(d));
         let read = tokio::select! {
-            read = timeout(wait, io.read(&mut buf)) => read,
+            read = io.read(&mut buf) => read?,
+            () = sleep_until(wake) => {
+                // The session answers 421 4.4.2 if its deadline has passed.
+                timed_out = session.handle_timeout(started.elapsed());
+                continue;
+            }
             _ = ctx.stop.cancelled() => {
                 goodbye(&mut io, &SHUTTING_DOWN).await;
                 return Ok("server shutting down");
             }
         };
-        let n = match read {
-            Ok(n) => n?,
-            Err(_) => {
-                goodbye(&mut io, &TIMEOUT).await;
-                return Ok("timeout");
-            }
-        };
-        if n == 0 {
+        if read == 0 {
             return Ok("closed by the client");
         }
-        let input = &buf[..n];
+        if session.handle_timeout(started.elapsed()) {
+            // The bytes came after the deadline.
+            timed_out = true;
+            continue;
+        }
+        let input = &buf[..read];
         if blocking_deliveries {
             // The policy writes and syncs the message before the 250: off the async workers.
             tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id));
         } else {
             feed(ctx, &mut session, input, peer, id);
         }
+    }
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -264,7 +272,7 @@ fn events(
                     log.write(&LogRecord {
                         from: Some(&message.envelope.from),
                         to: Some(&message.envelope.recipients),
-                        octets: Some(message.content.len()),
+                        octets: Some(usize::try_from(message.size).unwrap_or(usize::MAX)),
                         file: file.as_deref(),
                         ..LogRecord::new(id, peer, "message")
                     });
@@ -323,27 +331,5 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
             io::ErrorKind::TimedOut,
             "TLS handshake timed out",
         )),
-    }
-}
-
-/// Whether the last reply line in `out` is a 354 (the client now sends message content).
-fn last_reply_is_354(out: &[u8]) -> bool {
-    let body = out.strip_suffix(b"\r\n").unwrap_or(out);
-    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    body[start..].starts_with(b"354")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recognises_the_go_ahead_for_content() {
-        assert!(last_reply_is_354(b"354 Start mail input\r\n"));
-        assert!(last_reply_is_354(
-            b"250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 Go ahead\r\n"
-        ));
-        assert!(!last_reply_is_354(b"354 Go ahead\r\n250 2.0.0 OK\r\n"));
-        assert!(!last_reply_is_354(b""));
     }
 }

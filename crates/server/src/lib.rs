@@ -3,8 +3,8 @@
 //! [`Server`] puts the simulator's recipient-MX behaviours (greylisting, rate limits, unknown
 //! users, full mailboxes, temporary failures, outages) behind a real TCP listener, in
 //! wall-clock time, with STARTTLS and implicit TLS (rustls), AUTH PLAIN and LOGIN, Maildir
-//! delivery that is on disk before the 250 reply, a JSON Lines session log, RFC 5321 timeouts
-//! and connection limits. Each connection is a tokio task driving the protocol core's
+//! delivery that is on disk before the 250 reply, a JSON Lines session log, the session's
+//! command and content deadlines and connection limits. Each connection is a tokio task driving the protocol core's
 //! [`ServerSession`](smtpsim_proto::server::ServerSession).
 //!
 //! [`blast`] is the load generator: many tokio tasks, each driving the protocol core's
@@ -35,6 +35,6 @@ pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
 pub use listener::{ServeError, ServeSummary, Server, shutdown_signal};
 pub use log::{LogHandle, LogRecord, SessionLog};
-pub use maildir::Maildir;
+pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};

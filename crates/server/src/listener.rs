@@ -143,6 +143,8 @@ impl Server {
         };
         let mut session = ServerConfig::new(config.hostname.clone());
         session.limits = config.limits;
+        session.timeouts = config.timeouts;
+        session.stream_content = true;
         session.starttls = acceptor.is_some() && config.starttls;
         session.auth = !config.users.is_empty();
         session.auth_without_tls = config.auth_without_tls;

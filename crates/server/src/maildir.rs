@@ -1,9 +1,10 @@
-//! Maildir delivery: each message is written under `tmp/`, synced, renamed into `new/`, and the
-//! directory synced, so that a message the server said yes to survives a crash (even `kill -9`
-//! or a power cut right after the 250 reply).
+//! Maildir delivery: each message is written under `tmp/` (piece by piece as it arrives, with
+//! [`Delivery`]), synced, renamed into `new/`, and the directory synced, so that a message the
+//! server said yes to survives a crash (even `kill -9` or a power cut right after the 250
+//! reply). A message that is not committed leaves nothing behind: its `tmp/` file is removed.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -42,21 +43,22 @@ impl Maildir {
     /// Delivers `content` exactly as given; returns the file's unique name (in `new/`). When
     /// this returns, the file and its directory entry are on disk.
     pub fn deliver(&self, content: &[u8]) -> io::Result<String> {
+        let mut delivery = self.begin()?;
+        delivery.write(content)?;
+        delivery.commit()
+    }
+
+    /// Starts a message: a new file under `tmp/`, written by [`Delivery::write`].
+    pub fn begin(&self) -> io::Result<Delivery> {
         let name = self.unique_name();
         let tmp = self.root.join("tmp").join(&name);
-        let result = (|| {
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            file.write_all(content)?;
-            file.sync_all()?;
-            drop(file);
-            let new_dir = self.root.join("new");
-            fs::rename(&tmp, new_dir.join(&name))?;
-            File::open(&new_dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.map(|()| name)
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        Ok(Delivery {
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            tmp,
+            new_dir: self.root.join("new"),
+            name,
+        })
     }
 
     /// `SECONDS.M<micros>P<pid>Q<n>.HOST`: unique within this process (the counter) and across
@@ -77,6 +79,105 @@ impl Maildir {
     }
 }
 
+/// Octets a [`Delivery`] gathers before it writes them to its file.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// A message being written into a Maildir's `tmp/`. [`Delivery::commit`] moves it into `new/`;
+/// dropped without that (refused, cut short, failed), it removes its `tmp/` file.
+#[derive(Debug)]
+pub struct Delivery {
+    /// `None` once committed.
+    file: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    new_dir: PathBuf,
+    name: String,
+}
+
+impl Delivery {
+    /// Appends `piece` to the message.
+    pub fn write(&mut self, piece: &[u8]) -> io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.write_all(piece),
+            None => Err(io::Error::other("the message was already committed")),
+        }
+    }
+
+    /// Syncs the file, renames it into `new/` and syncs the directory; returns its unique
+    /// name. When this returns, the message is on disk.
+    pub fn commit(mut self) -> io::Result<String> {
+        let Some(file) = self.file.take() else {
+            return Err(io::Error::other("the message was already committed"));
+        };
+        let result = (|| {
+            let file = file.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&self.tmp, self.new_dir.join(&self.name))?;
+            File::open(&self.new_dir)?.sync_all()
+        })();
+        match result {
+            Ok(()) => Ok(std::mem::take(&mut self.name)),
+            Err(e) => {
+                let _ = fs::remove_file(&self.tmp);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The message in progress on a connection that streams content into a Maildir: its
+/// [`Delivery`] is begun with the first piece, and a failure is remembered until the end.
+#[derive(Debug, Default)]
+pub(crate) struct Incoming {
+    delivery: Option<Delivery>,
+    failed: Option<io::Error>,
+}
+
+impl Incoming {
+    /// Writes the next piece of the message into `maildir`'s `tmp/`.
+    pub(crate) fn write(&mut self, maildir: &Maildir, piece: &[u8]) {
+        if self.failed.is_some() {
+            return;
+        }
+        let written = match &mut self.delivery {
+            Some(delivery) => delivery.write(piece),
+            None => maildir.begin().and_then(|mut delivery| {
+                delivery.write(piece)?;
+                self.delivery = Some(delivery);
+                Ok(())
+            }),
+        };
+        if let Err(e) = written {
+            // Its tmp/ file goes with it.
+            self.delivery = None;
+            self.failed = Some(e);
+        }
+    }
+
+    /// Forgets the message in progress and removes its `tmp/` file.
+    pub(crate) fn discard(&mut self) {
+        *self = Incoming::default();
+    }
+
+    /// Stores the message: the pieces written so far, or `content` whole if there were none
+    /// (a driver that does not stream, or an empty message). Returns the file's name.
+    pub(crate) fn commit(self, maildir: &Maildir, content: &[u8]) -> io::Result<String> {
+        match (self.failed, self.delivery) {
+            (Some(e), _) => Err(e),
+            (None, Some(delivery)) => delivery.commit(),
+            (None, None) => maildir.deliver(content),
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +194,26 @@ mod tests {
         assert_eq!(stored, content);
         assert_eq!(fs::read_dir(maildir.root().join("tmp")).unwrap().count(), 0);
         assert!(maildir.root().join("cur").is_dir());
+    }
+
+    #[test]
+    fn a_message_written_in_pieces_is_stored_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open(dir.path()).unwrap();
+        let count = |sub: &str| fs::read_dir(dir.path().join(sub)).unwrap().count();
+        let mut delivery = maildir.begin().unwrap();
+        let piece = vec![b'x'; 50_000];
+        for _ in 0..5 {
+            delivery.write(&piece).unwrap();
+        }
+        assert_eq!((count("tmp"), count("new")), (1, 0));
+        let name = delivery.commit().unwrap();
+        let stored = fs::read(dir.path().join("new").join(&name)).unwrap();
+        assert_eq!(stored, piece.repeat(5));
+        let mut dropped = maildir.begin().unwrap();
+        dropped.write(b"half a message").unwrap();
+        drop(dropped);
+        assert_eq!((count("tmp"), count("new")), (0, 1));
     }
 
     #[test]

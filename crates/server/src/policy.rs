@@ -16,7 +16,7 @@ use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 
 use crate::config::{Chaos, ServeConfig};
-use crate::maildir::Maildir;
+use crate::maildir::{Incoming, Maildir};
 
 /// What every connection of a server shares: the behaviour's memory (greylist, rate-limit
 /// buckets), the users, the Maildir.
@@ -111,6 +111,8 @@ pub struct ServePolicy {
     latency: SimRng,
     decisions: Vec<DecisionRecord>,
     stored: Vec<String>,
+    /// The message being written into the Maildir as it arrives.
+    incoming: Incoming,
     /// Chaos struck in drop mode: the connection is to be cut without the reply.
     dropped: bool,
 }
@@ -132,6 +134,7 @@ impl ServePolicy {
             latency,
             decisions: Vec::new(),
             stored: Vec::new(),
+            incoming: Incoming::default(),
             dropped: false,
         }
     }
@@ -321,13 +324,27 @@ impl Policy for ServePolicy {
         self.record("data", None, decision, |_| "chaos")
     }
 
+    fn content(&mut self, _: &SessionInfo, _: &Envelope, piece: &[u8]) {
+        if let Some(maildir) = &self.shared.maildir {
+            self.incoming.write(maildir, piece);
+        }
+    }
+
+    fn discard(&mut self, _: &SessionInfo) {
+        self.incoming.discard();
+    }
+
     fn message(&mut self, _: &SessionInfo, _: &Envelope, content: &[u8]) -> Decision {
+        // What arrived so far is committed below, or dropped with its tmp/ file.
+        let incoming = std::mem::take(&mut self.incoming);
         if let Some(failure) = self.chaos(self.shared.chaos.message) {
             return self.record("message", None, failure, |_| "chaos");
         }
-        let decision = match &self.shared.maildir {
+        let stored =
+            (self.shared.maildir.as_ref()).map(|maildir| incoming.commit(maildir, content));
+        let decision = match stored {
             None => Decision::Accept,
-            Some(maildir) => match maildir.deliver(content) {
+            Some(result) => match result {
                 Ok(name) => {
                     let text = format!("Message accepted for delivery as {name}");
                     self.stored.push(name);

@@ -25,9 +25,14 @@ impl<P: Policy> ServerSession<P> {
             return self.bad(&reply);
         }
         let envelope = self.envelope.as_ref().expect("checked by content_refusal");
-        let expected = envelope.declared_size.unwrap_or(4096);
+        let expected = match self.config.stream_content {
+            // Pieces go out as they arrive: the buffer holds one read at most.
+            true => 0,
+            false => envelope.declared_size.unwrap_or(4096),
+        };
         let decision = self.policy.data(&self.info, envelope);
         if self.answer(decision, &replies::START_DATA) {
+            self.clock.content_starts();
             let limits = self.config.limits;
             let max = limits
                 .message_size
@@ -40,6 +45,7 @@ impl<P: Policy> ServerSession<P> {
         let State::Data(reader) = std::mem::replace(&mut self.state, State::Command) else {
             return;
         };
+        self.clock.line_starts();
         let too_big = self
             .config
             .limits
@@ -61,7 +67,10 @@ impl<P: Policy> ServerSession<P> {
                 self.send(reply);
                 self.reset_transaction();
             }
-            None => self.deliver(reader.into_content()),
+            None => {
+                let size = reader.size();
+                self.deliver(reader.into_content(), size);
+            }
         }
     }
 
@@ -85,6 +94,9 @@ impl<P: Policy> ServerSession<P> {
                 }
             }
         };
+        if self.chunks.is_none() {
+            self.clock.content_starts();
+        }
         if self.config.chunking && self.chunks.is_none() {
             self.chunks = Some(Chunks {
                 refused: refusal.is_some(),
@@ -107,13 +119,20 @@ impl<P: Policy> ServerSession<P> {
             self.record(Speaker::Note, text);
         }
         let max = self.config.limits.message_size.unwrap_or(u64::MAX);
-        if let Some(chunks) = &mut self.chunks
-            && !chunks.refused
-        {
-            chunks.size += bytes.len() as u64;
-            if chunks.size <= max {
-                chunks.content.extend_from_slice(bytes);
-            }
+        let Some(chunks) = &mut self.chunks else {
+            return;
+        };
+        if chunks.refused {
+            return;
+        }
+        chunks.size += bytes.len() as u64;
+        if chunks.size > max {
+            return;
+        }
+        if self.config.stream_content {
+            self.stream_piece(bytes);
+        } else {
+            chunks.content.extend_from_slice(bytes);
         }
     }
 
@@ -123,6 +142,7 @@ impl<P: Policy> ServerSession<P> {
         else {
             return;
         };
+        self.clock.line_starts();
         if let Some(refusal) = refusal {
             match refusal {
                 ChunkRefusal::Bad(reply) => self.bad(&reply),
@@ -149,12 +169,14 @@ impl<P: Policy> ServerSession<P> {
             self.send(&replies::TOO_BIG);
             self.reset_transaction();
         } else {
-            self.deliver(chunks.content);
+            self.deliver(chunks.content, chunks.size);
         }
     }
 
-    /// Asks the policy about a complete message and answers.
-    pub(super) fn deliver(&mut self, content: Vec<u8>) {
+    /// Asks the policy about a complete message of `size` octets (`content` as kept) and
+    /// answers.
+    pub(super) fn deliver(&mut self, content: Vec<u8>, size: u64) {
+        let content = self.finish_content(content);
         let Some(envelope) = self.envelope.take() else {
             return;
         };
@@ -165,6 +187,7 @@ impl<P: Policy> ServerSession<P> {
                 .push_back(ServerEvent::MessageAccepted(ReceivedMessage {
                     envelope,
                     content,
+                    size,
                 }));
         }
         self.reset_transaction();

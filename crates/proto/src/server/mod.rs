@@ -30,6 +30,8 @@ mod auth;
 mod content;
 mod policy;
 pub mod replies;
+mod stream;
+mod timers;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -38,6 +40,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 pub use policy::{AcceptAll, Decision, Envelope, Policy, SessionInfo};
+pub use stream::HEAD_LIMIT;
+pub use timers::Timeouts;
 
 use crate::client::{Speaker, TranscriptLine};
 use crate::command::format::decimal;
@@ -59,6 +63,13 @@ pub struct ServerConfig {
     pub banner: String,
     /// Size and count limits.
     pub limits: Limits,
+    /// Deadlines for the client's command lines and content (see [`ServerSession::poll_timeout`]).
+    pub timeouts: Timeouts,
+    /// Hand message content to [`Policy::content`] piece by piece as it arrives, keeping only
+    /// its head (the header section, at most [`HEAD_LIMIT`] octets) for [`Policy::message`] and
+    /// [`ReceivedMessage::content`]: the memory of a session no longer grows with the message.
+    /// Off by default: the whole content is kept and handed over at the end.
+    pub stream_content: bool,
     /// Advertise and honour PIPELINING (RFC 2920).
     pub pipelining: bool,
     /// Advertise 8BITMIME (RFC 6152) and accept `BODY=8BITMIME`.
@@ -92,6 +103,8 @@ impl ServerConfig {
             hostname: hostname.into(),
             banner: "ESMTP smtpsim".to_string(),
             limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            stream_content: false,
             pipelining: true,
             eight_bit_mime: true,
             enhanced_status_codes: true,
@@ -205,8 +218,11 @@ pub enum ServerEvent {
 pub struct ReceivedMessage {
     /// Sender and accepted recipients.
     pub envelope: Envelope,
-    /// The content, dot-unstuffed, with CRLF line endings.
+    /// The content, dot-unstuffed, with CRLF line endings; with
+    /// [`ServerConfig::stream_content`], only its head (the rest went to [`Policy::content`]).
     pub content: Vec<u8>,
+    /// Octets of the whole content.
+    pub size: u64,
 }
 
 #[derive(Debug)]
@@ -272,6 +288,9 @@ pub struct ServerSession<P> {
     rcpt_attempts: usize,
     chunks: Option<Chunks>,
     bad_commands: u32,
+    junk_commands: u32,
+    clock: timers::Clock,
+    stream: stream::Stream,
     transcript: Vec<TranscriptLine>,
 }
 
@@ -322,6 +341,9 @@ impl<P: Policy> ServerSession<P> {
             rcpt_attempts: 0,
             chunks: None,
             bad_commands: 0,
+            junk_commands: 0,
+            clock: timers::Clock::default(),
+            stream: stream::Stream::default(),
             transcript: Vec::new(),
         }
     }
@@ -384,6 +406,7 @@ impl<P: Policy> ServerSession<P> {
             self.info.authenticated = None;
             self.reset_transaction();
             self.state = State::Command;
+            self.clock.line_starts();
         }
     }
 
@@ -421,17 +444,23 @@ impl<P: Policy> ServerSession<P> {
             let rest = &data[pos..];
             match &mut self.state {
                 State::Closed | State::TlsPending => return data.len(),
-                State::Data(reader) => match reader.feed(rest) {
-                    Some(n) => {
-                        pos += n;
-                        self.end_of_data();
+                State::Data(reader) => {
+                    let end = reader.feed(rest);
+                    self.clock.content_arrived(end.unwrap_or(rest.len()));
+                    self.stream_data();
+                    match end {
+                        Some(n) => {
+                            pos += n;
+                            self.end_of_data();
+                        }
+                        None => return data.len(),
                     }
-                    None => return data.len(),
-                },
+                }
                 State::Bdat { remaining, .. } => {
                     let take = (*remaining).min(rest.len() as u64) as usize;
                     *remaining -= take as u64;
                     let done = *remaining == 0;
+                    self.clock.content_arrived(take);
                     self.chunk_bytes(&rest[..take]);
                     pos += take;
                     if done {
@@ -442,6 +471,7 @@ impl<P: Policy> ServerSession<P> {
                     Some(lf) => {
                         pos += lf + 1;
                         self.state = State::Command;
+                        self.clock.line_starts();
                     }
                     None => return data.len(),
                 },
@@ -452,6 +482,7 @@ impl<P: Policy> ServerSession<P> {
                             let line = &rest[..lf];
                             let line = line.strip_suffix(b"\r").unwrap_or(line);
                             pos += lf + 1;
+                            self.clock.line_starts();
                             if self.config.transcript {
                                 self.record_line(line);
                             }
@@ -531,13 +562,13 @@ impl<P: Policy> ServerSession<P> {
             Command::Bdat { size, last } => self.bdat(size, last),
             Command::Rset => {
                 self.reset_transaction();
-                self.send(&replies::OK);
+                self.junk(&replies::OK);
             }
-            Command::Noop { .. } => self.send(&replies::OK),
+            Command::Noop { .. } => self.junk(&replies::OK),
             Command::Quit => self.close_with(&replies::BYE),
-            Command::Vrfy { .. } => self.send(&replies::VRFY),
-            Command::Expn { .. } => self.send(&replies::EXPN),
-            Command::Help { .. } => self.send(&replies::HELP),
+            Command::Vrfy { .. } => self.junk(&replies::VRFY),
+            Command::Expn { .. } => self.junk(&replies::EXPN),
+            Command::Help { .. } => self.junk(&replies::HELP),
             Command::StartTls => self.starttls(),
             Command::Auth {
                 mechanism,
@@ -706,10 +737,22 @@ impl<P: Policy> ServerSession<P> {
         }
     }
 
+    /// Answers a command that moves no transaction forward (NOOP, RSET, VRFY, EXPN, HELP);
+    /// past the junk-command limit each one also counts as a bad command.
+    fn junk(&mut self, reply: &Reply) {
+        self.junk_commands = self.junk_commands.saturating_add(1);
+        if self.junk_commands > self.config.limits.junk_commands {
+            self.bad(reply);
+        } else {
+            self.send(reply);
+        }
+    }
+
     fn close_with(&mut self, reply: &Reply) {
         self.send(reply);
         self.state = State::Closed;
         self.input.clear();
+        self.discard_streamed();
         self.events.push_back(ServerEvent::Close);
     }
 
@@ -717,6 +760,7 @@ impl<P: Policy> ServerSession<P> {
         self.envelope = None;
         self.rcpt_attempts = 0;
         self.chunks = None;
+        self.discard_streamed();
     }
 
     fn send(&mut self, reply: &Reply) {

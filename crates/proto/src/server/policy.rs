@@ -135,6 +135,22 @@ pub trait Policy {
         let _ = (session, envelope, content);
         Decision::Accept
     }
+
+    /// With [`ServerConfig::stream_content`](super::ServerConfig::stream_content): the next
+    /// piece of the content of the message in progress, as it arrives (dot-unstuffed, CRLF
+    /// line endings, in order). The pieces of a message end with [`Policy::message`], then
+    /// given only the head of the content, or with [`Policy::discard`]. By default the pieces
+    /// are dropped (a sink).
+    fn content(&mut self, session: &SessionInfo, envelope: &Envelope, piece: &[u8]) {
+        let _ = (session, envelope, piece);
+    }
+
+    /// The pieces handed to [`Policy::content`] since the last message are not a message (it
+    /// was refused, too big or malformed, the transaction was reset, or the session closed
+    /// before its end): forget them.
+    fn discard(&mut self, session: &SessionInfo) {
+        let _ = session;
+    }
 }
 
 /// A policy that accepts everything and knows no users: a mail sink.
@@ -183,5 +199,13 @@ impl<P: Policy + ?Sized> Policy for &mut P {
 
     fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
         (**self).message(session, envelope, content)
+    }
+
+    fn content(&mut self, session: &SessionInfo, envelope: &Envelope, piece: &[u8]) {
+        (**self).content(session, envelope, piece)
+    }
+
+    fn discard(&mut self, session: &SessionInfo) {
+        (**self).discard(session)
     }
 }

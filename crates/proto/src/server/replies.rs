@@ -122,6 +122,14 @@ pub const UTF8_ADDRESS: Reply = r(
 );
 /// `421 4.7.0 Too many errors, closing connection`
 pub const TOO_MANY_ERRORS: Reply = r(421, 4, 7, 0, "Too many errors, closing connection");
+/// `421 4.4.2 Timeout waiting for the client, closing connection`: a deadline passed.
+pub const TIMEOUT: Reply = r(
+    421,
+    4,
+    4,
+    2,
+    "Timeout waiting for the client, closing connection",
+);
 /// `503 5.5.1 No service here; send QUIT`
 pub const REFUSED_AT_GREETING: Reply = r(503, 5, 5, 1, "No service here; send QUIT");
 /// `503 5.5.1 Previous chunk refused; send RSET`

@@ -9,5 +9,8 @@ mod data;
 mod parse_allocations;
 mod reply;
 mod server;
+mod server_junk;
 mod server_props;
+mod server_stream;
+mod server_timers;
 mod server_transcript;
