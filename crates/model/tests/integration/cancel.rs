@@ -67,5 +67,8 @@ fn a_flag_set_during_the_run_stops_it_within_a_check_interval() {
     assert!(stats.messages < full.messages, "{stats:?}");
     assert!(stats.events < full.events);
     // The run stops where it looks at the flag, the first look after it was set.
-    assert!(stats.events.is_multiple_of(Cancel::CHECK_EVERY), "{stats:?}");
+    assert!(
+        stats.events.is_multiple_of(Cancel::CHECK_EVERY),
+        "{stats:?}"
+    );
 }
