@@ -267,7 +267,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         cancel: &cancel,
     };
     let started = Instant::now();
-    let results: Vec<RunResult> = pool.install(|| {
+    let results: anyhow::Result<Vec<RunResult>> = pool.install(|| {
         // One run a piece: runs last from milliseconds to minutes, and a thread that is done
         // must be able to take any run another has not started yet.
         runs.par_iter()
@@ -279,11 +279,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 }
                 result
             })
-            .collect::<anyhow::Result<_>>()
-    })?;
+            .collect()
+    });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let results = results?;
     let wall = started.elapsed().as_secs_f64();
     let output = SweepOutput::new(definition, args.shard, results);
     let points = output
