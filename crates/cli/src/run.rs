@@ -154,18 +154,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let window = args.duration.unwrap_or(scenario.simulation.duration.0);
-        let bar = ProgressBar::new(window.as_micros() / 1_000_000);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} simulated {pos}/{len} s of arrivals [{bar:30}] {msg} ({elapsed})",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar
-    });
+    let bar = progress_bar(args, &scenario);
     let start = scenario.simulation.start;
     let mut maillog = match &args.maillog {
         Some(path) => Some(
@@ -215,6 +204,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A bar of simulated time on stderr, when it is a terminal and `--quiet` is not given.
+fn progress_bar(args: &Args, scenario: &Scenario) -> Option<ProgressBar> {
+    (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let window = args.duration.unwrap_or(scenario.simulation.duration.0);
+        let bar = ProgressBar::new(window.as_micros() / 1_000_000);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulated {pos}/{len} s of arrivals [{bar:30}] {msg} ({elapsed})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    })
 }
 
 /// Removes the charts and report.html of an earlier output from `out`: they describe
