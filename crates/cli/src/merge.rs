@@ -19,7 +19,8 @@ pub struct Args {
     /// Where to write the merged sweep.
     #[arg(long)]
     out: PathBuf,
-    /// Do not write the charts and report.html.
+    /// Do not write the charts and report.html; those of an earlier output in the folder are
+    /// removed.
     #[arg(long)]
     no_report: bool,
     /// Print nothing but errors.

@@ -55,7 +55,8 @@ pub struct Args {
     /// charts stay exact. For large runs whose rows nobody will read.
     #[arg(long)]
     no_messages: bool,
-    /// Do not write the charts and report.html.
+    /// Do not write the charts and report.html; those of an earlier output in the folder are
+    /// removed.
     #[arg(long)]
     no_report: bool,
     /// Print nothing but errors.

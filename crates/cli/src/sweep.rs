@@ -62,7 +62,8 @@ pub struct Args {
     /// With --run-files, which messages keep a line-by-line trace: none, sample:N or all.
     #[arg(long, default_value = "none", value_parser = parse_trace)]
     trace: TraceMode,
-    /// Do not write the charts and report.html.
+    /// Do not write the charts and report.html; those of an earlier output in the folder are
+    /// removed.
     #[arg(long)]
     no_report: bool,
     /// Print nothing but errors.
