@@ -1,5 +1,7 @@
 //! Benchmarks live in `benches/`; this library holds shared inputs for them.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 
 use smtpsim_proto::client::{ClientConfig, ClientSession, OutgoingMessage};

@@ -2,6 +2,7 @@
 //! second, latency percentiles and counts per reply code.
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,11 +124,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(blast::run(config.clone()))?;
     if !args.quiet {
-        print!("{}", text(&config, &report));
+        write!(std::io::stdout(), "{}", text(&config, &report))?;
     }
     let row = csv_row(&args.to, &config, &report);
     if args.quiet {
-        println!("{row}");
+        writeln!(std::io::stdout(), "{row}")?;
     }
     if let Some(path) = &args.csv {
         let body = format!("{CSV_HEADER}\n{row}\n");

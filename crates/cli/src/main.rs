@@ -2,9 +2,12 @@
 //!
 //! Each subcommand is a thin call into the library crates.
 
+#![forbid(unsafe_code)]
+
 mod blast;
 mod converse;
 mod explain;
+mod interrupt;
 mod merge;
 mod repl;
 mod report;
@@ -75,6 +78,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if error.is::<interrupt::Interrupted>() => {
+            eprintln!("smtpsim: {error}");
+            ExitCode::from(interrupt::EXIT_STATUS)
+        }
+        Err(error) if interrupt::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("smtpsim: {error:#}");
             ExitCode::from(2)

@@ -1,11 +1,13 @@
 //! `smtpsim merge DIR... --out DIR`: the outputs of the shards of a sweep, put back together.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use smtpsim_report::sweep::SweepOutput;
 
+use crate::run::remove_report;
 use crate::sweep::print_points;
 
 /// Options of `smtpsim merge`.
@@ -17,7 +19,8 @@ pub struct Args {
     /// Where to write the merged sweep.
     #[arg(long)]
     out: PathBuf,
-    /// Do not write the charts and report.html.
+    /// Do not write the charts and report.html; those of an earlier output in the folder are
+    /// removed.
     #[arg(long)]
     no_report: bool,
     /// Print nothing but errors.
@@ -36,21 +39,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .write(&args.out)
         .with_context(|| format!("cannot write the merged sweep to {}", args.out.display()))?;
     let page = if args.no_report {
+        remove_report(&args.out)?;
         None
     } else {
         Some(crate::report::make(&args.out)?)
     };
     if !args.quiet {
-        print_points(&merged, &points);
+        let mut text = std::io::stdout().lock();
+        print_points(&mut text, &merged, &points)?;
         if let Some(page) = &page {
-            println!("  report: {}", page.display());
+            writeln!(text, "  report: {}", page.display())?;
         }
-        println!(
+        writeln!(
+            text,
             "  {} runs from {} outputs; results in {}",
             merged.runs.len(),
             args.dirs.len(),
             args.out.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `smtpsim report DIR`: SVG charts and a self-contained report.html for a run or a sweep.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,7 +20,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let page = make(&args.dir)?;
     if !args.quiet {
-        println!("report in {}", page.display());
+        writeln!(std::io::stdout(), "report in {}", page.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,7 @@
 //! `smtpsim run SCENARIO`: simulate, write the reports, print a short summary.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,6 +14,8 @@ use smtpsim_model::sim::{
     TraceMode, TraceRecord,
 };
 use smtpsim_report::{HdrLog, MailLog, RunWriter, Summary, WriterOptions};
+
+use crate::interrupt;
 
 /// Options of `smtpsim run`.
 #[derive(Debug, clap::Args)]
@@ -53,7 +55,8 @@ pub struct Args {
     /// charts stay exact. For large runs whose rows nobody will read.
     #[arg(long)]
     no_messages: bool,
-    /// Do not write the charts and report.html.
+    /// Do not write the charts and report.html; those of an earlier output in the folder are
+    /// removed.
     #[arg(long)]
     no_report: bool,
     /// Print nothing but errors.
@@ -125,6 +128,7 @@ impl Recorder for Progress<'_> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let cancel = interrupt::on_signal()?;
     let scenario = Scenario::load(&args.scenario)?;
     let options = Options {
         seed: args.seed,
@@ -136,6 +140,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             ExchangeMode::Auto
         },
+        cancel: cancel.clone(),
     };
     sim::check(&scenario)?;
     let out = args
@@ -150,18 +155,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let window = args.duration.unwrap_or(scenario.simulation.duration.0);
-        let bar = ProgressBar::new(window.as_micros() / 1_000_000);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} simulated {pos}/{len} s of arrivals [{bar:30}] {msg} ({elapsed})",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar
-    });
+    let bar = progress_bar(args, &scenario);
     let start = scenario.simulation.start;
     let mut maillog = match &args.maillog {
         Some(path) => Some(
@@ -181,29 +175,59 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         };
         sim::run(&scenario, &options, &mut recorder)?
     };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    // Stopped: the writers are dropped on the way out, and their temporary files with them.
+    interrupt::check(&cancel)?;
     if let Some(log) = maillog {
         log.finish()?;
     }
     if let Some(log) = hdr_log {
         log.finish(stats.end)?;
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let wall = started.elapsed();
     let summary = writer.finish(&stats, wall)?;
     let page = if args.no_report {
+        remove_report(&out)?;
         None
     } else {
         Some(crate::report::make(&out)?)
     };
+    // A signal while the files were written lets them be completed, then stops.
+    interrupt::check(&cancel)?;
     if !args.quiet {
-        print_summary(&scenario, &summary, &out, wall.as_secs_f64(), stats.events);
+        let mut out_text = std::io::stdout().lock();
+        let wall = wall.as_secs_f64();
+        print_summary(&mut out_text, &scenario, &summary, &out, wall, stats.events)?;
         if let Some(page) = page {
-            println!("  report: {}", page.display());
+            writeln!(out_text, "  report: {}", page.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A bar of simulated time on stderr, when it is a terminal and `--quiet` is not given.
+fn progress_bar(args: &Args, scenario: &Scenario) -> Option<ProgressBar> {
+    (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let window = args.duration.unwrap_or(scenario.simulation.duration.0);
+        let bar = ProgressBar::new(window.as_micros() / 1_000_000);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulated {pos}/{len} s of arrivals [{bar:30}] {msg} ({elapsed})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    })
+}
+
+/// Removes the charts and report.html of an earlier output from `out`: they describe
+/// another run.
+pub(crate) fn remove_report(out: &Path) -> anyhow::Result<()> {
+    smtpsim_report::page::remove_report(out)
+        .with_context(|| format!("cannot remove the old report in {}", out.display()))
 }
 
 pub(crate) fn sanitise(name: &str) -> String {
@@ -218,46 +242,60 @@ pub(crate) fn sanitise(name: &str) -> String {
         .collect()
 }
 
-fn print_summary(scenario: &Scenario, s: &Summary, out: &std::path::Path, wall: f64, events: u64) {
+fn print_summary(
+    text: &mut impl Write,
+    scenario: &Scenario,
+    s: &Summary,
+    out: &Path,
+    wall: f64,
+    events: u64,
+) -> std::io::Result<()> {
     let o = &s.outcomes;
-    println!(
+    writeln!(
+        text,
         "{}: {} messages, {} recipients",
         scenario.simulation.name, s.run.messages, s.run.recipients
-    );
-    println!(
+    )?;
+    writeln!(
+        text,
         "  inbox {}  spam {}  bounced {}  expired {}  rejected at submission {}",
         o.inbox, o.spam, o.bounced, o.expired, o.rejected_at_submission
-    );
-    println!(
+    )?;
+    writeln!(
+        text,
         "  delivered {:.2}%  bounced {:.2}%  expired {:.2}%",
         s.rates.delivered * 100.0,
         s.rates.bounced * 100.0,
         s.rates.expired * 100.0
-    );
+    )?;
     let l = &s.latency;
-    println!(
+    writeln!(
+        text,
         "  latency (delivered): p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
         human(l.p50_s),
         human(l.p90_s),
         human(l.p99_s),
         human(l.p99_9_s),
         human(l.max_s)
-    );
-    println!(
+    )?;
+    writeln!(
+        text,
         "  queue wait: mean {}  p99 {}   peak queue: {}   attempts: {}   bounce notices: {}",
         human(s.queue_wait.mean_s),
         human(s.queue_wait.p99_s),
         s.run.peak_queue_depth,
         s.run.attempts,
         s.run.bounce_notices
-    );
-    println!(
+    )?;
+    writeln!(
+        text,
         "  {} events in {:.2} s ({:.1} M events/s); reports in {}",
         events,
         wall,
         events as f64 / wall.max(1e-9) / 1e6,
         out.display()
-    );
+    )?;
+    Ok(())
 }
 
 /// Seconds as a short human duration.

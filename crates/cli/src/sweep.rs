@@ -1,7 +1,7 @@
 //! `smtpsim sweep SCENARIO --set PATH=V1,V2 ...`: every combination of values, each replicated
 //! with the same seeds, in parallel; `sweep.csv`, `sweep_summary.csv` and `sweep.json`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::{Parameter, Scenario, Setting};
 use smtpsim_model::sim::{
-    self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
+    self, Cancel, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
 };
 use smtpsim_model::stable_hash::StableHasher;
 use smtpsim_report::sweep::{
@@ -20,7 +20,8 @@ use smtpsim_report::sweep::{
 };
 use smtpsim_report::{RunWriter, Stats, WriterOptions};
 
-use crate::run::{human, parse_duration, parse_trace, sanitise};
+use crate::interrupt;
+use crate::run::{human, parse_duration, parse_trace, remove_report, sanitise};
 
 /// Options of `smtpsim sweep`.
 #[derive(Debug, clap::Args)]
@@ -61,7 +62,8 @@ pub struct Args {
     /// With --run-files, which messages keep a line-by-line trace: none, sample:N or all.
     #[arg(long, default_value = "none", value_parser = parse_trace)]
     trace: TraceMode,
-    /// Do not write the charts and report.html.
+    /// Do not write the charts and report.html; those of an earlier output in the folder are
+    /// removed.
     #[arg(long)]
     no_report: bool,
     /// Print nothing but errors.
@@ -115,6 +117,7 @@ struct Plan<'a> {
     scenarios: &'a [Scenario],
     args: &'a Args,
     out: &'a Path,
+    cancel: &'a Cancel,
 }
 
 impl Plan<'_> {
@@ -134,6 +137,7 @@ impl Plan<'_> {
                 TraceMode::None
             },
             exchange: ExchangeMode::Auto,
+            cancel: self.cancel.clone(),
         };
         let sink = if self.args.run_files {
             let dir = self
@@ -155,6 +159,7 @@ impl Plan<'_> {
         let mut recorder = SweepRecorder { sink };
         let started = Instant::now();
         let stats = sim::run(scenario, &options, &mut recorder)?;
+        interrupt::check(self.cancel)?;
         let result = match recorder.sink {
             Sink::Stats(aggregates) => {
                 RunResult::new(point, replication, seed, &aggregates, &stats)?
@@ -193,6 +198,7 @@ fn load_points(
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let cancel = interrupt::on_signal()?;
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read {}", args.scenario.display()))?;
     let base = Scenario::parse(&text, &args.scenario.display().to_string())?;
@@ -259,9 +265,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         scenarios: &scenarios,
         args,
         out: &out,
+        cancel: &cancel,
     };
     let started = Instant::now();
-    let results: Vec<RunResult> = pool.install(|| {
+    let results: anyhow::Result<Vec<RunResult>> = pool.install(|| {
         // One run a piece: runs last from milliseconds to minutes, and a thread that is done
         // must be able to take any run another has not started yet.
         runs.par_iter()
@@ -273,48 +280,58 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 }
                 result
             })
-            .collect::<anyhow::Result<_>>()
-    })?;
+            .collect()
+    });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let results = results?;
     let wall = started.elapsed().as_secs_f64();
     let output = SweepOutput::new(definition, args.shard, results);
     let points = output
         .write(&out)
         .with_context(|| format!("cannot write the sweep to {}", out.display()))?;
     let page = if args.no_report {
+        remove_report(&out)?;
         None
     } else {
         Some(crate::report::make(&out)?)
     };
+    interrupt::check(&cancel)?;
     if !args.quiet {
-        print_points(&output, &points);
+        let mut text = std::io::stdout().lock();
+        print_points(&mut text, &output, &points)?;
         if let Some(page) = &page {
-            println!("  report: {}", page.display());
+            writeln!(text, "  report: {}", page.display())?;
         }
-        println!(
+        writeln!(
+            text,
             "  {} runs in {wall:.2} s on {jobs} threads; results in {}",
             output.runs.len(),
             out.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// One line per point: delivery rate and p99 latency with their 95% confidence half-widths.
-pub fn print_points(output: &SweepOutput, points: &[PointSummary]) {
+pub fn print_points(
+    text: &mut impl Write,
+    output: &SweepOutput,
+    points: &[PointSummary],
+) -> std::io::Result<()> {
     let d = &output.definition;
     let shard = output
         .shard
         .map(|s| format!(" (shard {s})"))
         .unwrap_or_default();
-    println!(
+    writeln!(
+        text,
         "{}: {} points × {} replications{shard}",
         d.scenario,
         d.points(),
         d.replications
-    );
+    )?;
     for p in points {
         let values: Vec<String> = d
             .parameters
@@ -329,7 +346,8 @@ pub fn print_points(output: &SweepOutput, points: &[PointSummary]) {
         let rate = m("delivery_rate");
         let p99 = m("latency_p99_s");
         let attempts = m("mean_attempts");
-        println!(
+        writeln!(
+            text,
             "  {:>3} {}  delivered {:.2}%{}  p99 {}{}  attempts {:.3}{}",
             p.point,
             if values.is_empty() {
@@ -343,6 +361,7 @@ pub fn print_points(output: &SweepOutput, points: &[PointSummary]) {
             ci(p99.ci95, &|v| human(v)),
             attempts.mean,
             ci(attempts.ci95, &|v| format!("{v:.3}")),
-        );
+        )?;
     }
+    Ok(())
 }

@@ -84,13 +84,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.html {
         smtpsim_report::write_whole(path, show::html(&journey).as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{}: message {}, {} steps, written to {}",
             journey.scenario,
             journey.message,
             journey.steps.len(),
             path.display()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = anstream::stdout().lock();

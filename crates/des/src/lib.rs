@@ -63,6 +63,7 @@
 //! With `rand_distr`, draw from its distributions directly, as `SimRng` implements
 //! `rand_core::RngCore`: `Exp::new(1.25)?.sample(&mut service)`.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod queue;

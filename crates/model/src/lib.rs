@@ -9,6 +9,8 @@
 //! - [`auth`]: SPF evaluated from real records, DKIM modelled, DMARC from its real record, and
 //!   the inbox-or-spam placement that follows.
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod behaviour;
 pub mod journey;

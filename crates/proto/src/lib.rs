@@ -12,6 +12,8 @@
 //! - [`data`]: the DATA reader (dot-unstuffing and the end-of-data rule).
 //! - [`loopback`]: a client session wired to a server session in memory.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod codes;
 pub mod command;

@@ -26,6 +26,8 @@
 //! assert!(lines.iter().any(|l| l.kind == Kind::Hint && l.text.contains("STARTTLS")));
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod help;
 mod hint;
 mod meta;

@@ -9,13 +9,15 @@ use crate::staged::{self, Staged};
 
 /// Writes `files` (name and content) into `dir`, creating it if needed. Each file is written
 /// and synced under a temporary name; only when all are complete are they renamed into place,
-/// in the order given. On error no temporary file remains.
+/// in the order given. On error no temporary file remains. Temporary files that stopped runs
+/// left in `dir` are removed first.
 pub fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), ReportError> {
     let io = |name: &str| {
         let path = dir.join(name);
         move |source| ReportError::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(""))?;
+    staged::remove_stale(dir).map_err(io(""))?;
     let mut ready: Vec<Staged> = Vec::with_capacity(files.len());
     for (name, content) in files {
         let (staged, mut file) = Staged::create(dir, name).map_err(io(name))?;

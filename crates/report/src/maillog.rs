@@ -111,6 +111,7 @@ impl MailLog {
             .to_string_lossy()
             .into_owned();
         std::fs::create_dir_all(dir)?;
+        staged::remove_stale(dir)?;
         let (staged, file) = Staged::create(dir, &name)?;
         Ok(MailLog {
             out: BufWriter::with_capacity(1 << 16, file),

@@ -110,8 +110,8 @@ impl CsvFile {
 ///
 /// Every file is written under a temporary name in the same directory and renamed into
 /// place by `finish` once all of them are complete, so each file is whole or absent.
-/// Dropping the writer without calling `finish` (a failed run) removes the temporary files
-/// and leaves the directory as it was.
+/// Dropping the writer without calling `finish` (a failed or cancelled run) removes the
+/// temporary files and leaves the directory as it was.
 ///
 /// Rows go straight to buffered files and aggregates to a [`Stats`], so memory does not grow
 /// with the number of recipients. The [`Recorder`] methods cannot return errors: the first
@@ -128,9 +128,11 @@ pub struct RunWriter {
 }
 
 impl RunWriter {
-    /// Creates `dir` if needed and opens the temporary files, headers written.
+    /// Creates `dir` if needed and opens the temporary files, headers written. Temporary
+    /// files that stopped runs left in `dir` are removed first.
     pub fn create(dir: &Path, options: WriterOptions) -> io::Result<RunWriter> {
         fs::create_dir_all(dir)?;
+        staged::remove_stale(dir)?;
         Ok(RunWriter {
             dir: dir.to_owned(),
             options,

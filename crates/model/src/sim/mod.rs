@@ -9,6 +9,7 @@
 
 mod arrivals;
 mod bounce;
+mod cancel;
 mod content;
 mod engine;
 mod exchange;
@@ -16,6 +17,7 @@ mod placement;
 mod records;
 mod world;
 
+pub use cancel::Cancel;
 pub use engine::run;
 pub use placement::AuthCheck;
 pub use records::{
@@ -101,6 +103,8 @@ pub struct Options {
     pub trace: TraceMode,
     /// How exchanges are carried out.
     pub exchange: ExchangeMode,
+    /// Stops the run early when set (never, by default).
+    pub cancel: Cancel,
 }
 
 /// A scenario that loaded but cannot run (an arrival file that cannot be read, say).

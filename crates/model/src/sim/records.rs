@@ -185,6 +185,9 @@ pub struct RunStats {
     pub events: u64,
     /// When the last event happened.
     pub end: SimTime,
+    /// The run was stopped early by its [`Cancel`](super::Cancel) flag: the figures cover
+    /// only the events up to then.
+    pub cancelled: bool,
 }
 
 /// How one delivery attempt ended for one recipient, as an MTA's log line says it.

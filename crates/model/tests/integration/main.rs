@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod auth_props;
+mod cancel;
 mod journeys;
 mod scenarios;
 mod stories;

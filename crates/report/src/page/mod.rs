@@ -91,3 +91,62 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, PageError> {
     write_files(dir, &[(REPORT_HTML, page.as_bytes())])?;
     Ok(dir.join(REPORT_HTML))
 }
+
+/// Removes the charts and `report.html` of an earlier output from `dir`, for an output
+/// written without them: they would describe another run. Only `report.html` and the `.svg`
+/// files of `charts/` are removed; `charts/` goes too once it is empty.
+pub fn remove_report(dir: &Path) -> Result<(), ReportError> {
+    let io = |path: PathBuf| move |source| ReportError::Io { path, source };
+    let gone = |result: std::io::Result<()>| match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    let page = dir.join(REPORT_HTML);
+    gone(std::fs::remove_file(&page)).map_err(io(page))?;
+    let charts = dir.join(CHARTS_DIR);
+    let entries = match std::fs::read_dir(&charts) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(charts)(e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(io(charts.clone()))?.path();
+        if path.extension().is_some_and(|e| e == "svg") && path.is_file() {
+            gone(std::fs::remove_file(&path)).map_err(io(path))?;
+        }
+    }
+    crate::staged::remove_stale(&charts).map_err(io(charts.clone()))?;
+    match std::fs::remove_dir(&charts) {
+        Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => Ok(()),
+        result => gone(result).map_err(io(charts)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_report_leaves_other_files() {
+        let dir = std::env::temp_dir().join(format!("smtpsim-page-rm-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let charts = dir.join(CHARTS_DIR);
+        std::fs::create_dir_all(&charts).unwrap();
+        std::fs::write(dir.join(REPORT_HTML), "old").unwrap();
+        std::fs::write(dir.join("summary.json"), "{}").unwrap();
+        std::fs::write(charts.join("latency_cdf.svg"), "<svg/>").unwrap();
+        remove_report(&dir).unwrap();
+        assert!(!dir.join(REPORT_HTML).exists());
+        assert!(!charts.exists());
+        assert!(dir.join("summary.json").exists());
+
+        std::fs::create_dir_all(&charts).unwrap();
+        std::fs::write(charts.join("a.svg"), "<svg/>").unwrap();
+        std::fs::write(charts.join("notes.txt"), "mine").unwrap();
+        remove_report(&dir).unwrap();
+        assert!(!charts.join("a.svg").exists());
+        assert!(charts.join("notes.txt").exists());
+        remove_report(&dir.join("missing")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

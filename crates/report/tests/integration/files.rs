@@ -28,6 +28,7 @@ fn run_stats() -> RunStats {
         peak_queue_depth: 3,
         events: 1234,
         end: SimTime::from_secs(600),
+        cancelled: false,
     }
 }
 

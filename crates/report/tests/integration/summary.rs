@@ -44,6 +44,7 @@ fn stats() -> RunStats {
         peak_queue_depth: 40,
         events: 5000,
         end: SimTime::from_secs(5 * 86_400 + 10),
+        cancelled: false,
     }
 }
 

@@ -47,6 +47,7 @@ fn result(d: &SweepDefinition, k: usize) -> RunResult {
         peak_queue_depth: 3 + k as u64,
         events: 100,
         end: SimTime::from_secs(600),
+        cancelled: false,
     };
     RunResult::new(point, replication, 1 + u64::from(replication), &stats, &run).unwrap()
 }

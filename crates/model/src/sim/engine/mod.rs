@@ -35,12 +35,13 @@ use super::records::{
     TraceKind, TraceRecord,
 };
 use super::world::{Route, World};
-use super::{ExchangeMode, Options, SimError};
+use super::{Cancel, ExchangeMode, Options, SimError};
 use crate::retry::History;
 use crate::scenario::{OutageMode, Scenario};
 use smallvec::SmallVec;
 
-/// Runs `scenario` to the end, streaming what happens to `recorder`.
+/// Runs `scenario` to the end, streaming what happens to `recorder`; or until
+/// `options.cancel` is set, then the statistics so far come back with `cancelled` set.
 pub fn run(
     scenario: &Scenario,
     options: &Options,
@@ -184,6 +185,12 @@ impl Engine<'_> {
 
     fn run_loop(&mut self) {
         while let Some((now, event)) = self.queue.pop() {
+            if self.stats.events.is_multiple_of(Cancel::CHECK_EVERY)
+                && self.options.cancel.is_cancelled()
+            {
+                self.stats.cancelled = true;
+                return;
+            }
             self.stats.events += 1;
             self.stats.end = now;
             if !matches!(event, Event::Sample) {

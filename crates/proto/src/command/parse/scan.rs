@@ -124,8 +124,8 @@ pub(super) fn text(b: &[u8]) -> Result<&str, CommandError> {
     let plain = chunks.iter().all(|c| !unusual(u64::from_le_bytes(*c)))
         && tail.iter().all(|&c| (0x20..0x7f).contains(&c));
     if plain {
-        // SAFETY: every byte is printable ASCII (0x20..=0x7e), and ASCII is UTF-8.
-        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+        // Printable ASCII is UTF-8: this cannot fail.
+        return std::str::from_utf8(b).map_err(|_| CommandError::Syntax("not UTF-8"));
     }
     text_slow(b)
 }
