@@ -6,6 +6,7 @@ mod auth;
 mod auth_props;
 mod journeys;
 mod retry_defaults;
+mod retry_props;
 mod retry_ranges;
 mod scenarios;
 mod stories;
