@@ -44,7 +44,8 @@ pub struct Previous {
 pub struct NextAttempt {
     /// When it happens.
     pub at: SimTime,
-    /// The delay the policy chose (before a Postfix queue-run rounds it up).
+    /// The delay the policy chose (before a Postfix or Exim queue run rounds it up; up to the
+    /// queue run for sendmail).
     pub delay: SimDuration,
     /// The Exim rule that applied (0 for other policies).
     pub rule: usize,

@@ -157,7 +157,7 @@ fn sendmail_queue_interval() -> Duration {
 }
 
 /// Exim's default retry rule, `F,2h,15m; G,16h,1h,1.5; F,4d,6h` (the `*  *` rule of the
-/// configuration Exim ships, `src/configure.default`).
+/// configuration Exim ships, `src/src/configure.default`).
 pub(super) fn exim_default_rules() -> Vec<EximRule> {
     let rule = |kind, until: u64, interval: u64, multiplier| EximRule {
         kind,
