@@ -1,12 +1,19 @@
 //! Retry policies: when a deferred message is tried again, or whether it is given up.
 //!
 //! Each policy is a pure function of the message's history; the relay keeps that history
-//! ([`History`]) and asks [`RetryPolicy::next`] after every deferral.
+//! ([`History`]) and asks [`RetryPolicy::next`] after every deferral. The policies named after
+//! an MTA other than Postfix live in a module each.
+
+mod exchange;
+mod exim;
+mod haraka;
+mod kumomta;
+mod sendmail;
 
 use rand::Rng;
 use smtpsim_des::{SimDuration, SimTime};
 
-use crate::scenario::{EximKind, Jitter, RetryConfig};
+use crate::scenario::{Jitter, RetryConfig};
 
 /// What the relay knows about a deferred message when it asks for the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +24,19 @@ pub struct History {
     pub first_failure: SimTime,
     /// Failed attempts so far, this one included (at least 1).
     pub failures: u32,
-    /// The previous delay and the Exim rule it came from, if any.
-    pub previous: Option<(SimDuration, usize)>,
+    /// The previous deferral, if any.
+    pub previous: Option<Previous>,
+}
+
+/// What the relay remembers of a message's previous deferral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Previous {
+    /// When that attempt failed (Exim's `last_try`).
+    pub failed: SimTime,
+    /// The delay the policy chose then (Exim's predicted gap, `next_try - last_try`).
+    pub delay: SimDuration,
+    /// The Exim rule it came from (0 for other policies).
+    pub rule: usize,
 }
 
 /// The next attempt.
@@ -26,26 +44,47 @@ pub struct History {
 pub struct NextAttempt {
     /// When it happens.
     pub at: SimTime,
-    /// The delay the policy chose (before a Postfix queue-run rounds it up).
+    /// The delay the policy chose (before a Postfix or Exim queue run rounds it up; up to the
+    /// queue run for sendmail).
     pub delay: SimDuration,
     /// The Exim rule that applied (0 for other policies).
     pub rule: usize,
+}
+
+impl NextAttempt {
+    /// What the relay remembers of this deferral, which failed at `failed`.
+    pub fn remember(&self, failed: SimTime) -> Previous {
+        Previous {
+            failed,
+            delay: self.delay,
+            rule: self.rule,
+        }
+    }
 }
 
 /// A retry policy from a scenario's `[relay.retry]`.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     config: RetryConfig,
+    lifetime: SimDuration,
 }
 
 impl RetryPolicy {
-    /// The policy `config` describes.
+    /// The policy `config` describes, with the policy's default queue lifetime.
     pub fn new(config: RetryConfig) -> RetryPolicy {
-        RetryPolicy { config }
+        let lifetime = config.default_lifetime().unwrap_or(SimDuration::MAX);
+        RetryPolicy { config, lifetime }
     }
 
-    /// When to try again after a failure at `now`, or `None` to give up (an Exim rule list or a
-    /// fixed schedule has run out).
+    /// The same policy with the relay's queue lifetime, which KumoMTA's policy consults
+    /// (`max_age`).
+    pub fn with_lifetime(self, lifetime: SimDuration) -> RetryPolicy {
+        RetryPolicy { lifetime, ..self }
+    }
+
+    /// When to try again after a failure at `now`, or `None` to give up (an Exim rule list, a
+    /// fixed schedule or Haraka's intervals have run out, or KumoMTA's next attempt would come
+    /// after its `max_age`).
     pub fn next<R: Rng + ?Sized>(
         &self,
         now: SimTime,
@@ -93,33 +132,27 @@ impl RetryPolicy {
                     rule: 0,
                 })
             }
-            RetryConfig::Exim { rules } => {
-                let since = now.saturating_duration_since(history.first_failure);
-                let index = rules.iter().position(|r| since < r.until.0)?;
-                let rule = &rules[index];
-                let previous = match history.previous {
-                    Some((delay, i)) if i == index => Some(delay.as_micros() as f64),
-                    _ => None,
-                };
-                let first = rule.interval.micros() as f64;
-                let delay = match (rule.kind, previous) {
-                    (EximKind::F, _) | (_, None) => first,
-                    (EximKind::G, Some(p)) => p * rule.multiplier,
-                    (EximKind::H, Some(p)) => p + (p * rule.multiplier - p) * rng.random::<f64>(),
-                };
-                let delay = micros(delay);
-                Some(NextAttempt {
-                    at: now + delay,
-                    delay,
-                    rule: index,
-                })
-            }
+            RetryConfig::Exim {
+                rules,
+                queue_run,
+                retry_interval_max,
+            } => exim::next(rules, *queue_run, *retry_interval_max, now, history, rng),
             RetryConfig::Fixed { schedule } => {
                 let delay = schedule.get(n as usize - 1)?;
                 Some(simple(delay.0))
             }
+            RetryConfig::Kumomta(config) => kumomta::next(config, self.lifetime, now, history, rng),
+            RetryConfig::Haraka(config) => haraka::next(config, now, history),
+            RetryConfig::Exchange(config) => Some(exchange::next(config, now, history)),
+            RetryConfig::Sendmail(config) => Some(sendmail::next(config, now, history)),
         }
     }
+}
+
+/// The first queue run at or after `due`, runs happening every `run` from time 0.
+fn next_run_at_or_after(due: SimTime, run: SimDuration) -> SimTime {
+    let run = run.as_micros().max(1);
+    SimTime::from_micros(due.as_micros().div_ceil(run).saturating_mul(run))
 }
 
 fn micros(x: f64) -> SimDuration {
@@ -129,7 +162,7 @@ fn micros(x: f64) -> SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Duration, EximRule};
+    use crate::scenario::{Duration, EximKind, EximRule};
     use smtpsim_des::RandomStreams;
 
     fn d(s: &str) -> Duration {
@@ -231,18 +264,90 @@ mod tests {
                 rule(EximKind::F, "2h", "15m", 2.0),
                 rule(EximKind::G, "16h", "1h", 1.5),
             ],
+            queue_run: None,
+            retry_interval_max: d("24h"),
         });
         let mut rng = RandomStreams::new(1).stream("t", 0);
         let mut h = history(0, 1);
         let first = policy.next(secs(0), &h, &mut rng).unwrap();
         assert_eq!((first.delay.as_micros(), first.rule), (900_000_000, 0));
-        h.previous = Some((first.delay, first.rule));
-        let g1 = policy.next(secs(7200), &h, &mut rng).unwrap();
+        // At exactly 2h the F rule still holds (`failing_interval <= timeout`).
+        let at_cutoff = policy.next(secs(7200), &h, &mut rng).unwrap();
+        assert_eq!(
+            (at_cutoff.delay.as_micros(), at_cutoff.rule),
+            (900_000_000, 0)
+        );
+        // The G rule starts from the F rule's last gap: 15m < 1h, so 1h.
+        h.previous = Some(at_cutoff.remember(secs(7200)));
+        let g1 = policy.next(secs(8100), &h, &mut rng).unwrap();
         assert_eq!((g1.delay.as_micros(), g1.rule), (3_600_000_000, 1));
-        h.previous = Some((g1.delay, g1.rule));
-        let g2 = policy.next(secs(10_800), &h, &mut rng).unwrap();
+        // Then the smaller of the predicted (1h) and actual (2h, a late queue run) gap × 1.5.
+        h.previous = Some(g1.remember(secs(8100)));
+        let g2 = policy.next(secs(15_300), &h, &mut rng).unwrap();
         assert_eq!(g2.delay.as_micros(), 5_400_000_000);
-        assert_eq!(policy.next(secs(16 * 3600), &h, &mut rng), None);
+        assert_eq!(policy.next(secs(16 * 3600 + 1), &h, &mut rng), None);
+    }
+
+    #[test]
+    fn exim_g_rule_continues_from_a_longer_previous_gap() {
+        // F,1h,30m; G,10h,10m,2: the G rule's first gap is 30m × 2, not its own 10m.
+        let rule = |kind, until: &str, interval: &str| EximRule {
+            kind,
+            until: d(until),
+            interval: d(interval),
+            multiplier: 2.0,
+        };
+        let policy = RetryPolicy::new(RetryConfig::Exim {
+            rules: vec![
+                rule(EximKind::F, "1h", "30m"),
+                rule(EximKind::G, "10h", "10m"),
+            ],
+            queue_run: None,
+            retry_interval_max: d("24h"),
+        });
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        let mut h = history(0, 3);
+        h.previous = Some(Previous {
+            failed: secs(3600),
+            delay: d("30m").0,
+            rule: 0,
+        });
+        let next = policy.next(secs(5400), &h, &mut rng).unwrap();
+        assert_eq!(next.delay, d("60m").0);
+    }
+
+    #[test]
+    fn exim_h_rule_draws_in_the_upper_half_and_the_maximum_caps() {
+        let policy = RetryPolicy::new(RetryConfig::Exim {
+            rules: vec![EximRule {
+                kind: EximKind::H,
+                until: d("10d"),
+                interval: d("1h"),
+                multiplier: 3.0,
+            }],
+            queue_run: None,
+            retry_interval_max: d("24h"),
+        });
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        let mut h = history(0, 2);
+        // lastgap 1h: next_gap 3h, excess 2h: 1h + 1h + [0, 1h).
+        h.previous = Some(Previous {
+            failed: secs(0),
+            delay: d("1h").0,
+            rule: 0,
+        });
+        for _ in 0..1000 {
+            let delay = policy.next(secs(3600), &h, &mut rng).unwrap().delay;
+            assert!((d("2h").0..d("3h").0).contains(&delay), "{delay}");
+        }
+        // lastgap 20h: next_gap 60h, cut to retry_interval_max.
+        h.previous = Some(Previous {
+            failed: secs(0),
+            delay: d("20h").0,
+            rule: 0,
+        });
+        let delay = policy.next(secs(72_000), &h, &mut rng).unwrap().delay;
+        assert_eq!(delay, d("24h").0);
     }
 
     #[test]

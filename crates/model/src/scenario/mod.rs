@@ -7,6 +7,7 @@
 
 mod dist;
 mod domain;
+mod mta_retry;
 mod overrides;
 mod relay;
 mod sender;
@@ -24,6 +25,7 @@ pub use domain::{
     Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,
     RateLimits, TokenBucket,
 };
+pub use mta_retry::{Exchange, Haraka, KumoMta, RangeError, Sendmail};
 pub use overrides::{Parameter, Setting};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
@@ -166,11 +168,14 @@ impl Scenario {
             error(span, field, message)
         })?;
         validate::check(&scenario).map_err(|problem| {
-            let span = problem
-                .needle
-                .as_deref()
-                .and_then(|needle| text.find(needle))
-                .map(|at| at..at);
+            let span = problem.needle.as_deref().and_then(|needle| {
+                // A bare key such as `queue_interval` is looked for where it is assigned.
+                let key = needle.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                match refine(text, 0..0, needle) {
+                    span if key && span != (0..0) => Some(span),
+                    _ => text.find(needle).map(|at| at..at),
+                }
+            });
             error(span, problem.field, problem.message)
         })?;
         Ok(scenario)

@@ -4,7 +4,10 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
+use smtpsim_des::SimDuration;
+
 use super::dist::Dist;
+use super::mta_retry::{Exchange, Haraka, KumoMta, Sendmail};
 use super::units::{Duration, Rate};
 
 /// The relay MTA.
@@ -33,9 +36,10 @@ pub struct Relay {
     /// Sending-side shaping: at most this many messages per destination domain.
     #[serde(default)]
     pub rate_per_domain: Option<Rate>,
-    /// How long a message may stay queued before it expires and bounces.
-    #[serde(default = "default_lifetime")]
-    pub queue_lifetime: Duration,
+    /// How long a message may stay queued before it expires and bounces; if absent, the retry
+    /// policy's own default ([`RetryConfig::default_lifetime`]).
+    #[serde(default)]
+    pub queue_lifetime: Option<Duration>,
     /// The most delivery attempts per message and domain; unlimited (up to the lifetime)
     /// if absent.
     #[serde(default)]
@@ -64,6 +68,17 @@ pub struct Relay {
     pub retry: RetryConfig,
 }
 
+impl Relay {
+    /// The queue lifetime in force: `queue_lifetime` if the scenario gives one, else the retry
+    /// policy's default, else none ([`SimDuration::MAX`]).
+    pub fn lifetime(&self) -> SimDuration {
+        self.queue_lifetime
+            .map(|d| d.0)
+            .or_else(|| self.retry.default_lifetime())
+            .unwrap_or(SimDuration::MAX)
+    }
+}
+
 fn default_hostname() -> String {
     "relay.example".to_string()
 }
@@ -82,10 +97,6 @@ fn default_max_per_domain() -> u32 {
 
 fn default_messages_per_connection() -> u32 {
     100
-}
-
-fn default_lifetime() -> Duration {
-    "5d".parse().expect("valid duration")
 }
 
 fn default_connect_timeout() -> Duration {
@@ -130,14 +141,31 @@ pub enum RetryConfig {
     /// Exim retry rules, applied in order by the time since the first failure: each rule holds
     /// until its `until`, after the last one the message bounces.
     Exim {
-        /// The rules, such as `F,2h,15m; G,16h,1h,1.5; F,4d,6h`.
+        /// The rules; Exim's default `F,2h,15m; G,16h,1h,1.5; F,4d,6h` if absent.
+        #[serde(default = "super::mta_retry::exim_default_rules")]
         rules: Vec<EximRule>,
+        /// The interval of the queue runner (`exim -q<interval>`), if attempts wait for it.
+        #[serde(default)]
+        queue_run: Option<Duration>,
+        /// Exim `retry_interval_max`: the longest delay.
+        #[serde(default = "super::mta_retry::exim_retry_interval_max")]
+        retry_interval_max: Duration,
     },
     /// A fixed list of delays after each failure; when it runs out the message bounces.
     Fixed {
         /// The delays.
         schedule: Vec<Duration>,
     },
+    /// KumoMTA: `retry_interval` doubled at each failure, at most `max_retry_interval`, with
+    /// KumoMTA's jitter.
+    Kumomta(KumoMta),
+    /// Haraka: one delay per temporary failure from `temp_fail_intervals`; when the list runs
+    /// out the message bounces.
+    Haraka(Haraka),
+    /// Exchange: transient retries, then the message retry interval.
+    Exchange(Exchange),
+    /// Sendmail: tried again at the next run of the queue runner.
+    Sendmail(Sendmail),
 }
 
 fn two() -> f64 {

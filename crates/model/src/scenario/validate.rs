@@ -92,7 +92,7 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
                 None,
             ));
         }
-        RetryConfig::Exim { rules } if rules.is_empty() => {
+        RetryConfig::Exim { rules, .. } if rules.is_empty() => {
             return Err(problem("relay.retry.rules", "give at least one rule", None));
         }
         RetryConfig::Fixed { schedule } if schedule.is_empty() => {
@@ -104,6 +104,15 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
         }
         _ => {}
     }
+    relay.retry.check_ranges().map_err(|e| {
+        let key = e
+            .field
+            .split(['[', '.'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        problem(format!("relay.retry.{}", e.field), e.message, Some(key))
+    })?;
     for (i, domain) in s.domains.iter().enumerate() {
         for (j, mx) in domain.mx.iter().enumerate() {
             for (k, outage) in mx.outages.iter().enumerate() {

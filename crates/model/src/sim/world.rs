@@ -245,7 +245,7 @@ impl World {
             reuse: r
                 .connection_reuse
                 .then_some(r.messages_per_connection.max(1)),
-            lifetime: r.queue_lifetime.0,
+            lifetime: r.lifetime(),
             max_attempts: r.max_attempts,
             starttls: r.starttls,
             pipelining: r.pipelining,
@@ -254,7 +254,7 @@ impl World {
             bandwidth: r.bandwidth,
             attempt_duration: r.attempt_duration.clone(),
             network_rng: streams.stream("network", 0),
-            retry: RetryPolicy::new(r.retry.clone()),
+            retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
             retry_rng: streams.stream("retry", 0),
         };
         Ok(World {

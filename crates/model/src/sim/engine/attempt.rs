@@ -402,7 +402,7 @@ impl Engine<'_> {
         match next {
             Some(next) => {
                 let j = self.job_mut(job);
-                j.previous = Some((next.delay, next.rule));
+                j.previous = Some(next.remember(now));
                 let (message, attempt, traced) = (j.message, j.attempts, j.traced);
                 if traced {
                     let text = format!("deferred; next attempt at {}s", next.at.fmt_secs());

@@ -113,7 +113,7 @@ struct Job {
     first_failure: Option<SimTime>,
     failures: u32,
     attempts: u32,
-    previous: Option<(SimDuration, usize)>,
+    previous: Option<crate::retry::Previous>,
     /// Deferred, waiting for its next attempt.
     waiting_retry: bool,
     ready_since: SimTime,
