@@ -92,6 +92,7 @@ pub(crate) async fn serve(
             text: Some(&why),
             ..LogRecord::new(id, peer, "close")
         });
+        ctx.log.ready().await;
     }
 }
 
@@ -171,6 +172,7 @@ async fn drive(
             session.tls_established();
             continue;
         }
+        ctx.log.ready().await;
         let wait = if in_data {
             ctx.timeouts.data
         } else {
