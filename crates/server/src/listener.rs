@@ -73,7 +73,9 @@ pub enum ServeError {
     },
     /// The session log could not be written and [`ServeConfig::log_required`] is set: the
     /// server stopped.
-    #[error("session log {path}: cannot write ({reason}); the server stopped, as the log is required")]
+    #[error(
+        "session log {path}: cannot write ({reason}); the server stopped, as the log is required"
+    )]
     LogRequired {
         /// The file.
         path: PathBuf,
@@ -206,7 +208,11 @@ impl Server {
             session.limits.message_size = Some(limit.0);
         }
         let ctx = Context {
-            shared: Arc::new(Shared::new(&config, maildir, log.as_ref().map(|l| l.health()))),
+            shared: Arc::new(Shared::new(
+                &config,
+                maildir,
+                log.as_ref().map(|l| l.health()),
+            )),
             session: Arc::new(session),
             acceptor,
             timeouts: config.timeouts,

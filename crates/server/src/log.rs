@@ -583,7 +583,11 @@ mod tests {
         eventually("the log recovers", || !health.is_failing());
         drop(handle);
         let error = log.close().await.unwrap_err();
-        assert!(error.to_string().starts_with("2 lines could not be written"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("2 lines could not be written")
+        );
         let text = String::from_utf8(kept.lock().unwrap().clone()).unwrap();
         // Half of line 0, ended by the writer when it could write again, then line 2.
         let (half, rest) = text.split_once('\n').unwrap();

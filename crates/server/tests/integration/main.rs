@@ -4,4 +4,5 @@ mod common;
 
 mod behaviour;
 mod blast;
+mod operation;
 mod robustness;
