@@ -213,12 +213,7 @@ impl SessionLog {
     /// Opens `path` for appending (creating it) and starts the writer.
     pub fn open(path: &Path) -> io::Result<SessionLog> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        SessionLog::start(
-            file,
-            path.display().to_string(),
-            BACKLOG,
-            |file: &mut std::fs::File| file.sync_all(),
-        )
+        SessionLog::start(file, path.display().to_string(), BACKLOG, sync)
     }
 
     /// Starts a log that writes to `out` (a test's failing disk, a pipe); `name` names it in
@@ -300,14 +295,21 @@ impl SessionLog {
             .unwrap_or_else(|e| Err(io::Error::other(e))),
             None => Ok(()),
         };
-        written?;
         match self.health.lost() {
-            0 => Ok(()),
+            0 => written,
             lost => Err(io::Error::other(format!(
                 "{lost} lines could not be written ({})",
                 self.health.first_error().unwrap_or_default()
             ))),
         }
+    }
+}
+
+/// Syncs the file; a file that cannot be synced (a pipe, a device) has nothing to sync.
+fn sync(file: &mut std::fs::File) -> io::Result<()> {
+    match file.sync_all() {
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
     }
 }
 
