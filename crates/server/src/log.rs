@@ -392,12 +392,9 @@ impl LogHandle {
         {
             line.push('\n');
             let mut aside = lock(&queue.aside);
-            if aside.is_empty() {
-                match queue.sender.try_send(line) {
-                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return,
-                    Err(mpsc::error::TrySendError::Full(line)) => aside.push_back(line),
-                }
-            } else {
+            if !aside.is_empty() {
+                aside.push_back(line);
+            } else if let Err(mpsc::error::TrySendError::Full(line)) = queue.sender.try_send(line) {
                 aside.push_back(line);
             }
         }

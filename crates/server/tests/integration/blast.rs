@@ -174,7 +174,8 @@ async fn values_out_of_range_are_errors_not_panics() {
     let addr = "127.0.0.1:9".parse().unwrap();
     let base = blast_config(addr, 10, 2);
     let min = base.min_size();
-    let cases: Vec<(Box<dyn Fn(&mut BlastConfig)>, String)> = vec![
+    type Change = Box<dyn Fn(&mut BlastConfig)>;
+    let cases: Vec<(Change, String)> = vec![
         (
             Box::new(|c| c.rate = Some(0.0)),
             "the rate must be between 0.001 and 1000000".into(),
