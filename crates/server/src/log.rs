@@ -518,6 +518,47 @@ mod tests {
         assert_eq!(numbers(&text), (0..lines).collect::<Vec<_>>());
     }
 
+    /// A connection waiting for a stuck disk waits as a task: the runtime's only thread goes
+    /// on running other tasks.
+    #[test]
+    fn a_stuck_disk_does_not_block_the_runtime() {
+        let open = Arc::new(AtomicBool::new(false));
+        let disk = StuckDisk {
+            open: open.clone(),
+            kept: Arc::new(Mutex::new(Vec::new())),
+        };
+        let log = SessionLog::start(disk, "disk".into(), 8, |_| Ok(())).unwrap();
+        let handle = log.handle();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let runtime = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let writer = tokio::spawn(async move {
+                    for i in 0..1000 {
+                        write_note(&handle, i);
+                        handle.ready().await;
+                    }
+                });
+                let other = tokio::spawn(async move {
+                    for _ in 0..10 {
+                        tokio::task::yield_now().await;
+                    }
+                    let _ = tx.send(());
+                });
+                other.await.unwrap();
+                writer.await.unwrap();
+            });
+            runtime.block_on(log.close()).unwrap();
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("another task runs while the disk is stuck");
+        open.store(true, Ordering::SeqCst);
+        runtime.join().unwrap();
+    }
+
     /// A disk that fails while `full` is set, after taking `partial` octets of the first
     /// failed write.
     struct FullDisk {
