@@ -35,16 +35,18 @@ pub struct Args {
     /// (1s to 1d).
     #[arg(long, value_name = "DELAY", value_parser = parse_greylist)]
     greylist: Option<ScenarioDuration>,
-    /// Fraction of addresses that do not exist (550 5.1.1), decided per address and seed.
+    /// Fraction of addresses that do not exist (550 5.1.1), decided per address and seed (0
+    /// to 1).
     #[arg(long, value_name = "FRACTION", value_parser = parse_probability)]
     unknown_users: Option<Probability>,
     /// An address that does not exist (550 5.1.1); repeat for several.
     #[arg(long = "unknown", value_name = "ADDRESS")]
     unknown: Vec<String>,
-    /// Fraction of mailboxes that are full (452 4.2.2), decided per address and seed.
+    /// Fraction of mailboxes that are full (452 4.2.2), decided per address and seed (0 to
+    /// 1).
     #[arg(long, value_name = "FRACTION", value_parser = parse_probability)]
     full_mailboxes: Option<Probability>,
-    /// Probability that a recipient is refused with 451 4.3.0 on an attempt.
+    /// Probability that a recipient is refused with 451 4.3.0 on an attempt (0 to 1).
     #[arg(long, value_name = "P", value_parser = parse_probability)]
     temp_failures: Option<Probability>,
     /// Messages per client address, such as "10/s" (over it: 451 4.7.28 at MAIL); above 0,
@@ -67,7 +69,7 @@ pub struct Args {
     #[arg(long, value_name = "DELAY", value_parser = parse_latency)]
     latency: Option<ScenarioDuration>,
     /// Hang up with 421 4.3.0 at random at a stage: STAGE=P with STAGE one of connect, helo,
-    /// mail, rcpt, data, message; repeat for several stages.
+    /// mail, rcpt, data, message, and P from 0 to 1; repeat for several stages.
     #[arg(long, value_name = "STAGE=P")]
     chaos: Vec<String>,
     /// Chaos hangs up without a reply instead of answering 421 (a crash or a lost connection,
