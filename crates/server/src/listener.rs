@@ -162,8 +162,9 @@ impl Server {
         Server::bind_with_log(config, log).await
     }
 
-    /// As [`bind`](Server::bind), with a session log already started (one that writes to a
-    /// [`SessionLog::from_writer`]), which takes the place of [`ServeConfig::log`].
+    /// As [`bind`](Server::bind), with a session log already started (such as one from
+    /// [`SessionLog::from_writer`]) in place of [`ServeConfig::log`], which is not opened
+    /// (`None`: no log).
     pub async fn bind_with_log(
         config: ServeConfig,
         log: Option<SessionLog>,
