@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use smtpsim_proto::client::Credentials;
 use smtpsim_server::blast::{self, BlastConfig, BlastReport, BlastTls};
 
@@ -18,17 +18,18 @@ pub struct Args {
     /// The server, as HOST:PORT.
     #[arg(long, default_value = "127.0.0.1:2525")]
     to: String,
-    /// Messages to send in all.
-    #[arg(long, default_value_t = 1000)]
+    /// Messages to send in all (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     messages: u64,
-    /// Connections at once.
-    #[arg(long, default_value_t = 10)]
+    /// Connections at once (1 to 100000).
+    #[arg(long, default_value_t = 10, value_parser = ranged(blast::MAX_CONCURRENCY))]
     concurrency: usize,
-    /// Size of each message in octets, headers included.
+    /// Size of each message in octets, headers included: from the headers' size (about 100)
+    /// to 104857600 (100 MiB).
     #[arg(long, default_value_t = 1000)]
     size: usize,
-    /// Recipients per message.
-    #[arg(long, default_value_t = 1)]
+    /// Recipients per message (1 to 1000).
+    #[arg(long, default_value_t = 1, value_parser = ranged(blast::MAX_RECIPIENTS))]
     recipients: usize,
     /// Use STARTTLS on every connection (any certificate is accepted).
     #[arg(long, conflicts_with = "implicit_tls")]
@@ -36,7 +37,8 @@ pub struct Args {
     /// Speak TLS from the first byte (port 465 style; any certificate is accepted).
     #[arg(long)]
     implicit_tls: bool,
-    /// Authenticate as USER:PASSWORD.
+    /// Authenticate as USER:PASSWORD; a server that does not offer AUTH stops the run before
+    /// any message is sent.
     #[arg(long, value_name = "USER:PASSWORD")]
     auth: Option<String>,
     /// Keep each connection open for the next message instead of one connection per message.
@@ -51,12 +53,14 @@ pub struct Args {
     /// Recipients are rcptN@ this domain.
     #[arg(long, default_value = "example.net")]
     domain: String,
-    /// Seconds to wait for the server at any step before giving up on a connection.
-    #[arg(long, default_value_t = 60)]
+    /// Seconds to wait for the server at any step before giving up on a connection (1 to
+    /// 86400).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
     /// Start this many messages a second, whether earlier ones are done or not (open load);
     /// latency then counts from when each message was due. Without it, each connection sends
-    /// its next message as soon as the last is done.
+    /// its next message as soon as the last is done. From 0.001 to 1000000, and the last
+    /// message due within a year.
     #[arg(long, value_name = "PER_SECOND")]
     rate: Option<f64>,
     /// Also write the results as a one-row CSV file (with a header).
@@ -65,6 +69,11 @@ pub struct Args {
     /// Print only the CSV row's figures, nothing else.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// A count from 1 to `max`.
+fn ranged(max: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=max as u64)
 }
 
 /// The columns of `--csv`.
@@ -84,9 +93,6 @@ fn resolve(to: &str) -> anyhow::Result<(SocketAddr, String)> {
 /// Runs the load and prints the report; exits 0 when every message was accepted.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (target, host) = resolve(&args.to)?;
-    if args.messages == 0 {
-        bail!("--messages must be at least 1");
-    }
     let mut config = BlastConfig::new(target);
     config.tls_name = if host.parse::<std::net::IpAddr>().is_ok() {
         "localhost".to_string()
@@ -116,7 +122,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     config.pipelining = !args.no_pipelining;
     config.from = args.from.clone();
     config.domain = args.domain.clone();
-    config.timeout = Duration::from_secs(args.timeout.max(1));
+    config.timeout = Duration::from_secs(args.timeout);
     config.rate = args.rate;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

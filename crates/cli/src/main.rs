@@ -84,8 +84,62 @@ fn main() -> ExitCode {
         }
         Err(error) if interrupt::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("smtpsim: {error:#}");
+            eprintln!("smtpsim: {}", render(&error));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes, `: `-separated, each cause once: a cause whose text its error's
+/// message already shows (a `#[error("...: {source}")]` that also reports `source()`) is not
+/// repeated.
+fn render(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error that shows its source in its message and reports it as its source too.
+    #[derive(Debug)]
+    struct Shown {
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for Shown {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "cannot listen on 127.0.0.1:25: {}", self.source)
+        }
+    }
+
+    impl std::error::Error for Shown {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use");
+        let error = anyhow::Error::new(Shown { source: io() });
+        assert_eq!(
+            render(&error),
+            "cannot listen on 127.0.0.1:25: Address already in use"
+        );
+        let error = anyhow::Error::new(io()).context("cannot bind");
+        assert_eq!(render(&error), "cannot bind: Address already in use");
+        let error = anyhow::Error::new(io())
+            .context("cannot bind")
+            .context("serve");
+        assert_eq!(render(&error), "serve: cannot bind: Address already in use");
     }
 }

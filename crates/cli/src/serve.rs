@@ -31,39 +31,45 @@ pub struct Args {
     /// The scenario's domain to behave like (default: the first domain with MX hosts).
     #[arg(long, requires = "scenario")]
     domain: Option<String>,
-    /// Greylist: defer each new (client, sender, recipient) with 451 4.7.1 for this long.
-    #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
+    /// Greylist: defer each new (client, sender, recipient) with 451 4.7.1 for this long
+    /// (1s to 1d).
+    #[arg(long, value_name = "DELAY", value_parser = parse_greylist)]
     greylist: Option<ScenarioDuration>,
-    /// Fraction of addresses that do not exist (550 5.1.1), decided per address and seed.
+    /// Fraction of addresses that do not exist (550 5.1.1), decided per address and seed (0
+    /// to 1).
     #[arg(long, value_name = "FRACTION", value_parser = parse_probability)]
     unknown_users: Option<Probability>,
     /// An address that does not exist (550 5.1.1); repeat for several.
     #[arg(long = "unknown", value_name = "ADDRESS")]
     unknown: Vec<String>,
-    /// Fraction of mailboxes that are full (452 4.2.2), decided per address and seed.
+    /// Fraction of mailboxes that are full (452 4.2.2), decided per address and seed (0 to
+    /// 1).
     #[arg(long, value_name = "FRACTION", value_parser = parse_probability)]
     full_mailboxes: Option<Probability>,
-    /// Probability that a recipient is refused with 451 4.3.0 on an attempt.
+    /// Probability that a recipient is refused with 451 4.3.0 on an attempt (0 to 1).
     #[arg(long, value_name = "P", value_parser = parse_probability)]
     temp_failures: Option<Probability>,
-    /// Messages per client address, such as "10/s" (over it: 451 4.7.28 at MAIL).
+    /// Messages per client address, such as "10/s" (over it: 451 4.7.28 at MAIL); above 0,
+    /// at most 1000000/s.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     message_rate: Option<Rate>,
-    /// New connections per client address, such as "5/s" (over it: 421 4.7.0).
+    /// New connections per client address, such as "5/s" (over it: 421 4.7.0); above 0, at
+    /// most 1000000/s.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     connection_rate: Option<Rate>,
     /// Refuse mail over a connection without TLS (530 5.7.0).
     #[arg(long)]
     require_tls: bool,
-    /// The largest message accepted, such as "10MB" (552 5.3.4 above it).
-    #[arg(long, value_name = "BYTES")]
+    /// The largest message accepted, such as "10MB" (552 5.3.4 above it); at least 1 octet.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     max_size: Option<scenario::Bytes>,
     /// Time the server takes to answer, such as "2s": each reply (or batch of replies to
-    /// pipelined commands) waits this long, as a scenario's `latency` makes it wait.
-    #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
+    /// pipelined commands) waits this long, as a scenario's `latency` makes it wait (0s to
+    /// 1h).
+    #[arg(long, value_name = "DELAY", value_parser = parse_latency)]
     latency: Option<ScenarioDuration>,
     /// Hang up with 421 4.3.0 at random at a stage: STAGE=P with STAGE one of connect, helo,
-    /// mail, rcpt, data, message; repeat for several stages.
+    /// mail, rcpt, data, message, and P from 0 to 1; repeat for several stages.
     #[arg(long, value_name = "STAGE=P")]
     chaos: Vec<String>,
     /// Chaos hangs up without a reply instead of answering 421 (a crash or a lost connection,
@@ -98,35 +104,82 @@ pub struct Args {
     /// Store each accepted message in this Maildir before answering 250 (otherwise: sink).
     #[arg(long, value_name = "DIR")]
     maildir: Option<PathBuf>,
-    /// Append a JSON Lines session log to this file.
+    /// Append a JSON Lines session log to this file. While it cannot be written (a full
+    /// disk), new transactions get 451 4.3.0.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
-    /// The time allowed for a whole command line (421 4.4.2 after it).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    /// Stop the server (exit 2) when the session log cannot be written, instead of refusing
+    /// transactions until it can.
+    #[arg(long, requires = "log")]
+    log_required: bool,
+    /// The time allowed for a whole command line (421 4.4.2 after it; 1s to 1d).
+    #[arg(long, default_value = "5m", value_parser = parse_timeout)]
     command_timeout: ScenarioDuration,
     /// The time allowed for a message's whole content, before the allowance of
-    /// --min-data-rate, and the longest wait for the next octet of it.
-    #[arg(long, default_value = "3m", value_parser = parse_duration)]
+    /// --min-data-rate, and the longest wait for the next octet of it (1s to 1d).
+    #[arg(long, default_value = "3m", value_parser = parse_timeout)]
     data_timeout: ScenarioDuration,
     /// Content slower than this is cut off: each octet adds 1/BYTES_PER_S seconds to the
     /// --data-timeout of its message; 0 to 4294967295, 0 turns it off.
     #[arg(long, default_value_t = 500, value_name = "BYTES_PER_S")]
     min_data_rate: u32,
-    /// Most connections open at once.
-    #[arg(long, default_value_t = 1000)]
+    /// Most connections open at once (1 to 1000000).
+    #[arg(long, default_value_t = 1000, value_parser = connections())]
     max_connections: usize,
-    /// Most connections open at once from one client address.
-    #[arg(long, default_value_t = 100)]
+    /// Most connections open at once from one client address (1 to 1000000); loopback
+    /// clients are exempt unless --limit-loopback.
+    #[arg(long, default_value_t = 100, value_parser = connections())]
     max_connections_per_ip: usize,
-    /// After SIGINT or SIGTERM, how long sessions may go on before they are closed.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    /// Apply --max-connections-per-ip to loopback clients (127.0.0.0/8, ::1) too.
+    #[arg(long)]
+    limit_loopback: bool,
+    /// After SIGINT or SIGTERM, how long sessions may go on before they are closed (0s to
+    /// 1d).
+    #[arg(long, default_value = "10s", value_parser = parse_grace)]
     shutdown_grace: ScenarioDuration,
 }
 
-fn parse_duration(s: &str) -> Result<ScenarioDuration, String> {
-    s.parse::<SimDuration>()
-        .map(ScenarioDuration)
-        .map_err(|e| e.to_string())
+/// The range of `--max-connections` and `--max-connections-per-ip`.
+fn connections() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new()
+        .range(1..=smtpsim_server::MAX_CONNECTIONS as u64)
+}
+
+/// A duration between `min` and `max` (written as the flags take them, such as "1s").
+fn parse_duration_in(s: &str, min: &str, max: &str) -> Result<ScenarioDuration, String> {
+    let d = s.parse::<SimDuration>().map_err(|e| e.to_string())?;
+    let (lo, hi) = (
+        min.parse::<SimDuration>().expect("a valid bound"),
+        max.parse::<SimDuration>().expect("a valid bound"),
+    );
+    if d < lo || d > hi {
+        return Err(format!("{s} is not between {min} and {max}"));
+    }
+    Ok(ScenarioDuration(d))
+}
+
+fn parse_timeout(s: &str) -> Result<ScenarioDuration, String> {
+    parse_duration_in(s, "1s", "1d")
+}
+
+fn parse_grace(s: &str) -> Result<ScenarioDuration, String> {
+    parse_duration_in(s, "0s", "1d")
+}
+
+fn parse_greylist(s: &str) -> Result<ScenarioDuration, String> {
+    parse_duration_in(s, "1s", "1d")
+}
+
+fn parse_latency(s: &str) -> Result<ScenarioDuration, String> {
+    parse_duration_in(s, "0s", "1h")
+}
+
+fn parse_size(s: &str) -> Result<scenario::Bytes, String> {
+    let size: scenario::Bytes = s.parse()?;
+    if size.0 == 0 {
+        return Err("the largest message must be at least 1 octet".to_string());
+    }
+    Ok(size)
 }
 
 fn parse_probability(s: &str) -> Result<Probability, String> {
@@ -140,8 +193,18 @@ fn parse_probability(s: &str) -> Result<Probability, String> {
     }
 }
 
+/// The fastest `--message-rate` and `--connection-rate`: one a microsecond.
+const MAX_RATE: f64 = 1e6;
+
 fn parse_rate(s: &str) -> Result<Rate, String> {
-    s.parse()
+    let rate: Rate = s.parse()?;
+    if rate.per_second > 0.0 && rate.per_second <= MAX_RATE {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "a rate must be above 0 and at most {MAX_RATE}/s, not {s}"
+        ))
+    }
 }
 
 fn std_duration(d: ScenarioDuration) -> std::time::Duration {
@@ -156,9 +219,14 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     if let Some(path) = &args.scenario {
         let scenario = Scenario::load(path)?;
         let domain = match &args.domain {
-            Some(name) => scenario
-                .domain(name)
-                .with_context(|| format!("{}: no domain {name:?}", path.display()))?,
+            Some(name) => scenario.domain(name).with_context(|| {
+                let names: Vec<&str> = scenario.domains.iter().map(|d| d.name.as_str()).collect();
+                format!(
+                    "{}: no domain {name:?}; its domains: {}",
+                    path.display(),
+                    names.join(", ")
+                )
+            })?,
             None => scenario
                 .domains
                 .iter()
@@ -253,6 +321,8 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.timeouts.min_data_rate = u64::from(args.min_data_rate);
     config.max_connections = args.max_connections;
     config.max_connections_per_ip = args.max_connections_per_ip;
+    config.limit_loopback = args.limit_loopback;
+    config.log_required = args.log_required;
     config.shutdown_grace = std_duration(args.shutdown_grace);
     Ok(config)
 }

@@ -10,14 +10,15 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use smtpsim_proto::Command;
 use smtpsim_proto::client::{
-    Capabilities, ClientConfig, ClientEvent, ClientSession, Credentials, OutgoingMessage, TlsMode,
+    Capabilities, ClientConfig, ClientEvent, ClientSession, Credentials, Outcome, OutgoingMessage,
+    Stage, TlsMode,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -130,7 +131,7 @@ impl BlastReport {
     }
 }
 
-/// Why a run could not start.
+/// Why a run could not start, or stopped before it sent anything.
 #[derive(Debug, thiserror::Error)]
 pub enum BlastError {
     /// A configuration value that cannot work.
@@ -139,6 +140,93 @@ pub enum BlastError {
     /// A generated address did not parse (a bad `--from` or domain).
     #[error(transparent)]
     Message(#[from] smtpsim_proto::client::MessageError),
+    /// The first connections could not be opened (none ever was).
+    #[error("cannot connect to {target}: {source}")]
+    Connect {
+        /// The server.
+        target: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The server does not offer what the configuration needs (AUTH, STARTTLS); the run
+    /// stopped before any MAIL.
+    #[error("{target} does not offer {what}; nothing was sent")]
+    NotOffered {
+        /// The server.
+        target: SocketAddr,
+        /// `AUTH PLAIN or LOGIN`, or `STARTTLS`.
+        what: &'static str,
+    },
+}
+
+/// The most connections at once.
+pub const MAX_CONCURRENCY: usize = 100_000;
+/// The most recipients per message.
+pub const MAX_RECIPIENTS: usize = 1000;
+/// The largest message: 100 MiB (each connection holds one message's bytes to send).
+pub const MAX_SIZE: usize = 100 * 1024 * 1024;
+/// The slowest open load: a message every 1,000 seconds.
+pub const MIN_RATE: f64 = 0.001;
+/// The fastest open load: a message every microsecond.
+pub const MAX_RATE: f64 = 1e6;
+/// The longest open load: its last message is due at most a year after the start.
+pub const MAX_OPEN_LOAD: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl BlastConfig {
+    /// The smallest `size`: the headers of [`content`] with this sender.
+    pub fn min_size(&self) -> usize {
+        content(0, &self.from).len()
+    }
+
+    /// Checks that every value is in its range; the error says which is not, and the range.
+    pub fn check(&self) -> Result<(), BlastError> {
+        let bad = |text: String| Err(BlastError::Config(text));
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return bad(format!(
+                "the concurrency must be between 1 and {MAX_CONCURRENCY}, not {}",
+                self.concurrency
+            ));
+        }
+        if !(1..=MAX_RECIPIENTS).contains(&self.recipients) {
+            return bad(format!(
+                "the recipients must be between 1 and {MAX_RECIPIENTS}, not {}",
+                self.recipients
+            ));
+        }
+        let min = self.min_size();
+        if !(min..=MAX_SIZE).contains(&self.size) {
+            return bad(format!(
+                "the size must be between {min} (the headers) and {MAX_SIZE} octets, not {}",
+                self.size
+            ));
+        }
+        if self.messages == 0 {
+            return bad("the messages must be at least 1".to_string());
+        }
+        if self.timeout.is_zero() {
+            return bad("the timeout must be above 0".to_string());
+        }
+        if let Some(rate) = self.rate {
+            self.check_rate(rate)?;
+        }
+        Ok(())
+    }
+
+    fn check_rate(&self, rate: f64) -> Result<(), BlastError> {
+        if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+            return Err(BlastError::Config(format!(
+                "the rate must be between {MIN_RATE} and {MAX_RATE} messages per second, not {rate:?}"
+            )));
+        }
+        let last = (self.messages - 1) as f64 / rate;
+        if last > MAX_OPEN_LOAD.as_secs_f64() {
+            return Err(BlastError::Config(format!(
+                "{} messages at {rate} a second would take {last:.0} s, more than a year",
+                self.messages
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// One task's tally, merged at the end.
@@ -190,21 +278,11 @@ pub fn content(size: usize, from: &str) -> Vec<u8> {
     out
 }
 
-/// Sends `config.messages` messages and measures.
+/// Sends `config.messages` messages and measures. Stops with an error when the first
+/// connections cannot be opened, or when the server does not offer AUTH (with credentials)
+/// or STARTTLS (with [`BlastTls::StartTls`]).
 pub async fn run(config: BlastConfig) -> Result<BlastReport, BlastError> {
-    if config.concurrency == 0 {
-        return Err(BlastError::Config("concurrency must be at least 1".into()));
-    }
-    if config.recipients == 0 {
-        return Err(BlastError::Config("recipients must be at least 1".into()));
-    }
-    if let Some(rate) = config.rate
-        && !(rate > 0.0 && rate.is_finite())
-    {
-        return Err(BlastError::Config(format!(
-            "the rate must be a number of messages per second above 0, not {rate}"
-        )));
-    }
+    config.check()?;
     let recipients: Vec<String> = (0..config.recipients)
         .map(|i| format!("rcpt{i}@{}", config.domain))
         .collect();
@@ -223,6 +301,9 @@ pub async fn run(config: BlastConfig) -> Result<BlastReport, BlastError> {
         connector,
         next: AtomicU64::new(0),
         started,
+        connected: AtomicBool::new(false),
+        stopped: AtomicBool::new(false),
+        stop_reason: Mutex::new(None),
     });
     let workers: Vec<_> = (0..shared
         .config
@@ -243,6 +324,14 @@ pub async fn run(config: BlastConfig) -> Result<BlastReport, BlastError> {
         total.messages += tally.messages;
         total.connections += tally.connections;
     }
+    let stop_reason = shared
+        .stop_reason
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(reason) = stop_reason {
+        return Err(reason);
+    }
     Ok(BlastReport {
         elapsed: started.elapsed(),
         messages: total.messages,
@@ -261,6 +350,54 @@ struct Job {
     next: AtomicU64,
     /// When the run started: the messages of an open load are due from then.
     started: Instant,
+    /// Whether a connection was ever opened.
+    connected: AtomicBool,
+    /// Set when the run cannot go on: no task starts another message.
+    stopped: AtomicBool,
+    /// Why it stopped (the first reason).
+    stop_reason: Mutex<Option<BlastError>>,
+}
+
+impl Job {
+    fn stop(&self, reason: BlastError) {
+        self.stop_reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(reason);
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops the run if the first connection fails: the server cannot be reached at all.
+    fn connect_failed(&self, source: io::Error) {
+        if !self.connected.load(Ordering::SeqCst) {
+            self.stop(BlastError::Connect {
+                target: self.config.target,
+                source,
+            });
+        }
+    }
+
+    /// Stops the run if the attempt ended because the server lacks AUTH or STARTTLS: every
+    /// other message would end the same way, or go without them.
+    fn check_offered(&self, outcome: &Outcome, capabilities: &Capabilities) {
+        let Some(first) = outcome.recipients.first() else {
+            return;
+        };
+        if first.reply.is_some() {
+            return;
+        }
+        let what = match first.stage {
+            Stage::Auth if !capabilities.auth_plain && !capabilities.auth_login => {
+                "AUTH PLAIN or LOGIN"
+            }
+            Stage::StartTls if !capabilities.starttls => "STARTTLS",
+            _ => return,
+        };
+        self.stop(BlastError::NotOffered {
+            target: self.config.target,
+            what,
+        });
+    }
 }
 
 /// A connection kept for the next message.
@@ -277,6 +414,9 @@ async fn worker(job: Arc<Job>) -> Tally {
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::with_capacity(config.size + 1024);
     loop {
+        if job.stopped.load(Ordering::SeqCst) {
+            break;
+        }
         let i = job.next.fetch_add(1, Ordering::Relaxed);
         if i >= config.messages {
             break;
@@ -312,12 +452,14 @@ async fn worker(job: Arc<Job>) -> Tally {
             }
             None => match connect(&job).await {
                 Ok((io, tls)) => {
+                    job.connected.store(true, Ordering::SeqCst);
                     tally.connections += 1;
                     let session =
                         ClientSession::new(client, message).expect("addresses checked before");
                     (session, io, tls)
                 }
-                Err(_) => {
+                Err(e) => {
+                    job.connect_failed(e);
                     tally.count("connect failed".to_string(), job.recipients.len() as u64);
                     continue;
                 }
@@ -327,6 +469,7 @@ async fn worker(job: Arc<Job>) -> Tally {
         let Some(outcome) = session.outcome() else {
             continue;
         };
+        job.check_offered(&outcome, session.capabilities());
         tally
             .latency
             .saturating_record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));

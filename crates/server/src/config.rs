@@ -53,11 +53,19 @@ pub struct ServeConfig {
     pub shutdown_grace: Duration,
     /// Failures at random, per SMTP stage.
     pub chaos: Chaos,
+    /// Apply [`max_connections_per_ip`](ServeConfig::max_connections_per_ip) to loopback
+    /// clients too; by default they are exempt (as Postfix exempts `$mynetworks`), so a load
+    /// test from 127.0.0.1 is served.
+    pub limit_loopback: bool,
+    /// Stop the server when the session log cannot be written; by default new transactions
+    /// are refused with `451 4.3.0` until it can be written again.
+    pub log_required: bool,
 }
 
 impl ServeConfig {
     /// A sink on `listen` that accepts everything, with TLS from a self-signed certificate,
-    /// RFC 5321 timeouts and limits, at most 1,000 connections (100 per client address).
+    /// RFC 5321 timeouts and limits, at most 1,000 connections (100 per client address, with
+    /// loopback clients exempt).
     pub fn new(listen: SocketAddr) -> ServeConfig {
         ServeConfig {
             listen,
@@ -80,6 +88,8 @@ impl ServeConfig {
             max_connections_per_ip: 100,
             shutdown_grace: Duration::from_secs(10),
             chaos: Chaos::default(),
+            limit_loopback: false,
+            log_required: false,
         }
     }
 }

@@ -88,6 +88,7 @@ pub(crate) async fn serve(
             text: Some(&why),
             ..LogRecord::new(id, peer, "close")
         });
+        ctx.log.ready().await;
     }
 }
 
@@ -172,6 +173,7 @@ async fn drive(
             session.tls_established();
             continue;
         }
+        ctx.log.ready().await;
         let wake = session.poll_timeout().and_then(|d| started.checked_add(d));
         let read = tokio::select! {
             read = io.read(&mut buf) => read?,

@@ -35,8 +35,8 @@ mod tls;
 
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
-pub use listener::{ServeError, ServeSummary, Server, shutdown_signal};
-pub use log::{LogHandle, LogRecord, SessionLog};
+pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};
+pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};

@@ -71,6 +71,42 @@ pub enum ServeError {
         /// Why.
         source: io::Error,
     },
+    /// The session log could not be written and [`ServeConfig::log_required`] is set: the
+    /// server stopped.
+    #[error(
+        "session log {path}: cannot write ({reason}); the server stopped, as the log is required"
+    )]
+    LogRequired {
+        /// The file.
+        path: PathBuf,
+        /// The write error.
+        reason: String,
+    },
+    /// A connection limit out of its range.
+    #[error("{name} must be between 1 and {max}, not {value}")]
+    Limit {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: usize,
+        /// The largest value accepted.
+        max: usize,
+    },
+}
+
+/// The largest `max_connections` and `max_connections_per_ip` accepted.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+
+fn check_limit(name: &'static str, value: usize) -> Result<usize, ServeError> {
+    if (1..=MAX_CONNECTIONS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ServeError::Limit {
+            name,
+            value,
+            max: MAX_CONNECTIONS,
+        })
+    }
 }
 
 /// What a server did, when it stops.
@@ -90,10 +126,19 @@ pub struct Server {
     tls_listener: Option<TcpListener>,
     ctx: Arc<Context>,
     certificate: Option<Certificate>,
-    log: Option<(SessionLog, PathBuf)>,
-    max_connections: usize,
-    max_per_ip: usize,
+    log: Option<SessionLog>,
+    limits: Limits,
+    log_required: bool,
     grace: Duration,
+}
+
+/// The connection limits.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    total: usize,
+    per_ip: usize,
+    /// Whether `per_ip` applies to loopback clients.
+    loopback: bool,
 }
 
 impl std::fmt::Debug for Server {
@@ -107,6 +152,28 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Makes the certificate, opens the Maildir and the log, and binds the listeners.
     pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
+        let log = match &config.log {
+            Some(path) => Some(SessionLog::open(path).map_err(|source| ServeError::Log {
+                path: path.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        Server::bind_with_log(config, log).await
+    }
+
+    /// As [`bind`](Server::bind), with a session log already started (such as one from
+    /// [`SessionLog::from_writer`]) in place of [`ServeConfig::log`], which is not opened
+    /// (`None`: no log).
+    pub async fn bind_with_log(
+        config: ServeConfig,
+        log: Option<SessionLog>,
+    ) -> Result<Server, ServeError> {
+        let limits = Limits {
+            total: check_limit("max_connections", config.max_connections)?,
+            per_ip: check_limit("max_connections_per_ip", config.max_connections_per_ip)?,
+            loopback: config.limit_loopback,
+        };
         let certificate = match &config.tls {
             TlsSetup::Off => None,
             TlsSetup::SelfSigned => Some(Certificate::self_signed(&config.hostname)?),
@@ -124,16 +191,6 @@ impl Server {
                 path: path.clone(),
                 source,
             })?),
-            None => None,
-        };
-        let log = match &config.log {
-            Some(path) => Some((
-                SessionLog::open(path).map_err(|source| ServeError::Log {
-                    path: path.clone(),
-                    source,
-                })?,
-                path.clone(),
-            )),
             None => None,
         };
         let listener = listen(config.listen)?;
@@ -154,11 +211,15 @@ impl Server {
             session.limits.message_size = Some(limit.0);
         }
         let ctx = Context {
-            shared: Arc::new(Shared::new(&config, maildir)),
+            shared: Arc::new(Shared::new(
+                &config,
+                maildir,
+                log.as_ref().map(|l| l.health()),
+            )),
             session: Arc::new(session),
             acceptor,
             timeouts: config.timeouts,
-            log: log.as_ref().map(|(l, _)| l.handle()).unwrap_or_default(),
+            log: log.as_ref().map(|l| l.handle()).unwrap_or_default(),
             stop: CancellationToken::new(),
             counters: Arc::new(Counters::default()),
         };
@@ -168,8 +229,8 @@ impl Server {
             ctx: Arc::new(ctx),
             certificate,
             log,
-            max_connections: config.max_connections.max(1),
-            max_per_ip: config.max_connections_per_ip.max(1),
+            limits,
+            log_required: config.log_required,
             grace: config.shutdown_grace,
         })
     }
@@ -197,26 +258,39 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes; then stops accepting, lets sessions go on for the
-    /// grace period, closes the rest with `421 4.3.2`, and syncs the log.
+    /// grace period, closes the rest with `421 4.3.2`, and syncs the log. With
+    /// [`ServeConfig::log_required`], a failed log write stops the server the same way, at
+    /// once, and makes this an error.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<ServeSummary, ServeError> {
         let Server {
             listener,
             tls_listener,
             ctx,
             log,
-            max_connections,
-            max_per_ip,
-            grace,
+            limits,
+            log_required,
+            mut grace,
             ..
         } = self;
         let tracker = TaskTracker::new();
-        let slots = Arc::new(Semaphore::new(max_connections));
+        let slots = Arc::new(Semaphore::new(limits.total));
         let per_ip = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
         let mut next_id = 0u64;
-        tokio::pin!(shutdown);
+        let health = log.as_ref().filter(|_| log_required).map(|l| l.health());
+        let log_failed = async {
+            match &health {
+                Some(health) => health.failed().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(shutdown, log_failed);
         loop {
             let (accepted, implicit_tls) = tokio::select! {
                 _ = &mut shutdown => break,
+                _ = &mut log_failed => {
+                    grace = Duration::ZERO;
+                    break;
+                }
                 a = listener.accept() => (a, false),
                 a = accept(tls_listener.as_ref()) => (a, true),
             };
@@ -231,7 +305,7 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             next_id += 1;
-            let admission = admit(&slots, &per_ip, peer.ip(), max_per_ip);
+            let admission = admit(&slots, &per_ip, peer.ip(), limits);
             let ctx = ctx.clone();
             match admission {
                 Ok(guard) => {
@@ -262,8 +336,15 @@ impl Server {
             messages: counters.messages.load(Ordering::Relaxed),
         };
         drop(ctx);
-        if let Some((log, path)) = log {
+        if let Some(log) = log {
+            let path = PathBuf::from(log.name());
+            if let Some(health) = health.as_ref().filter(|h| h.lost() > 0) {
+                let reason = health.first_error().unwrap_or_default();
+                let _ = log.close().await;
+                return Err(ServeError::LogRequired { path, reason });
+            }
             log.close()
+                .await
                 .map_err(|source| ServeError::Log { path, source })?;
         }
         Ok(summary)
@@ -303,13 +384,17 @@ async fn refuse(mut stream: TcpStream, reply: &'static Reply) {
 /// A connection's places in the limits, given back when it ends.
 struct Admission {
     _slot: OwnedSemaphorePermit,
-    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// The count of its address, unless the address is exempt from the limit.
+    per_ip: Option<Arc<Mutex<HashMap<IpAddr, usize>>>>,
     ip: IpAddr,
 }
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut map = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(per_ip) = &self.per_ip else {
+            return;
+        };
+        let mut map = per_ip.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = map.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
@@ -319,22 +404,32 @@ impl Drop for Admission {
     }
 }
 
+/// Takes a place for a connection from `ip`, or says why there is none. Loopback clients
+/// count only towards the total, unless `limits.loopback`.
 fn admit(
     slots: &Arc<Semaphore>,
     per_ip: &Arc<Mutex<HashMap<IpAddr, usize>>>,
     ip: IpAddr,
-    max_per_ip: usize,
+    limits: Limits,
 ) -> Result<Admission, &'static Reply> {
     let slot = slots.clone().try_acquire_owned().map_err(|_| &TOO_MANY)?;
+    let ip = ip.to_canonical();
+    if ip.is_loopback() && !limits.loopback {
+        return Ok(Admission {
+            _slot: slot,
+            per_ip: None,
+            ip,
+        });
+    }
     let mut map = per_ip.lock().unwrap_or_else(|e| e.into_inner());
     let n = map.get(&ip).copied().unwrap_or(0);
-    if n >= max_per_ip {
+    if n >= limits.per_ip {
         return Err(&TOO_MANY_FROM_YOU);
     }
     map.insert(ip, n + 1);
     Ok(Admission {
         _slot: slot,
-        per_ip: per_ip.clone(),
+        per_ip: Some(per_ip.clone()),
         ip,
     })
 }

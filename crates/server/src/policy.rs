@@ -1,9 +1,15 @@
 //! The policy each connection asks: the simulator's recipient-MX behaviour told the wall-clock
-//! time, plus the server's own users, unknown addresses, chaos and Maildir delivery. Every
-//! decision is kept, with the reason, for the session log.
+//! time, plus the server's own users, unknown addresses, chaos, the session log's health and
+//! Maildir delivery. Every decision is kept, with the reason, for the session log.
+//!
+//! Everything an [`MxBehaviour`] remembers (greylist triplets and passes, rate-limit buckets)
+//! belongs to one client address, so the server keeps [`SHARDS`] behaviours, each for the
+//! client addresses that hash to it, each behind its own lock: connections from different
+//! addresses decide in parallel, and a client's decisions are those of a single behaviour.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use rand::Rng;
@@ -16,7 +22,62 @@ use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 
 use crate::config::{Chaos, ServeConfig};
+use crate::log::LogHealth;
 use crate::maildir::{Incoming, Maildir};
+
+/// How many behaviours the client addresses are spread over.
+pub const SHARDS: usize = 64;
+
+/// The MX behaviour, one per group of client addresses.
+#[derive(Debug)]
+struct Shards {
+    parts: Vec<Mutex<MxBehaviour<NoChecks>>>,
+}
+
+impl Shards {
+    /// [`SHARDS`] behaviours alike; shard `i` draws its temporary failures from its own
+    /// stream `("temp_failures", i)`.
+    fn new(config: &ServeConfig, streams: &RandomStreams) -> Shards {
+        let parts = (0..SHARDS)
+            .map(|i| {
+                Mutex::new(MxBehaviour::new(
+                    config.behaviour.clone(),
+                    config.seed,
+                    streams.stream("temp_failures", i as u64),
+                    NoChecks,
+                ))
+            })
+            .collect();
+        Shards { parts }
+    }
+
+    /// The behaviour that keeps the memory of `client`, locked.
+    fn lock(&self, client: Option<IpAddr>) -> MutexGuard<'_, MxBehaviour<NoChecks>> {
+        self.parts[shard_of(client)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The shard of a client address (an IPv4-mapped IPv6 address counts as its IPv4 address).
+fn shard_of(client: Option<IpAddr>) -> usize {
+    let bits = match client.map(|ip| ip.to_canonical()) {
+        None => 0,
+        Some(IpAddr::V4(ip)) => u64::from(ip.to_bits()),
+        Some(IpAddr::V6(ip)) => {
+            let bits = ip.to_bits();
+            (bits >> 64) as u64 ^ bits as u64
+        }
+    };
+    (smtpsim_des::rng::splitmix64(bits) % SHARDS as u64) as usize
+}
+
+/// `451 4.3.0` to a new transaction while the session log cannot be written.
+const LOG_FAILING: Reply = Reply::new_static(
+    451,
+    Some(EnhancedCode::new(4, 3, 0)),
+    "Cannot log transactions now, try again later",
+);
 
 /// What every connection of a server shares: the behaviour's memory (greylist, rate-limit
 /// buckets), the users, the Maildir.
@@ -24,7 +85,9 @@ use crate::maildir::{Incoming, Maildir};
 pub(crate) struct Shared {
     /// `None` when the behaviour accepts everything and there are no outages (a sink asks
     /// nothing).
-    behaviour: Option<Mutex<MxBehaviour<NoChecks>>>,
+    behaviour: Option<Shards>,
+    /// The session log's health, when there is a log.
+    log: Option<Arc<LogHealth>>,
     outages: Vec<Outage>,
     start: Instant,
     unknown: BTreeSet<String>,
@@ -37,19 +100,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: &ServeConfig, maildir: Option<Maildir>) -> Shared {
+    pub(crate) fn new(
+        config: &ServeConfig,
+        maildir: Option<Maildir>,
+        log: Option<Arc<LogHealth>>,
+    ) -> Shared {
         let streams = RandomStreams::new(config.seed);
         let needed = !accepts_everything(&config.behaviour) || !config.outages.is_empty();
-        let behaviour = needed.then(|| {
-            Mutex::new(MxBehaviour::new(
-                config.behaviour.clone(),
-                config.seed,
-                streams.stream("temp_failures", 0),
-                NoChecks,
-            ))
-        });
+        let behaviour = needed.then(|| Shards::new(config, &streams));
         Shared {
             behaviour,
+            log,
             outages: config.outages.clone(),
             start: Instant::now(),
             unknown: config.unknown.iter().map(|a| a.to_lowercase()).collect(),
@@ -173,14 +234,18 @@ impl ServePolicy {
         strikes.then_some(Decision::Disconnect(CHAOS_REPLY))
     }
 
-    /// Asks the MX behaviour, told the time, if there is one.
-    fn behaviour(&self, ask: impl FnOnce(&mut MxBehaviour<NoChecks>) -> Decision) -> Decision {
-        let Some(behaviour) = &self.shared.behaviour else {
+    /// Asks the MX behaviour of the client's address, told the time, if there is one.
+    fn behaviour(
+        &self,
+        session: &SessionInfo,
+        ask: impl FnOnce(&mut MxBehaviour<NoChecks>) -> Decision,
+    ) -> Decision {
+        let Some(shards) = &self.shared.behaviour else {
             return Decision::Accept;
         };
         let now = self.shared.now();
         let outage = self.shared.outage();
-        let mut behaviour = behaviour.lock().unwrap_or_else(|e| e.into_inner());
+        let mut behaviour = shards.lock(session.client_ip);
         behaviour.begin(now, outage);
         ask(&mut behaviour)
     }
@@ -232,7 +297,7 @@ impl Policy for ServePolicy {
         if let Some(failure) = self.chaos(self.shared.chaos.connect) {
             return self.record("connect", None, failure, |_| "chaos");
         }
-        let decision = self.behaviour(|b| b.connect(session));
+        let decision = self.behaviour(session, |b| b.connect(session));
         self.record("connect", None, decision, |d| match enhanced(d) {
             Some((4, 3, 2)) => "outage",
             _ => "connection rate limit",
@@ -272,10 +337,14 @@ impl Policy for ServePolicy {
         params: &MailParams<'_>,
     ) -> Decision {
         let subject = Some(from.to_string());
+        if self.shared.log.as_ref().is_some_and(|l| l.is_failing()) {
+            let refusal = Decision::Refuse(LOG_FAILING);
+            return self.record("mail", subject, refusal, |_| "session log failing");
+        }
         if let Some(failure) = self.chaos(self.shared.chaos.mail) {
             return self.record("mail", subject, failure, |_| "chaos");
         }
-        let decision = self.behaviour(|b| b.mail(session, from, params));
+        let decision = self.behaviour(session, |b| b.mail(session, from, params));
         self.record("mail", subject, decision, |d| match enhanced(d) {
             Some((5, 7, 0)) => "TLS required",
             Some((5, 3, 4)) => "size limit",
@@ -307,7 +376,7 @@ impl Policy for ServePolicy {
                 |_| "unknown user",
             );
         }
-        let decision = self.behaviour(|b| b.rcpt(session, envelope, to, params));
+        let decision = self.behaviour(session, |b| b.rcpt(session, envelope, to, params));
         self.record("rcpt", Some(address), decision, |d| match enhanced(d) {
             Some((5, 1, 1)) => "unknown user",
             Some((4 | 5, 2, 2)) => "mailbox full",
@@ -358,5 +427,72 @@ impl Policy for ServePolicy {
             },
         };
         self.record("message", None, decision, |_| "cannot store")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtpsim_model::scenario::{Rate, TokenBucket};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A server that allows one new connection per client address a minute.
+    fn one_connection_a_minute() -> Arc<Shared> {
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
+        config.behaviour.rate_limits.connections = Some(TokenBucket {
+            rate: Rate::per_second(1.0 / 60.0).unwrap(),
+            burst: 1,
+            reply: None,
+        });
+        Arc::new(Shared::new(&config, None, None))
+    }
+
+    fn from(ip: IpAddr) -> SessionInfo {
+        SessionInfo {
+            client_ip: Some(ip),
+            ..SessionInfo::default()
+        }
+    }
+
+    #[test]
+    fn an_address_keeps_its_shard_and_addresses_spread() {
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(shard_of(Some(v4)), shard_of(Some(mapped)));
+        let used: BTreeSet<usize> = (0..=255u8)
+            .map(|i| shard_of(Some(IpAddr::from([10, 0, 0, i]))))
+            .collect();
+        assert!(used.len() > SHARDS / 2, "{} shards used", used.len());
+    }
+
+    /// While one client address's behaviour is held (a decision that takes long), a client
+    /// at another address is answered, by its own behaviour's memory.
+    #[test]
+    fn a_held_decision_does_not_hold_other_addresses_back() {
+        let shared = one_connection_a_minute();
+        let a = IpAddr::from([192, 0, 2, 1]);
+        let b = (2..=255u8)
+            .map(|i| IpAddr::from([192, 0, 2, i]))
+            .find(|b| shard_of(Some(*b)) != shard_of(Some(a)))
+            .unwrap();
+        let held = shared.behaviour.as_ref().unwrap().lock(Some(a));
+        let (tx, rx) = mpsc::channel();
+        let other = shared.clone();
+        std::thread::spawn(move || {
+            let mut policy = ServePolicy::new(other, 2);
+            let first = policy.connect(&from(b));
+            let second = policy.connect(&from(b));
+            let _ = tx.send((first, second));
+        });
+        let (first, second) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a decision at another address goes on while one is held");
+        assert_eq!(first, Decision::Accept);
+        assert!(matches!(second, Decision::Disconnect(r) if r.code.get() == 421));
+        drop(held);
+        // The held address has its own bucket, still full.
+        let mut policy = ServePolicy::new(shared, 3);
+        assert_eq!(policy.connect(&from(a)), Decision::Accept);
     }
 }

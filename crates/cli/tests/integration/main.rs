@@ -14,6 +14,7 @@ mod repl;
 mod report;
 mod run;
 mod serve_curl;
+mod serve_ops;
 mod serve_smtplib;
 mod serve_swaks;
 mod sweep;

@@ -61,6 +61,11 @@ impl EndOfData for NoChecks {
 }
 
 /// The behaviour of one receiving domain's MX hosts.
+///
+/// Everything it remembers (greylist triplets and passes, rate-limit buckets) is kept per
+/// client address, so a driver may keep one behaviour per group of client addresses and
+/// answer each client as a single behaviour would; only the draws of temporary failures come
+/// from each behaviour's own stream.
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
     /// Per-address decisions (unknown users, full mailboxes) derive from this seed.

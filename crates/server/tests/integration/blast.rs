@@ -72,18 +72,41 @@ async fn starttls_and_auth_then_implicit_tls() {
     let report = blast::run(c).await.unwrap();
     assert_eq!(report.accepted, 20, "{:?}", report.replies);
 
-    // Without TLS the server does not offer AUTH: every message fails, and says why.
-    let mut c = blast_config(server.addr, 5, 1);
-    c.credentials = Some(alice);
-    let report = blast::run(c).await.unwrap();
-    assert_eq!(report.accepted, 0);
-    assert_eq!(
-        report
-            .replies
-            .get("the server does not offer AUTH PLAIN or LOGIN"),
-        Some(&5)
-    );
+    // Without TLS the server does not offer AUTH: the run stops with an error, and no
+    // message goes unauthenticated, on a reused connection or not.
+    for reuse in [false, true] {
+        let mut c = blast_config(server.addr, 5, 2);
+        c.credentials = Some(alice.clone());
+        c.reuse = reuse;
+        let error = blast::run(c).await.unwrap_err();
+        assert!(
+            matches!(error, blast::BlastError::NotOffered { what, .. } if what == "AUTH PLAIN or LOGIN"),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .ends_with("does not offer AUTH PLAIN or LOGIN; nothing was sent")
+        );
+    }
     assert_eq!(server.stop().await.messages, 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_asked_of_a_server_without_it_is_an_error() {
+    let mut cfg = config();
+    cfg.tls = smtpsim_server::TlsSetup::Off;
+    let server = start(cfg).await;
+    let mut c = blast_config(server.addr, 20, 4);
+    c.tls = BlastTls::StartTls;
+    let error = blast::run(c).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("does not offer STARTTLS; nothing was sent"),
+        "{error}"
+    );
+    assert_eq!(server.stop().await.messages, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,13 +141,21 @@ async fn refusals_are_counted_per_reply_code() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nobody_listening_counts_as_connect_failures() {
+async fn nobody_listening_is_an_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let report = blast::run(blast_config(addr, 4, 2)).await.unwrap();
-    assert_eq!(report.accepted, 0);
-    assert_eq!(report.replies.get("connect failed"), Some(&4));
+    let error = blast::run(blast_config(addr, 1000, 2)).await.unwrap_err();
+    assert!(
+        matches!(error, blast::BlastError::Connect { .. }),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.starts_with(&format!("cannot connect to {addr}: ")),
+        "{text}"
+    );
+    assert!(text.to_lowercase().contains("connection refused"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,6 +166,72 @@ async fn bad_settings_are_errors() {
     c.concurrency = 1;
     c.from = "not an address".into();
     assert!(blast::run(c).await.is_err());
+}
+
+/// Every value out of its range is an error that gives the range, before any connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_out_of_range_are_errors_not_panics() {
+    let addr = "127.0.0.1:9".parse().unwrap();
+    let base = blast_config(addr, 10, 2);
+    let min = base.min_size();
+    type Change = Box<dyn Fn(&mut BlastConfig)>;
+    let cases: Vec<(Change, String)> = vec![
+        (
+            Box::new(|c| c.rate = Some(0.0)),
+            "the rate must be between 0.001 and 1000000".into(),
+        ),
+        (Box::new(|c| c.rate = Some(f64::NAN)), "not NaN".into()),
+        (Box::new(|c| c.rate = Some(1e300)), "not 1e300".into()),
+        (Box::new(|c| c.rate = Some(1e-300)), "not 1e-300".into()),
+        (Box::new(|c| c.rate = Some(-1.0)), "not -1.0".into()),
+        (
+            Box::new(|c| {
+                c.rate = Some(0.001);
+                c.messages = u64::MAX;
+            }),
+            "more than a year".into(),
+        ),
+        (
+            Box::new(|c| c.size = 0),
+            format!("between {min} (the headers) and 104857600 octets, not 0"),
+        ),
+        (
+            Box::new(|c| c.size = usize::MAX),
+            "and 104857600 octets".into(),
+        ),
+        (
+            Box::new(|c| c.recipients = 0),
+            "recipients must be between 1 and 1000".into(),
+        ),
+        (Box::new(|c| c.recipients = 1001), "not 1001".into()),
+        (
+            Box::new(|c| c.concurrency = 100_001),
+            "concurrency must be between 1 and 100000".into(),
+        ),
+        (
+            Box::new(|c| c.messages = 0),
+            "messages must be at least 1".into(),
+        ),
+        (
+            Box::new(|c| c.timeout = Duration::ZERO),
+            "timeout must be above 0".into(),
+        ),
+    ];
+    for (change, expected) in cases {
+        let mut c = base.clone();
+        change(&mut c);
+        let error = blast::run(c).await.unwrap_err();
+        assert!(matches!(error, blast::BlastError::Config(_)), "{error}");
+        assert!(
+            error.to_string().contains(&expected),
+            "{error} / {expected}"
+        );
+    }
+    // The edges are in.
+    let mut c = base.clone();
+    c.size = min;
+    c.rate = Some(1e6);
+    assert!(c.check().is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

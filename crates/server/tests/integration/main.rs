@@ -5,4 +5,5 @@ mod common;
 mod behaviour;
 mod blast;
 mod limits;
+mod operation;
 mod robustness;

@@ -212,6 +212,7 @@ async fn connection_limits_answer_421() {
     let mut cfg = config();
     cfg.max_connections = 3;
     cfg.max_connections_per_ip = 2;
+    cfg.limit_loopback = true;
     let server = start(cfg).await;
     let a = Raw::connect(server.addr).await;
     let _b = Raw::connect(server.addr).await;
