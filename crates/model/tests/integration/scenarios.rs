@@ -15,14 +15,20 @@ fn quickstart_runs_with_every_kind_of_ending() {
     let (memory, stats) = support::run(&scenario, &options);
     assert_eq!(stats.messages, 20_000);
     let count = |fate| memory.rows.iter().filter(|r| r.fate == fate).count();
-    for fate in [Fate::Inbox, Fate::Spam, Fate::Bounced, Fate::RejectedAtSubmission] {
+    for fate in [
+        Fate::Inbox,
+        Fate::Spam,
+        Fate::Bounced,
+        Fate::RejectedAtSubmission,
+    ] {
         assert!(count(fate) > 0, "{fate:?}: none");
     }
     // The spam is the unsigned, unaligned newsletter; the shop's signed mail is not spam.
     for row in memory.rows.iter().filter(|r| r.fate == Fate::Spam) {
         assert_eq!(row.sender, "newsletter", "{row:?}");
         assert!(
-            row.reasons.contains("placed in spam: DMARC policy quarantine"),
+            row.reasons
+                .contains("placed in spam: DMARC policy quarantine"),
             "{row:?}"
         );
     }
