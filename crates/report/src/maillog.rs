@@ -16,7 +16,7 @@
 //! sender` line from qmgr when a message expires, the bounce daemon's `sender non-delivery
 //! notification` for a message that bounced or expired, and `removed` when every recipient is
 //! settled. A message whose submission the relay refused leaves smtpd's SASL warning and a
-//! `NOQUEUE: reject` per recipient.
+//! `NOQUEUE: reject: AUTH` per recipient carrying the relay's reply (such as `535 5.7.8`).
 //!
 //! Timestamps are the scenario's `start` plus the simulated time, to the second, in the
 //! traditional syslog form. `delay` is submission to the end of the attempt; `delays=a/b/c/d`
@@ -242,10 +242,15 @@ impl Recorder for MailLog {
         match record.fate {
             Fate::RejectedAtSubmission => {
                 let from = self.messages.get(&id).map(|m| m.from.clone());
+                // The reply the relay gave the application (535 5.7.8 for bad credentials).
+                let reply = match record.last_reply {
+                    Some(reply) => reply_text(reply),
+                    None => record.reasons.replace(')', "]").replace('(', "["),
+                };
                 self.begin(time, "smtpd", 1042 + (id % 40) as u32);
                 let _ = write!(
                     self.line,
-                    "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <{to}>: Relay access denied; from=<{from}> to=<{to}> proto=ESMTP helo=<localhost>",
+                    "NOQUEUE: reject: AUTH from localhost[127.0.0.1]: {reply}; from=<{from}> to=<{to}> proto=ESMTP helo=<localhost>",
                     to = record.recipient,
                     from = from.as_deref().unwrap_or(""),
                 );

@@ -15,8 +15,22 @@ fn quickstart_runs_with_every_kind_of_ending() {
     let (memory, stats) = support::run(&scenario, &options);
     assert_eq!(stats.messages, 20_000);
     let count = |fate| memory.rows.iter().filter(|r| r.fate == fate).count();
-    for fate in [Fate::Inbox, Fate::Bounced, Fate::RejectedAtSubmission] {
+    for fate in [
+        Fate::Inbox,
+        Fate::Spam,
+        Fate::Bounced,
+        Fate::RejectedAtSubmission,
+    ] {
         assert!(count(fate) > 0, "{fate:?}: none");
+    }
+    // The spam is the unsigned, unaligned newsletter; the shop's signed mail is not spam.
+    for row in memory.rows.iter().filter(|r| r.fate == Fate::Spam) {
+        assert_eq!(row.sender, "newsletter", "{row:?}");
+        assert!(
+            row.reasons
+                .contains("placed in spam: DMARC policy quarantine"),
+            "{row:?}"
+        );
     }
     let delivered = count(Fate::Inbox) + count(Fate::Spam);
     assert!(delivered as f64 > 0.9 * memory.rows.len() as f64);
@@ -215,7 +229,9 @@ fn reused_connections_skip_the_greeting_and_agree_both_ways() {
 #[test]
 fn a_refused_submission_is_a_real_conversation_and_goes_no_further() {
     let mut scenario = support::load("quickstart.toml");
-    scenario.senders[0].submission.auth_failure = smtpsim_model::scenario::Probability(1.0);
+    for sender in &mut scenario.senders {
+        sender.submission.auth_failure = smtpsim_model::scenario::Probability(1.0);
+    }
     let options = Options {
         messages: Some(20),
         trace: TraceMode::All,

@@ -13,6 +13,7 @@ use smtpsim_model::sim::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub message_id: u64,
+    pub sender: String,
     pub recipient: String,
     pub domain: String,
     pub submitted: u64,
@@ -37,6 +38,7 @@ impl Recorder for Memory {
     fn recipient(&mut self, r: &RecipientRecord<'_>) {
         self.rows.push(Row {
             message_id: r.message_id,
+            sender: r.sender.to_string(),
             recipient: r.recipient.to_string(),
             domain: r.domain.to_string(),
             submitted: r.submitted.as_micros(),

@@ -3,6 +3,7 @@
 mod common;
 
 mod codes;
+mod codes_wording;
 mod command;
 mod conversation;
 mod data;
