@@ -136,6 +136,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             ExchangeMode::Auto
         },
+        stall_limit: None,
     };
     sim::check(&scenario)?;
     let out = args

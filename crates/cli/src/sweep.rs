@@ -134,6 +134,7 @@ impl Plan<'_> {
                 TraceMode::None
             },
             exchange: ExchangeMode::Auto,
+            stall_limit: None,
         };
         let sink = if self.args.run_files {
             let dir = self

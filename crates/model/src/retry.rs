@@ -122,6 +122,57 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// How many retries the policy makes within `lifetime` of the first failure when attempts
+    /// take no time, with every random draw at its midpoint; `None` if more than `limit` (a
+    /// delay of 0 that never lets time pass among them).
+    pub fn retries_within(&self, lifetime: SimDuration, limit: u32) -> Option<u32> {
+        let end = SimTime::ZERO + lifetime;
+        let mut rng = Midpoint;
+        let mut now = SimTime::ZERO;
+        let mut previous = None;
+        for failures in 1..=limit.saturating_add(1) {
+            let history = History {
+                arrived: SimTime::ZERO,
+                first_failure: SimTime::ZERO,
+                failures,
+                previous,
+            };
+            let Some(next) = self.next(now, &history, &mut rng) else {
+                return Some(failures - 1);
+            };
+            if next.at >= end {
+                return Some(failures - 1);
+            }
+            // Only a fixed schedule runs out while time stands still.
+            let stuck = next.at == now
+                && next.delay.is_zero()
+                && !matches!(self.config, RetryConfig::Fixed { .. });
+            if failures > limit || stuck {
+                return None;
+            }
+            now = next.at;
+            previous = Some((next.delay, next.rule));
+        }
+        None
+    }
+}
+
+/// A generator whose every draw is the middle of the range.
+struct Midpoint;
+
+impl rand::RngCore for Midpoint {
+    fn next_u32(&mut self) -> u32 {
+        1 << 31
+    }
+    fn next_u64(&mut self) -> u64 {
+        1 << 63
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        dst.fill(0x80);
+    }
+}
+
 fn micros(x: f64) -> SimDuration {
     SimDuration::from_micros(smtpsim_des::round_to_u64(x))
 }
@@ -147,6 +198,40 @@ mod tests {
             failures,
             previous: None,
         }
+    }
+
+    #[test]
+    fn retries_within_a_lifetime_are_counted() {
+        let fixed = |delays: &[&str]| {
+            RetryPolicy::new(RetryConfig::Fixed {
+                schedule: delays.iter().map(|s| d(s)).collect(),
+            })
+        };
+        let day = d("1d").0;
+        assert_eq!(fixed(&["1m", "1m"]).retries_within(day, 10), Some(2));
+        assert_eq!(fixed(&["0s", "0s"]).retries_within(day, 10), Some(2));
+        let exponential = |initial: &str, multiplier: f64| {
+            RetryPolicy::new(RetryConfig::Exponential {
+                initial: d(initial),
+                multiplier,
+                cap: d("1h"),
+                jitter: Jitter::Full,
+            })
+        };
+        assert_eq!(exponential("0s", 2.0).retries_within(day, 1000), None);
+        assert_eq!(exponential("1s", 1.0).retries_within(day, 1000), None);
+        // 1s, 2s, ... up to the cap, then every hour (halved by the jitter's midpoint).
+        let n = exponential("1s", 2.0).retries_within(day, 1000).unwrap();
+        assert!((40..=60).contains(&n), "{n}");
+        let postfix = |min: &str| {
+            RetryPolicy::new(RetryConfig::Postfix {
+                queue_run_delay: d("0s"),
+                minimal_backoff: d(min),
+                maximal_backoff: d("1h"),
+            })
+        };
+        assert_eq!(postfix("0s").retries_within(day, 1000), None);
+        assert!(postfix("5m").retries_within(day, 1000).is_some());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use serde::Deserialize;
 
 use super::dist::Dist;
-use super::units::{Duration, Rate};
+use super::units::{Bandwidth, Duration, Rate};
 
 /// The relay MTA.
 #[derive(Debug, Clone, Deserialize)]
@@ -55,7 +55,7 @@ pub struct Relay {
     pub round_trip: Dist<Duration>,
     /// Transfer rate for message content, in bytes per second (0: instantaneous).
     #[serde(default)]
-    pub bandwidth: f64,
+    pub bandwidth: Bandwidth,
     /// If set, an attempt takes a draw of this distribution instead of the time computed from
     /// round trips, command latency and transfer (used by the queueing validation scenarios).
     #[serde(default)]

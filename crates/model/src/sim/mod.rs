@@ -101,6 +101,9 @@ pub struct Options {
     pub trace: TraceMode,
     /// How exchanges are carried out.
     pub exchange: ExchangeMode,
+    /// Events handled without simulated time advancing before the run stops with an error;
+    /// [`crate::limits::STALL_EVENTS`] if `None` (plus an allowance per live delivery).
+    pub stall_limit: Option<u64>,
 }
 
 /// A scenario that loaded but cannot run (an arrival file that cannot be read, say).
