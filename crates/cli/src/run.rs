@@ -191,6 +191,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    if let TraceMode::Message(id) = args.trace
+        && id >= stats.messages
+    {
+        let numbered = match stats.messages {
+            0 => "the run has no messages".to_string(),
+            n => format!("the run's messages are numbered 0 to {}", n - 1),
+        };
+        eprintln!("smtpsim: warning: --trace message:{id} traced nothing: {numbered}");
+    }
     let wall = started.elapsed();
     let summary = writer.finish(&stats, wall)?;
     let page = if args.no_report {

@@ -35,8 +35,9 @@ pub struct Args {
     /// random numbers).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     replications: u32,
-    /// Runs at once (default: one per core). The output does not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Runs at once, 1 to 1024 (default: one per core), at most one per run. The output does
+    /// not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     jobs: Option<u32>,
     /// Run only shard I of N of the runs (1-based, such as 2/8); `smtpsim merge` puts the
     /// shards back together.
@@ -224,6 +225,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         messages: args.messages,
         duration: args.duration.map(|d| d.to_string()),
     };
+    definition.check_size().map_err(anyhow::Error::msg)?;
     let scenarios = load_points(args, &text, &definition)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = format!("{}-sweep", sanitise(&base.simulation.name));
@@ -247,10 +249,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n as usize,
-    );
+    // No more threads than runs.
+    let jobs = args
+        .jobs
+        .map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        )
+        .min(runs.len())
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()

@@ -6,6 +6,7 @@ mod support;
 mod blast;
 mod converse;
 mod explain;
+mod limits;
 mod maillog;
 mod repl;
 mod report;

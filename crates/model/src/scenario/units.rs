@@ -136,10 +136,21 @@ impl Rate {
 
 /// A number of events per second as an error message shows it.
 fn per_second_text(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".to_string()
+    if value.is_finite() {
+        format!("{}/s", number_text(value))
     } else {
-        format!("{value:e}/s")
+        number_text(value)
+    }
+}
+
+/// A number as an error message shows it: plainly when it is of a usual size, in scientific
+/// notation when it is tiny or huge.
+pub(crate) fn number_text(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || (1e-4..1e9).contains(&magnitude) || !value.is_finite() {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
     }
 }
 
@@ -242,7 +253,8 @@ impl Bandwidth {
         } else {
             Err(format!(
                 "a bandwidth is 0 (instantaneous) or between {MIN_BANDWIDTH:e} and \
-                 {MAX_BANDWIDTH:e} bytes per second, not {bytes_per_second:e}"
+                 {MAX_BANDWIDTH:e} bytes per second, not {}",
+                number_text(bytes_per_second)
             ))
         }
     }
