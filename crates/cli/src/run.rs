@@ -137,6 +137,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExchangeMode::Auto
         },
         stall_limit: None,
+        sample_limit: None,
     };
     sim::check(&scenario)?;
     let out = args

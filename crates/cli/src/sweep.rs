@@ -136,6 +136,7 @@ impl Plan<'_> {
             },
             exchange: ExchangeMode::Auto,
             stall_limit: None,
+            sample_limit: None,
         };
         let sink = if self.args.run_files {
             let dir = self

@@ -98,19 +98,17 @@ fn yes() -> bool {
 
 /// `[relay.retry]`: a retry policy, selected by `policy`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "policy", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(try_from = "RetryTable")]
 pub enum RetryConfig {
     /// `initial × multiplier^(n-1)`, at most `cap`, with optional jitter.
     Exponential {
         /// The delay before the first retry.
         initial: Duration,
         /// Growth factor per retry.
-        #[serde(default = "two")]
         multiplier: f64,
         /// The largest delay.
         cap: Duration,
         /// Randomisation of each delay.
-        #[serde(default)]
         jitter: Jitter,
     },
     /// Postfix: the next attempt waits the message's age, clamped to
@@ -118,13 +116,10 @@ pub enum RetryConfig {
     /// (every `queue_run_delay`).
     Postfix {
         /// How often the deferred queue is scanned (Postfix `queue_run_delay`).
-        #[serde(default = "postfix_queue_run")]
         queue_run_delay: Duration,
         /// `minimal_backoff_time`.
-        #[serde(default = "postfix_queue_run")]
         minimal_backoff: Duration,
         /// `maximal_backoff_time`.
-        #[serde(default = "postfix_max_backoff")]
         maximal_backoff: Duration,
     },
     /// Exim retry rules, applied in order by the time since the first failure: each rule holds
@@ -138,6 +133,84 @@ pub enum RetryConfig {
         /// The delays.
         schedule: Vec<Duration>,
     },
+}
+
+/// `retry` as written: read as a plain table (not a tagged enum) so that an error in a field
+/// names the field, such as `relay.retry.initial`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryTable {
+    policy: Policy,
+    initial: Option<Duration>,
+    multiplier: Option<f64>,
+    cap: Option<Duration>,
+    jitter: Option<Jitter>,
+    queue_run_delay: Option<Duration>,
+    minimal_backoff: Option<Duration>,
+    maximal_backoff: Option<Duration>,
+    rules: Option<Vec<EximRule>>,
+    schedule: Option<Vec<Duration>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Policy {
+    Exponential,
+    Postfix,
+    Exim,
+    Fixed,
+}
+
+impl TryFrom<RetryTable> for RetryConfig {
+    type Error = String;
+
+    fn try_from(t: RetryTable) -> Result<RetryConfig, String> {
+        let name = format!("{:?}", t.policy).to_lowercase();
+        let given = [
+            ("initial", t.initial.is_some()),
+            ("multiplier", t.multiplier.is_some()),
+            ("cap", t.cap.is_some()),
+            ("jitter", t.jitter.is_some()),
+            ("queue_run_delay", t.queue_run_delay.is_some()),
+            ("minimal_backoff", t.minimal_backoff.is_some()),
+            ("maximal_backoff", t.maximal_backoff.is_some()),
+            ("rules", t.rules.is_some()),
+            ("schedule", t.schedule.is_some()),
+        ];
+        let fields: &[&str] = match t.policy {
+            Policy::Exponential => &["initial", "multiplier", "cap", "jitter"],
+            Policy::Postfix => &["queue_run_delay", "minimal_backoff", "maximal_backoff"],
+            Policy::Exim => &["rules"],
+            Policy::Fixed => &["schedule"],
+        };
+        if let Some((extra, _)) = given.iter().find(|(k, is)| *is && !fields.contains(k)) {
+            let expected: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+            return Err(format!(
+                "unknown field `{extra}` for policy \"{name}\", expected {}",
+                expected.join(", ")
+            ));
+        }
+        let missing = |field: &str| format!("missing field `{field}` for policy \"{name}\"");
+        Ok(match t.policy {
+            Policy::Exponential => RetryConfig::Exponential {
+                initial: t.initial.ok_or_else(|| missing("initial"))?,
+                multiplier: t.multiplier.unwrap_or_else(two),
+                cap: t.cap.ok_or_else(|| missing("cap"))?,
+                jitter: t.jitter.unwrap_or_default(),
+            },
+            Policy::Postfix => RetryConfig::Postfix {
+                queue_run_delay: t.queue_run_delay.unwrap_or_else(postfix_queue_run),
+                minimal_backoff: t.minimal_backoff.unwrap_or_else(postfix_queue_run),
+                maximal_backoff: t.maximal_backoff.unwrap_or_else(postfix_max_backoff),
+            },
+            Policy::Exim => RetryConfig::Exim {
+                rules: t.rules.ok_or_else(|| missing("rules"))?,
+            },
+            Policy::Fixed => RetryConfig::Fixed {
+                schedule: t.schedule.ok_or_else(|| missing("schedule"))?,
+            },
+        })
+    }
 }
 
 fn two() -> f64 {

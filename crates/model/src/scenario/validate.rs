@@ -217,16 +217,18 @@ pub(crate) fn check_run(
     if interval.is_zero() {
         return Err(problem(field, "the interval must be above 0"));
     }
-    let horizon = duration.saturating_add(s.relay.queue_lifetime.0);
-    let samples = horizon.as_micros() / interval.as_micros();
-    if samples > MAX_SAMPLES {
-        let least = SimDuration::from_micros(horizon.as_micros().div_ceil(MAX_SAMPLES));
+    let length = run_length(s, duration, messages);
+    let samples = length / interval.as_secs_f64();
+    if samples > MAX_SAMPLES as f64 {
+        let least = SimDuration::from_secs_f64(length / MAX_SAMPLES as f64)
+            .saturating_add(SimDuration::from_micros(1));
         return Err(problem(
             field,
             format!(
-                "an interval of {interval} makes {samples} samples over the arrival window \
-                 ({duration}) and the queue lifetime ({}); a run writes at most {MAX_SAMPLES}: \
-                 the interval must be at least {least}",
+                "an interval of {interval} makes about {samples:.3e} samples over the run's \
+                 estimated length of {length:.3e} s (the arrival window of {duration}, the queue \
+                 lifetime of {}, and what the longest attempt and shaping add); a run \
+                 writes at most {MAX_SAMPLES}: the interval must be at least {least}",
                 s.relay.queue_lifetime
             ),
         ));
@@ -241,6 +243,60 @@ pub(crate) fn check_run(
         return Ok(());
     }
     check_arrivals(s, duration)
+}
+
+/// An estimate of how long a run lasts, in seconds: the arrival window and the queue lifetime,
+/// plus the longest attempt the nominal values allow, plus the time the relay's shaping spreads
+/// the messages over. Queues that drain more slowly than this (behind a connection limit) are
+/// left to the engine, which stops a run that passes [`MAX_SAMPLES`].
+fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64 {
+    let relay = &s.relay;
+    let nominal = |d: &Dist<super::Duration>| d.nominal_max() / 1e6;
+    let hosts = s.domains.iter().map(|d| d.mx.len()).max().unwrap_or(0) as f64;
+    let recipients = s
+        .senders
+        .iter()
+        .map(|x| x.recipients.nominal_max())
+        .fold(1.0, f64::max);
+    let size = s.senders.iter().map(|x| x.size.nominal_max()).fold(0.0, f64::max);
+    let mx = s
+        .domains
+        .iter()
+        .map(|d| nominal(&d.behaviour.latency) + nominal(&d.dns.latency) + d.dns.timeout_after.secs())
+        .fold(0.0, f64::max);
+    let submission = s
+        .senders
+        .iter()
+        .map(|x| nominal(&x.submission.latency))
+        .fold(0.0, f64::max);
+    let transfer = match relay.bandwidth.bytes_per_second() {
+        0.0 => 0.0,
+        b => size / b,
+    };
+    // Greeting, EHLO, STARTTLS, EHLO, MAIL, DATA, end of data, QUIT and a RCPT each.
+    let exchanges = 8.0 + recipients;
+    let attempt = relay.connect_timeout.secs() * hosts
+        + exchanges * (nominal(&relay.round_trip) + mx)
+        + transfer
+        + relay.attempt_duration.as_ref().map_or(0.0, nominal)
+        + submission;
+    let count = messages.map_or_else(|| expected_arrivals(s, duration), |m| m as f64);
+    let shaping = relay.rate_per_domain.map_or(0.0, |r| count / r.per_second);
+    duration.as_secs_f64() + relay.queue_lifetime.secs() + attempt + shaping
+}
+
+/// The messages the senders make in an arrival window of `duration` (0 for arrival files).
+fn expected_arrivals(s: &Scenario, duration: SimDuration) -> f64 {
+    s.senders
+        .iter()
+        .map(|sender| match &sender.arrivals {
+            Arrivals::Poisson { rate } | Arrivals::Constant { rate } => {
+                rate.per_second * duration.as_secs_f64()
+            }
+            Arrivals::Bursts { bursts } => bursts.iter().map(|b| b.count as f64).sum(),
+            Arrivals::Csv { .. } => 0.0,
+        })
+        .sum()
 }
 
 /// Without a message count, the arrivals the senders make in the window must stay in bounds.

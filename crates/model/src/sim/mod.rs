@@ -104,6 +104,9 @@ pub struct Options {
     /// Events handled without simulated time advancing before the run stops with an error;
     /// [`crate::limits::STALL_EVENTS`] if `None` (plus an allowance per live delivery).
     pub stall_limit: Option<u64>,
+    /// Samples taken before a run that is not over stops with an error;
+    /// [`crate::limits::MAX_SAMPLES`] if `None`.
+    pub sample_limit: Option<u64>,
 }
 
 /// A scenario that loaded but cannot run (an arrival file that cannot be read, say).

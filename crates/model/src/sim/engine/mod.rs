@@ -266,10 +266,11 @@ impl Engine<'_> {
 
     fn sample(&mut self, now: SimTime) -> Result<(), SimError> {
         self.samples += 1;
-        if self.samples > MAX_SAMPLES {
+        let limit = self.options.sample_limit.unwrap_or(MAX_SAMPLES);
+        if self.samples > limit {
             return Err(SimError(format!(
-                "the run has lasted {MAX_SAMPLES} samples of {} (simulated time {now}) and \
-                 is not over; raise simulation.timeseries_interval",
+                "the run has lasted {limit} samples of {} (simulated time {now}) and is not \
+                 over; raise simulation.timeseries_interval",
                 self.world.interval
             )));
         }
