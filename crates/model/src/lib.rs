@@ -12,6 +12,8 @@
 
 pub mod auth;
 pub mod behaviour;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod journey;
 pub mod limits;
 pub mod retry;

@@ -258,11 +258,17 @@ fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64
         .iter()
         .map(|x| x.recipients.nominal_max())
         .fold(1.0, f64::max);
-    let size = s.senders.iter().map(|x| x.size.nominal_max()).fold(0.0, f64::max);
+    let size = s
+        .senders
+        .iter()
+        .map(|x| x.size.nominal_max())
+        .fold(0.0, f64::max);
     let mx = s
         .domains
         .iter()
-        .map(|d| nominal(&d.behaviour.latency) + nominal(&d.dns.latency) + d.dns.timeout_after.secs())
+        .map(|d| {
+            nominal(&d.behaviour.latency) + nominal(&d.dns.latency) + d.dns.timeout_after.secs()
+        })
         .fold(0.0, f64::max);
     let submission = s
         .senders

@@ -74,7 +74,10 @@ fn time_that_stops_advancing_ends_the_run_with_an_error() {
         ..Options::default()
     };
     let err = sim::run(&scenario, &options, &mut Count::default()).unwrap_err();
-    assert!(err.0.contains("simulated time stopped advancing at 0s"), "{err}");
+    assert!(
+        err.0.contains("simulated time stopped advancing at 0s"),
+        "{err}"
+    );
     assert!(err.0.contains("relay.retry"), "{err}");
 }
 
@@ -139,7 +142,10 @@ fn a_run_replacing_the_window_is_checked_again() {
         ..Options::default()
     };
     let err = sim::run(&scenario, &options, &mut Count::default()).unwrap_err();
-    assert!(err.0.starts_with("simulation.timeseries_interval: "), "{err}");
+    assert!(
+        err.0.starts_with("simulation.timeseries_interval: "),
+        "{err}"
+    );
     assert!(err.0.contains("an arrival window of"), "{err}");
     let options = Options {
         messages: Some(u64::MAX),
@@ -162,7 +168,9 @@ fn mostly(
 fn number() -> impl Strategy<Value = &'static str> + Clone {
     mostly(
         vec!["0.5", "1", "2", "1000"],
-        vec!["0", "1e-300", "1e-9", "1e6", "1e12", "1e308", "-1", "nan", "inf"],
+        vec![
+            "0", "1e-300", "1e-9", "1e6", "1e12", "1e308", "-1", "nan", "inf",
+        ],
     )
 }
 
@@ -235,7 +243,10 @@ fn scenario_text() -> impl Strategy<Value = String> {
             vec!["0", "1000", "1e6"],
             vec!["0.5", "1e-300", "1e13", "-1", "nan", "inf"],
         ),
-        prop_oneof![Just(String::new()), rate().prop_map(|r| format!("rate_per_domain = {r}"))],
+        prop_oneof![
+            Just(String::new()),
+            rate().prop_map(|r| format!("rate_per_domain = {r}"))
+        ],
         duration(),
         mostly(
             vec!["", "max_attempts = 3"],

@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod auth_props;
+mod fuzz_corpus;
 mod journeys;
 mod limits;
 mod scenarios;

@@ -6,6 +6,7 @@ mod codes;
 mod command;
 mod conversation;
 mod data;
+mod fuzz_corpus;
 mod parse_allocations;
 mod reply;
 mod server;
