@@ -139,7 +139,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         stall_limit: None,
         sample_limit: None,
     };
-    sim::check(&scenario)?;
+    sim::check_with(&scenario, &options)?;
     let out = args
         .out
         .clone()

@@ -189,7 +189,12 @@ fn load_points(
                 .collect();
             let mut scenario = Scenario::parse_with(text, &file, &settings)?;
             scenario.path = Some(args.scenario.clone());
-            sim::check(&scenario)?;
+            let options = Options {
+                messages: args.messages,
+                duration: args.duration,
+                ..Options::default()
+            };
+            sim::check_with(&scenario, &options)?;
             Ok(scenario)
         })
         .collect()

@@ -283,6 +283,7 @@ fn run_options_are_bounded_too() {
         "{stderr}"
     );
     assert!(stderr.contains("an arrival window of 1000000d"), "{stderr}");
+    assert!(!out.exists(), "nothing is written");
     let (code, _, stderr) = smtpsim(&[
         "run",
         &quickstart,

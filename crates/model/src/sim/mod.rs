@@ -116,7 +116,13 @@ pub struct SimError(pub String);
 
 /// Checks that a scenario can be built into a world, without running it.
 pub fn check(scenario: &Scenario) -> Result<(), SimError> {
-    world::World::build(scenario, &Options::default()).map(|_| ())
+    check_with(scenario, &Options::default())
+}
+
+/// Checks that a scenario can be built into a world with `options` (whose message count and
+/// arrival window must stay within the limits too), without running it.
+pub fn check_with(scenario: &Scenario, options: &Options) -> Result<(), SimError> {
+    world::World::build(scenario, options).map(|_| ())
 }
 
 #[cfg(test)]
