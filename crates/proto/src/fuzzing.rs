@@ -30,11 +30,16 @@ pub fn command(data: &[u8]) {
 }
 
 /// Replies read one after another from `data`: each consumes at least one byte and no more
-/// than there is, and formats to bytes that parse back to the same reply.
+/// than there is, and one written in UTF-8 formats to bytes that parse back to the same
+/// reply (other bytes become U+FFFD, which is longer, so its lines may pass the limit).
 pub fn reply(data: &[u8]) {
     let mut rest = data;
     while let Ok(Some((reply, used))) = parse_reply(rest) {
         assert!(used > 0 && used <= rest.len(), "a reply uses what it has");
+        if std::str::from_utf8(&rest[..used]).is_err() {
+            rest = &rest[used..];
+            continue;
+        }
         let wire = reply.to_bytes();
         let (again, again_used) = parse_reply(&wire)
             .expect("a formatted reply parses")
