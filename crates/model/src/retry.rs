@@ -158,6 +158,29 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// The longest delay the policy can choose, in seconds: a retry scheduled near the end of
+    /// the queue lifetime still happens, so a run can last this much past it.
+    pub fn longest_delay(&self) -> f64 {
+        match &self.config {
+            RetryConfig::Exponential { cap, .. } => cap.secs(),
+            RetryConfig::Postfix {
+                queue_run_delay,
+                minimal_backoff,
+                maximal_backoff,
+            } => minimal_backoff.secs().max(maximal_backoff.secs()) + queue_run_delay.secs(),
+            // A growing interval stops growing once its rule's time is over.
+            RetryConfig::Exim { rules } => rules
+                .iter()
+                .map(|r| r.interval.secs().max(r.until.secs() * r.multiplier))
+                .fold(0.0, f64::max),
+            RetryConfig::Fixed { schedule } => {
+                schedule.iter().map(|d| d.secs()).fold(0.0, f64::max)
+            }
+        }
+    }
+}
+
 /// A generator whose every draw is the middle of the range.
 struct Midpoint;
 

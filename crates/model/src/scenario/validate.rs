@@ -227,7 +227,8 @@ pub(crate) fn check_run(
             format!(
                 "an interval of {interval} makes about {samples:.3e} samples over the run's \
                  estimated length of {length:.3e} s (the arrival window of {duration}, the queue \
-                 lifetime of {}, and what the longest attempt and shaping add); a run \
+                 lifetime of {}, and what the longest retry delay, the longest attempt and \
+                 shaping add); a run \
                  writes at most {MAX_SAMPLES}: the interval must be at least {least}",
                 s.relay.queue_lifetime
             ),
@@ -246,8 +247,8 @@ pub(crate) fn check_run(
 }
 
 /// An estimate of how long a run lasts, in seconds: the arrival window and the queue lifetime,
-/// plus the longest attempt the nominal values allow, plus the time the relay's shaping spreads
-/// the messages over. Queues that drain more slowly than this (behind a connection limit) are
+/// plus the longest retry delay and the longest attempt the nominal values allow, plus the
+/// time the relay's shaping spreads the messages over. Queues that drain more slowly than this (behind a connection limit) are
 /// left to the engine, which stops a run that passes [`MAX_SAMPLES`].
 fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64 {
     let relay = &s.relay;
@@ -288,7 +289,8 @@ fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64
         + submission;
     let count = messages.map_or_else(|| expected_arrivals(s, duration), |m| m as f64);
     let shaping = relay.rate_per_domain.map_or(0.0, |r| count / r.per_second);
-    duration.as_secs_f64() + relay.queue_lifetime.secs() + attempt + shaping
+    let retry = RetryPolicy::new(relay.retry.clone()).longest_delay();
+    duration.as_secs_f64() + relay.queue_lifetime.secs() + retry + attempt + shaping
 }
 
 /// The messages the senders make in an arrival window of `duration` (0 for arrival files).

@@ -299,6 +299,11 @@ proptest! {
                     stall_limit: Some(200_000),
                     ..Options::default()
                 };
+                // The count given for the run is checked like the scenario's own.
+                if let Err(e) = sim::check_with(&scenario, &options) {
+                    prop_assert!(e.0.contains("messages given for the run)"), "{e}");
+                    return Ok(());
+                }
                 let mut count = Count::default();
                 let stats = sim::run(&scenario, &options, &mut count);
                 let stats = stats.map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
