@@ -115,7 +115,10 @@ impl FromStr for Rate {
             "d" | "day" => 86400.0,
             _ => return Err(bad()),
         };
-        Rate::per_second(count / per).map_err(|e| format!("invalid rate {s:?}: {e}"))
+        // The input is quoted once; the range is all the message adds.
+        Rate::per_second(count / per).map_err(|_| {
+            format!("invalid rate {s:?}: a rate must be between {MIN_RATE:e}/s and {MAX_RATE:e}/s")
+        })
     }
 }
 
@@ -339,9 +342,10 @@ mod tests {
             assert_eq!(err.matches(quoted).count(), 1, "{err}");
             assert_eq!(err.matches("invalid").count(), 1, "{err}");
         }
-        for text in ["x/s", "0/s", "nan/s"] {
+        for text in ["x/s", "0/s", "nan/s", "1e-14/s"] {
             let err = text.parse::<Rate>().unwrap_err();
             assert_eq!(err.matches("invalid").count(), 1, "{err}");
+            assert_eq!(err.matches(text).count(), 1, "{err}");
         }
         let err = "1e30GB".parse::<Bytes>().unwrap_err();
         assert_eq!(err.matches("invalid").count(), 1, "{err}");
