@@ -141,8 +141,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExchangeMode::Auto
         },
         cancel: cancel.clone(),
+        stall_limit: None,
+        sample_limit: None,
     };
-    sim::check(&scenario)?;
+    sim::check_with(&scenario, &options)?;
     let out = args
         .out
         .clone()
@@ -186,6 +188,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(log) = hdr_log {
         log.finish(stats.end)?;
     }
+    warn_if_untraced(args.trace, stats.messages);
     let wall = started.elapsed();
     let summary = writer.finish(&stats, wall)?;
     let page = if args.no_report {
@@ -205,6 +208,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Warns on stderr when `--trace message:N` names a message past the last one.
+fn warn_if_untraced(trace: TraceMode, messages: u64) {
+    if let TraceMode::Message(id) = trace
+        && id >= messages
+    {
+        let numbered = match messages {
+            0 => "the run has no messages".to_string(),
+            n => format!("the run's messages are numbered 0 to {}", n - 1),
+        };
+        eprintln!("smtpsim: warning: --trace message:{id} traced nothing: {numbered}");
+    }
 }
 
 /// A bar of simulated time on stderr, when it is a terminal and `--quiet` is not given.

@@ -7,6 +7,7 @@ mod codes_wording;
 mod command;
 mod conversation;
 mod data;
+mod fuzz_corpus;
 mod parse_allocations;
 mod reply;
 mod server;

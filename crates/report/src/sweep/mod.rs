@@ -26,6 +26,10 @@ use crate::summary::{Outcomes, encode_histogram};
 pub use interval::{Interval, t_quantile_975};
 pub use output::{PointSummary, SWEEP_CSV, SWEEP_JSON, SWEEP_SUMMARY_CSV, SweepError, SweepOutput};
 
+/// The most runs (points × replications) one sweep has: each point's scenario is kept in
+/// memory and each run leaves a result of a few kilobytes.
+pub const MAX_RUNS: usize = 100_000;
+
 /// One swept field and its values, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SweptField {
@@ -88,6 +92,38 @@ impl SweepDefinition {
             .zip(&self.parameters)
             .map(|(i, p)| p.values[i].as_str())
             .collect()
+    }
+
+    /// The number of runs if it is at most [`MAX_RUNS`], or why the sweep is too large
+    /// (computed without overflow however many values are given).
+    pub fn check_size(&self) -> Result<usize, String> {
+        let runs = self
+            .parameters
+            .iter()
+            .map(|p| p.values.len())
+            .chain([self.replications as usize])
+            .try_fold(1usize, |acc, n| {
+                acc.checked_mul(n).filter(|&r| r <= MAX_RUNS)
+            });
+        runs.ok_or_else(|| {
+            let factors: Vec<String> = self
+                .parameters
+                .iter()
+                .map(|p| format!("{} values of {}", p.values.len(), p.path))
+                .chain([format!("{} replications", self.replications)])
+                .collect();
+            let product = self
+                .parameters
+                .iter()
+                .map(|p| p.values.len() as f64)
+                .product::<f64>()
+                * f64::from(self.replications);
+            format!(
+                "the sweep has {} = {product:.3e} runs; a sweep has at most {MAX_RUNS} runs \
+                 (split it, or give fewer values or replications)",
+                factors.join(" × ")
+            )
+        })
     }
 
     /// Run `k` is replication `k % replications` of point `k / replications`.
@@ -315,6 +351,21 @@ mod tests {
             messages: None,
             duration: None,
         }
+    }
+
+    #[test]
+    fn sweeps_past_the_bound_are_refused_without_overflow() {
+        let mut d = definition();
+        assert_eq!(d.check_size(), Ok(24));
+        d.parameters = (0..8)
+            .map(|i| SweptField {
+                path: format!("f{i}"),
+                values: (0..1000).map(|v| v.to_string()).collect(),
+            })
+            .collect();
+        let err = d.check_size().unwrap_err();
+        assert!(err.contains("at most 100000 runs"), "{err}");
+        assert!(err.contains("1000 values of f7"), "{err}");
     }
 
     #[test]
