@@ -628,17 +628,14 @@ impl<P: Policy> ServerSession<P> {
     /// Sends the reply a transaction step's answer calls for; returns whether the step was
     /// accepted.
     fn respond(&mut self, answer: transaction::Answer, accepted: &Reply) -> bool {
-        match answer {
-            transaction::Answer::Policy(decision) => self.answer(decision, accepted),
-            transaction::Answer::Bad(reply) => {
-                self.bad(&reply);
-                false
-            }
-            transaction::Answer::Refuse(reply) => {
-                self.refuse(&reply);
-                false
-            }
+        let settled = answer.settle(&mut self.bad_commands, &self.config.limits);
+        let reply = settled.reply.as_ref().unwrap_or(accepted);
+        if settled.closes {
+            self.close_with(reply);
+        } else {
+            self.send(reply);
         }
+        settled.accepted
     }
 
     /// Sends the reply a decision calls for; returns whether the step was accepted.

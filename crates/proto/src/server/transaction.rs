@@ -50,6 +50,41 @@ impl Answer {
             Answer::Policy(Decision::Accept | Decision::AcceptWith(_))
         )
     }
+
+    /// What the server says and does for this answer, counting a bad command in
+    /// `bad_commands`: a refusal with 421 closes the connection, whether the policy asked to
+    /// disconnect or not (RFC 5321 section 3.8), and so does a bad command past the limit.
+    pub fn settle(self, bad_commands: &mut u32, limits: &Limits) -> Settled {
+        let (reply, accepted, closes) = match self {
+            Answer::Policy(Decision::Accept) => (None, true, false),
+            Answer::Policy(Decision::AcceptWith(reply)) => (Some(reply), true, false),
+            Answer::Policy(Decision::Disconnect(reply)) => (Some(reply), false, true),
+            Answer::Policy(Decision::Refuse(reply)) | Answer::Refuse(reply) => {
+                let closes = closes(&reply);
+                (Some(reply), false, closes)
+            }
+            Answer::Bad(reply) => {
+                let (reply, closes) = bad_command(bad_commands, limits, reply);
+                (Some(reply), false, closes)
+            }
+        };
+        Settled {
+            reply,
+            accepted,
+            closes,
+        }
+    }
+}
+
+/// What a server says and does for an [`Answer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The reply to send; `None`: the step's usual positive reply.
+    pub reply: Option<Reply>,
+    /// The step goes on.
+    pub accepted: bool,
+    /// The server closes the connection after the reply.
+    pub closes: bool,
 }
 
 /// MAIL FROM: a client that has said HELO, with no transaction `open`, meeting the
