@@ -61,6 +61,7 @@ impl EndOfData for NoChecks {
 }
 
 /// The behaviour of one receiving domain's MX hosts.
+#[derive(Clone)]
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
     /// Per-address decisions (unknown users, full mailboxes) derive from this seed.

@@ -28,7 +28,8 @@ use attempt::Descriptions;
 
 use super::bounce;
 use super::content;
-use super::exchange::{self, Attempt, Resumed};
+use super::exchange::{self, Attempt, Resumed, Trips};
+use super::placement::AuthCheck;
 use super::placement::Verdict;
 use super::records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
@@ -36,9 +37,13 @@ use super::records::{
 };
 use super::world::{Route, World};
 use super::{ExchangeMode, Options, SimError};
+use crate::behaviour::MxBehaviour;
 use crate::retry::History;
+use crate::scenario::{Dist, Duration};
 use crate::scenario::{OutageMode, Scenario};
 use smallvec::SmallVec;
+use smtpsim_des::SimRng;
+use smtpsim_proto::server::ServerConfig;
 
 /// Runs `scenario` to the end, streaming what happens to `recorder`.
 pub fn run(
@@ -63,11 +68,17 @@ pub fn run(
         descriptions: Descriptions::default(),
         empty: Rc::from(""),
         attempts_wanted: recorder.wants_attempts(),
+        disagreement: None,
         recorder,
     };
     engine.start();
     engine.run_loop();
-    Ok(engine.stats)
+    match engine.disagreement {
+        Some(what) => Err(SimError(format!(
+            "the fast path and the sessions disagree: {what}"
+        ))),
+        None => Ok(engine.stats),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -167,6 +178,8 @@ struct Engine<'r> {
     recorder: &'r mut dyn Recorder,
     /// The recorder takes submissions and status records.
     attempts_wanted: bool,
+    /// With [`ExchangeMode::Compare`], the first difference between the two ways.
+    disagreement: Option<String>,
 }
 
 impl Engine<'_> {
@@ -184,6 +197,9 @@ impl Engine<'_> {
 
     fn run_loop(&mut self) {
         while let Some((now, event)) = self.queue.pop() {
+            if self.disagreement.is_some() {
+                return;
+            }
             self.stats.events += 1;
             self.stats.end = now;
             if !matches!(event, Event::Sample) {
