@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod auth_props;
 mod journeys;
+mod recipient_limit;
 mod scenarios;
 mod stories;
 mod validation;

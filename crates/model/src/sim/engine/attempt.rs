@@ -291,6 +291,8 @@ impl Engine<'_> {
         let (message, attempt, traced) = (j.message, j.attempts, j.traced);
         let mut finished: SmallVec<[(usize, Fate); 4]> = SmallVec::new();
         let mut any_deferred = false;
+        // Deferred only because the server's recipient limit was reached.
+        let mut all_over_limit = true;
         let undecided: SmallVec<[usize; 4]> = (0..j.recipients.len())
             .filter(|i| !j.recipients[*i].done)
             .collect();
@@ -325,6 +327,7 @@ impl Engine<'_> {
                     Status::Deferred => {
                         r.reasons = self.descriptions.get(outcome, None);
                         any_deferred = true;
+                        all_over_limit &= over_recipient_limit(outcome);
                     }
                 }
                 if traced {
@@ -349,11 +352,14 @@ impl Engine<'_> {
                 self.trace(now, message, attempt, *hop, TraceKind::Note, text);
             }
         }
+        let progress = !finished.is_empty();
         for (i, fate) in finished {
             self.finish_one(now, job, i, fate);
         }
         self.notify_sender(now, job);
-        if any_deferred {
+        if any_deferred && all_over_limit && progress && result.unreachable.is_none() {
+            self.send_the_rest(now, job);
+        } else if any_deferred {
             self.defer(now, job);
         } else {
             self.counters.active -= 1;
@@ -393,6 +399,23 @@ impl Engine<'_> {
             return None;
         }
         d.waiting.pop_front()
+    }
+
+    /// The server took as many recipients as its limit allows and answered the others
+    /// `452 4.5.3`: they go at once in another transaction (RFC 5321 section 4.5.3.1.10),
+    /// ahead of the domain's queue, on the same connection when it is kept open.
+    fn send_the_rest(&mut self, now: SimTime, job: u32) {
+        let j = self.job_mut(job);
+        j.ready_since = now;
+        let (domain, message, attempt, traced) = (j.domain, j.message, j.attempts, j.traced);
+        let left = j.recipients.iter().filter(|r| !r.done).count();
+        if traced {
+            let text = format!(
+                "{left} recipients over the server's recipient limit: sent in another transaction"
+            );
+            self.trace(now, message, attempt, Hop::RelayMx, TraceKind::Note, &text);
+        }
+        self.world.domains[domain as usize].waiting.push_front(job);
     }
 
     /// Some recipients were deferred: retry later, or expire.
@@ -529,6 +552,15 @@ fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Rc<str> {
         (None, None) => String::new(),
     };
     text.into()
+}
+
+/// Whether a recipient was deferred with `452 4.5.3`, the server's recipient limit.
+fn over_recipient_limit(outcome: &RecipientOutcome) -> bool {
+    let limit = &smtpsim_proto::server::replies::TOO_MANY_RECIPIENTS;
+    outcome
+        .reply
+        .as_ref()
+        .is_some_and(|reply| reply.code == limit.code && reply.enhanced == limit.enhanced)
 }
 
 /// How long the round trips of an exchange take: each the connection's round trip plus a draw
