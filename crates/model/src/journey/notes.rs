@@ -215,6 +215,7 @@ mod tests {
         Line {
             speaker: Speaker::Server,
             text: text.to_string(),
+            time_us: 0,
         }
     }
 
@@ -239,6 +240,7 @@ mod tests {
         let note = |text: &str| Line {
             speaker: Speaker::Note,
             text: text.to_string(),
+            time_us: 0,
         };
         let deferred = [
             note("b@example.net: deferred (451 at rcpt: Greylisted)"),
