@@ -36,6 +36,7 @@ impl Capabilities {
     /// What a client reads from the EHLO reply of a server configured as `config`, on a
     /// connection whose TLS state is `tls` (as [`Capabilities::from_ehlo`] on
     /// [`ServerConfig::ehlo_text`], without the text).
+    #[inline]
     pub fn offered_by(config: &ServerConfig, tls: bool) -> Capabilities {
         Capabilities {
             pipelining: config.pipelining,
@@ -53,6 +54,7 @@ impl Capabilities {
     /// The MAIL FROM parameters a client gives this server for a message declared as
     /// `size` octets: `SIZE=` when SIZE is offered, `BODY=8BITMIME` for `eight_bit` content
     /// when offered, `SMTPUTF8` for `utf8` addresses when offered.
+    #[inline]
     pub fn mail_params(&self, size: u64, eight_bit: bool, utf8: bool) -> MailParams<'static> {
         MailParams {
             size: self.size.is_some().then_some(size),

@@ -44,6 +44,7 @@ pub enum Answer {
 
 impl Answer {
     /// Whether the step goes on (the policy accepted it).
+    #[inline]
     pub fn accepted(&self) -> bool {
         matches!(
             self,
@@ -54,6 +55,7 @@ impl Answer {
     /// What the server says and does for this answer, counting a bad command in
     /// `bad_commands`: a refusal with 421 closes the connection, whether the policy asked to
     /// disconnect or not (RFC 5321 section 3.8), and so does a bad command past the limit.
+    #[inline]
     pub fn settle(self, bad_commands: &mut u32, limits: &Limits) -> Settled {
         let (reply, accepted, closes) = match self {
             Answer::Policy(Decision::Accept) => (None, true, false),
@@ -90,6 +92,7 @@ pub struct Settled {
 /// MAIL FROM: a client that has said HELO, with no transaction `open`, meeting the
 /// server's requirements (TLS, AUTH), with parameters it announced, an ASCII sender or
 /// SMTPUTF8, and a declared size within the limit; then the policy.
+#[inline]
 pub fn mail<P: Policy + ?Sized>(
     config: &ServerConfig,
     info: &SessionInfo,
@@ -131,6 +134,7 @@ pub fn mail<P: Policy + ?Sized>(
 }
 
 /// Whether MAIL declares 8-bit content (`BODY=8BITMIME` or `BINARYMIME`).
+#[inline]
 pub fn eight_bit(params: &MailParams<'_>) -> bool {
     matches!(
         params.body,
@@ -141,6 +145,7 @@ pub fn eight_bit(params: &MailParams<'_>) -> bool {
 /// RCPT TO: a transaction open (`envelope`), fewer recipients accepted than the limit (past
 /// it, `452 4.5.3`, RFC 5321 section 4.5.3.1.10), an ASCII address or SMTPUTF8; then the
 /// policy.
+#[inline]
 pub fn rcpt<P: Policy + ?Sized>(
     config: &ServerConfig,
     info: &SessionInfo,
@@ -166,6 +171,7 @@ pub fn rcpt<P: Policy + ?Sized>(
 
 /// Why a transaction cannot carry content now, if it cannot: no MAIL, or no recipient
 /// accepted (`rcpt_attempts` says whether any RCPT was tried).
+#[inline]
 pub fn content_refusal(envelope: Option<&Envelope>, rcpt_attempts: usize) -> Option<Reply> {
     match envelope {
         None => Some(replies::NEED_MAIL),
@@ -180,6 +186,7 @@ pub fn content_refusal(envelope: Option<&Envelope>, rcpt_attempts: usize) -> Opt
 
 /// DATA (or the first BDAT): a transaction with a recipient ([`content_refusal`]); then the
 /// policy.
+#[inline]
 pub fn data<P: Policy + ?Sized>(
     info: &SessionInfo,
     envelope: Option<&Envelope>,
@@ -197,6 +204,7 @@ pub fn data<P: Policy + ?Sized>(
 
 /// The server's own checks of a complete message of `size` octets whose reading found
 /// `fault`; `None` when the policy is to judge it ([`Policy::message`]).
+#[inline]
 pub fn content_check(config: &ServerConfig, size: u64, fault: Option<DataFault>) -> Option<Reply> {
     let too_big = config.limits.message_size.is_some_and(|max| size > max);
     match fault {
@@ -210,6 +218,7 @@ pub fn content_check(config: &ServerConfig, size: u64, fault: Option<DataFault>)
 
 /// Counts a bad command answered with `reply`; returns the reply to send and whether the
 /// server closes the connection: past the limit it answers `421 4.7.0` instead.
+#[inline]
 pub fn bad_command(count: &mut u32, limits: &Limits, reply: Reply) -> (Reply, bool) {
     *count += 1;
     if *count > limits.bad_commands {
@@ -221,11 +230,13 @@ pub fn bad_command(count: &mut u32, limits: &Limits, reply: Reply) -> (Reply, bo
 
 /// Whether a reply says the server is closing the connection: a 421 (RFC 5321 section 3.8),
 /// whether the policy asked to disconnect or not.
+#[inline]
 pub fn closes(reply: &Reply) -> bool {
     reply.code.get() == 421
 }
 
 /// Whether an address is ASCII throughout (else it needs SMTPUTF8).
+#[inline]
 pub fn is_ascii(address: &Address<'_>) -> bool {
     address.local_part.is_ascii()
         && match address.domain {

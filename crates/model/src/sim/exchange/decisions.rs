@@ -77,6 +77,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         record,
         steps,
     } = scratch;
+    // The HELO name's string is kept from one attempt to the next.
     let mut helo_name = info.helo.take().unwrap_or_default();
     helo_name.clear();
     *info = SessionInfo {
@@ -84,6 +85,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         messages: attempt.resumed.map_or(0, |open| open.messages),
         ..SessionInfo::default()
     };
+    let mut helo_spare = None;
     if let Some(open) = attempt.resumed {
         // Greeted, and EHLO said, with an earlier message.
         helo_name.push_str(attempt.helo);
@@ -91,8 +93,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         info.esmtp = true;
         info.tls = open.tls;
     } else {
-        info.helo = None;
-        spare.push(helo_name);
+        helo_spare = Some(helo_name);
     }
     spare.append(&mut envelope.recipients);
     accepted.clear();
@@ -102,18 +103,23 @@ pub(crate) fn decisions<P: FactsPolicy>(
     steps.clear();
     let placeholder =
         RecipientOutcome::deferred(Stage::Quit, "the session ended without a verdict");
-    let mut talk = Talk {
+    let capabilities = match attempt.resumed {
+        Some(open) => Capabilities::offered_by(config, open.tls),
+        None => Capabilities::default(),
+    };
+    let talk = Talk {
         attempt,
         config,
         policy,
         info,
         envelope,
         spare,
+        helo_spare,
         accepted,
         decided,
-        steps: record.then_some(steps),
+        steps,
         outcomes: vec![placeholder; n],
-        capabilities: Capabilities::offered_by(config, attempt.resumed.is_some_and(|o| o.tls)),
+        capabilities,
         open: false,
         rcpt_attempts: 0,
         bad_commands: 0,
@@ -122,8 +128,12 @@ pub(crate) fn decisions<P: FactsPolicy>(
         finished: false,
         trips: Trips::default(),
     };
-    talk.run();
-    talk.finish()
+    // Recording is decided at compile time, so that the fast path pays nothing for it.
+    if *record {
+        talk.run::<true>()
+    } else {
+        talk.run::<false>()
+    }
 }
 
 /// One conversation: the client's side (what it sends, what it makes of each reply) and the
@@ -136,9 +146,12 @@ struct Talk<'s, 'a, P> {
     /// The server's transaction, when `open`.
     envelope: &'s mut Envelope,
     spare: &'s mut Vec<String>,
+    /// The string the HELO name goes in.
+    helo_spare: Option<String>,
     accepted: &'s mut Vec<bool>,
     decided: &'s mut Vec<bool>,
-    steps: Option<&'s mut Vec<Step>>,
+    /// Where the steps go, when recorded.
+    steps: &'s mut Vec<Step>,
     outcomes: Vec<RecipientOutcome>,
     /// What the server offered, as the client read it.
     capabilities: Capabilities,
@@ -156,18 +169,28 @@ struct Talk<'s, 'a, P> {
 }
 
 impl<P: FactsPolicy> Talk<'_, '_, P> {
-    /// The client's story: connect, EHLO, STARTTLS, the transaction, and the end.
-    fn run(&mut self) {
+    /// The client's story: connect, EHLO, STARTTLS, the transaction, and the end; with
+    /// `RECORD`, the commands and replies in `steps`.
+    fn run<const RECORD: bool>(mut self) -> Exchanged {
+        self.converse::<RECORD>();
+        self.finish()
+    }
+
+    fn converse<const RECORD: bool>(&mut self) {
         if self.attempt.resumed.is_none() {
-            if !self.greeting() || !self.hello(true) {
+            if !self.greeting::<RECORD>() || !self.hello::<RECORD>(true) {
                 return;
             }
             let tls = self.info.tls;
-            if self.attempt.starttls && !tls && self.capabilities.starttls && !self.starttls() {
+            if self.attempt.starttls
+                && !tls
+                && self.capabilities.starttls
+                && !self.starttls::<RECORD>()
+            {
                 return;
             }
         }
-        self.transaction();
+        self.transaction::<RECORD>();
     }
 
     fn finish(mut self) -> Exchanged {
@@ -189,6 +212,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     // --- what is said ---------------------------------------------------------------------
 
     /// The client writes a batch of commands: a round trip if the server will answer it.
+    #[inline(always)]
     fn batch(&mut self) -> u32 {
         if self.closed {
             self.trips.count
@@ -197,20 +221,23 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
         }
     }
 
-    fn command(&mut self, trip: u32, at: At, verb: &'static str) {
-        if let Some(steps) = &mut self.steps {
-            steps.push(Step::Command(trip, at, verb.to_string()));
+    #[inline(always)]
+    fn command<const RECORD: bool>(&mut self, trip: u32, at: At, verb: &'static str) {
+        if RECORD {
+            self.steps.push(Step::Command(trip, at, verb.to_string()));
         }
     }
 
-    fn reply(&mut self, trip: u32, reply: &Reply) {
-        if let Some(steps) = &mut self.steps {
-            steps.push(Step::Reply(trip, At::End, reply.code.get()));
+    #[inline(always)]
+    fn reply<const RECORD: bool>(&mut self, trip: u32, reply: &Reply) {
+        if RECORD {
+            self.steps.push(Step::Reply(trip, At::End, reply.code.get()));
         }
     }
 
     /// The server's reply for a settled answer (`usual` when the policy just accepted);
     /// notes whether the server closes.
+    #[inline(always)]
     fn settle(&mut self, answer: Answer, usual: Reply) -> (Reply, bool) {
         let Settled {
             reply,
@@ -223,6 +250,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
 
     // --- the client's verdicts ------------------------------------------------------------
 
+    #[inline(always)]
     fn decide(&mut self, i: usize, stage: Stage, reply: &Reply) {
         if !self.decided[i] {
             self.decided[i] = true;
@@ -231,6 +259,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     }
 
     /// Gives every recipient still without a verdict this one.
+    #[inline(always)]
     fn decide_all(&mut self, stage: Stage, reply: &Reply) {
         for i in 0..self.outcomes.len() {
             self.decide(i, stage, reply);
@@ -238,6 +267,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     }
 
     /// Gives the recipients accepted at RCPT and still waiting this verdict.
+    #[inline(always)]
     fn decide_accepted(&mut self, stage: Stage, reply: &Reply) {
         for i in 0..self.outcomes.len() {
             if self.accepted[i] {
@@ -260,6 +290,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
 
     /// The reply `reply` came to a step at `stage`. A 421 ends the attempt with it; returns
     /// whether the client goes on reading (false once it is finished).
+    #[inline(always)]
     fn closing(&mut self, stage: Stage, reply: &Reply) -> bool {
         if transaction::closes(reply) {
             self.decide_all(stage, reply);
@@ -272,7 +303,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     // --- the steps ------------------------------------------------------------------------
 
     /// The connection and the greeting; returns whether the client goes on.
-    fn greeting(&mut self) -> bool {
+    fn greeting<const RECORD: bool>(&mut self) -> bool {
         let trip = self.batch();
         let reply = match self.policy.connect(self.info) {
             Decision::Accept => Reply::new_static(220, None, ""),
@@ -286,7 +317,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
                 reply
             }
         };
-        self.reply(trip, &reply);
+        self.reply::<RECORD>(trip, &reply);
         if self.closing(Stage::Greeting, &reply) {
             return false;
         }
@@ -294,14 +325,15 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             return true;
         }
         self.decide_all(Stage::Greeting, &reply);
-        self.quit();
+        self.quit::<RECORD>();
         false
     }
 
     /// EHLO (or HELO after a permanent refusal of EHLO); returns whether the client goes on.
-    fn hello(&mut self, esmtp: bool) -> bool {
+    #[inline]
+    fn hello<const RECORD: bool>(&mut self, esmtp: bool) -> bool {
         let trip = self.batch();
-        self.command(trip, At::Start, if esmtp { "EHLO" } else { "HELO" });
+        self.command::<RECORD>(trip, At::Start, if esmtp { "EHLO" } else { "HELO" });
         if self.closed {
             self.connection_lost(Stage::Hello);
             return false;
@@ -312,13 +344,17 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
         let (reply, accepted) = self.settle(Answer::Policy(decision), replies::OK);
         if accepted {
             self.open = false;
-            let mut name = self.spare.pop().unwrap_or_default();
+            let mut name = self
+                .helo_spare
+                .take()
+                .or_else(|| self.info.helo.take())
+                .unwrap_or_default();
             name.clear();
             name.push_str(self.attempt.helo);
             self.info.helo = Some(name);
             self.info.esmtp = esmtp;
         }
-        self.reply(trip, &reply);
+        self.reply::<RECORD>(trip, &reply);
         if self.closing(Stage::Hello, &reply) {
             return false;
         }
@@ -336,30 +372,30 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             return false;
         }
         if esmtp && reply.code.is_permanent() {
-            return self.hello(false);
+            return self.hello::<RECORD>(false);
         }
         self.decide_all(Stage::Hello, &reply);
-        self.quit();
+        self.quit::<RECORD>();
         false
     }
 
     /// STARTTLS, the handshake and EHLO again; returns whether the client goes on.
-    fn starttls(&mut self) -> bool {
+    fn starttls<const RECORD: bool>(&mut self) -> bool {
         let trip = self.batch();
-        self.command(trip, At::Start, "STARTTLS");
+        self.command::<RECORD>(trip, At::Start, "STARTTLS");
         // Offered, so accepted: the server answers 220 and waits for the handshake.
-        self.reply(trip, &replies::READY_TLS);
+        self.reply::<RECORD>(trip, &replies::READY_TLS);
         self.trips.next();
         self.info.tls = true;
-        self.info.helo = None;
+        self.helo_spare = self.info.helo.take();
         self.info.esmtp = false;
         self.info.authenticated = None;
         self.open = false;
-        self.hello(true)
+        self.hello::<RECORD>(true)
     }
 
     /// MAIL, RCPT, DATA and the content, pipelined as the client pipelines them.
-    fn transaction(&mut self) {
+    fn transaction<const RECORD: bool>(&mut self) {
         let pipelined = self.attempt.pipelining && self.capabilities.pipelining;
         let utf8 =
             !self.attempt.from.is_ascii() || self.attempt.recipients.iter().any(|r| !r.is_ascii());
@@ -368,12 +404,12 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             .capabilities
             .mail_params(self.attempt.size, false, utf8);
         let trip = self.batch();
-        self.command(trip, At::Start, "MAIL");
+        self.command::<RECORD>(trip, At::Start, "MAIL");
         if pipelined {
             for _ in 0..self.attempt.recipients.len() {
-                self.command(trip, At::Start, "RCPT");
+                self.command::<RECORD>(trip, At::Start, "RCPT");
             }
-            self.command(trip, At::Start, "DATA");
+            self.command::<RECORD>(trip, At::Start, "DATA");
         }
         let from = ReversePath::Mailbox(split(self.attempt.from));
         let open = self.open;
@@ -396,7 +432,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             self.envelope.eight_bit = transaction::eight_bit(&params);
             self.envelope.smtputf8 = params.smtputf8;
         }
-        self.reply(trip, &reply);
+        self.reply::<RECORD>(trip, &reply);
         if self.closing(Stage::Mail, &reply) {
             return;
         }
@@ -405,38 +441,38 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
         } else {
             self.decide_all(Stage::Mail, &reply);
             if !pipelined || self.closed {
-                return self.after_closing_or_quit(Stage::Mail);
+                return self.after_closing_or_quit::<RECORD>(Stage::Mail);
             }
         }
         for i in 0..self.attempt.recipients.len() {
             let trip = if pipelined { trip } else { self.batch() };
             if !pipelined {
-                self.command(trip, At::Start, "RCPT");
+                self.command::<RECORD>(trip, At::Start, "RCPT");
             }
             if self.closed {
                 return self.connection_lost(Stage::Rcpt);
             }
-            if self.rcpt(i, trip) {
+            if self.rcpt::<RECORD>(i, trip) {
                 return;
             }
         }
-        self.data(pipelined, trip);
+        self.data::<RECORD>(pipelined, trip);
     }
 
     /// The server closed after a reply the client does not take as closing, or the client is
     /// done with a failed step: it ends the attempt.
-    fn after_closing_or_quit(&mut self, stage: Stage) {
+    fn after_closing_or_quit<const RECORD: bool>(&mut self, stage: Stage) {
         if self.closed {
-            self.quit();
+            self.quit::<RECORD>();
             self.connection_lost(stage);
         } else {
-            self.quit();
+            self.quit::<RECORD>();
         }
     }
 
     /// RCPT for recipient `i`, answered in round trip `trip`; returns whether the attempt is
     /// over.
-    fn rcpt(&mut self, i: usize, trip: u32) -> bool {
+    fn rcpt<const RECORD: bool>(&mut self, i: usize, trip: u32) -> bool {
         let to = ForwardPath::Mailbox(split(self.attempt.recipients[i]));
         let envelope = self.open.then_some(&*self.envelope);
         if envelope.is_some() {
@@ -457,7 +493,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             kept.push_str(self.attempt.recipients[i]);
             self.envelope.recipients.push(kept);
         }
-        self.reply(trip, &reply);
+        self.reply::<RECORD>(trip, &reply);
         if self.closing(Stage::Rcpt, &reply) {
             return true;
         }
@@ -473,38 +509,38 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     }
 
     /// DATA (in the pipelined batch `batch`, or alone), then the content.
-    fn data(&mut self, pipelined: bool, batch: u32) {
+    fn data<const RECORD: bool>(&mut self, pipelined: bool, batch: u32) {
         let any_accepted = self.accepted.contains(&true);
         let trip = if pipelined {
             batch
         } else if any_accepted {
             let trip = self.batch();
-            self.command(trip, At::Start, "DATA");
+            self.command::<RECORD>(trip, At::Start, "DATA");
             trip
         } else {
-            return self.quit();
+            return self.quit::<RECORD>();
         };
         let envelope = self.open.then_some(&*self.envelope);
         let answer = transaction::data(self.info, envelope, self.rcpt_attempts, &mut self.policy);
         let (reply, _) = self.settle(answer, replies::START_DATA);
-        self.reply(trip, &reply);
+        self.reply::<RECORD>(trip, &reply);
         if self.closing(Stage::Data, &reply) {
             return;
         }
         if reply.code.get() == 354 && any_accepted && !self.closed {
-            return self.content();
+            return self.content::<RECORD>();
         }
         self.decide_accepted(Stage::Data, &reply);
         self.decide_all(Stage::Data, &reply);
-        self.after_closing_or_quit(Stage::Data);
+        self.after_closing_or_quit::<RECORD>(Stage::Data);
     }
 
     /// The content, judged at its end by the server's own checks and the policy.
-    fn content(&mut self) {
+    fn content<const RECORD: bool>(&mut self) {
         let trip = self.batch();
         self.trips.content = Some(trip);
-        self.command(trip, At::Start, "content");
-        self.command(trip, At::AfterContent, ".");
+        self.command::<RECORD>(trip, At::Start, "content");
+        self.command::<RECORD>(trip, At::AfterContent, ".");
         // The session sends a stand-in for the content and declares the size it stands for.
         let answer = match transaction::content_check(self.config, self.attempt.size, None) {
             Some(reply) => Answer::Refuse(reply),
@@ -518,26 +554,26 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             self.info.messages += 1;
         }
         self.open = false;
-        self.reply(trip, &reply);
+        self.reply::<RECORD>(trip, &reply);
         if self.closing(Stage::Content, &reply) {
             return;
         }
         self.in_transaction = false;
         self.decide_accepted(Stage::Content, &reply);
-        self.after_closing_or_quit(Stage::Content);
+        self.after_closing_or_quit::<RECORD>(Stage::Content);
     }
 
     /// The end of the attempt: QUIT, or with the connection kept open, RSET if a failed
     /// transaction is open (the client waits for its reply), else nothing.
-    fn quit(&mut self) {
+    fn quit<const RECORD: bool>(&mut self) {
         if self.finished {
             return;
         }
         if !self.attempt.keep_open {
             let end = self.trips.count;
-            self.command(end, At::Start, "QUIT");
+            self.command::<RECORD>(end, At::Start, "QUIT");
             if !self.closed {
-                self.reply(end, &replies::BYE);
+                self.reply::<RECORD>(end, &replies::BYE);
                 self.closed = true;
             }
             self.finished = true;
@@ -545,12 +581,12 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
         }
         if self.in_transaction {
             let trip = self.batch();
-            self.command(trip, At::Start, "RSET");
+            self.command::<RECORD>(trip, At::Start, "RSET");
             if self.closed {
                 return;
             }
             self.open = false;
-            self.reply(trip, &replies::OK);
+            self.reply::<RECORD>(trip, &replies::OK);
             self.in_transaction = false;
         }
         self.finished = true;
