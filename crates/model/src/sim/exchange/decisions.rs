@@ -231,7 +231,8 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     #[inline(always)]
     fn reply<const RECORD: bool>(&mut self, trip: u32, reply: &Reply) {
         if RECORD {
-            self.steps.push(Step::Reply(trip, At::End, reply.code.get()));
+            self.steps
+                .push(Step::Reply(trip, At::End, reply.code.get()));
         }
     }
 
