@@ -236,14 +236,17 @@ pub fn closes(reply: &Reply) -> bool {
 }
 
 /// Whether an address is ASCII throughout (else it needs SMTPUTF8).
-#[inline]
+#[inline(always)]
 pub fn is_ascii(address: &Address<'_>) -> bool {
-    address.local_part.is_ascii()
-        && match address.domain {
-            Host::Domain(domain) => domain.is_ascii(),
-            Host::General { tag, content } => tag.is_ascii() && content.is_ascii(),
-            Host::Ipv4(_) | Host::Ipv6(_) => true,
-        }
+    // Addresses are short: one pass that ORs every byte beats a word-wise check per part.
+    let high = |text: &str| text.bytes().fold(0, |acc, b| acc | b);
+    let bits = high(address.local_part)
+        | match address.domain {
+            Host::Domain(domain) => high(domain),
+            Host::General { tag, content } => high(tag) | high(content),
+            Host::Ipv4(_) | Host::Ipv6(_) => 0,
+        };
+    bits < 0x80
 }
 
 #[cfg(test)]
@@ -377,6 +380,25 @@ mod tests {
             bad_command(&mut count, &limits, replies::NEED_MAIL),
             (replies::TOO_MANY_ERRORS, true)
         );
+    }
+
+    #[test]
+    fn ascii_addresses() {
+        let address = |local_part, domain| Address {
+            local_part,
+            domain: Host::Domain(domain),
+        };
+        assert!(is_ascii(&address("user.name+tag", "example.net")));
+        assert!(!is_ascii(&address("jörg", "example.net")));
+        assert!(!is_ascii(&address("user", "bücher.example")));
+        let general = Address {
+            local_part: "a",
+            domain: Host::General {
+                tag: "IPv6",
+                content: "::1",
+            },
+        };
+        assert!(is_ascii(&general));
     }
 
     #[test]
