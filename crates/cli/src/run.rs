@@ -285,23 +285,27 @@ fn print_summary(
         s.rates.expired * 100.0
     )?;
     let l = &s.latency;
+    match (l.p50_s, l.p90_s, l.p99_s, l.p99_9_s, l.max_s) {
+        (Some(p50), Some(p90), Some(p99), Some(p99_9), Some(max)) => writeln!(
+            text,
+            "  latency (delivered): p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            human(p50),
+            human(p90),
+            human(p99),
+            human(p99_9),
+            human(max)
+        )?,
+        _ => writeln!(text, "  latency (delivered): no deliveries")?,
+    }
+    let q = &s.queue_wait;
+    let waits = match (q.mean_s, q.p99_s) {
+        (Some(mean), Some(p99)) => format!("mean {}  p99 {}", human(mean), human(p99)),
+        _ => "no attempts".to_string(),
+    };
     writeln!(
         text,
-        "  latency (delivered): p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-        human(l.p50_s),
-        human(l.p90_s),
-        human(l.p99_s),
-        human(l.p99_9_s),
-        human(l.max_s)
-    )?;
-    writeln!(
-        text,
-        "  queue wait: mean {}  p99 {}   peak queue: {}   attempts: {}   bounce notices: {}",
-        human(s.queue_wait.mean_s),
-        human(s.queue_wait.p99_s),
-        s.run.peak_queue_depth,
-        s.run.attempts,
-        s.run.bounce_notices
+        "  queue wait: {waits}   peak queue: {}   attempts: {}   bounce notices: {}",
+        s.run.peak_queue_depth, s.run.attempts, s.run.bounce_notices
     )?;
     writeln!(
         text,

@@ -369,11 +369,12 @@ pub fn print_points(
             } else {
                 values.join(" ")
             },
-            rate.mean * 100.0,
+            rate.mean.unwrap_or(0.0) * 100.0,
             ci(rate.ci95, &|v| format!("{:.2}", v * 100.0)),
-            human(p99.mean),
+            p99.mean
+                .map_or_else(|| "none (no deliveries)".to_string(), human),
             ci(p99.ci95, &|v| human(v)),
-            attempts.mean,
+            attempts.mean.unwrap_or(0.0),
             ci(attempts.ci95, &|v| format!("{v:.3}")),
         )?;
     }

@@ -22,6 +22,10 @@
 //! traditional syslog form. `delay` is submission to the end of the attempt; `delays=a/b/c/d`
 //! splits it into time before the last attempt less its wait for a connection (a), the wait
 //! for a connection (b), connection setup (c, counted in d: 0) and the attempt itself (d).
+//!
+//! Two things are modelled rather than taken from the run, so that the lines read as Postfix's:
+//! the process ids (no processes exist: smtpd's and smtp's are made up from the message and
+//! attempt numbers, the other daemons' are constants), and `delays=`'s third field, always 0.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -292,6 +296,7 @@ impl Recorder for MailLog {
 
     fn submission(&mut self, record: &SubmissionRecord<'_>) {
         let id = record.message_id;
+        // Modelled: a made-up process id per message (no process exists).
         let pid = 1042 + (id % 40) as u32;
         self.messages.insert(
             id,
@@ -344,6 +349,7 @@ impl Recorder for MailLog {
             None => (0, 0),
         };
         let before = total.saturating_sub(attempt + wait);
+        // Modelled: a made-up process id, stable for a message's attempt (no process exists).
         let pid = 2000 + ((r.message_id * 7 + u64::from(r.attempt)) % 3000) as u32;
         self.begin(r.time, "smtp", pid);
         let _ = write!(
@@ -360,6 +366,7 @@ impl Recorder for MailLog {
         }
         let _ = write!(
             self.line,
+            // The third field, connection setup, is modelled as 0 (the setup is counted in d).
             ", delay={}, delays={}/{}/0/{}, dsn={}, status={} (",
             delay(total),
             delay(before),

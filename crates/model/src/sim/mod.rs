@@ -88,6 +88,11 @@ pub enum ExchangeMode {
     Auto,
     /// Every attempt goes through the client and server sessions.
     Sessions,
+    /// Every attempt goes both ways, the fast path on a copy of the MX behaviour, and the two
+    /// are compared: the verdict per recipient, the commands and replies in order, the round
+    /// trips, the connection's state, the end-of-data verdict. The sessions' results stand;
+    /// the run fails on the first difference. For tests.
+    Compare,
 }
 
 /// How to run a scenario.

@@ -358,7 +358,7 @@ fn dmarc_rejects_quarantines_or_trusts_by_alignment() {
         assert!(reply.contains("bank.example"), "{reply}");
         for reason in [
             "sender IP allowed by domain policy",
-            "signed with domain key",
+            "DKIM signature modelled as valid (domain key published)",
             "DMARC policy reject: visible From not aligned",
         ] {
             assert!(row.reasons.contains(reason), "{}", row.reasons);

@@ -87,3 +87,22 @@ pub fn run(scenario: &Scenario, options: &Options) -> (Memory, RunStats) {
     let stats = sim::run(scenario, options, &mut memory).unwrap_or_else(|e| panic!("{e}"));
     (memory, stats)
 }
+
+/// Every bundled scenario (`scenarios/`, `scenarios/stories/`, `scenarios/validation/`), by
+/// its name under `scenarios/`, in order.
+pub fn bundled_scenarios() -> Vec<String> {
+    let mut names = Vec::new();
+    for dir in ["", "stories/", "validation/"] {
+        let entries = std::fs::read_dir(scenario_path(dir)).expect("the scenarios folder");
+        for entry in entries {
+            let name = entry.expect("a folder entry").file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".toml") {
+                names.push(format!("{dir}{name}"));
+            }
+        }
+    }
+    names.sort();
+    assert!(names.len() >= 15, "{names:?}");
+    names
+}

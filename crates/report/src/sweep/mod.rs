@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use smtpsim_model::sim::RunStats;
 
 use crate::ReportError;
-use crate::stats::Stats;
+use crate::stats::{Exact, Stats};
 use crate::summary::{Outcomes, encode_histogram};
 
 pub use interval::{Interval, t_quantile_975};
@@ -179,7 +179,8 @@ impl FromStr for Shard {
     }
 }
 
-/// The figures compared between points, one value per run.
+/// The figures compared between points, one value per run. A latency or queue-wait figure of
+/// a run with no such time recorded is empty (`None`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metrics {
     /// Recipients delivered (inbox or spam), as a fraction of all recipients.
@@ -189,17 +190,17 @@ pub struct Metrics {
     /// Recipients expired, as a fraction.
     pub expiry_rate: f64,
     /// Median latency of delivered recipients, seconds.
-    pub latency_p50_s: f64,
+    pub latency_p50_s: Option<f64>,
     /// 90th percentile latency, seconds.
-    pub latency_p90_s: f64,
+    pub latency_p90_s: Option<f64>,
     /// 99th percentile latency, seconds.
-    pub latency_p99_s: f64,
-    /// Largest latency, seconds.
-    pub latency_max_s: f64,
-    /// Mean time waiting for a connection, seconds.
-    pub queue_wait_mean_s: f64,
+    pub latency_p99_s: Option<f64>,
+    /// Largest latency, seconds (exact).
+    pub latency_max_s: Option<f64>,
+    /// Mean time waiting for a connection, seconds (exact to the microsecond).
+    pub queue_wait_mean_s: Option<f64>,
     /// 99th percentile of the time waiting for a connection, seconds.
-    pub queue_wait_p99_s: f64,
+    pub queue_wait_p99_s: Option<f64>,
     /// Delivery attempts per recipient the relay tried to deliver.
     pub mean_attempts: f64,
     /// The most deliveries in the queue (active and deferred) at any instant.
@@ -222,20 +223,25 @@ impl Metrics {
         "peak_queue_depth",
     ];
 
+    /// Whether the metric of that name can be empty (a time with no observation).
+    pub fn optional(name: &str) -> bool {
+        name.starts_with("latency_") || name.starts_with("queue_wait_")
+    }
+
     /// The values in the order of [`Metrics::NAMES`].
-    pub fn values(&self) -> [f64; 11] {
+    pub fn values(&self) -> [Option<f64>; 11] {
         [
-            self.delivery_rate,
-            self.bounce_rate,
-            self.expiry_rate,
+            Some(self.delivery_rate),
+            Some(self.bounce_rate),
+            Some(self.expiry_rate),
             self.latency_p50_s,
             self.latency_p90_s,
             self.latency_p99_s,
             self.latency_max_s,
             self.queue_wait_mean_s,
             self.queue_wait_p99_s,
-            self.mean_attempts,
-            self.peak_queue_depth,
+            Some(self.mean_attempts),
+            Some(self.peak_queue_depth),
         ]
     }
 }
@@ -269,6 +275,12 @@ pub struct RunResult {
     pub queue_wait: String,
     /// Submission to giving up of bounced and expired recipients, microseconds, V2 base64.
     pub failure_latency: String,
+    /// The exact count, extremes and sum of the latencies.
+    pub latency_exact: Exact,
+    /// The same of the queue waits.
+    pub queue_wait_exact: Exact,
+    /// The same of the failure latencies.
+    pub failure_latency_exact: Exact,
 }
 
 impl RunResult {
@@ -323,6 +335,9 @@ impl RunResult {
             latency: encode_histogram(stats.latency())?,
             queue_wait: encode_histogram(stats.queue_wait())?,
             failure_latency: encode_histogram(stats.failure_latency())?,
+            latency_exact: *stats.latency_exact(),
+            queue_wait_exact: *stats.queue_wait_exact(),
+            failure_latency_exact: *stats.failure_latency_exact(),
         })
     }
 }

@@ -28,7 +28,8 @@ use attempt::Descriptions;
 
 use super::bounce;
 use super::content;
-use super::exchange::{self, Attempt, Resumed};
+use super::exchange::{self, Attempt, Resumed, Trips};
+use super::placement::AuthCheck;
 use super::placement::Verdict;
 use super::records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
@@ -36,10 +37,14 @@ use super::records::{
 };
 use super::world::{Route, World};
 use super::{Cancel, ExchangeMode, Options, SimError};
+use crate::behaviour::MxBehaviour;
 use crate::limits::{MAX_SAMPLES, STALL_EVENTS, STALL_EVENTS_PER_JOB};
 use crate::retry::History;
+use crate::scenario::{Dist, Duration};
 use crate::scenario::{OutageMode, Scenario};
 use smallvec::SmallVec;
+use smtpsim_des::SimRng;
+use smtpsim_proto::server::ServerConfig;
 
 /// Runs `scenario` to the end, streaming what happens to `recorder`; or until
 /// `options.cancel` is set, then the statistics so far come back with `cancelled` set.
@@ -65,13 +70,19 @@ pub fn run(
         descriptions: Descriptions::default(),
         empty: Rc::from(""),
         attempts_wanted: recorder.wants_attempts(),
+        disagreement: None,
         recorder,
         stall: Stall::new(options.stall_limit.unwrap_or(STALL_EVENTS)),
         samples: 0,
     };
     engine.start();
     engine.run_loop()?;
-    Ok(engine.stats)
+    match engine.disagreement {
+        Some(what) => Err(SimError(format!(
+            "the fast path and the sessions disagree: {what}"
+        ))),
+        None => Ok(engine.stats),
+    }
 }
 
 /// Counts the events handled at one instant of simulated time, so that a run in which time
@@ -223,6 +234,8 @@ struct Engine<'r> {
     stall: Stall,
     /// Samples taken so far.
     samples: u64,
+    /// With [`ExchangeMode::Compare`], the first difference between the two ways.
+    disagreement: Option<String>,
 }
 
 impl Engine<'_> {
@@ -244,6 +257,9 @@ impl Engine<'_> {
                 && self.options.cancel.is_cancelled()
             {
                 self.stats.cancelled = true;
+                return Ok(());
+            }
+            if self.disagreement.is_some() {
                 return Ok(());
             }
             self.stats.events += 1;
