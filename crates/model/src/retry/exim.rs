@@ -51,7 +51,8 @@ pub(super) fn next<R: Rng + ?Sized>(
             // Exim keeps the multiplier as thousandths (`p2`) and computes
             // `(lastgap * p2) / 1000`.
             let p2 = (rule.multiplier * 1000.0).round() as u128;
-            let next_gap = u64::try_from(u128::from(lastgap) * p2 / 1000).unwrap_or(u64::MAX);
+            let next_gap =
+                u64::try_from(u128::from(lastgap).saturating_mul(p2) / 1000).unwrap_or(u64::MAX);
             if rule.kind == EximKind::G {
                 if lastgap < p1 { p1 } else { next_gap }
             } else if next_gap > p1 {
