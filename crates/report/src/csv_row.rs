@@ -55,6 +55,22 @@ impl<'a> Row<'a> {
             self.line.extend_from_slice(bytes);
             return;
         }
+        self.quoted(bytes);
+    }
+
+    /// A text field written by `value`'s `Display`, quoted when it must be (rendered in
+    /// place: no string is made unless it needs quotes).
+    pub(crate) fn display(&mut self, value: &impl std::fmt::Display) {
+        self.separate();
+        let start = self.line.len();
+        write!(self.line, "{value}").expect("writing to a vector does not fail");
+        if needs_quotes(&self.line[start..]) {
+            let text = self.line.split_off(start);
+            self.quoted(&text);
+        }
+    }
+
+    fn quoted(&mut self, bytes: &[u8]) {
         self.line.push(b'"');
         for (i, part) in bytes.split(|&b| b == b'"').enumerate() {
             if i > 0 {
@@ -116,6 +132,22 @@ impl<'a> Row<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn displayed_fields_are_quoted_like_text() {
+        for text in ["plain", "a, b", "say \"hi\"", "two\nlines", ""] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let mut row = Row::new(&mut a);
+            row.number(1);
+            row.text(text);
+            row.end(&mut Vec::new()).unwrap();
+            let mut row = Row::new(&mut b);
+            row.number(1);
+            row.display(&text);
+            row.end(&mut Vec::new()).unwrap();
+            assert_eq!(a, b, "{text:?}");
+        }
+    }
 
     /// The row as the `csv` crate writes it with its default settings.
     fn by_the_csv_crate(fields: &[&str]) -> Vec<u8> {

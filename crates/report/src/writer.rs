@@ -285,8 +285,8 @@ impl Recorder for RunWriter {
             f.number(record.message_id);
             f.number(u64::from(record.attempt));
             f.text(record.hop.name());
-            f.text(record.kind.name());
-            f.text(record.text);
+            f.text(record.line.kind().name());
+            f.display(record.line);
         });
         self.keep(EVENTS_CSV, result);
     }

@@ -41,7 +41,9 @@ use serde::Serialize;
 use smtpsim_des::SimDuration;
 
 use crate::scenario::Scenario;
-use crate::sim::{self, Fate, Hop, Options, RecipientRecord, Recorder, TraceKind, TraceRecord};
+use crate::sim::{
+    self, Fate, Hop, Note, Options, RecipientRecord, Recorder, TraceKind, TraceLine, TraceRecord,
+};
 
 /// A place a message passes through, drawn left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -240,8 +242,23 @@ pub(crate) struct Traced {
     pub time_us: u64,
     pub attempt: u32,
     pub hop: Hop,
-    pub speaker: Speaker,
-    pub text: String,
+    pub line: TraceLine,
+}
+
+impl Traced {
+    /// Who speaks.
+    pub fn speaker(&self) -> Speaker {
+        match self.line.kind() {
+            TraceKind::Client => Speaker::Client,
+            TraceKind::Server => Speaker::Server,
+            TraceKind::Note => Speaker::Note,
+        }
+    }
+
+    /// The relay's note, if the line is one.
+    pub fn note(&self) -> Option<&Note> {
+        self.line.note()
+    }
 }
 
 /// Keeps the followed message's trace and rows.
@@ -273,12 +290,7 @@ impl Recorder for Follower {
                 time_us: t.time.as_micros(),
                 attempt: t.attempt,
                 hop: t.hop,
-                speaker: match t.kind {
-                    TraceKind::Client => Speaker::Client,
-                    TraceKind::Server => Speaker::Server,
-                    TraceKind::Note => Speaker::Note,
-                },
-                text: t.text.to_string(),
+                line: t.line.clone(),
             });
         }
     }
@@ -309,13 +321,10 @@ pub fn follow(
     }
     let steps = steps::cut(&follower.trace);
     let verdicts = verdicts(&follower.trace, &follower.landed);
-    let bounce_notice = follower
-        .trace
-        .iter()
-        .find(|t| t.hop == Hop::RelaySender)
-        .and_then(|t| t.text.strip_prefix("bounce notice to "))
-        .and_then(|rest| rest.split_once(':'))
-        .map(|(to, _)| to.to_string());
+    let bounce_notice = follower.trace.iter().find_map(|t| match t.note() {
+        Some(Note::BounceNotice { to, .. }) => Some(to.clone()),
+        _ => None,
+    });
     Ok(Journey {
         scenario: scenario.simulation.name.clone(),
         description: scenario.simulation.description.clone(),
@@ -329,15 +338,12 @@ pub fn follow(
     })
 }
 
-/// The prefix of the note that carries the end-of-data checks.
-const RESULTS: &str = "Authentication-Results: ";
-
 /// The verdicts of the last end-of-data check, with the reasons the recipient rows give.
 fn verdicts(trace: &[Traced], landed: &[Landing]) -> Option<Verdicts> {
-    let header = trace
-        .iter()
-        .rev()
-        .find_map(|t| t.text.strip_prefix(RESULTS))?;
+    let header = trace.iter().rev().find_map(|t| match t.note() {
+        Some(Note::AuthenticationResults(results)) => Some(results.as_str()),
+        _ => None,
+    })?;
     let check = |name: &str| {
         header
             .split("; ")
@@ -419,10 +425,11 @@ mod tests {
             time_us: 0,
             attempt: 1,
             hop: Hop::RelayMx,
-            speaker: Speaker::Note,
-            text: "Authentication-Results: mx.example; spf=fail smtp.mailfrom=a.example; \
-                   dkim=none; dmarc=fail header.from=a.example"
-                .to_string(),
+            line: TraceLine::Note(Note::AuthenticationResults(
+                "mx.example; spf=fail smtp.mailfrom=a.example; dkim=none; dmarc=fail \
+                 header.from=a.example"
+                    .to_string(),
+            )),
         }];
         let landed = vec![Landing {
             recipient: "b@example.net".into(),

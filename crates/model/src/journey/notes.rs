@@ -4,16 +4,11 @@
 use smtpsim_proto::codes::{self, Retry};
 
 use super::steps::{Kind, Phase};
-use super::{Line, Speaker};
+use crate::sim::{Note, RecipientResult, TraceLine};
 
 /// A step's title, in a few words.
-pub(crate) fn title(kind: Kind, attempt: u32, lines: &[Line]) -> String {
-    let notes = || {
-        lines
-            .iter()
-            .filter(|l| l.speaker == Speaker::Note)
-            .map(|l| l.text.as_str())
-    };
+pub(crate) fn title(kind: Kind, attempt: u32, lines: &[&TraceLine]) -> String {
+    let mut notes = lines.iter().filter_map(|l| l.note());
     match kind {
         Kind::Submit(Phase::Hello) => "The app connects to its relay and says EHLO".into(),
         Kind::Submit(Phase::Tls) => "The app turns on encryption (STARTTLS)".into(),
@@ -21,33 +16,32 @@ pub(crate) fn title(kind: Kind, attempt: u32, lines: &[Line]) -> String {
         Kind::Submit(Phase::Envelope) => "The app hands over the envelope".into(),
         Kind::Submit(Phase::Content) => "The app sends the message itself".into(),
         Kind::Dns => {
-            let domain = notes()
-                .next()
-                .and_then(|t| t.strip_prefix("MX "))
-                .and_then(|t| t.split(':').next())
-                .unwrap_or("the recipient domain");
+            let domain = notes.find_map(|n| match n {
+                Note::MxLookup { domain, .. } => Some(domain.as_str()),
+                _ => None,
+            });
+            let domain = domain.unwrap_or("the recipient domain");
             format!("The relay looks up the MX hosts of {domain}")
         }
         Kind::ConnectFailed => {
-            let host = notes()
-                .next()
-                .and_then(|t| t.strip_prefix("connect to "))
-                .and_then(|t| t.split(" [").next())
-                .unwrap_or("an MX host");
+            let host = notes.find_map(|n| match n {
+                Note::ConnectFailed { host, .. } => Some(host.name.as_str()),
+                _ => None,
+            });
+            let host = host.unwrap_or("an MX host");
             format!("Attempt {attempt}: {host} does not take the connection")
         }
         Kind::Deliver(Phase::Hello) => {
-            let host = |prefix: &str| {
-                notes()
-                    .find_map(|t| t.strip_prefix(prefix))
-                    .and_then(|t| t.split(" [").next())
-            };
-            match (host("reusing the connection to "), host("connected to ")) {
-                (Some(host), _) => {
+            let connected = notes.find_map(|n| match n {
+                Note::Connected { host, reused } => Some((host.name.as_str(), *reused)),
+                _ => None,
+            });
+            match connected {
+                Some((host, true)) => {
                     format!("Attempt {attempt}: the relay reuses its connection to {host}")
                 }
-                (None, Some(host)) => format!("Attempt {attempt}: the relay connects to {host}"),
-                (None, None) => format!("Attempt {attempt}: the relay connects to the MX"),
+                Some((host, false)) => format!("Attempt {attempt}: the relay connects to {host}"),
+                None => format!("Attempt {attempt}: the relay connects to the MX"),
             }
         }
         Kind::Deliver(Phase::Tls) => "The relay turns on encryption (STARTTLS)".into(),
@@ -61,7 +55,7 @@ pub(crate) fn title(kind: Kind, attempt: u32, lines: &[Line]) -> String {
             Outcome::Deferred => "Deferred: the relay will try again".into(),
         },
         Kind::Mailbox => {
-            if notes().any(|t| t.starts_with("spam folder")) {
+            if notes.any(|n| matches!(n, Note::Filed { spam: true, .. })) {
                 "The MX files the message in the spam folder".into()
             } else {
                 "The MX files the message in the inbox".into()
@@ -80,13 +74,21 @@ enum Outcome {
     Deferred,
 }
 
-fn result_of(lines: &[Line]) -> Outcome {
-    let texts = || lines.iter().map(|l| l.text.as_str());
-    if texts().any(|t| t.starts_with("expired: ")) {
+fn result_of(lines: &[&TraceLine]) -> Outcome {
+    let notes = || lines.iter().filter_map(|l| l.note());
+    if notes().any(|n| matches!(n, Note::Expired(_))) {
         Outcome::Expired
-    } else if texts().any(|t| t.starts_with("deferred; next attempt")) {
+    } else if notes().any(|n| matches!(n, Note::Deferred { .. })) {
         Outcome::Deferred
-    } else if texts().any(|t| t.contains(": bounced (")) {
+    } else if notes().any(|n| {
+        matches!(
+            n,
+            Note::Recipient {
+                result: RecipientResult::Bounced(_),
+                ..
+            }
+        )
+    }) {
         Outcome::Bounced
     } else {
         Outcome::Delivered
@@ -94,7 +96,7 @@ fn result_of(lines: &[Line]) -> Outcome {
 }
 
 /// Why the step happens and what its decisive reply means.
-pub(crate) fn note(kind: Kind, lines: &[Line]) -> String {
+pub(crate) fn note(kind: Kind, lines: &[&TraceLine]) -> String {
     let why = match kind {
         Kind::Submit(Phase::Hello) => {
             "The application does not deliver mail itself: it submits it to a relay (the \
@@ -182,12 +184,15 @@ pub(crate) fn note(kind: Kind, lines: &[Line]) -> String {
 }
 
 /// What the first refusal (4xx or 5xx) among the server's lines means, if there is one.
-fn decisive_reply(lines: &[Line]) -> Option<String> {
+fn decisive_reply(lines: &[&TraceLine]) -> Option<String> {
     lines
         .iter()
-        .filter(|l| l.speaker == Speaker::Server)
-        .find_map(|l| {
-            let explanation = codes::explain(&l.text).ok()?;
+        .filter_map(|l| match l {
+            TraceLine::Server(text) => Some(text),
+            _ => None,
+        })
+        .find_map(|text| {
+            let explanation = codes::explain(text).ok()?;
             if !matches!(explanation.retry, Retry::Later | Retry::Never) {
                 return None;
             }
@@ -211,13 +216,11 @@ fn decisive_reply(lines: &[Line]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::Expiry;
+    use smtpsim_des::SimTime;
 
-    fn server(text: &str) -> Line {
-        Line {
-            speaker: Speaker::Server,
-            text: text.to_string(),
-            time_us: 0,
-        }
+    fn server(text: &str) -> TraceLine {
+        TraceLine::Server(text.to_string())
     }
 
     #[test]
@@ -227,6 +230,7 @@ mod tests {
             server("451 4.7.1 Greylisted, please try again in 300 seconds"),
             server("554 5.5.1 No valid recipients"),
         ];
+        let lines: Vec<&TraceLine> = lines.iter().collect();
         let meaning = decisive_reply(&lines).unwrap();
         assert!(meaning.starts_with("451 4.7.1 means \""), "{meaning}");
         assert!(meaning.contains("temporary"), "{meaning}");
@@ -238,32 +242,30 @@ mod tests {
 
     #[test]
     fn results_have_their_own_titles() {
-        let note = |text: &str| Line {
-            speaker: Speaker::Note,
-            text: text.to_string(),
-            time_us: 0,
+        let recipient = |result| {
+            TraceLine::Note(Note::Recipient {
+                address: "b@example.net".into(),
+                result,
+            })
+        };
+        let title_of = |lines: &[TraceLine]| {
+            let lines: Vec<&TraceLine> = lines.iter().collect();
+            title(Kind::Result, 1, &lines)
         };
         let deferred = [
-            note("b@example.net: deferred (451 at rcpt: Greylisted)"),
-            note("deferred; next attempt at 300.000000s"),
+            recipient(RecipientResult::Deferred("451 at rcpt: Greylisted".into())),
+            TraceLine::Note(Note::Deferred {
+                next: SimTime::from_micros(300_000_000),
+            }),
         ];
-        assert_eq!(
-            title(Kind::Result, 1, &deferred),
-            "Deferred: the relay will try again"
-        );
-        let expired = [note(
-            "expired: still deferred when the queue lifetime ran out",
-        )];
-        assert_eq!(
-            title(Kind::Result, 9, &expired),
-            "Expired: the relay gives up"
-        );
-        let bounced = [note("b@example.net: bounced (550 at rcpt: User unknown)")];
-        assert_eq!(
-            title(Kind::Result, 1, &bounced),
-            "Bounced: refused for good"
-        );
-        let delivered = [note("b@example.net: delivered")];
-        assert!(title(Kind::Result, 1, &delivered).starts_with("Delivered"));
+        assert_eq!(title_of(&deferred), "Deferred: the relay will try again");
+        let expired = [TraceLine::Note(Note::Expired(Expiry::Lifetime))];
+        assert_eq!(title_of(&expired), "Expired: the relay gives up");
+        let bounced = [recipient(RecipientResult::Bounced(
+            "550 at rcpt: User unknown".into(),
+        ))];
+        assert_eq!(title_of(&bounced), "Bounced: refused for good");
+        let delivered = [recipient(RecipientResult::Delivered)];
+        assert!(title_of(&delivered).starts_with("Delivered"));
     }
 }

@@ -5,8 +5,8 @@
 use smtpsim_proto::Command;
 
 use super::notes;
-use super::{Line, Place, Speaker, Step, Traced, clock};
-use crate::sim::Hop;
+use super::{Line, Place, Step, Traced, clock};
+use crate::sim::{Hop, Note, TraceLine};
 
 /// What a step is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +73,11 @@ fn phase_opened(line: &str) -> Option<Phase> {
 }
 
 /// Whether a note of the relay-to-MX hop reports the end of an attempt.
-fn reports_result(text: &str) -> bool {
-    text.starts_with("deferred; next attempt")
-        || text.starts_with("expired: ")
-        || text.ends_with(": delivered")
-        || text.contains(": bounced (")
-        || text.contains(": deferred (")
+fn reports_result(note: &Note) -> bool {
+    matches!(
+        note,
+        Note::Deferred { .. } | Note::Expired(_) | Note::Recipient { .. }
+    )
 }
 
 /// The kind of step `line` starts, or `None` if it goes on with `current`.
@@ -87,8 +86,8 @@ fn starts(line: &Traced, current: Option<(Kind, u32)>) -> Option<Kind> {
     let kind = current.map(|(kind, _)| kind);
     match line.hop {
         Hop::AppRelay => {
-            let phase = match line.speaker {
-                Speaker::Client => phase_opened(&line.text),
+            let phase = match &line.line {
+                TraceLine::Client(text) => phase_opened(text),
                 _ => None,
             };
             match (kind, phase) {
@@ -98,19 +97,14 @@ fn starts(line: &Traced, current: Option<(Kind, u32)>) -> Option<Kind> {
             }
         }
         Hop::RelayDns => Some(Kind::Dns),
-        Hop::RelayMx => match line.speaker {
-            Speaker::Note if line.text.starts_with("connect to ") => Some(Kind::ConnectFailed),
-            Speaker::Note
-                if line.text.starts_with("connected to ")
-                    || line.text.starts_with("reusing the connection to ") =>
-            {
-                Some(Kind::Deliver(Phase::Hello))
-            }
-            Speaker::Note if reports_result(&line.text) => match kind {
+        Hop::RelayMx => match &line.line {
+            TraceLine::Note(Note::ConnectFailed { .. }) => Some(Kind::ConnectFailed),
+            TraceLine::Note(Note::Connected { .. }) => Some(Kind::Deliver(Phase::Hello)),
+            TraceLine::Note(note) if reports_result(note) => match kind {
                 Some(Kind::Result) if same_attempt => None,
                 _ => Some(Kind::Result),
             },
-            Speaker::Client => match (kind, phase_opened(&line.text)) {
+            TraceLine::Client(text) => match (kind, phase_opened(text)) {
                 (Some(Kind::Deliver(p)), Some(q)) if p != q => Some(Kind::Deliver(q)),
                 (Some(Kind::Deliver(_)), _) if same_attempt => None,
                 (_, phase) => Some(Kind::Deliver(phase.unwrap_or(Phase::Hello))),
@@ -122,7 +116,9 @@ fn starts(line: &Traced, current: Option<(Kind, u32)>) -> Option<Kind> {
         },
         Hop::MxMailbox => Some(Kind::Mailbox),
         Hop::RelaySender => match kind {
-            Some(Kind::Notice) if line.text.starts_with("bounce notice to ") => Some(Kind::Notice),
+            Some(Kind::Notice) if matches!(line.note(), Some(Note::BounceNotice { .. })) => {
+                Some(Kind::Notice)
+            }
             Some(Kind::Notice) => None,
             _ => Some(Kind::Notice),
         },
@@ -130,11 +126,11 @@ fn starts(line: &Traced, current: Option<(Kind, u32)>) -> Option<Kind> {
 }
 
 /// A step being gathered.
-struct Draft {
+struct Draft<'a> {
     kind: Kind,
     attempt: u32,
     time_us: u64,
-    lines: Vec<Line>,
+    lines: Vec<&'a Traced>,
 }
 
 /// Cuts a message's trace into numbered steps.
@@ -151,27 +147,32 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
             });
         }
         let draft = drafts.last_mut().expect("the first line starts a step");
-        draft.lines.push(Line {
-            speaker: line.speaker,
-            text: line.text.clone(),
-            time_us: line.time_us,
-        });
+        draft.lines.push(line);
     }
     drafts
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
             let (from, to) = d.kind.places();
+            let said: Vec<&TraceLine> = d.lines.iter().map(|t| &t.line).collect();
             Step {
                 number: i + 1,
-                title: notes::title(d.kind, d.attempt, &d.lines),
+                title: notes::title(d.kind, d.attempt, &said),
                 from,
                 to,
                 attempt: d.attempt,
                 time_us: d.time_us,
                 clock: clock(d.time_us),
-                note: notes::note(d.kind, &d.lines),
-                lines: d.lines,
+                note: notes::note(d.kind, &said),
+                lines: d
+                    .lines
+                    .iter()
+                    .map(|t| Line {
+                        speaker: t.speaker(),
+                        text: t.line.to_string(),
+                        time_us: t.time_us,
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -180,14 +181,29 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::{ConnectFailure, HostAddr, MxAnswer, RecipientResult};
 
-    fn line(hop: Hop, attempt: u32, speaker: Speaker, text: &str) -> Traced {
+    fn line(hop: Hop, attempt: u32, line: TraceLine) -> Traced {
         Traced {
             time_us: u64::from(attempt) * 1_000_000,
             attempt,
             hop,
-            speaker,
-            text: text.to_string(),
+            line,
+        }
+    }
+
+    fn client(text: &str) -> TraceLine {
+        TraceLine::Client(text.to_string())
+    }
+
+    fn server(text: &str) -> TraceLine {
+        TraceLine::Server(text.to_string())
+    }
+
+    fn host(name: &str, ip: &str) -> HostAddr {
+        HostAddr {
+            name: name.to_string(),
+            ip: ip.parse().unwrap(),
         }
     }
 
@@ -214,35 +230,68 @@ mod tests {
 
     #[test]
     fn a_trace_is_cut_where_the_purpose_changes() {
-        use Speaker::*;
+        let note = TraceLine::Note;
         let trace = vec![
-            line(Hop::AppRelay, 0, Note, "app submits message 0 (100 bytes)"),
-            line(Hop::AppRelay, 0, Server, "220 relay.example ESMTP"),
-            line(Hop::AppRelay, 0, Client, "EHLO app.internal"),
-            line(Hop::AppRelay, 0, Client, "STARTTLS"),
-            line(Hop::AppRelay, 0, Client, "EHLO app.internal"),
-            line(Hop::AppRelay, 0, Client, "MAIL FROM:<a@example.com>"),
-            line(Hop::AppRelay, 0, Client, "RCPT TO:<b@example.net>"),
+            line(
+                Hop::AppRelay,
+                0,
+                note(Note::Submitted {
+                    sender: "app".into(),
+                    message: 0,
+                    size: 100,
+                }),
+            ),
+            line(Hop::AppRelay, 0, server("220 relay.example ESMTP")),
+            line(Hop::AppRelay, 0, client("EHLO app.internal")),
+            line(Hop::AppRelay, 0, client("STARTTLS")),
+            line(Hop::AppRelay, 0, client("EHLO app.internal")),
+            line(Hop::AppRelay, 0, client("MAIL FROM:<a@example.com>")),
+            line(Hop::AppRelay, 0, client("RCPT TO:<b@example.net>")),
             line(
                 Hop::RelayDns,
                 1,
-                Note,
-                "MX example.net: mx.example.net [192.0.2.1]",
+                note(Note::MxLookup {
+                    domain: "example.net".into(),
+                    answer: MxAnswer::Hosts(vec![host("mx.example.net", "192.0.2.1")]),
+                }),
             ),
             line(
                 Hop::RelayMx,
                 1,
-                Note,
-                "connect to mx1 [192.0.2.1]: connection refused",
+                note(Note::ConnectFailed {
+                    host: host("mx1", "192.0.2.1"),
+                    failure: ConnectFailure::Refused,
+                }),
             ),
-            line(Hop::RelayMx, 1, Note, "connected to mx2 [192.0.2.2]"),
-            line(Hop::RelayMx, 1, Server, "220 mx2 ESMTP"),
-            line(Hop::RelayMx, 1, Client, "EHLO relay.example"),
-            line(Hop::RelayMx, 1, Client, "MAIL FROM:<a@example.com>"),
-            line(Hop::RelayMx, 1, Client, "<100 octets of message content>"),
-            line(Hop::RelayMx, 1, Client, "."),
-            line(Hop::RelayMx, 1, Note, "b@example.net: delivered"),
-            line(Hop::MxMailbox, 1, Note, "inbox: placed in inbox"),
+            line(
+                Hop::RelayMx,
+                1,
+                note(Note::Connected {
+                    host: host("mx2", "192.0.2.2"),
+                    reused: false,
+                }),
+            ),
+            line(Hop::RelayMx, 1, server("220 mx2 ESMTP")),
+            line(Hop::RelayMx, 1, client("EHLO relay.example")),
+            line(Hop::RelayMx, 1, client("MAIL FROM:<a@example.com>")),
+            line(Hop::RelayMx, 1, client("<100 octets of message content>")),
+            line(Hop::RelayMx, 1, client(".")),
+            line(
+                Hop::RelayMx,
+                1,
+                note(Note::Recipient {
+                    address: "b@example.net".into(),
+                    result: RecipientResult::Delivered,
+                }),
+            ),
+            line(
+                Hop::MxMailbox,
+                1,
+                note(Note::Filed {
+                    spam: false,
+                    reasons: "placed in inbox".into(),
+                }),
+            ),
         ];
         let steps = cut(&trace);
         let sizes: Vec<usize> = steps.iter().map(|s| s.lines.len()).collect();

@@ -16,6 +16,34 @@ pub struct ContentFacts {
 /// The marker a body altered in transit carries.
 pub const ALTERED: &str = "[altered in transit]";
 
+/// What a delivery's content is made of; [`Source::build`] makes it, only when an exchange
+/// gets as far as the content.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub id: u64,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub message_id_domain: &'a str,
+    pub dkim: Option<(&'a str, &'a str)>,
+    pub altered: bool,
+    pub size: u64,
+}
+
+impl Source<'_> {
+    /// The content, as [`build`] makes it.
+    pub fn build(&self) -> Vec<u8> {
+        build(
+            self.id,
+            self.from,
+            self.to,
+            self.message_id_domain,
+            self.dkim,
+            self.altered,
+            self.size,
+        )
+    }
+}
+
 /// Builds the content of message `id`.
 #[allow(clippy::too_many_arguments)]
 pub fn build(

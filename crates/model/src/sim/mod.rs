@@ -15,6 +15,7 @@ mod engine;
 mod exchange;
 mod placement;
 mod records;
+mod trace;
 mod world;
 
 pub use cancel::Cancel;
@@ -24,6 +25,7 @@ pub use records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
     SubmissionRecord, TraceKind, TraceRecord,
 };
+pub use trace::{ConnectFailure, Expiry, HostAddr, MxAnswer, Note, RecipientResult, TraceLine};
 
 use crate::scenario::Scenario;
 

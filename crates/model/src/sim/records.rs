@@ -3,6 +3,8 @@
 use smtpsim_des::{SimDuration, SimTime};
 use smtpsim_proto::Reply;
 
+use super::trace::TraceLine;
+
 /// How a recipient's story ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Fate {
@@ -142,10 +144,8 @@ pub struct TraceRecord<'a> {
     pub attempt: u32,
     /// Which leg.
     pub hop: Hop,
-    /// Who speaks.
-    pub kind: TraceKind,
-    /// What was said.
-    pub text: &'a str,
+    /// Who speaks, and what was said or noted.
+    pub line: &'a TraceLine,
 }
 
 /// The state of the relay at one instant.

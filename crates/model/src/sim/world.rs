@@ -63,6 +63,14 @@ pub(crate) struct HostModel {
 }
 
 impl HostModel {
+    /// Its name and address, for a trace note.
+    pub fn addr(&self) -> super::trace::HostAddr {
+        super::trace::HostAddr {
+            name: self.name.clone(),
+            ip: self.ip,
+        }
+    }
+
     /// The outage the host is in at `now`, if any.
     pub fn outage_at(&self, now: SimTime) -> Option<OutageMode> {
         let t = now.as_micros();
@@ -105,13 +113,20 @@ pub(crate) struct RelayModel {
     pub max_attempts: Option<u32>,
     pub starttls: bool,
     pub pipelining: bool,
-    pub connect_timeout: SimDuration,
-    pub round_trip: Dist<Duration>,
-    pub bandwidth: f64,
-    pub attempt_duration: Option<Dist<Duration>>,
-    pub network_rng: SimRng,
     pub retry: RetryPolicy,
     pub retry_rng: SimRng,
+}
+
+/// The network between the relay and the MX hosts: how long connecting, round trips and
+/// transfers take, drawn from one random stream.
+pub(crate) struct NetworkModel {
+    pub connect_timeout: SimDuration,
+    pub round_trip: Dist<Duration>,
+    /// Bytes per second; 0 for no transfer time.
+    pub bandwidth: f64,
+    /// Replaces the attempt's computed duration when given.
+    pub attempt_duration: Option<Dist<Duration>>,
+    pub rng: SimRng,
 }
 
 /// Everything a run needs.
@@ -119,6 +134,7 @@ pub(crate) struct World {
     pub senders: Vec<SenderModel>,
     pub domains: Vec<DomainModel>,
     pub relay: RelayModel,
+    pub network: NetworkModel,
     /// Arrivals stop at this time.
     pub arrivals_end: SimTime,
     /// And after this many messages.
@@ -250,18 +266,21 @@ impl World {
             max_attempts: r.max_attempts,
             starttls: r.starttls,
             pipelining: r.pipelining,
+            retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
+            retry_rng: streams.stream("retry", 0),
+        };
+        let network = NetworkModel {
             connect_timeout: r.connect_timeout.0,
             round_trip: r.round_trip.clone(),
             bandwidth: r.bandwidth.bytes_per_second(),
             attempt_duration: r.attempt_duration.clone(),
-            network_rng: streams.stream("network", 0),
-            retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
-            retry_rng: streams.stream("retry", 0),
+            rng: streams.stream("network", 0),
         };
         Ok(World {
             senders,
             domains,
             relay,
+            network,
             arrivals_end: SimTime::ZERO
                 + options.duration.unwrap_or(scenario.simulation.duration.0),
             max_messages: options.messages.or(scenario.simulation.messages),

@@ -59,8 +59,8 @@ impl Recorder for Memory {
             t.message_id,
             t.attempt,
             t.hop.name(),
-            t.kind.name(),
-            t.text
+            t.line.kind().name(),
+            t.line
         ));
     }
 

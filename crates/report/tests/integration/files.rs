@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{Scratch, recipient};
 use smtpsim_des::{SimDuration, SimTime};
-use smtpsim_model::sim::{Fate, Hop, Recorder, RunStats, Sample, TraceKind, TraceRecord};
+use smtpsim_model::sim::{Fate, Hop, Recorder, RunStats, Sample, TraceLine, TraceRecord};
 use smtpsim_proto::{EnhancedCode, Reply};
 use smtpsim_report::{ReportError, RunWriter, WriterOptions};
 
@@ -41,16 +41,14 @@ fn feed(writer: &mut RunWriter) {
         message_id: 1,
         attempt: 1,
         hop: Hop::RelayMx,
-        kind: TraceKind::Client,
-        text: "MAIL FROM:<shop@example.org>",
+        line: &TraceLine::Client("MAIL FROM:<shop@example.org>".into()),
     });
     writer.trace(&TraceRecord {
         time: SimTime::from_micros(10_600_000),
         message_id: 1,
         attempt: 1,
         hop: Hop::RelayMx,
-        kind: TraceKind::Server,
-        text: "250 2.1.0 ok, \"sender\" accepted",
+        line: &TraceLine::Server("250 2.1.0 ok, \"sender\" accepted".into()),
     });
     writer.recipient(&recipient(1, Fate::Inbox, 2_345, None));
     let mut bounced = recipient(2, Fate::Bounced, 61_000, Some(&unknown));

@@ -83,10 +83,11 @@ impl Engine<'_> {
                 false,
                 size,
             );
-            let mut lines = vec![(
-                TraceKind::Note,
-                format!("{} submits message {id} ({size} bytes)", s.name),
-            )];
+            let mut lines = vec![TraceLine::Note(Note::Submitted {
+                sender: s.name.clone(),
+                message: id,
+                size,
+            })];
             let conversation = exchange::submission(
                 &self.world.relay.hostname,
                 &s.name,
@@ -99,17 +100,10 @@ impl Engine<'_> {
             lines.extend(
                 conversation
                     .into_iter()
-                    .map(|(speaker, text)| (trace_kind(speaker), text)),
+                    .map(|(speaker, text)| trace_line(speaker, text)),
             );
-            for (kind, text) in &lines {
-                self.recorder.trace(&TraceRecord {
-                    time: now,
-                    message_id: id,
-                    attempt: 0,
-                    hop: Hop::AppRelay,
-                    kind: *kind,
-                    text,
-                });
+            for line in &lines {
+                self.trace(now, id, 0, Hop::AppRelay, line);
             }
         }
 
@@ -221,21 +215,21 @@ impl Engine<'_> {
         let (domain, traced, message, attempt) = (j.domain, j.traced, j.message, j.attempts + 1);
         if traced {
             let d = &self.world.domains[domain as usize];
-            let text = match (&d.route, answer) {
+            let answer = match (&d.route, answer) {
                 (Route::Mx(hosts), DnsAnswer::Found) => {
-                    let list: Vec<String> = hosts
-                        .iter()
-                        .map(|h| format!("{} [{}]", h.name, h.ip))
-                        .collect();
-                    format!("MX {}: {}", d.name, list.join(", "))
+                    MxAnswer::Hosts(hosts.iter().map(HostModel::addr).collect())
                 }
-                (_, DnsAnswer::NxDomain) => format!("MX {}: NXDOMAIN", d.name),
-                (_, DnsAnswer::NullMx) => format!("MX {}: 0 . (null MX)", d.name),
-                (_, DnsAnswer::ServFail) => format!("MX {}: SERVFAIL", d.name),
-                (_, DnsAnswer::Timeout) => format!("MX {}: timed out", d.name),
-                (_, DnsAnswer::Found) => format!("MX {}", d.name),
+                (_, DnsAnswer::NxDomain) => MxAnswer::NxDomain,
+                (_, DnsAnswer::NullMx) => MxAnswer::NullMx,
+                (_, DnsAnswer::ServFail) => MxAnswer::ServFail,
+                (_, DnsAnswer::Timeout) => MxAnswer::TimedOut,
+                (_, DnsAnswer::Found) => MxAnswer::Hosts(Vec::new()),
             };
-            self.trace(now, message, attempt, Hop::RelayDns, TraceKind::Note, &text);
+            let note = Note::MxLookup {
+                domain: d.name.clone(),
+                answer,
+            };
+            self.note(now, message, attempt, Hop::RelayDns, note);
         }
         match answer {
             DnsAnswer::Found => {

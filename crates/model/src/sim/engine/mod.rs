@@ -23,8 +23,10 @@ use smtpsim_proto::reply::{EnhancedCode, ReplyCode};
 
 mod arrival;
 mod attempt;
+mod settle;
+mod slots;
 
-use attempt::Descriptions;
+use settle::Descriptions;
 
 use super::bounce;
 use super::content;
@@ -33,9 +35,10 @@ use super::placement::AuthCheck;
 use super::placement::Verdict;
 use super::records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
-    TraceKind, TraceRecord,
+    TraceRecord,
 };
-use super::world::{Route, World};
+use super::trace::{ConnectFailure, Expiry, MxAnswer, Note, RecipientResult, TraceLine};
+use super::world::{HostModel, Route, World};
 use super::{Cancel, ExchangeMode, Options, SimError};
 use crate::behaviour::MxBehaviour;
 use crate::limits::{MAX_SAMPLES, STALL_EVENTS, STALL_EVENTS_PER_JOB};
@@ -432,15 +435,10 @@ impl Engine<'_> {
             })
             .collect();
         let to = sender.envelope_from.as_str();
-        let mut lines = vec![(
-            TraceKind::Note,
-            format!(
-                "bounce notice to {to}: {} ({} recipient{})",
-                bounce::SUBJECT,
-                report.len(),
-                if report.len() == 1 { "" } else { "s" }
-            ),
-        )];
+        let mut lines = vec![TraceLine::Note(Note::BounceNotice {
+            to: to.to_string(),
+            recipients: report.len(),
+        })];
         let host = sender
             .notice_domain
             .and_then(|d| match &self.world.domains[d as usize].route {
@@ -451,10 +449,10 @@ impl Engine<'_> {
             Some(host) => {
                 let content =
                     bounce::notice(&relay.hostname, to, j.message, &sender.domain, &report);
-                lines.push((
-                    TraceKind::Note,
-                    format!("connected to {} [{}]", host.name, host.ip),
-                ));
+                lines.push(TraceLine::Note(Note::Connected {
+                    host: host.addr(),
+                    reused: false,
+                }));
                 let conversation = bounce::send(
                     &relay.hostname,
                     relay.starttls,
@@ -465,49 +463,41 @@ impl Engine<'_> {
                 lines.extend(
                     conversation
                         .into_iter()
-                        .map(|(speaker, text)| (trace_kind(speaker), text)),
+                        .map(|(speaker, text)| trace_line(speaker, text)),
                 );
             }
-            None => lines.push((
-                TraceKind::Note,
-                format!(
-                    "{} has no MX host in the scenario: the notice is not delivered",
-                    sender.domain
-                ),
-            )),
+            None => lines.push(TraceLine::Note(Note::NoticeUndeliverable {
+                domain: sender.domain.clone(),
+            })),
         }
         let (message, attempt) = (j.message, j.attempts);
-        for (kind, text) in &lines {
-            self.trace(now, message, attempt, Hop::RelaySender, *kind, text);
+        for line in &lines {
+            self.trace(now, message, attempt, Hop::RelaySender, line);
         }
     }
 
-    fn trace(
-        &mut self,
-        time: SimTime,
-        message_id: u64,
-        attempt: u32,
-        hop: Hop,
-        kind: TraceKind,
-        text: &str,
-    ) {
+    fn trace(&mut self, time: SimTime, message_id: u64, attempt: u32, hop: Hop, line: &TraceLine) {
         self.recorder.trace(&TraceRecord {
             time,
             message_id,
             attempt,
             hop,
-            kind,
-            text,
+            line,
         });
+    }
+
+    /// Records a note of the relay (traced messages only: the caller checks).
+    fn note(&mut self, time: SimTime, message_id: u64, attempt: u32, hop: Hop, note: Note) {
+        self.trace(time, message_id, attempt, hop, &TraceLine::Note(note));
     }
 }
 
-/// Who speaks in a trace line, from who spoke in a transcript.
-fn trace_kind(speaker: Speaker) -> TraceKind {
+/// A trace line, from a line of a transcript.
+fn trace_line(speaker: Speaker, text: String) -> TraceLine {
     match speaker {
-        Speaker::Client => TraceKind::Client,
-        Speaker::Server => TraceKind::Server,
-        Speaker::Note => TraceKind::Note,
+        Speaker::Client => TraceLine::Client(text),
+        Speaker::Server => TraceLine::Server(text),
+        Speaker::Note => TraceLine::Note(Note::Session(text)),
     }
 }
 

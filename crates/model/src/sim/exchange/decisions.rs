@@ -63,7 +63,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
     scratch: &mut Scratch,
 ) -> Exchanged {
     debug_assert_eq!(
-        super::super::content::facts_ref(&(attempt.content)()),
+        super::super::content::facts_ref(&attempt.content.build()),
         attempt.facts,
         "the facts handed over are the content's"
     );

@@ -22,7 +22,7 @@ pub(crate) use sessions::{sessions, submission};
 
 use std::net::IpAddr;
 
-use super::content::FactsRef;
+use super::content::{FactsRef, Source};
 use smtpsim_proto::client::{RecipientOutcome, Speaker, Stage};
 use smtpsim_proto::command::{Address, Host};
 
@@ -35,7 +35,7 @@ pub(crate) struct Attempt<'a> {
     pub from: &'a str,
     pub recipients: &'a [&'a str],
     /// Builds the content, when a session exchange gets that far.
-    pub content: &'a dyn Fn() -> Vec<u8>,
+    pub content: Source<'a>,
     /// What the content shows the end-of-data check (the fast path hands over these instead
     /// of the content; a test checks both ways agree).
     pub facts: FactsRef<'a>,

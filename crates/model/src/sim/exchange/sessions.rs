@@ -34,7 +34,7 @@ pub(crate) fn sessions<P: Policy>(
     let mut message = OutgoingMessage::new(
         attempt.from,
         attempt.recipients.iter().copied(),
-        Arc::<[u8]>::from((attempt.content)()),
+        Arc::<[u8]>::from(attempt.content.build()),
     );
     message.declared_size = Some(attempt.size);
     let (client, mut server) = match attempt.resumed {
