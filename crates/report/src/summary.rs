@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
 use crate::stats::Exact;
@@ -20,7 +20,7 @@ pub const SUMMARY_HEADER: [&str; 3] = ["section", "key", "value"];
 ///
 /// All fields but [`Summary::performance`] depend only on the simulation's inputs; times are
 /// seconds of simulated time (whole microseconds), rates are fractions of all recipients.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Totals of the run.
     pub run: RunTotals,
@@ -45,7 +45,7 @@ pub struct Summary {
 }
 
 /// Totals of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RunTotals {
     /// Messages generated.
     pub messages: u64,
@@ -64,7 +64,7 @@ pub struct RunTotals {
 }
 
 /// Recipients per outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Outcomes {
     /// Delivered to the inbox.
     pub inbox: u64,
@@ -87,7 +87,7 @@ impl Outcomes {
 
 /// Outcomes as fractions of all recipients (0 when there are none). `inbox + spam +
 /// bounced + expired + rejected_at_submission` is 1; `delivered` is `inbox + spam`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Rates {
     /// Reached a mailbox (inbox or spam).
     pub delivered: f64,
@@ -126,14 +126,14 @@ impl Rates {
 }
 
 /// Undelivered recipients grouped two ways.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Failures {
     /// By fate and last reply: `bounced 550 5.1.1`, `expired 451 4.7.1`, `bounced` (no reply).
     /// Ordered by fate, then code (see [`FailureReason`](crate::FailureReason)).
-    #[serde(serialize_with = "ordered_pairs")]
+    #[serde(serialize_with = "ordered_pairs", deserialize_with = "pairs_in_order")]
     pub by_reason: Vec<(String, u64)>,
     /// By the code of the last reply; `none` when no reply decided. Ordered by code.
-    #[serde(serialize_with = "ordered_pairs")]
+    #[serde(serialize_with = "ordered_pairs", deserialize_with = "pairs_in_order")]
     pub by_reply_code: Vec<(String, u64)>,
 }
 
@@ -142,13 +142,37 @@ fn ordered_pairs<S: serde::Serializer>(pairs: &[(String, u64)], s: S) -> Result<
     s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
+/// Reads a map written by [`ordered_pairs`] back into pairs, in the file's order.
+fn pairs_in_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, u64)>, D::Error> {
+    struct Pairs;
+    impl<'de> serde::de::Visitor<'de> for Pairs {
+        type Value = Vec<(String, u64)>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of counts")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut pairs = Vec::new();
+            while let Some(pair) = map.next_entry()? {
+                pairs.push(pair);
+            }
+            Ok(pairs)
+        }
+    }
+    d.deserialize_map(Pairs)
+}
+
 /// A set of times: the exact count, minimum, mean and maximum, HdrHistogram's percentiles,
 /// in seconds, and the histogram itself.
 ///
 /// With no values every figure but the count is empty (`null` in JSON, an empty value in CSV).
 /// Percentiles are HdrHistogram's (the highest value equivalent to the one at that quantile,
 /// within 0.1% of the exact value), kept within the exact minimum and maximum.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
     /// Values recorded.
     pub count: u64,
@@ -239,7 +263,7 @@ pub fn decode_histogram(text: &str) -> Result<Histogram<u64>, ReportError> {
 }
 
 /// Wall-clock figures of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Performance {
     /// Wall time of the run, in seconds.
     pub wall_s: f64,
@@ -268,6 +292,12 @@ fn fixed(value: f64) -> String {
 }
 
 impl Summary {
+    /// Reads `summary.json` back (the [`Summary::to_json`] layout); an error names what is
+    /// missing or malformed.
+    pub fn from_json(text: &str) -> Result<Summary, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
     /// `summary.json`: pretty-printed, ending with a newline.
     pub fn to_json(&self) -> Result<String, ReportError> {
         let mut text = serde_json::to_string_pretty(self).map_err(ReportError::Json)?;

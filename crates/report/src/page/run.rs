@@ -2,23 +2,17 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::charts;
 use super::html::{Section, page, table};
-use super::{Chart, PageError, parse_json, read};
-use crate::summary::decode_histogram;
+use super::{Chart, PageError, read};
+use crate::summary::Summary;
 
 /// At most this many failure reasons are drawn (the most frequent).
 const MAX_REASONS: usize = 15;
 
-fn number(value: &Value) -> f64 {
-    value.as_f64().unwrap_or(0.0)
-}
-
 /// Seconds in words, or `none` for a time with no observation (`null`).
-fn secs_of(value: &Value) -> String {
-    value.as_f64().map_or_else(|| "none".to_string(), secs)
+fn secs_of(value: Option<f64>) -> String {
+    value.map_or_else(|| "none".to_string(), secs)
 }
 
 fn secs(s: f64) -> String {
@@ -85,11 +79,11 @@ fn increases(hours: &[f64], totals: &[f64]) -> Vec<(f64, f64)> {
 
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let summary_path = dir.join(crate::SUMMARY_JSON);
-    let s = parse_json(&summary_path)?;
     let bad = |message: &str| PageError::Parse {
         path: summary_path.clone(),
         message: message.to_string(),
     };
+    let s = Summary::from_json(&read(&summary_path)?).map_err(|e| bad(&e.to_string()))?;
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
     let mut charts = Vec::new();
     let mut add = |name: &str, svg: String| {
@@ -100,10 +94,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     };
 
     // Latency CDF of delivered recipients, from the histogram itself.
-    let encoded = s["latency"]["histogram"]
-        .as_str()
-        .ok_or_else(|| bad("no latency histogram"))?;
-    let histogram = decode_histogram(encoded).map_err(|e| bad(&e.to_string()))?;
+    let histogram = s.latency.decode().map_err(|e| bad(&e.to_string()))?;
     let cdf: Vec<(f64, f64)> = if histogram.is_empty() {
         Vec::new()
     } else {
@@ -163,13 +154,12 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             false,
         )?,
     );
-    let attempts: Vec<(String, f64)> = s["attempts"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
-        .unwrap_or_default();
-    let mut attempts = attempts;
-    attempts.sort_by_key(|(k, _)| k.parse::<u64>().unwrap_or(u64::MAX));
-    let (labels, values): (Vec<String>, Vec<f64>) = attempts.into_iter().unzip();
+    // Keys are attempt counts, in order.
+    let (labels, values): (Vec<String>, Vec<f64>) = s
+        .attempts
+        .iter()
+        .map(|(attempts, recipients)| (attempts.to_string(), *recipients as f64))
+        .unzip();
     add(
         "attempts",
         charts::bars(
@@ -180,26 +170,26 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             &values,
         )?,
     );
-    let outcome_names = [
-        "inbox",
-        "spam",
-        "bounced",
-        "expired",
-        "rejected_at_submission",
+    let o = &s.outcomes;
+    let outcomes = [
+        ("inbox", o.inbox),
+        ("spam", o.spam),
+        ("bounced", o.bounced),
+        ("expired", o.expired),
+        ("rejected_at_submission", o.rejected_at_submission),
     ];
-    let outcomes: Vec<f64> = outcome_names
-        .iter()
-        .map(|k| number(&s["outcomes"][k]))
-        .collect();
-    let outcome_labels: Vec<String> = outcome_names.iter().map(|k| k.replace('_', " ")).collect();
+    let outcome_labels: Vec<String> = outcomes.iter().map(|(k, _)| k.replace('_', " ")).collect();
+    let outcomes: Vec<f64> = outcomes.iter().map(|(_, n)| *n as f64).collect();
     add(
         "outcomes",
         charts::bars("Outcomes", "", "recipients", &outcome_labels, &outcomes)?,
     );
-    let mut reasons: Vec<(String, f64)> = s["failures"]["by_reason"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
-        .unwrap_or_default();
+    let mut reasons: Vec<(String, f64)> = s
+        .failures
+        .by_reason
+        .iter()
+        .map(|(reason, n)| (reason.clone(), *n as f64))
+        .collect();
     reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     reasons.truncate(MAX_REASONS);
     let (reason_labels, reason_values): (Vec<String>, Vec<f64>) = reasons.into_iter().unzip();
@@ -213,48 +203,38 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         )?,
     );
 
-    let o = &s["outcomes"];
-    let r = &s["rates"];
-    let l = &s["latency"];
-    let q = &s["queue_wait"];
-    let mut rows = vec![
-        vec!["messages".into(), s["run"]["messages"].to_string()],
-        vec!["recipients".into(), s["run"]["recipients"].to_string()],
-        vec!["delivery attempts".into(), s["run"]["attempts"].to_string()],
+    let (r, l, q) = (&s.rates, &s.latency, &s.queue_wait);
+    let rows = vec![
+        vec!["messages".into(), s.run.messages.to_string()],
+        vec!["recipients".into(), s.run.recipients.to_string()],
+        vec!["delivery attempts".into(), s.run.attempts.to_string()],
         vec![
             "delivered (inbox + spam)".into(),
-            format!(
-                "{} ({:.2}%)",
-                number(&o["inbox"]) + number(&o["spam"]),
-                number(&r["delivered"]) * 100.0
-            ),
+            format!("{} ({:.2}%)", o.inbox + o.spam, r.delivered * 100.0),
         ],
         vec![
             "bounced".into(),
-            format!("{} ({:.2}%)", o["bounced"], number(&r["bounced"]) * 100.0),
+            format!("{} ({:.2}%)", o.bounced, r.bounced * 100.0),
         ],
         vec![
             "expired".into(),
-            format!("{} ({:.2}%)", o["expired"], number(&r["expired"]) * 100.0),
+            format!("{} ({:.2}%)", o.expired, r.expired * 100.0),
         ],
         vec![
             "latency p50 / p90 / p99 / max".into(),
-            ["p50_s", "p90_s", "p99_s", "max_s"]
-                .map(|k| secs_of(&l[k]))
+            [l.p50_s, l.p90_s, l.p99_s, l.max_s]
+                .map(secs_of)
                 .join(" / "),
         ],
         vec![
             "queue wait mean / p99".into(),
-            format!("{} / {}", secs_of(&q["mean_s"]), secs_of(&q["p99_s"])),
+            format!("{} / {}", secs_of(q.mean_s), secs_of(q.p99_s)),
+        ],
+        vec![
+            "peak queue depth (deliveries)".into(),
+            s.run.peak_queue_depth.to_string(),
         ],
     ];
-    // Summaries written before the peak was followed do not have it.
-    if let Some(peak) = s["run"].get("peak_queue_depth") {
-        rows.push(vec![
-            "peak queue depth (deliveries)".into(),
-            peak.to_string(),
-        ]);
-    }
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

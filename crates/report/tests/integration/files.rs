@@ -346,3 +346,21 @@ fn without_messages_csv_the_other_files_are_the_same() {
         assert_eq!(lean.read(file), full.read(file), "{file}");
     }
 }
+
+#[test]
+fn summary_json_reads_back_as_the_summary_written() {
+    let dir = Scratch::new("summary-json-typed");
+    let mut writer = RunWriter::create(dir.path(), WriterOptions::default()).unwrap();
+    feed(&mut writer);
+    let written = writer
+        .finish(&run_stats(), Duration::from_millis(20))
+        .unwrap();
+    let read = smtpsim_report::Summary::from_json(&dir.read("summary.json")).unwrap();
+    assert_eq!(read, written);
+    assert_eq!(read.failures.by_reason, written.failures.by_reason);
+    let broken = dir
+        .read("summary.json")
+        .replace("\"peak_queue_depth\"", "\"peak\"");
+    let error = smtpsim_report::Summary::from_json(&broken).unwrap_err();
+    assert!(error.to_string().contains("peak_queue_depth"), "{error}");
+}
