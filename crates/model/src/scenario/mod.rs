@@ -10,6 +10,7 @@ mod domain;
 mod locate;
 mod mta_retry;
 mod overrides;
+mod provider;
 mod relay;
 mod sender;
 mod start;
@@ -28,6 +29,8 @@ pub use domain::{
 };
 pub use mta_retry::{Exchange, Haraka, KumoMta, RangeError, Sendmail};
 pub use overrides::{Parameter, Setting};
+pub(crate) use provider::domain_providers;
+pub use provider::{HostPattern, Provider};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
 pub use start::StartTime;

@@ -8,6 +8,7 @@ use smtpsim_des::SimDuration;
 
 use super::dist::Dist;
 use super::mta_retry::{Exchange, Haraka, KumoMta, Sendmail};
+use super::provider::Provider;
 use super::units::{Bandwidth, Duration, Rate};
 
 /// The relay MTA.
@@ -66,6 +67,9 @@ pub struct Relay {
     pub attempt_duration: Option<Dist<Duration>>,
     /// When deferred messages are tried again.
     pub retry: RetryConfig,
+    /// `[[relay.providers]]`: groups of domains by MX host, with limits for the group.
+    #[serde(default)]
+    pub providers: Vec<Provider>,
 }
 
 impl Relay {

@@ -14,7 +14,7 @@ pub(crate) struct Problem {
     pub message: String,
 }
 
-fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
+pub(super) fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
     Problem {
         field: field.into(),
         message: message.into(),
@@ -33,6 +33,7 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
     }
     check_relay(s)?;
     check_domains(s)?;
+    super::provider::check(s)?;
     check_run(s, s.simulation.duration.0, s.simulation.messages)
 }
 
@@ -288,7 +289,20 @@ fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64
         + relay.attempt_duration.as_ref().map_or(0.0, nominal)
         + submission;
     let count = messages.map_or_else(|| expected_arrivals(s, duration), |m| m as f64);
-    let shaping = relay.rate_per_domain.map_or(0.0, |r| count / r.per_second);
+    // The slowest of the relay's rate limits spreads the messages the longest.
+    let slowest = relay
+        .providers
+        .iter()
+        .flat_map(|p| [p.max_message_rate, p.max_connection_rate])
+        .chain([relay.rate_per_domain])
+        .flatten()
+        .map(|r| r.per_second)
+        .fold(f64::INFINITY, f64::min);
+    let shaping = if slowest.is_finite() {
+        count / slowest
+    } else {
+        0.0
+    };
     let lifetime = relay.lifetime();
     let policy = RetryPolicy::new(relay.retry.clone()).with_lifetime(lifetime);
     // Without a lifetime (Exim, Haraka) the policy's own schedule ends the retries.

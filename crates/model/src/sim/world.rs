@@ -99,6 +99,48 @@ pub(crate) struct DomainModel {
     pub shaping: Option<TokenBucket>,
     /// A shaping wake-up is scheduled.
     pub shaping_wakeup: bool,
+    /// The provider it belongs to, by index into [`World::providers`].
+    pub provider: Option<u32>,
+    /// Held back by its provider's limits, in the provider's `held` list.
+    pub held: bool,
+}
+
+/// A provider (a group of domains by MX host) and the relay's state towards it.
+pub(crate) struct ProviderModel {
+    /// Connections open at once to its domains together (`u32::MAX`: no limit).
+    pub connection_limit: u32,
+    /// The most messages over one connection, if the provider limits it.
+    pub per_connection: Option<u32>,
+    /// New connections per unit of time.
+    pub connection_rate: Option<TokenBucket>,
+    /// Messages per unit of time.
+    pub message_rate: Option<TokenBucket>,
+    /// Connections open to its domains.
+    pub active: u32,
+    /// Domains with deliveries waiting that its limits held back, in the order they were.
+    pub held: Vec<u32>,
+    /// A wake-up for its rate limits is scheduled.
+    pub wakeup: bool,
+}
+
+impl ProviderModel {
+    /// When the provider's limits let a new connection start: `now` if they do at once,
+    /// `None` while its connection limit is reached (a connection's end will tell).
+    pub fn opens_at(&self, now: SimTime) -> Option<SimTime> {
+        if self.active >= self.connection_limit {
+            return None;
+        }
+        let ready =
+            |bucket: &Option<TokenBucket>| bucket.as_ref().map_or(now, |b| b.next_token(now));
+        Some(ready(&self.connection_rate).max(ready(&self.message_rate)))
+    }
+
+    /// When the provider's limits let another message go over an open connection.
+    pub fn sends_at(&self, now: SimTime) -> SimTime {
+        self.message_rate
+            .as_ref()
+            .map_or(now, |b| b.next_token(now))
+    }
 }
 
 /// The relay's settings and random streams.
@@ -135,6 +177,7 @@ pub(crate) struct World {
     pub domains: Vec<DomainModel>,
     pub relay: RelayModel,
     pub network: NetworkModel,
+    pub providers: Vec<ProviderModel>,
     /// Arrivals stop at this time.
     pub arrivals_end: SimTime,
     /// And after this many messages.
@@ -149,6 +192,8 @@ impl World {
         let streams = RandomStreams::new(seed);
         let zone = Arc::new(super::placement::zone(scenario));
 
+        let domain_providers = crate::scenario::domain_providers(scenario)
+            .map_err(|p| SimError(format!("{}: {}", p.field, p.message)))?;
         let mut domains = Vec::new();
         let mut index: HashMap<String, u32> = HashMap::new();
         for (i, d) in scenario.domains.iter().enumerate() {
@@ -203,6 +248,8 @@ impl World {
                     .rate_per_domain
                     .map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO)),
                 shaping_wakeup: false,
+                provider: domain_providers[i as usize],
+                held: false,
             });
         }
 
@@ -276,11 +323,28 @@ impl World {
             attempt_duration: r.attempt_duration.clone(),
             rng: streams.stream("network", 0),
         };
+        let bucket = |rate: Option<crate::scenario::Rate>| {
+            rate.map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO))
+        };
+        let providers = r
+            .providers
+            .iter()
+            .map(|p| ProviderModel {
+                connection_limit: p.connection_limit.unwrap_or(u32::MAX),
+                per_connection: p.max_deliveries_per_connection,
+                connection_rate: bucket(p.max_connection_rate),
+                message_rate: bucket(p.max_message_rate),
+                active: 0,
+                held: Vec::new(),
+                wakeup: false,
+            })
+            .collect();
         Ok(World {
             senders,
             domains,
             relay,
             network,
+            providers,
             arrivals_end: SimTime::ZERO
                 + options.duration.unwrap_or(scenario.simulation.duration.0),
             max_messages: options.messages.or(scenario.simulation.messages),

@@ -8,6 +8,7 @@ mod cancel;
 mod fuzz_corpus;
 mod journeys;
 mod limits;
+mod providers;
 mod recipient_limit;
 mod retry_defaults;
 mod retry_props;

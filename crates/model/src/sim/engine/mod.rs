@@ -144,6 +144,7 @@ enum Event {
     Resolved { job: u32, answer: DnsAnswer },
     AttemptDone { job: u32 },
     ShapingWakeup { domain: u32 },
+    ProviderWakeup { provider: u32 },
     Sample,
 }
 
@@ -282,6 +283,11 @@ impl Engine<'_> {
                 Event::ShapingWakeup { domain } => {
                     self.world.domains[domain as usize].shaping_wakeup = false;
                     self.enter_rotation(domain);
+                    self.dispatch(now);
+                }
+                Event::ProviderWakeup { provider } => {
+                    self.world.providers[provider as usize].wakeup = false;
+                    self.release_provider(provider);
                     self.dispatch(now);
                 }
                 Event::Sample => self.sample(now)?,

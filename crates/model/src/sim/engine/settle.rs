@@ -96,10 +96,7 @@ impl Engine<'_> {
             self.start_attempt(now, next, Some(open));
             return;
         }
-        self.connections -= 1;
-        self.world.domains[domain as usize].active -= 1;
-        self.enter_rotation(domain);
-        self.dispatch(now);
+        self.connection_ended(now, domain);
     }
 
     /// The server took as many recipients as its limit allows and answered the others
