@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, StatusRecord, SubmissionRecord,
-    TraceMode, TraceRecord,
+    self, AutomationRecord, ExchangeMode, Options, RecipientRecord, Recorder, Sample, StatusRecord,
+    SubmissionRecord, TraceMode, TraceRecord,
 };
 use smtpsim_report::{HdrLog, MailLog, RunWriter, Summary, WriterOptions};
 
@@ -94,6 +94,10 @@ impl Recorder for Progress<'_> {
 
     fn trace(&mut self, record: &TraceRecord<'_>) {
         self.inner.trace(record);
+    }
+
+    fn automation(&mut self, record: &AutomationRecord<'_>) {
+        self.inner.automation(record);
     }
 
     fn wants_attempts(&self) -> bool {

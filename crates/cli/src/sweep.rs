@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::{Parameter, Scenario, Setting};
 use smtpsim_model::sim::{
-    self, Cancel, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
+    self, AutomationRecord, Cancel, ExchangeMode, Options, RecipientRecord, Recorder, Sample,
+    TraceMode, TraceRecord,
 };
 use smtpsim_model::stable_hash::StableHasher;
 use smtpsim_report::sweep::{
@@ -102,6 +103,13 @@ impl Recorder for SweepRecorder {
     fn trace(&mut self, record: &TraceRecord<'_>) {
         if let Sink::Files(writer) = &mut self.sink {
             writer.trace(record);
+        }
+    }
+
+    fn automation(&mut self, record: &AutomationRecord<'_>) {
+        match &mut self.sink {
+            Sink::Stats(stats) => stats.automation(record),
+            Sink::Files(writer) => writer.automation(record),
         }
     }
 

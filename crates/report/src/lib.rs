@@ -95,7 +95,9 @@ pub use files::write_files;
 pub use hdrlog::HdrLog;
 pub use maillog::{MailLog, queue_id};
 pub use staged::write_whole;
-pub use stats::{Exact, FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
+pub use stats::{
+    Exact, FailureReason, RuleCounts, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram,
+};
 pub use summary::{
     Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, Summary,
     decode_histogram, encode_histogram,

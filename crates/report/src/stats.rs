@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats};
+use smtpsim_model::scenario::Action;
+use smtpsim_model::sim::{
+    AutomationEvent, AutomationRecord, Fate, RecipientRecord, Recorder, RunStats,
+};
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
@@ -144,6 +147,7 @@ pub struct Stats {
     failure_latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
     exact: [Exact; 3],
+    automation: BTreeMap<String, RuleCounts>,
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
@@ -187,7 +191,31 @@ impl Stats {
             failure_latency: new_histogram(),
             queue_wait: new_histogram(),
             exact: [Exact::default(); 3],
+            automation: BTreeMap::new(),
         }
+    }
+
+    /// Counts what an automation rule did.
+    pub fn automation(&mut self, record: &AutomationRecord<'_>) {
+        let counts = match self.automation.get_mut(record.rule) {
+            Some(counts) => counts,
+            None => self.automation.entry(record.rule.to_owned()).or_default(),
+        };
+        match record.event {
+            AutomationEvent::Fired { action, .. } => {
+                counts.fired += 1;
+                if action == Action::Suspend {
+                    counts.suspensions += 1;
+                }
+            }
+            AutomationEvent::Released { deliveries, .. } => counts.released += deliveries,
+            AutomationEvent::Ended => {}
+        }
+    }
+
+    /// What each automation rule did, by rule name.
+    pub fn automation_counts(&self) -> &BTreeMap<String, RuleCounts> {
+        &self.automation
     }
 
     /// Counts one recipient.
@@ -233,6 +261,12 @@ impl Stats {
         merge_histogram(&mut self.queue_wait, &other.queue_wait);
         for (mine, theirs) in self.exact.iter_mut().zip(&other.exact) {
             mine.merge(theirs);
+        }
+        for (rule, theirs) in &other.automation {
+            let mine = self.automation.entry(rule.clone()).or_default();
+            mine.fired += theirs.fired;
+            mine.suspensions += theirs.suspensions;
+            mine.released += theirs.released;
         }
     }
 
@@ -329,6 +363,7 @@ impl Stats {
             latency: Distribution::of(&self.latency, self.latency_exact())?,
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
+            automation: self.automation.clone(),
             performance: None,
         })
     }
@@ -340,6 +375,21 @@ impl Recorder for Stats {
     fn recipient(&mut self, record: &RecipientRecord<'_>) {
         self.record(record);
     }
+
+    fn automation(&mut self, record: &AutomationRecord<'_>) {
+        Stats::automation(self, record);
+    }
+}
+
+/// What one automation rule did in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleCounts {
+    /// Times it fired.
+    pub fired: u64,
+    /// Of which suspensions.
+    pub suspensions: u64,
+    /// Deliveries its suspensions held and released when they ended.
+    pub released: u64,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
-use crate::stats::Exact;
+use crate::stats::{Exact, RuleCounts};
 
 /// Header of `summary.csv`.
 pub const SUMMARY_HEADER: [&str; 3] = ["section", "key", "value"];
@@ -38,6 +38,10 @@ pub struct Summary {
     pub failure_latency: Distribution,
     /// Time waiting for a free connection, of recipients the relay tried to deliver.
     pub queue_wait: Distribution,
+    /// What each automation rule did (`[[relay.automation]]`), by rule name; rules that
+    /// never fired are not listed. Absent from the files when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub automation: BTreeMap<String, RuleCounts>,
     /// Wall-clock figures: the only values that differ between identical runs. Written to
     /// `summary.json` only, never to `summary.csv`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -349,6 +353,23 @@ impl Summary {
         }
         for (attempts, n) in &self.attempts {
             row("attempts", &attempts.to_string(), n.to_string());
+        }
+        for (rule, counts) in &self.automation {
+            row(
+                "automation",
+                &format!("{rule}.fired"),
+                counts.fired.to_string(),
+            );
+            row(
+                "automation",
+                &format!("{rule}.suspensions"),
+                counts.suspensions.to_string(),
+            );
+            row(
+                "automation",
+                &format!("{rule}.released"),
+                counts.released.to_string(),
+            );
         }
         for (section, d) in [
             ("latency", &self.latency),

@@ -5,7 +5,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use smtpsim_model::sim::{RecipientRecord, Recorder, RunStats, Sample, TraceRecord};
+use smtpsim_model::sim::{
+    AutomationRecord, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+};
 
 use crate::ReportError;
 use crate::csv_row::Row;
@@ -287,6 +289,23 @@ impl Recorder for RunWriter {
             f.text(record.hop.name());
             f.text(record.line.kind().name());
             f.display(record.line);
+        });
+        self.keep(EVENTS_CSV, result);
+    }
+
+    fn automation(&mut self, record: &AutomationRecord<'_>) {
+        self.stats.automation(record);
+        if self.error.is_some() {
+            return;
+        }
+        // The relay's own rows, whatever messages are traced: no message, no attempt.
+        let result = self.events.write(|f| {
+            f.secs(record.time.as_micros());
+            f.empty();
+            f.empty();
+            f.text("relay");
+            f.text("automation");
+            f.display(record);
         });
         self.keep(EVENTS_CSV, result);
     }

@@ -5,6 +5,7 @@
 //! file, the line and the field, such as
 //! `scenarios/x.toml:12:1: relay.retry: unknown field `intial`, expected one of ...`.
 
+mod automation;
 mod dist;
 mod domain;
 mod locate;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use automation::{Action, Enhanced, Release, ReleaseMode, Rule, Target, TextPattern, Trigger};
 pub use dist::{Count, Dist, Quantity};
 pub use domain::{
     Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,

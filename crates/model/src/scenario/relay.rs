@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use smtpsim_des::SimDuration;
 
+use super::automation::Rule;
 use super::dist::Dist;
 use super::mta_retry::{Exchange, Haraka, KumoMta, Sendmail};
 use super::provider::Provider;
@@ -70,6 +71,9 @@ pub struct Relay {
     /// `[[relay.providers]]`: groups of domains by MX host, with limits for the group.
     #[serde(default)]
     pub providers: Vec<Provider>,
+    /// `[[relay.automation]]`: rules applied to the replies the relay gets.
+    #[serde(default)]
+    pub automation: Vec<Rule>,
 }
 
 impl Relay {

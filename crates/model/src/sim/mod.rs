@@ -22,8 +22,8 @@ pub use cancel::Cancel;
 pub use engine::run;
 pub use placement::AuthCheck;
 pub use records::{
-    DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
-    SubmissionRecord, TraceKind, TraceRecord,
+    AutomationEvent, AutomationRecord, DeliveryStatus, Fate, Hop, RecipientRecord, Recorder,
+    RunStats, Sample, StatusRecord, SubmissionRecord, TraceKind, TraceRecord,
 };
 pub use trace::{ConnectFailure, Expiry, HostAddr, MxAnswer, Note, RecipientResult, TraceLine};
 

@@ -262,6 +262,74 @@ pub struct SubmissionRecord<'a> {
     pub accepted: bool,
 }
 
+/// What an automation rule did, as it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutomationEvent {
+    /// The rule fired: its action holds its target until `until`.
+    Fired {
+        /// What it does.
+        action: crate::scenario::Action,
+        /// When the action ends.
+        until: SimTime,
+    },
+    /// A suspension ended: the deliveries it held go at once (`spread` zero) or spread over
+    /// `spread`.
+    Released {
+        /// Deliveries waiting for a connection when it ended.
+        deliveries: u64,
+        /// The window they are spread over.
+        spread: SimDuration,
+    },
+    /// A bounce or expire action ended.
+    Ended,
+}
+
+/// One row of what the relay's automation did.
+#[derive(Debug, Clone, Copy)]
+pub struct AutomationRecord<'a> {
+    /// When.
+    pub time: SimTime,
+    /// The rule's name.
+    pub rule: &'a str,
+    /// `domain` or `provider`.
+    pub target_kind: &'static str,
+    /// The domain's or provider's name.
+    pub target: &'a str,
+    /// What happened.
+    pub event: AutomationEvent,
+}
+
+impl std::fmt::Display for AutomationRecord<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (rule, kind, target) = (self.rule, self.target_kind, self.target);
+        match self.event {
+            AutomationEvent::Fired { action, until } => {
+                let what = match action {
+                    crate::scenario::Action::Suspend => "suspends",
+                    crate::scenario::Action::Bounce => "bounces the deliveries waiting for",
+                    crate::scenario::Action::Expire => "expires the deliveries waiting for",
+                };
+                write!(
+                    f,
+                    "rule {rule} fired: {what} {kind} {target} until {}s",
+                    until.fmt_secs()
+                )
+            }
+            AutomationEvent::Released { deliveries, spread } if spread.is_zero() => write!(
+                f,
+                "rule {rule}: suspension of {kind} {target} ended; {deliveries} deliveries \
+                 released at once"
+            ),
+            AutomationEvent::Released { deliveries, spread } => write!(
+                f,
+                "rule {rule}: suspension of {kind} {target} ended; {deliveries} deliveries \
+                 released over {spread}"
+            ),
+            AutomationEvent::Ended => write!(f, "rule {rule}: action on {kind} {target} ended"),
+        }
+    }
+}
+
 /// Receives what a run produces, as it happens.
 pub trait Recorder {
     /// A recipient's fate is settled.
@@ -273,6 +341,10 @@ pub trait Recorder {
     /// A periodic sample.
     fn sample(&mut self, sample: &Sample) {
         let _ = sample;
+    }
+    /// An automation rule fired, or its action ended.
+    fn automation(&mut self, record: &AutomationRecord<'_>) {
+        let _ = record;
     }
     /// Whether the run should call [`Recorder::submission`] and [`Recorder::status`]. Asked
     /// once, at the start; without them a run saves a little work per recipient.

@@ -195,6 +195,9 @@ pub enum Note {
         /// The sender's domain.
         domain: String,
     },
+    /// An automation rule fired on a reply of this attempt (the text of its `events.csv`
+    /// row).
+    Automation(String),
     /// A note of an SMTP session (the TLS handshake, a lost connection, ...), as the
     /// protocol core's client wrote it.
     Session(String),
@@ -269,7 +272,7 @@ impl fmt::Display for Note {
                 f,
                 "{domain} has no MX host in the scenario: the notice is not delivered"
             ),
-            Note::Session(text) => f.write_str(text),
+            Note::Session(text) | Note::Automation(text) => f.write_str(text),
         }
     }
 }

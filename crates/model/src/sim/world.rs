@@ -103,10 +103,47 @@ pub(crate) struct DomainModel {
     pub provider: Option<u32>,
     /// Held back by its provider's limits, in the provider's `held` list.
     pub held: bool,
+    /// An automation rule's action on it, while it lasts.
+    pub hold: Option<Hold>,
+}
+
+/// An automation rule's action on a domain or provider, until it ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hold {
+    /// The rule whose action it is.
+    pub rule: u32,
+}
+
+/// An automation rule, ready to match replies.
+pub(crate) struct RuleModel {
+    pub name: String,
+    pub code: Option<u16>,
+    pub enhanced: Option<smtpsim_proto::reply::EnhancedCode>,
+    pub text: Option<regex::Regex>,
+    /// Only replies from this provider's domains match.
+    pub provider: Option<u32>,
+    pub target: crate::scenario::Target,
+    /// Matches needed within a window; `None`: every match fires.
+    pub trigger: Option<(u32, SimDuration)>,
+    pub action: crate::scenario::Action,
+    pub duration: SimDuration,
+    pub release: crate::scenario::Release,
+}
+
+impl RuleModel {
+    /// Whether `reply` matches the rule's code, enhanced code and text.
+    pub fn matches(&self, reply: &smtpsim_proto::Reply) -> bool {
+        self.code.is_none_or(|code| reply.code.get() == code)
+            && self.enhanced.is_none_or(|e| reply.enhanced == Some(e))
+            && self.text.as_ref().is_none_or(|re| re.is_match(&reply.text))
+    }
 }
 
 /// A provider (a group of domains by MX host) and the relay's state towards it.
 pub(crate) struct ProviderModel {
+    pub name: String,
+    /// An automation rule's action on it, while it lasts.
+    pub hold: Option<Hold>,
     /// Connections open at once to its domains together (`u32::MAX`: no limit).
     pub connection_limit: u32,
     /// The most messages over one connection, if the provider limits it.
@@ -178,6 +215,9 @@ pub(crate) struct World {
     pub relay: RelayModel,
     pub network: NetworkModel,
     pub providers: Vec<ProviderModel>,
+    pub rules: Vec<RuleModel>,
+    /// Where released deliveries' spread times come from.
+    pub automation_rng: SimRng,
     /// Arrivals stop at this time.
     pub arrivals_end: SimTime,
     /// And after this many messages.
@@ -250,6 +290,7 @@ impl World {
                 shaping_wakeup: false,
                 provider: domain_providers[i as usize],
                 held: false,
+                hold: None,
             });
         }
 
@@ -330,6 +371,8 @@ impl World {
             .providers
             .iter()
             .map(|p| ProviderModel {
+                name: p.name.clone(),
+                hold: None,
                 connection_limit: p.connection_limit.unwrap_or(u32::MAX),
                 per_connection: p.max_deliveries_per_connection,
                 connection_rate: bucket(p.max_connection_rate),
@@ -339,12 +382,36 @@ impl World {
                 wakeup: false,
             })
             .collect();
+        let provider_index = |name: &String| {
+            r.providers
+                .iter()
+                .position(|p| &p.name == name)
+                .map(|i| i as u32)
+        };
+        let rules = r
+            .automation
+            .iter()
+            .map(|rule| RuleModel {
+                name: rule.name.clone(),
+                code: rule.code,
+                enhanced: rule.enhanced_code.map(|e| e.0),
+                text: rule.text.as_ref().map(|t| t.0.clone()),
+                provider: rule.provider.as_ref().and_then(provider_index),
+                target: rule.target,
+                trigger: rule.trigger.map(|t| (t.matches, t.within.0)),
+                action: rule.action,
+                duration: rule.duration.0,
+                release: rule.release(),
+            })
+            .collect();
         Ok(World {
             senders,
             domains,
             relay,
             network,
             providers,
+            rules,
+            automation_rng: streams.stream("automation", 0),
             arrivals_end: SimTime::ZERO
                 + options.duration.unwrap_or(scenario.simulation.duration.0),
             max_messages: options.messages.or(scenario.simulation.messages),

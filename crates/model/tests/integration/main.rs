@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod auth_props;
+mod automation;
 mod cancel;
 mod fuzz_corpus;
 mod journeys;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+    self, AutomationRecord, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
 };
 
 /// One recipient row, owned.
@@ -32,6 +32,8 @@ pub struct Memory {
     pub rows: Vec<Row>,
     pub trace: Vec<String>,
     pub samples: Vec<Sample>,
+    /// What the automation did: time in microseconds and the row's text.
+    pub automation: Vec<(u64, String)>,
 }
 
 impl Recorder for Memory {
@@ -66,6 +68,11 @@ impl Recorder for Memory {
 
     fn sample(&mut self, s: &Sample) {
         self.samples.push(*s);
+    }
+
+    fn automation(&mut self, record: &AutomationRecord<'_>) {
+        self.automation
+            .push((record.time.as_micros(), record.to_string()));
     }
 }
 

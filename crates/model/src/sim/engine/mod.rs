@@ -13,6 +13,7 @@
 //! 4. `AttemptDone`: accepted recipients are delivered to inbox or spam, refused ones bounce,
 //!    deferred ones wait for the retry policy's next attempt (back to 2) or expire.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use rand::Rng;
@@ -23,6 +24,7 @@ use smtpsim_proto::reply::{EnhancedCode, ReplyCode};
 
 mod arrival;
 mod attempt;
+mod automation;
 mod settle;
 mod slots;
 
@@ -74,6 +76,7 @@ pub fn run(
         empty: Rc::from(""),
         attempts_wanted: recorder.wants_attempts(),
         disagreement: None,
+        matches: automation::Matches::default(),
         recorder,
         stall: Stall::new(options.stall_limit.unwrap_or(STALL_EVENTS)),
         samples: 0,
@@ -145,6 +148,8 @@ enum Event {
     AttemptDone { job: u32 },
     ShapingWakeup { domain: u32 },
     ProviderWakeup { provider: u32 },
+    HoldEnds { holder: automation::Holder },
+    Requeue { job: u32 },
     Sample,
 }
 
@@ -240,6 +245,8 @@ struct Engine<'r> {
     samples: u64,
     /// With [`ExchangeMode::Compare`], the first difference between the two ways.
     disagreement: Option<String>,
+    /// Recent matches of the automation rules.
+    matches: automation::Matches,
 }
 
 impl Engine<'_> {
@@ -290,6 +297,8 @@ impl Engine<'_> {
                     self.release_provider(provider);
                     self.dispatch(now);
                 }
+                Event::HoldEnds { holder } => self.hold_ends(now, holder),
+                Event::Requeue { job } => self.requeue(now, job),
                 Event::Sample => self.sample(now)?,
             }
         }

@@ -77,6 +77,10 @@ impl Engine<'_> {
                 self.note(now, message, attempt, hop, note);
             }
         }
+        if !self.world.rules.is_empty() {
+            let traced = traced.then_some((message, attempt));
+            self.replies_seen(now, domain, &result.recipients, traced);
+        }
         let progress = !finished.is_empty();
         for (i, fate) in finished {
             self.finish_one(now, job, i, fate);

@@ -28,6 +28,12 @@ impl Engine<'_> {
                 continue;
             }
             let provider = d.provider;
+            if !self.world.rules.is_empty()
+                && let Some((hold, holder)) = self.hold_on(domain)
+            {
+                self.held_by_rule(now, domain, hold, holder);
+                continue;
+            }
             if let Some(p) = provider
                 && !self.provider_opens(now, p, domain)
             {
@@ -72,6 +78,9 @@ impl Engine<'_> {
     ) -> Option<u32> {
         let limit = self.world.relay.reuse?;
         if open.sent >= limit {
+            return None;
+        }
+        if !self.world.rules.is_empty() && self.hold_on(domain).is_some() {
             return None;
         }
         let d = &mut self.world.domains[domain as usize];
