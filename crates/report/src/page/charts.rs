@@ -109,6 +109,18 @@ pub fn lines(
     series: &[(String, Vec<(f64, f64)>)],
     log_x: bool,
 ) -> Result<String, PageError> {
+    marked_lines(title, x_desc, y_desc, series, log_x, None)
+}
+
+/// [`lines`], with thin vertical lines at the x values of `marks`, named in the legend.
+pub fn marked_lines(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    log_x: bool,
+    marks: Option<(&str, &[f64])>,
+) -> Result<String, PageError> {
     let (x0, x1) = span(
         series.iter().flat_map(|(_, p)| p.iter().map(|p| p.0)),
         false,
@@ -143,7 +155,36 @@ pub fn lines(
                             PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
                         });
                 }
-                if series.len() > 1 {
+                if let Some((name, xs)) = marks.filter(|(_, xs)| !xs.is_empty()) {
+                    let c = RGBColor(200, 30, 30).mix(0.6);
+                    let ends = [y0, y1];
+                    let segments = xs.iter().flat_map(|&x| {
+                        ends.map(|y| (x, y))
+                            .into_iter()
+                            .chain([(f64::NAN, f64::NAN)])
+                    });
+                    let mut segment = Vec::new();
+                    let mut parts = Vec::new();
+                    for point in segments {
+                        if point.0.is_nan() {
+                            parts.push(std::mem::take(&mut segment));
+                        } else {
+                            segment.push(point);
+                        }
+                    }
+                    let mut first = true;
+                    for part in parts {
+                        let drawn = chart
+                            .draw_series(LineSeries::new(part, c.stroke_width(1)))
+                            .map_err(chart_error)?;
+                        if std::mem::take(&mut first) {
+                            drawn.label(name).legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1))
+                            });
+                        }
+                    }
+                }
+                if series.len() > 1 || marks.is_some_and(|(_, xs)| !xs.is_empty()) {
                     chart
                         .configure_series_labels()
                         .label_font((FONT, 13))

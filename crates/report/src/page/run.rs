@@ -63,6 +63,30 @@ fn timeseries(path: &Path) -> Result<Timeseries, PageError> {
     Ok(series)
 }
 
+/// When automation rules fired, in hours, from the automation rows of `events.csv` (none
+/// without the file).
+fn rule_firings(path: &Path) -> Result<Vec<f64>, PageError> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(Vec::new());
+    };
+    let bad = |message: String| PageError::Parse {
+        path: path.to_owned(),
+        message,
+    };
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
+    let mut firings = Vec::new();
+    for (line, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| bad(e.to_string()))?;
+        if row.get(4) == Some("automation") && row.get(5).is_some_and(|t| t.contains(" fired: ")) {
+            let secs: f64 = row[0]
+                .parse()
+                .map_err(|e| bad(format!("line {}: {e}", line + 2)))?;
+            firings.push(secs / 3600.0);
+        }
+    }
+    Ok(firings)
+}
+
 /// Per-interval increases of a running total.
 fn increases(hours: &[f64], totals: &[f64]) -> Vec<(f64, f64)> {
     let mut previous = 0.0;
@@ -118,17 +142,13 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             true,
         )?,
     );
-    let [
-        active,
-        deferred,
-        connections,
-        delivered,
-        _deferrals,
-        bounced,
-    ] = [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
+    let [active, deferred, connections, delivered, deferrals, bounced] =
+        [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
+    let firings = rule_firings(&dir.join(crate::EVENTS_CSV))?;
+    let marks = Some(("automation rule fired", firings.as_slice()));
     add(
         "deliveries",
-        charts::lines(
+        charts::marked_lines(
             "Deliveries over time (per timeseries interval)",
             "simulated time, hours",
             "recipients per interval",
@@ -137,6 +157,18 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
                 ("bounced or expired".into(), increases(&ts.hours, &bounced)),
             ],
             false,
+            marks,
+        )?,
+    );
+    add(
+        "deferrals",
+        charts::marked_lines(
+            "Deferrals over time (per timeseries interval)",
+            "simulated time, hours",
+            "recipient deferrals per interval",
+            &[("deferred".into(), increases(&ts.hours, &deferrals))],
+            false,
+            marks,
         )?,
     );
     let zip = |v: &[f64]| ts.hours.iter().copied().zip(v.iter().copied()).collect();
@@ -254,7 +286,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         Section {
             heading: "Over time".into(),
             html: String::new(),
-            charts: vec![find("deliveries"), find("queue_depth")],
+            charts: vec![find("deliveries"), find("deferrals"), find("queue_depth")],
         },
     ];
     let html = page(
