@@ -44,10 +44,14 @@ impl Engine<'_> {
         let mut groups: SmallVec<[(u32, SmallVec<[String; 1]>); 2]> = SmallVec::new();
         for _ in 0..count {
             let pick = rng.random::<f64>();
+            // The first destination whose cumulative weight is above the draw (the weights
+            // only grow: a binary search, for senders with thousands of domains).
+            let at = s
+                .destinations
+                .partition_point(|(cumulative, _)| *cumulative <= pick);
             let domain = s
                 .destinations
-                .iter()
-                .find(|(cumulative, _)| pick < *cumulative)
+                .get(at)
                 .or(s.destinations.last())
                 .map(|(_, d)| *d)
                 .expect("a sender has destinations");
