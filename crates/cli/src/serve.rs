@@ -133,6 +133,10 @@ pub struct Args {
     /// Apply --max-connections-per-ip to loopback clients (127.0.0.0/8, ::1) too.
     #[arg(long)]
     limit_loopback: bool,
+    /// Read magic addresses: the local part of a sender or recipient picks the reply for
+    /// that message, such as rcpt-550-5.1.1@any.example (listed at start-up).
+    #[arg(long)]
+    magic: bool,
     /// After SIGINT or SIGTERM, how long sessions may go on before they are closed (0s to
     /// 1d).
     #[arg(long, default_value = "10s", value_parser = parse_grace)]
@@ -324,6 +328,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.limit_loopback = args.limit_loopback;
     config.log_required = args.log_required;
     config.shutdown_grace = std_duration(args.shutdown_grace);
+    config.magic = args.magic;
     Ok(config)
 }
 
@@ -344,6 +349,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "smtpsim serve: listening on {}", server.local_addr())?;
         if let Some(addr) = server.tls_local_addr() {
             writeln!(out, "smtpsim serve: implicit TLS on {addr}")?;
+        }
+        if args.magic {
+            writeln!(out, "smtpsim serve: {}", smtpsim_server::magic_listing())?;
         }
         out.flush()?;
         drop(out);

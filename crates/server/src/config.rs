@@ -60,6 +60,9 @@ pub struct ServeConfig {
     /// Stop the server when the session log cannot be written; by default new transactions
     /// are refused with `451 4.3.0` until it can be written again.
     pub log_required: bool,
+    /// Read magic addresses: the local part of a sender or recipient says how to answer
+    /// (see [`Magic`](crate::Magic)).
+    pub magic: bool,
 }
 
 impl ServeConfig {
@@ -90,6 +93,7 @@ impl ServeConfig {
             chaos: Chaos::default(),
             limit_loopback: false,
             log_required: false,
+            magic: false,
         }
     }
 }

@@ -143,7 +143,10 @@ async fn drive(
                 send(ctx, &mut io, &out).await?;
             }
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
-            return Ok("chaos: hung up without a reply");
+            return Ok(session
+                .policy()
+                .drop_reason()
+                .unwrap_or("hung up without a reply"));
         }
         let (start_tls, close) = events(ctx, &mut session, peer, id);
         if !out.is_empty() {

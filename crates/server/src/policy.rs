@@ -14,7 +14,9 @@ use std::time::Instant;
 
 use rand::Rng;
 use smtpsim_des::{RandomStreams, SimRng, SimTime};
-use smtpsim_model::behaviour::{MxBehaviour, NoChecks, UNKNOWN_USER};
+use smtpsim_model::behaviour::{
+    GreyVerdict, Greylist, Mailbox, MxBehaviour, NoChecks, UNKNOWN_USER,
+};
 use smtpsim_model::scenario::{Behaviour, Dist, Duration as ScenarioDuration, Outage, OutageMode};
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
@@ -23,6 +25,7 @@ use smtpsim_proto::{EnhancedCode, Reply};
 
 use crate::config::{Chaos, ServeConfig};
 use crate::log::LogHealth;
+use crate::magic::{Magic, Stage};
 use crate::maildir::{Incoming, Maildir};
 
 /// How many behaviours the client addresses are spread over.
@@ -97,6 +100,10 @@ pub(crate) struct Shared {
     /// Time the server takes to answer, drawn for each batch of replies.
     latency: Dist<ScenarioDuration>,
     streams: RandomStreams,
+    /// Whether magic addresses are read.
+    magic: bool,
+    /// The greylists of magic addresses, one per delay in seconds.
+    magic_greylists: Mutex<BTreeMap<u64, Greylist>>,
 }
 
 impl Shared {
@@ -119,6 +126,8 @@ impl Shared {
             chaos: config.chaos,
             latency: config.behaviour.latency.clone(),
             streams,
+            magic: config.magic,
+            magic_greylists: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -174,8 +183,16 @@ pub struct ServePolicy {
     stored: Vec<String>,
     /// The message being written into the Maildir as it arrives.
     incoming: Incoming,
-    /// Chaos struck in drop mode: the connection is to be cut without the reply.
-    dropped: bool,
+    /// Why the connection is to be cut without the reply (chaos in drop mode, a magic
+    /// address), if it is.
+    dropped: Option<&'static str>,
+    /// The magic addresses of the transaction in progress (the sender, the accepted
+    /// recipients), with their addresses.
+    magic: Vec<(Magic, String)>,
+    /// The sender's magic address, which acts at MAIL and at each RCPT.
+    sender_magic: Option<(Magic, String)>,
+    /// A wait a magic address asked for, before the next replies.
+    magic_delay: std::time::Duration,
 }
 
 /// The reply of a chaos failure (not sent in drop mode).
@@ -196,25 +213,35 @@ impl ServePolicy {
             decisions: Vec::new(),
             stored: Vec::new(),
             incoming: Incoming::default(),
-            dropped: false,
+            dropped: None,
+            magic: Vec::new(),
+            sender_magic: None,
+            magic_delay: std::time::Duration::ZERO,
         }
     }
 
     /// Whether chaos struck in drop mode: the connection must be cut without sending the
     /// session's last reply ([`CHAOS_REPLY`]).
     pub fn dropped(&self) -> bool {
+        self.dropped.is_some()
+    }
+
+    /// Why the connection is cut without a reply, once [`ServePolicy::dropped`].
+    pub fn drop_reason(&self) -> Option<&'static str> {
         self.dropped
     }
 
     /// How long to wait before sending the replies to what the client just sent: a draw of
     /// the behaviour's `latency` (the time the server takes to answer, as the simulator adds it
     /// to each round trip); zero without one.
+    /// A magic address's `delay-STAGE-DURATION` adds its duration to the replies of its stage.
     pub fn reply_delay(&mut self) -> std::time::Duration {
+        let magic = std::mem::take(&mut self.magic_delay);
         let latency = &self.shared.latency;
         if latency.is_constant() && latency.mean() == 0.0 {
-            return std::time::Duration::ZERO;
+            return magic;
         }
-        latency.sample(&mut self.latency).0.into()
+        magic + std::time::Duration::from(latency.sample(&mut self.latency).0)
     }
 
     /// Takes the decisions made since the last call.
@@ -230,7 +257,9 @@ impl ServePolicy {
     /// A chaos failure at a stage with probability `p`.
     fn chaos(&mut self, p: f64) -> Option<Decision> {
         let strikes = p > 0.0 && self.chaos.random::<f64>() < p;
-        self.dropped |= strikes && self.shared.chaos.drop;
+        if strikes && self.shared.chaos.drop {
+            self.dropped = Some("chaos: hung up without a reply");
+        }
         strikes.then_some(Decision::Disconnect(CHAOS_REPLY))
     }
 
@@ -263,14 +292,12 @@ impl ServePolicy {
             Decision::Refuse(r) => ("refuse", Some(r)),
             Decision::Disconnect(r) => ("disconnect", Some(r)),
         };
-        let reason = if verdict == "accept" {
-            "accepted"
-        } else if self.dropped {
-            "chaos: hung up without a reply"
-        } else {
-            reason(&decision)
+        let reason = match self.dropped {
+            _ if verdict == "accept" => "accepted",
+            Some(why) => why,
+            None => reason(&decision),
         };
-        let reply = reply.filter(|_| !self.dropped);
+        let reply = reply.filter(|_| self.dropped.is_none());
         self.decisions.push(DecisionRecord {
             stage,
             verdict,
@@ -280,6 +307,155 @@ impl ServePolicy {
         });
         decision
     }
+}
+
+/// The reason of the decisions that magic addresses take.
+const MAGIC: &str = "magic address";
+
+impl ServePolicy {
+    /// Reads `address` when magic addresses are on: `Err` is the 501 of a malformed one.
+    fn read_magic(&self, address: &str) -> Result<Option<Magic>, Decision> {
+        if !self.shared.magic {
+            return Ok(None);
+        }
+        match Magic::of_address(address) {
+            None => Ok(None),
+            Some(Ok(magic)) => Ok(Some(magic)),
+            Some(Err(why)) => Err(Decision::refuse(501, (5, 5, 4), why)),
+        }
+    }
+
+    /// What the magic addresses in `asking` decide at `stage`: the first reply, drop or
+    /// greylisting among them, if any; every delay among them is added to the next replies.
+    /// `triplet` is the client, sender and recipient that a greylist checks.
+    fn magic_at(
+        &mut self,
+        stage: Stage,
+        asking: &[(Magic, String)],
+        triplet: Option<(IpAddr, &str, &str)>,
+    ) -> Option<Decision> {
+        let mut decision = None;
+        for (magic, address) in asking.iter().filter(|(m, _)| m.stage() == stage) {
+            if let Magic::Delay(_, d) = magic {
+                self.magic_delay = self.magic_delay.max(*d);
+                continue;
+            }
+            if decision.is_some() {
+                continue;
+            }
+            decision = match magic {
+                Magic::Reply { code: 421, .. } => magic.reply(address).map(Decision::Disconnect),
+                Magic::Reply { .. } => magic.reply(address).map(Decision::Refuse),
+                Magic::Drop(_) => {
+                    self.dropped = Some("magic address: hung up without a reply");
+                    Some(Decision::Disconnect(CHAOS_REPLY))
+                }
+                Magic::Greylist(delay) => {
+                    triplet.and_then(|t| self.magic_greylist(*delay, t, address))
+                }
+                Magic::Delay(..) => None,
+            };
+        }
+        decision
+    }
+
+    /// The greylist of `delay` for `(client, sender, recipient)`: `451 4.7.1` until it passes.
+    fn magic_greylist(
+        &self,
+        delay: std::time::Duration,
+        (client, from, to): (IpAddr, &str, &str),
+        address: &str,
+    ) -> Option<Decision> {
+        let now = self.shared.now();
+        let mut lists = self
+            .shared
+            .magic_greylists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let list = lists.entry(delay.as_secs()).or_insert_with(|| {
+            Greylist::new(
+                smtpsim_des::SimDuration::from_secs(delay.as_secs()),
+                smtpsim_des::SimDuration::from_secs(4 * 3600),
+                0,
+            )
+        });
+        match list.check(now, client.to_canonical(), from, Mailbox::split(to)) {
+            GreyVerdict::Pass => None,
+            GreyVerdict::Defer { remaining } => Some(Decision::refuse(
+                451,
+                (4, 7, 1),
+                format!(
+                    "Greylisted as the magic address {address} asks, please try again in {} seconds",
+                    remaining.as_micros().div_ceil(1_000_000)
+                ),
+            )),
+        }
+    }
+
+    /// MAIL with magic addresses on: a malformed sender gets 501; the sender's magic acts now
+    /// and is kept for the recipients and the content.
+    fn magic_mail(&mut self, from: &str) -> Option<Decision> {
+        self.magic.clear();
+        self.sender_magic = None;
+        let magic = match self.read_magic(from) {
+            Err(refusal) => return Some(refusal),
+            Ok(magic) => magic?,
+        };
+        let asking = [(magic, from.to_string())];
+        let decision = self.magic_at(Stage::Mail, &asking, None);
+        let [entry] = asking;
+        self.magic.push(entry.clone());
+        self.sender_magic = Some(entry);
+        decision
+    }
+
+    /// RCPT with magic addresses on: the recipient's magic, then the sender's, act now; an
+    /// accepted recipient's magic is kept for the content (see [`ServePolicy::magic_accepted`]).
+    fn magic_rcpt(
+        &mut self,
+        session: &SessionInfo,
+        from: &str,
+        to: &str,
+    ) -> (Option<Decision>, Option<(Magic, String)>) {
+        let own = match self.read_magic(to) {
+            Err(refusal) => return (Some(refusal), None),
+            Ok(own) => own.map(|m| (m, to.to_string())),
+        };
+        if let Some((
+            Magic::Reply {
+                stage: Stage::Mail, ..
+            }
+            | Magic::Drop(Stage::Mail)
+            | Magic::Delay(Stage::Mail, _),
+            _,
+        )) = &own
+        {
+            let why = format!("magic address {to:?}: it acts at MAIL, use it as the sender");
+            return (Some(Decision::refuse(501, (5, 5, 4), why)), None);
+        }
+        let asking: Vec<_> = own
+            .iter()
+            .chain(self.sender_magic.iter())
+            .cloned()
+            .collect();
+        let triplet = session.client_ip.map(|ip| (ip, from, to));
+        (self.magic_at(Stage::Rcpt, &asking, triplet), own)
+    }
+
+    /// Keeps an accepted recipient's magic for the content.
+    fn magic_accepted(&mut self, own: Option<(Magic, String)>) {
+        self.magic
+            .extend(own.filter(|(m, _)| m.stage() == Stage::Data));
+    }
+}
+
+/// An address without its angle brackets.
+fn unbracket(address: &str) -> String {
+    address
+        .strip_prefix('<')
+        .and_then(|a| a.strip_suffix('>'))
+        .unwrap_or(address)
+        .to_string()
 }
 
 /// The enhanced code of a refusal, as `(class, subject, detail)`.
@@ -341,6 +517,10 @@ impl Policy for ServePolicy {
             let refusal = Decision::Refuse(LOG_FAILING);
             return self.record("mail", subject, refusal, |_| "session log failing");
         }
+        let address = unbracket(&from.to_string());
+        if let Some(decision) = self.magic_mail(&address) {
+            return self.record("mail", subject, decision, |_| MAGIC);
+        }
         if let Some(failure) = self.chaos(self.shared.chaos.mail) {
             return self.record("mail", subject, failure, |_| "chaos");
         }
@@ -359,12 +539,16 @@ impl Policy for ServePolicy {
         to: &ForwardPath<'_>,
         params: &RcptParams<'_>,
     ) -> Decision {
-        let address = to.to_string();
-        let address = address
-            .strip_prefix('<')
-            .and_then(|a| a.strip_suffix('>'))
-            .unwrap_or(&address)
-            .to_string();
+        let address = unbracket(&to.to_string());
+        let own = if self.shared.magic {
+            let (decision, own) = self.magic_rcpt(session, &envelope.from, &address);
+            if let Some(decision) = decision {
+                return self.record("rcpt", Some(address), decision, |_| MAGIC);
+            }
+            own
+        } else {
+            None
+        };
         if let Some(failure) = self.chaos(self.shared.chaos.rcpt) {
             return self.record("rcpt", Some(address), failure, |_| "chaos");
         }
@@ -377,6 +561,9 @@ impl Policy for ServePolicy {
             );
         }
         let decision = self.behaviour(session, |b| b.rcpt(session, envelope, to, params));
+        if decision == Decision::Accept {
+            self.magic_accepted(own);
+        }
         self.record("rcpt", Some(address), decision, |d| match enhanced(d) {
             Some((5, 1, 1)) => "unknown user",
             Some((4 | 5, 2, 2)) => "mailbox full",
@@ -406,6 +593,10 @@ impl Policy for ServePolicy {
     fn message(&mut self, _: &SessionInfo, _: &Envelope, content: &[u8]) -> Decision {
         // What arrived so far is committed below, or dropped with its tmp/ file.
         let incoming = std::mem::take(&mut self.incoming);
+        let asking = std::mem::take(&mut self.magic);
+        if let Some(decision) = self.magic_at(Stage::Data, &asking, None) {
+            return self.record("message", None, decision, |_| MAGIC);
+        }
         if let Some(failure) = self.chaos(self.shared.chaos.message) {
             return self.record("message", None, failure, |_| "chaos");
         }

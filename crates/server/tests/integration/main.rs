@@ -5,5 +5,6 @@ mod common;
 mod behaviour;
 mod blast;
 mod limits;
+mod magic;
 mod operation;
 mod robustness;
