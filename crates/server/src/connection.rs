@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Timeouts;
 use crate::log::{LogHandle, LogRecord};
 use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
+use crate::trace::TlsDetails;
 
 /// A byte stream: plain TCP or TLS over it.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -100,10 +101,11 @@ async fn drive(
     implicit_tls: bool,
 ) -> io::Result<&'static str> {
     let mut io: Box<dyn Io> = Box::new(stream);
-    let mut tls = false;
+    let mut tls = None;
     if implicit_tls {
-        io = handshake(ctx, io).await?;
-        tls = true;
+        let (secured, details) = handshake(ctx, io).await?;
+        io = secured;
+        tls = Some(details);
     }
     match ctx.shared.outage() {
         Some(OutageMode::Refuse) => return Ok("outage: connection refused"),
@@ -118,10 +120,13 @@ async fn drive(
     }
     let info = SessionInfo {
         client_ip: Some(peer.ip()),
-        tls,
+        tls: tls.is_some(),
         ..SessionInfo::default()
     };
-    let policy = ServePolicy::new(ctx.shared.clone(), id);
+    let mut policy = ServePolicy::new(ctx.shared.clone(), id);
+    if let Some(details) = tls {
+        policy.set_tls(details);
+    }
     let started = Instant::now();
     let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
     let mut timed_out = false;
@@ -171,7 +176,9 @@ async fn drive(
             });
         }
         if start_tls {
-            io = handshake(ctx, io).await?;
+            let (secured, details) = handshake(ctx, io).await?;
+            io = secured;
+            session.policy_mut().set_tls(details);
             session.handle_timeout(started.elapsed());
             session.tls_established();
             continue;
@@ -318,7 +325,8 @@ pub(crate) async fn goodbye<S: AsyncWrite + Unpin + ?Sized>(io: &mut S, reply: &
     .await;
 }
 
-async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
+/// The TLS handshake; returns the secured stream and what it negotiated.
+async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<(Box<dyn Io>, TlsDetails)> {
     let Some(acceptor) = &ctx.acceptor else {
         return Err(io::Error::other("TLS is not configured"));
     };
@@ -327,7 +335,10 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
         _ = ctx.stop.cancelled() => return Err(io::Error::other("server shutting down")),
     };
     match handshake {
-        Ok(Ok(tls)) => Ok(Box::new(tls)),
+        Ok(Ok(tls)) => {
+            let details = TlsDetails::of(tls.get_ref().1);
+            Ok((Box::new(tls), details))
+        }
         Ok(Err(e)) => Err(io::Error::new(
             e.kind(),
             format!("TLS handshake failed: {e}"),

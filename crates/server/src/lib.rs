@@ -33,6 +33,7 @@ mod magic;
 mod maildir;
 mod policy;
 mod tls;
+mod trace;
 
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
@@ -42,3 +43,4 @@ pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};
 pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};
+pub use trace::TlsDetails;

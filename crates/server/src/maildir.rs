@@ -134,14 +134,21 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
-    /// Writes the next piece of the message into `maildir`'s `tmp/`.
-    pub(crate) fn write(&mut self, maildir: &Maildir, piece: &[u8]) {
+    /// Writes the next piece of the message into `maildir`'s `tmp/`; a new file starts with
+    /// the lines `head` makes.
+    pub(crate) fn write(
+        &mut self,
+        maildir: &Maildir,
+        piece: &[u8],
+        head: impl FnOnce() -> Vec<u8>,
+    ) {
         if self.failed.is_some() {
             return;
         }
         let written = match &mut self.delivery {
             Some(delivery) => delivery.write(piece),
             None => maildir.begin().and_then(|mut delivery| {
+                delivery.write(&head())?;
                 delivery.write(piece)?;
                 self.delivery = Some(delivery);
                 Ok(())
@@ -159,13 +166,24 @@ impl Incoming {
         *self = Incoming::default();
     }
 
-    /// Stores the message: the pieces written so far, or `content` whole if there were none
-    /// (a driver that does not stream, or an empty message). Returns the file's name.
-    pub(crate) fn commit(self, maildir: &Maildir, content: &[u8]) -> io::Result<String> {
+    /// Stores the message: the pieces written so far, or the lines `head` makes and `content`
+    /// whole if there were none (a driver that does not stream, or an empty message). Returns
+    /// the file's name.
+    pub(crate) fn commit(
+        self,
+        maildir: &Maildir,
+        content: &[u8],
+        head: impl FnOnce() -> Vec<u8>,
+    ) -> io::Result<String> {
         match (self.failed, self.delivery) {
             (Some(e), _) => Err(e),
             (None, Some(delivery)) => delivery.commit(),
-            (None, None) => maildir.deliver(content),
+            (None, None) => {
+                let mut delivery = maildir.begin()?;
+                delivery.write(&head())?;
+                delivery.write(content)?;
+                delivery.commit()
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::config::{Chaos, ServeConfig};
 use crate::log::LogHealth;
 use crate::magic::{Magic, Stage};
 use crate::maildir::{Incoming, Maildir};
+use crate::trace::{Hop, TlsDetails, trace_headers};
 
 /// How many behaviours the client addresses are spread over.
 pub const SHARDS: usize = 64;
@@ -102,6 +103,8 @@ pub(crate) struct Shared {
     streams: RandomStreams,
     /// Whether magic addresses are read.
     magic: bool,
+    /// The server's host name, for the `Received:` line.
+    hostname: String,
     /// The greylists of magic addresses, one per delay in seconds.
     magic_greylists: Mutex<BTreeMap<u64, Greylist>>,
 }
@@ -127,6 +130,7 @@ impl Shared {
             latency: config.behaviour.latency.clone(),
             streams,
             magic: config.magic,
+            hostname: config.hostname.clone(),
             magic_greylists: Mutex::new(BTreeMap::new()),
         }
     }
@@ -177,6 +181,10 @@ pub struct DecisionRecord {
 #[derive(Debug)]
 pub struct ServePolicy {
     shared: Arc<Shared>,
+    /// The connection's number.
+    connection: u64,
+    /// The TLS in force, once a handshake is done.
+    tls: Option<TlsDetails>,
     chaos: SimRng,
     latency: SimRng,
     decisions: Vec<DecisionRecord>,
@@ -208,6 +216,8 @@ impl ServePolicy {
         let latency = shared.streams.stream("latency", connection);
         ServePolicy {
             shared,
+            connection,
+            tls: None,
             chaos,
             latency,
             decisions: Vec::new(),
@@ -224,6 +234,16 @@ impl ServePolicy {
     /// session's last reply ([`CHAOS_REPLY`]).
     pub fn dropped(&self) -> bool {
         self.dropped.is_some()
+    }
+
+    /// Records the TLS the connection negotiated (for the `Received:` line).
+    pub fn set_tls(&mut self, tls: TlsDetails) {
+        self.tls = Some(tls);
+    }
+
+    /// The TLS the connection negotiated, if any.
+    pub fn tls(&self) -> Option<&TlsDetails> {
+        self.tls.as_ref()
     }
 
     /// Why the connection is cut without a reply, once [`ServePolicy::dropped`].
@@ -449,6 +469,23 @@ impl ServePolicy {
     }
 }
 
+/// The header lines before a message of `envelope` stored now on connection `id`.
+fn trace(
+    shared: &Shared,
+    id: u64,
+    tls: Option<&TlsDetails>,
+    session: &SessionInfo,
+    envelope: &Envelope,
+) -> Vec<u8> {
+    let hop = Hop {
+        by: &shared.hostname,
+        id,
+        tls,
+        at: time::OffsetDateTime::now_utc(),
+    };
+    trace_headers(session, envelope, hop)
+}
+
 /// An address without its angle brackets.
 fn unbracket(address: &str) -> String {
     address
@@ -580,9 +617,11 @@ impl Policy for ServePolicy {
         self.record("data", None, decision, |_| "chaos")
     }
 
-    fn content(&mut self, _: &SessionInfo, _: &Envelope, piece: &[u8]) {
+    fn content(&mut self, session: &SessionInfo, envelope: &Envelope, piece: &[u8]) {
         if let Some(maildir) = &self.shared.maildir {
-            self.incoming.write(maildir, piece);
+            let (id, tls) = (self.connection, self.tls.as_ref());
+            let head = || trace(&self.shared, id, tls, session, envelope);
+            self.incoming.write(maildir, piece, head);
         }
     }
 
@@ -590,7 +629,7 @@ impl Policy for ServePolicy {
         self.incoming.discard();
     }
 
-    fn message(&mut self, _: &SessionInfo, _: &Envelope, content: &[u8]) -> Decision {
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
         // What arrived so far is committed below, or dropped with its tmp/ file.
         let incoming = std::mem::take(&mut self.incoming);
         let asking = std::mem::take(&mut self.magic);
@@ -600,8 +639,10 @@ impl Policy for ServePolicy {
         if let Some(failure) = self.chaos(self.shared.chaos.message) {
             return self.record("message", None, failure, |_| "chaos");
         }
+        let (id, tls) = (self.connection, self.tls.as_ref());
+        let head = || trace(&self.shared, id, tls, session, envelope);
         let stored =
-            (self.shared.maildir.as_ref()).map(|maildir| incoming.commit(maildir, content));
+            (self.shared.maildir.as_ref()).map(|maildir| incoming.commit(maildir, content, head));
         let decision = match stored {
             None => Decision::Accept,
             Some(result) => match result {

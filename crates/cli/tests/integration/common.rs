@@ -127,7 +127,8 @@ pub fn check(out: Output, what: &str) -> String {
     stdout
 }
 
-/// The files in a Maildir's `new/`, sorted by name, with their content.
+/// The files in a Maildir's `new/`, sorted by name, with their content after the trace header
+/// lines the server puts first (see [`without_trace`]).
 pub fn maildir_new(root: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(root.join("new"))
         .map(|dir| {
@@ -135,7 +136,7 @@ pub fn maildir_new(root: &Path) -> Vec<(String, Vec<u8>)> {
                 let e = e.unwrap();
                 (
                     e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
+                    without_trace(&std::fs::read(e.path()).unwrap()).to_vec(),
                 )
             })
             .collect()
@@ -143,6 +144,29 @@ pub fn maildir_new(root: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_default();
     files.sort();
     files
+}
+
+/// A stored message without the trace header lines the server puts first (`Return-Path:`,
+/// `X-Original-To:`, `Delivered-To:`, `Received:` and their continuation lines); panics if
+/// they are missing.
+pub fn without_trace(stored: &[u8]) -> &[u8] {
+    let mut rest = stored;
+    assert!(rest.starts_with(b"Return-Path: <"), "no Return-Path first");
+    let mut received = false;
+    let names = [
+        &b"Return-Path:"[..],
+        b"X-Original-To:",
+        b"Delivered-To:",
+        b"Received:",
+        b"\t",
+    ];
+    while names.iter().any(|n| rest.starts_with(n)) {
+        received |= rest.starts_with(b"Received:");
+        let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF") + 2;
+        rest = &rest[end..];
+    }
+    assert!(received, "no Received line");
+    rest
 }
 
 /// The session log's records.

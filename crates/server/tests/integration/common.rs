@@ -139,3 +139,26 @@ pub fn maildir_counts(root: &std::path::Path) -> (usize, usize) {
     let count = |sub: &str| std::fs::read_dir(root.join(sub)).unwrap().count();
     (count("new"), count("tmp"))
 }
+
+/// A stored message without the trace header lines the server puts first (`Return-Path:`,
+/// `X-Original-To:`, `Delivered-To:`, `Received:` and their continuation lines); panics if
+/// they are missing.
+pub fn without_trace(stored: &[u8]) -> &[u8] {
+    let mut rest = stored;
+    assert!(rest.starts_with(b"Return-Path: <"), "no Return-Path first");
+    let mut received = false;
+    let names = [
+        &b"Return-Path:"[..],
+        b"X-Original-To:",
+        b"Delivered-To:",
+        b"Received:",
+        b"\t",
+    ];
+    while names.iter().any(|n| rest.starts_with(n)) {
+        received |= rest.starts_with(b"Received:");
+        let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF") + 2;
+        rest = &rest[end..];
+    }
+    assert!(received, "no Received line");
+    rest
+}

@@ -8,3 +8,4 @@ mod limits;
 mod magic;
 mod operation;
 mod robustness;
+mod trace;
