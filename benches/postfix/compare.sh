@@ -54,10 +54,10 @@ sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
 "$SINK" "${sink_user[@]}" -m 2000 "127.0.0.1:$SINK_PORT" 4096 &
 pids+=($!)
-"$BIN" serve --listen "127.0.0.1:$SERVE_PORT" --no-tls \
+"$BIN" serve --listen "127.0.0.1:$SERVE_PORT" --no-tls --quiet \
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
 pids+=($!)
-"$BIN" serve --listen "127.0.0.1:$MAILDIR_PORT" --no-tls --maildir "$WORK/Maildir" \
+"$BIN" serve --listen "127.0.0.1:$MAILDIR_PORT" --no-tls --quiet --maildir "$WORK/Maildir" \
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
 pids+=($!)
 wait_port $SINK_PORT

@@ -133,6 +133,9 @@ pub struct Args {
     /// Apply --max-connections-per-ip to loopback clients (127.0.0.0/8, ::1) too.
     #[arg(long)]
     limit_loopback: bool,
+    /// Print no line for each session (the start-up and summary lines still are).
+    #[arg(long)]
+    quiet: bool,
     /// Read magic addresses: the local part of a sender or recipient picks the reply for
     /// that message, such as rcpt-550-5.1.1@any.example (listed at start-up).
     #[arg(long)]
@@ -329,12 +332,14 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.log_required = args.log_required;
     config.shutdown_grace = std_duration(args.shutdown_grace);
     config.magic = args.magic;
+    config.console = !args.quiet;
     Ok(config)
 }
 
 /// Serves until SIGINT or SIGTERM; prints where it listens on stdout at once.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let config = config(args)?;
+    let describe = config.describe();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -346,7 +351,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         let mut out = std::io::stdout().lock();
-        writeln!(out, "smtpsim serve: listening on {}", server.local_addr())?;
+        writeln!(
+            out,
+            "smtpsim serve: {describe}; listening on {}",
+            server.local_addr()
+        )?;
         if let Some(addr) = server.tls_local_addr() {
             writeln!(out, "smtpsim serve: implicit TLS on {addr}")?;
         }

@@ -21,6 +21,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Timeouts;
+use crate::console;
 use crate::log::{LogHandle, LogRecord};
 use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
 use crate::trace::TlsDetails;
@@ -60,6 +61,8 @@ pub(crate) struct Context {
     pub(crate) log: LogHandle,
     pub(crate) stop: CancellationToken,
     pub(crate) counters: Arc<Counters>,
+    /// Print a line for each session on stdout.
+    pub(crate) console: bool,
 }
 
 /// Serves one client until either side closes; logs how it went.
@@ -127,8 +130,31 @@ async fn drive(
     if let Some(details) = tls {
         policy.set_tls(details);
     }
-    let started = Instant::now();
     let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
+    let why = converse(ctx, &mut session, io, peer, id).await;
+    if ctx.console {
+        let reason = match &why {
+            Ok(why) => why.to_string(),
+            Err(e) => format!("connection error: {e}"),
+        };
+        let policy = session.policy();
+        let line = policy
+            .summary()
+            .line(id, peer, session.info(), policy.tls(), &reason);
+        console::print(&line);
+    }
+    why
+}
+
+/// Drives a greeted session until either side closes.
+async fn converse(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    mut io: Box<dyn Io>,
+    peer: SocketAddr,
+    id: u64,
+) -> io::Result<&'static str> {
+    let started = Instant::now();
     let mut timed_out = false;
     let blocking_deliveries = ctx.shared.maildir.is_some()
         && tokio::runtime::Handle::current().runtime_flavor()
@@ -143,7 +169,7 @@ async fn drive(
             if out.ends_with(&reply) {
                 out.truncate(out.len() - reply.len());
             }
-            events(ctx, &mut session, peer, id);
+            events(ctx, session, peer, id);
             if !out.is_empty() {
                 send(ctx, &mut io, &out).await?;
             }
@@ -153,7 +179,7 @@ async fn drive(
                 .drop_reason()
                 .unwrap_or("hung up without a reply"));
         }
-        let (start_tls, close) = events(ctx, &mut session, peer, id);
+        let (start_tls, close) = events(ctx, session, peer, id);
         if !out.is_empty() {
             let delay = session.policy_mut().reply_delay();
             if !delay.is_zero() {
@@ -208,9 +234,9 @@ async fn drive(
         let input = &buf[..read];
         if blocking_deliveries {
             // The policy writes and syncs the message before the 250: off the async workers.
-            tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id));
+            tokio::task::block_in_place(|| feed(ctx, session, input, peer, id));
         } else {
-            feed(ctx, &mut session, input, peer, id);
+            feed(ctx, session, input, peer, id);
         }
     }
 }

@@ -27,6 +27,7 @@
 pub mod blast;
 mod config;
 mod connection;
+mod console;
 mod listener;
 mod log;
 mod magic;

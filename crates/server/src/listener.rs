@@ -221,6 +221,7 @@ impl Server {
             timeouts: config.timeouts,
             log: log.as_ref().map(|l| l.handle()).unwrap_or_default(),
             stop: CancellationToken::new(),
+            console: config.console,
             counters: Arc::new(Counters::default()),
         };
         Ok(Server {

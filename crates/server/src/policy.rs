@@ -24,6 +24,7 @@ use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 
 use crate::config::{Chaos, ServeConfig};
+use crate::console::Summary;
 use crate::log::LogHealth;
 use crate::magic::{Magic, Stage};
 use crate::maildir::{Incoming, Maildir};
@@ -105,6 +106,8 @@ pub(crate) struct Shared {
     magic: bool,
     /// The server's host name, for the `Received:` line.
     hostname: String,
+    /// Whether sessions gather a [`Summary`] for the console.
+    console: bool,
     /// The greylists of magic addresses, one per delay in seconds.
     magic_greylists: Mutex<BTreeMap<u64, Greylist>>,
 }
@@ -131,6 +134,7 @@ impl Shared {
             streams,
             magic: config.magic,
             hostname: config.hostname.clone(),
+            console: config.console,
             magic_greylists: Mutex::new(BTreeMap::new()),
         }
     }
@@ -201,6 +205,8 @@ pub struct ServePolicy {
     sender_magic: Option<(Magic, String)>,
     /// A wait a magic address asked for, before the next replies.
     magic_delay: std::time::Duration,
+    /// What the session did, for the console.
+    summary: Summary,
 }
 
 /// The reply of a chaos failure (not sent in drop mode).
@@ -227,6 +233,7 @@ impl ServePolicy {
             magic: Vec::new(),
             sender_magic: None,
             magic_delay: std::time::Duration::ZERO,
+            summary: Summary::default(),
         }
     }
 
@@ -234,6 +241,12 @@ impl ServePolicy {
     /// session's last reply ([`CHAOS_REPLY`]).
     pub fn dropped(&self) -> bool {
         self.dropped.is_some()
+    }
+
+    /// What the session did so far, for its console line (empty unless the server prints
+    /// one).
+    pub(crate) fn summary(&self) -> &Summary {
+        &self.summary
     }
 
     /// Records the TLS the connection negotiated (for the `Received:` line).
@@ -318,6 +331,14 @@ impl ServePolicy {
             None => reason(&decision),
         };
         let reply = reply.filter(|_| self.dropped.is_none());
+        if self.shared.console && verdict != "accept" && stage != "message" {
+            let said = reply.map_or("no reply".to_string(), short);
+            let about = subject
+                .as_deref()
+                .map_or(String::new(), |s| format!(" {s}"));
+            self.summary
+                .push(format!("refused {stage}{about}: {said} ({reason})"));
+        }
         self.decisions.push(DecisionRecord {
             stage,
             verdict,
@@ -486,6 +507,14 @@ fn trace(
     trace_headers(session, envelope, hop)
 }
 
+/// A reply's code and enhanced code, such as `550 5.1.1`.
+fn short(reply: &Reply) -> String {
+    match reply.enhanced {
+        Some(e) => format!("{} {e}", reply.code.get()),
+        None => reply.code.get().to_string(),
+    }
+}
+
 /// An address without its angle brackets.
 fn unbracket(address: &str) -> String {
     address
@@ -630,6 +659,37 @@ impl Policy for ServePolicy {
     }
 
     fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        let decision = self.end_of_data(session, envelope, content);
+        if self.shared.console {
+            let said = match (&decision, self.dropped) {
+                (_, Some(why)) => why.to_string(),
+                (Decision::Accept, _) => "250".to_string(),
+                (Decision::AcceptWith(r) | Decision::Refuse(r) | Decision::Disconnect(r), _) => {
+                    let reason = self.decisions.last().map_or("", |d| d.reason);
+                    match reason {
+                        "accepted" => short(r),
+                        _ => format!("{} ({reason})", short(r)),
+                    }
+                }
+            };
+            self.summary.push(format!(
+                "message <{}> -> {}: {said}",
+                envelope.from,
+                envelope.recipients.join(",")
+            ));
+        }
+        decision
+    }
+}
+
+impl ServePolicy {
+    /// The decision at the end of the content: magic, chaos, then storing it.
+    fn end_of_data(
+        &mut self,
+        session: &SessionInfo,
+        envelope: &Envelope,
+        content: &[u8],
+    ) -> Decision {
         // What arrived so far is committed below, or dropped with its tmp/ file.
         let incoming = std::mem::take(&mut self.incoming);
         let asking = std::mem::take(&mut self.magic);

@@ -10,7 +10,8 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 /// A running `smtpsim serve`, stopped with SIGTERM when dropped.
 pub struct Serve {
     child: Option<Child>,
-    stdout: BufReader<ChildStdout>,
+    /// Reads the rest of stdout as it comes (so that the session lines never fill the pipe).
+    stdout: Option<std::thread::JoinHandle<String>>,
     /// The main listener's port.
     pub port: u16,
     /// The implicit-TLS listener's port, if asked for.
@@ -41,9 +42,18 @@ impl Serve {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let port = read_port(&mut stdout, "listening on");
         let tls_port = implicit_tls.then(|| read_port(&mut stdout, "implicit TLS on"));
+        let stdout = std::thread::spawn(move || {
+            let mut rest = String::new();
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            rest
+        });
         Serve {
             child: Some(child),
-            stdout,
+            stdout: Some(stdout),
             port,
             tls_port,
             dir,
@@ -60,11 +70,7 @@ impl Serve {
         let mut child = self.child.take().unwrap();
         signal(&child, "TERM");
         let status = child.wait().unwrap();
-        let mut rest = String::new();
-        for line in (&mut self.stdout).lines() {
-            rest.push_str(&line.unwrap());
-            rest.push('\n');
-        }
+        let rest = self.stdout.take().unwrap().join().unwrap();
         (status.code(), rest)
     }
 

@@ -13,6 +13,7 @@ mod pipe;
 mod repl;
 mod report;
 mod run;
+mod serve_console;
 mod serve_curl;
 mod serve_ops;
 mod serve_smtplib;
