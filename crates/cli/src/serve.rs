@@ -133,6 +133,10 @@ pub struct Args {
     /// Apply --max-connections-per-ip to loopback clients (127.0.0.0/8, ::1) too.
     #[arg(long)]
     limit_loopback: bool,
+    /// Link speed: each connection reads and writes at most this many bytes a second in
+    /// each direction (1 to 1000000000).
+    #[arg(long, value_name = "BYTES_PER_S", value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=smtpsim_server::MAX_BANDWIDTH))]
+    bandwidth: Option<u64>,
     /// Print no line for each session (the start-up and summary lines still are).
     #[arg(long)]
     quiet: bool,
@@ -333,6 +337,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.shutdown_grace = std_duration(args.shutdown_grace);
     config.magic = args.magic;
     config.console = !args.quiet;
+    config.bandwidth = args.bandwidth;
     Ok(config)
 }
 

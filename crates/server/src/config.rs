@@ -66,6 +66,9 @@ pub struct ServeConfig {
     /// Print one line for each session on stdout: the client, its EHLO name, TLS and AUTH
     /// user, each message's envelope and final reply, the refusals and how it ended.
     pub console: bool,
+    /// The link speed of each connection in each direction, in bytes a second (1 to
+    /// [`MAX_BANDWIDTH`](crate::MAX_BANDWIDTH)); unlimited when `None`.
+    pub bandwidth: Option<u64>,
 }
 
 impl ServeConfig {
@@ -98,6 +101,7 @@ impl ServeConfig {
             log_required: false,
             magic: false,
             console: false,
+            bandwidth: None,
         }
     }
 }
@@ -237,6 +241,9 @@ impl ServeConfig {
         }
         if self.chaos.any() {
             does.push("chaos".to_string());
+        }
+        if let Some(rate) = self.bandwidth {
+            does.push(format!("bandwidth {rate} bytes/s"));
         }
         if !self.outages.is_empty() {
             does.push(format!("{} outages", self.outages.len()));

@@ -24,6 +24,7 @@ use crate::config::Timeouts;
 use crate::console;
 use crate::log::{LogHandle, LogRecord};
 use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
+use crate::throttle::Throttle;
 use crate::trace::TlsDetails;
 
 /// A byte stream: plain TCP or TLS over it.
@@ -63,6 +64,8 @@ pub(crate) struct Context {
     pub(crate) counters: Arc<Counters>,
     /// Print a line for each session on stdout.
     pub(crate) console: bool,
+    /// The link speed of each connection in each direction, in bytes a second, if limited.
+    pub(crate) bandwidth: Option<u64>,
 }
 
 /// Serves one client until either side closes; logs how it went.
@@ -156,6 +159,7 @@ async fn converse(
 ) -> io::Result<&'static str> {
     let started = Instant::now();
     let mut timed_out = false;
+    let mut link = Link::new(ctx.bandwidth);
     let blocking_deliveries = ctx.shared.maildir.is_some()
         && tokio::runtime::Handle::current().runtime_flavor()
             == tokio::runtime::RuntimeFlavor::MultiThread;
@@ -171,7 +175,7 @@ async fn converse(
             }
             events(ctx, session, peer, id);
             if !out.is_empty() {
-                send(ctx, &mut io, &out).await?;
+                send(ctx, &mut io, &out, &mut link).await?;
             }
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
             return Ok(session
@@ -190,7 +194,7 @@ async fn converse(
                     _ = ctx.stop.cancelled() => {}
                 }
             }
-            send(ctx, &mut io, &out).await?;
+            send(ctx, &mut io, &out, &mut link).await?;
             out.clear();
         }
         if close {
@@ -212,7 +216,7 @@ async fn converse(
         ctx.log.ready().await;
         let wake = session.poll_timeout().and_then(|d| started.checked_add(d));
         let read = tokio::select! {
-            read = io.read(&mut buf) => read?,
+            read = io.read(&mut buf[..link.read_size(READ_BUFFER)]) => read?,
             () = sleep_until(wake) => {
                 // The session answers 421 4.4.2 if its deadline has passed.
                 timed_out = session.handle_timeout(started.elapsed());
@@ -226,6 +230,7 @@ async fn converse(
         if read == 0 {
             return Ok("closed by the client");
         }
+        link.has_read(read).await;
         if session.handle_timeout(started.elapsed()) {
             // The bytes came after the deadline.
             timed_out = true;
@@ -238,6 +243,45 @@ async fn converse(
         } else {
             feed(ctx, session, input, peer, id);
         }
+    }
+}
+
+/// The socket I/O of a connection, throttled to `--bandwidth` if it is set.
+struct Link {
+    read: Option<Throttle>,
+    write: Option<Throttle>,
+}
+
+impl Link {
+    fn new(bandwidth: Option<u64>) -> Link {
+        Link {
+            read: bandwidth.map(Throttle::new),
+            write: bandwidth.map(Throttle::new),
+        }
+    }
+
+    /// How much of a read buffer of `len` bytes one read may fill.
+    fn read_size(&self, len: usize) -> usize {
+        self.read.as_ref().map_or(len, |t| t.chunk().min(len))
+    }
+
+    /// Waits for the throttle after `n` bytes were read.
+    async fn has_read(&mut self, n: usize) {
+        if let Some(throttle) = &mut self.read {
+            throttle.spend(n).await;
+        }
+    }
+
+    /// Writes `bytes` a throttle's chunk at a time.
+    async fn write_all(&mut self, io: &mut Box<dyn Io>, bytes: &[u8]) -> io::Result<()> {
+        let Some(throttle) = &mut self.write else {
+            return io.write_all(bytes).await;
+        };
+        for piece in bytes.chunks(throttle.chunk()) {
+            throttle.spend(piece.len()).await;
+            io.write_all(piece).await?;
+        }
+        Ok(())
     }
 }
 
@@ -323,9 +367,14 @@ fn events(
     (start_tls, close)
 }
 
-async fn send(ctx: &Context, io: &mut Box<dyn Io>, bytes: &[u8]) -> io::Result<()> {
+async fn send(
+    ctx: &Context,
+    io: &mut Box<dyn Io>,
+    bytes: &[u8],
+    link: &mut Link,
+) -> io::Result<()> {
     let write = async {
-        io.write_all(bytes).await?;
+        link.write_all(io, bytes).await?;
         io.flush().await
     };
     tokio::select! {

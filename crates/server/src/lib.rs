@@ -33,6 +33,7 @@ mod log;
 mod magic;
 mod maildir;
 mod policy;
+mod throttle;
 mod tls;
 mod trace;
 
@@ -43,5 +44,6 @@ pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};
 pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
+pub use throttle::MAX_BANDWIDTH;
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};
 pub use trace::TlsDetails;

@@ -222,6 +222,7 @@ impl Server {
             log: log.as_ref().map(|l| l.handle()).unwrap_or_default(),
             stop: CancellationToken::new(),
             console: config.console,
+            bandwidth: config.bandwidth,
             counters: Arc::new(Counters::default()),
         };
         Ok(Server {

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod bandwidth;
 mod behaviour;
 mod blast;
 mod limits;
