@@ -137,6 +137,11 @@ pub struct Args {
     /// each direction (1 to 1000000000).
     #[arg(long, value_name = "BYTES_PER_S", value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=smtpsim_server::MAX_BANDWIDTH))]
     bandwidth: Option<u64>,
+    /// Reply rules: a TOML file of [[rule]] tables (stage, a regular expression on an
+    /// address, the EHLO name, the client address, the AUTH user or a header, an optional
+    /// probability, count or time window, and the reply); the first that applies wins.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
     /// Print no line for each session (the start-up and summary lines still are).
     #[arg(long)]
     quiet: bool,
@@ -338,6 +343,9 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.magic = args.magic;
     config.console = !args.quiet;
     config.bandwidth = args.bandwidth;
+    if let Some(path) = &args.rules {
+        config.rules = smtpsim_server::Rules::new(smtpsim_server::RuleSet::load(path)?);
+    }
     Ok(config)
 }
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use smtpsim_model::scenario::{Behaviour, Outage};
 use smtpsim_proto::Limits;
+
+use crate::rules::Rules;
 pub use smtpsim_proto::server::Timeouts;
 
 /// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
@@ -69,6 +71,8 @@ pub struct ServeConfig {
     /// The link speed of each connection in each direction, in bytes a second (1 to
     /// [`MAX_BANDWIDTH`](crate::MAX_BANDWIDTH)); unlimited when `None`.
     pub bandwidth: Option<u64>,
+    /// The reply rules; a clone of this handle replaces them while the server runs.
+    pub rules: Rules,
 }
 
 impl ServeConfig {
@@ -102,6 +106,7 @@ impl ServeConfig {
             magic: false,
             console: false,
             bandwidth: None,
+            rules: Rules::default(),
         }
     }
 }
@@ -241,6 +246,11 @@ impl ServeConfig {
         }
         if self.chaos.any() {
             does.push("chaos".to_string());
+        }
+        let rules = self.rules.current();
+        if !rules.is_empty() {
+            let names: Vec<&str> = rules.names().collect();
+            does.push(format!("rules {}", names.join(" ")));
         }
         if let Some(rate) = self.bandwidth {
             does.push(format!("bandwidth {rate} bytes/s"));

@@ -59,6 +59,9 @@ pub struct LogRecord<'a> {
     /// For `decision`: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// For `decision`: the reply rule that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
     /// For `message`: the sender.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<&'a str>,
@@ -90,6 +93,7 @@ impl<'a> LogRecord<'a> {
             subject: None,
             reply: None,
             reason: None,
+            rule: None,
             from: None,
             to: None,
             octets: None,
@@ -122,6 +126,7 @@ impl<'a> LogRecord<'a> {
             subject: decision.subject.as_deref(),
             reply: decision.reply.as_deref(),
             reason: Some(decision.reason),
+            rule: decision.rule.as_deref(),
             ..LogRecord::new(session, client, "decision")
         }
     }

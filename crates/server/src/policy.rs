@@ -28,6 +28,7 @@ use crate::console::Summary;
 use crate::log::LogHealth;
 use crate::magic::{Magic, Stage};
 use crate::maildir::{Incoming, Maildir};
+use crate::rules::{Facts, RuleStage, Rules};
 use crate::trace::{Hop, TlsDetails, trace_headers};
 
 /// How many behaviours the client addresses are spread over.
@@ -106,6 +107,8 @@ pub(crate) struct Shared {
     magic: bool,
     /// The server's host name, for the `Received:` line.
     hostname: String,
+    /// The reply rules, replaceable while the server runs.
+    pub(crate) rules: Rules,
     /// Whether sessions gather a [`Summary`] for the console.
     console: bool,
     /// The greylists of magic addresses, one per delay in seconds.
@@ -134,6 +137,7 @@ impl Shared {
             streams,
             magic: config.magic,
             hostname: config.hostname.clone(),
+            rules: config.rules.clone(),
             console: config.console,
             magic_greylists: Mutex::new(BTreeMap::new()),
         }
@@ -177,8 +181,11 @@ pub struct DecisionRecord {
     pub subject: Option<String>,
     /// The reply the decision gave, if it was not the session's usual one.
     pub reply: Option<String>,
-    /// Why, in a few words: `accepted`, `greylisted`, `unknown user`, `rate limit`, ...
+    /// Why, in a few words: `accepted`, `greylisted`, `unknown user`, `rate limit`,
+    /// `magic address`, `rule`, ...
     pub reason: &'static str,
+    /// The reply rule that decided, if one did.
+    pub rule: Option<String>,
 }
 
 /// The policy of one connection. See the [module documentation](self).
@@ -207,6 +214,11 @@ pub struct ServePolicy {
     magic_delay: std::time::Duration,
     /// What the session did, for the console.
     summary: Summary,
+    /// The probability streams of the reply rules, by rule name: stream `("rule NAME", n)`
+    /// on connection `n`.
+    rule_rngs: BTreeMap<String, SimRng>,
+    /// The rule that took the decision being recorded.
+    rule_name: Option<String>,
 }
 
 /// The reply of a chaos failure (not sent in drop mode).
@@ -234,6 +246,8 @@ impl ServePolicy {
             sender_magic: None,
             magic_delay: std::time::Duration::ZERO,
             summary: Summary::default(),
+            rule_rngs: BTreeMap::new(),
+            rule_name: None,
         }
     }
 
@@ -331,13 +345,17 @@ impl ServePolicy {
             None => reason(&decision),
         };
         let reply = reply.filter(|_| self.dropped.is_none());
+        let rule = self.rule_name.take();
         if self.shared.console && verdict != "accept" && stage != "message" {
             let said = reply.map_or("no reply".to_string(), short);
             let about = subject
                 .as_deref()
                 .map_or(String::new(), |s| format!(" {s}"));
+            let why = rule
+                .as_ref()
+                .map_or(reason.to_string(), |r| format!("rule {r}"));
             self.summary
-                .push(format!("refused {stage}{about}: {said} ({reason})"));
+                .push(format!("refused {stage}{about}: {said} ({why})"));
         }
         self.decisions.push(DecisionRecord {
             stage,
@@ -345,6 +363,7 @@ impl ServePolicy {
             subject,
             reply: reply.map(|r| r.to_string().replace('\n', " / ")),
             reason,
+            rule,
         });
         decision
     }
@@ -352,6 +371,56 @@ impl ServePolicy {
 
 /// The reason of the decisions that magic addresses take.
 const MAGIC: &str = "magic address";
+
+/// The reason of the decisions that reply rules take (the log names the rule).
+const RULE: &str = "rule";
+
+/// The sender and the recipients of an envelope, for the rules.
+fn addresses(envelope: &Envelope) -> Vec<&str> {
+    std::iter::once(envelope.from.as_str())
+        .chain(envelope.recipients.iter().map(String::as_str))
+        .collect()
+}
+
+impl ServePolicy {
+    /// The reply rule that decides at `stage`, if one applies; it is remembered for the
+    /// decision's record. `ehlo` is the name being given at HELO.
+    fn rule(
+        &mut self,
+        session: &SessionInfo,
+        stage: RuleStage,
+        ehlo: Option<&str>,
+        addresses: &[&str],
+        head: Option<&[u8]>,
+    ) -> Option<Decision> {
+        let set = self.shared.rules.current();
+        if set.is_empty() {
+            return None;
+        }
+        let facts = Facts {
+            stage,
+            elapsed: self.shared.start.elapsed(),
+            client: session.client_ip,
+            ehlo: ehlo.or(session.helo.as_deref()),
+            auth: session.authenticated.as_deref(),
+            addresses,
+            head,
+        };
+        let (streams, connection) = (&self.shared.streams, self.connection);
+        let rngs = &mut self.rule_rngs;
+        let verdict = set.decide(&facts, |name| {
+            rngs.entry(name.to_string())
+                .or_insert_with(|| streams.stream(&format!("rule {name}"), connection))
+                .random::<f64>()
+        })?;
+        self.rule_name = Some(verdict.rule);
+        Some(if verdict.close {
+            Decision::Disconnect(verdict.reply)
+        } else {
+            Decision::Refuse(verdict.reply)
+        })
+    }
+}
 
 impl ServePolicy {
     /// Reads `address` when magic addresses are on: `Err` is the 501 of a malformed one.
@@ -536,6 +605,9 @@ fn enhanced(decision: &Decision) -> Option<(u8, u16, u16)> {
 
 impl Policy for ServePolicy {
     fn connect(&mut self, session: &SessionInfo) -> Decision {
+        if let Some(refusal) = self.rule(session, RuleStage::Connect, None, &[], None) {
+            return self.record("connect", None, refusal, |_| RULE);
+        }
         if let Some(failure) = self.chaos(self.shared.chaos.connect) {
             return self.record("connect", None, failure, |_| "chaos");
         }
@@ -546,7 +618,11 @@ impl Policy for ServePolicy {
         })
     }
 
-    fn helo(&mut self, _: &SessionInfo, domain: &Host<'_>) -> Decision {
+    fn helo(&mut self, session: &SessionInfo, domain: &Host<'_>) -> Decision {
+        let name = domain.to_string();
+        if let Some(refusal) = self.rule(session, RuleStage::Helo, Some(&name), &[], None) {
+            return self.record("helo", Some(name), refusal, |_| RULE);
+        }
         let decision = self
             .chaos(self.shared.chaos.helo)
             .unwrap_or(Decision::Accept);
@@ -587,6 +663,9 @@ impl Policy for ServePolicy {
         if let Some(decision) = self.magic_mail(&address) {
             return self.record("mail", subject, decision, |_| MAGIC);
         }
+        if let Some(refusal) = self.rule(session, RuleStage::Mail, None, &[&address], None) {
+            return self.record("mail", subject, refusal, |_| RULE);
+        }
         if let Some(failure) = self.chaos(self.shared.chaos.mail) {
             return self.record("mail", subject, failure, |_| "chaos");
         }
@@ -615,6 +694,9 @@ impl Policy for ServePolicy {
         } else {
             None
         };
+        if let Some(refusal) = self.rule(session, RuleStage::Rcpt, None, &[&address], None) {
+            return self.record("rcpt", Some(address), refusal, |_| RULE);
+        }
         if let Some(failure) = self.chaos(self.shared.chaos.rcpt) {
             return self.record("rcpt", Some(address), failure, |_| "chaos");
         }
@@ -639,7 +721,11 @@ impl Policy for ServePolicy {
         })
     }
 
-    fn data(&mut self, _: &SessionInfo, _: &Envelope) -> Decision {
+    fn data(&mut self, session: &SessionInfo, envelope: &Envelope) -> Decision {
+        let addresses = addresses(envelope);
+        if let Some(refusal) = self.rule(session, RuleStage::Data, None, &addresses, None) {
+            return self.record("data", None, refusal, |_| RULE);
+        }
         let decision = self
             .chaos(self.shared.chaos.data)
             .unwrap_or(Decision::Accept);
@@ -665,9 +751,11 @@ impl Policy for ServePolicy {
                 (_, Some(why)) => why.to_string(),
                 (Decision::Accept, _) => "250".to_string(),
                 (Decision::AcceptWith(r) | Decision::Refuse(r) | Decision::Disconnect(r), _) => {
-                    let reason = self.decisions.last().map_or("", |d| d.reason);
-                    match reason {
-                        "accepted" => short(r),
+                    let last = self.decisions.last();
+                    let reason = last.map_or("", |d| d.reason);
+                    match (reason, last.and_then(|d| d.rule.as_deref())) {
+                        ("accepted", _) => short(r),
+                        (_, Some(rule)) => format!("{} (rule {rule})", short(r)),
                         _ => format!("{} ({reason})", short(r)),
                     }
                 }
@@ -695,6 +783,11 @@ impl ServePolicy {
         let asking = std::mem::take(&mut self.magic);
         if let Some(decision) = self.magic_at(Stage::Data, &asking, None) {
             return self.record("message", None, decision, |_| MAGIC);
+        }
+        let addresses = addresses(envelope);
+        let head = Some(content);
+        if let Some(refusal) = self.rule(session, RuleStage::Message, None, &addresses, head) {
+            return self.record("message", None, refusal, |_| RULE);
         }
         if let Some(failure) = self.chaos(self.shared.chaos.message) {
             return self.record("message", None, failure, |_| "chaos");

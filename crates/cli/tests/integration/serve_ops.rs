@@ -292,3 +292,28 @@ fn blast_stops_when_it_cannot_connect_or_authenticate() {
     let (_, rest) = serve.stop();
     assert!(rest.contains(", 0 messages accepted"), "{rest}");
 }
+
+#[test]
+fn a_rules_file_with_a_mistake_is_an_error_naming_line_column_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nname = \"r\"\nstage = \"rcpt\"\non = \"address\"\npattern = \"x\"\ncode = 200\n",
+    )
+    .unwrap();
+    let (code, stderr) = exits(&[
+        "serve",
+        "--no-tls",
+        "--listen",
+        "127.0.0.1:0",
+        "--rules",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let expected = format!(
+        "{}:6:8: rule[0].code: a code must be between 400 and 599, not 200",
+        path.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}

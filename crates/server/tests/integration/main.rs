@@ -9,4 +9,5 @@ mod limits;
 mod magic;
 mod operation;
 mod robustness;
+mod rules;
 mod trace;
