@@ -62,8 +62,8 @@ pub(crate) struct Context {
     pub(crate) log: LogHandle,
     pub(crate) stop: CancellationToken,
     pub(crate) counters: Arc<Counters>,
-    /// Print a line for each session on stdout.
-    pub(crate) console: bool,
+    /// Prints a line for each session on stdout, if the server does.
+    pub(crate) console: Option<console::Console>,
     /// The link speed of each connection in each direction, in bytes a second, if limited.
     pub(crate) bandwidth: Option<u64>,
 }
@@ -135,7 +135,7 @@ async fn drive(
     }
     let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
     let why = converse(ctx, &mut session, io, peer, id).await;
-    if ctx.console {
+    if let Some(console) = &ctx.console {
         let reason = match &why {
             Ok(why) => why.to_string(),
             Err(e) => format!("connection error: {e}"),
@@ -144,7 +144,7 @@ async fn drive(
         let line = policy
             .summary()
             .line(id, peer, session.info(), policy.tls(), &reason);
-        console::print(&line);
+        console.print(line);
     }
     why
 }

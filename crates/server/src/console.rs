@@ -4,6 +4,10 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::time::Duration;
 
 use smtpsim_proto::server::SessionInfo;
 
@@ -58,11 +62,62 @@ impl Summary {
     }
 }
 
-/// Prints a line on stdout (a closed stdout is ignored: the server goes on).
-pub(crate) fn print(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+/// The most session lines waiting to be printed; past that, lines are dropped and counted.
+const BACKLOG: usize = 4096;
+
+/// Prints the session lines on stdout from a thread of its own, so that a stdout nobody reads
+/// (a test fixture's pipe) never holds a connection up: at most [`BACKLOG`] lines wait, and
+/// the ones past that are dropped and counted.
+#[derive(Debug)]
+pub(crate) struct Console {
+    tx: Mutex<Option<SyncSender<String>>>,
+    done: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    dropped: AtomicU64,
+}
+
+impl Console {
+    /// Starts the printing thread.
+    pub(crate) fn start() -> Console {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(BACKLOG);
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut out = std::io::stdout();
+            for line in rx {
+                // A closed stdout is ignored: the server goes on.
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            let _ = done_tx.send(());
+        });
+        Console {
+            tx: Mutex::new(Some(tx)),
+            done: Mutex::new(Some(done_rx)),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Queues a line (or counts it as dropped if too many are waiting).
+    pub(crate) fn print(&self, line: String) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = tx.as_ref().is_some_and(|tx| tx.try_send(line).is_ok());
+        if !sent {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops taking lines and waits up to `patience` for the waiting ones to be printed;
+    /// says on stderr how many were dropped, if any.
+    pub(crate) async fn finish(&self, patience: Duration) {
+        drop(self.tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let done = self.done.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(done) = done {
+            let _ = tokio::time::timeout(patience, done).await;
+        }
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            eprintln!("smtpsim serve: {dropped} session lines not printed (stdout was not read)");
+        }
+    }
 }
 
 #[cfg(test)]

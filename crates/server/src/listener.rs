@@ -221,7 +221,7 @@ impl Server {
             timeouts: config.timeouts,
             log: log.as_ref().map(|l| l.handle()).unwrap_or_default(),
             stop: CancellationToken::new(),
-            console: config.console,
+            console: config.console.then(crate::console::Console::start),
             bandwidth: config.bandwidth,
             counters: Arc::new(Counters::default()),
         };
@@ -336,6 +336,9 @@ impl Server {
         if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
             ctx.stop.cancel();
             tracker.wait().await;
+        }
+        if let Some(console) = &ctx.console {
+            console.finish(Duration::from_secs(1)).await;
         }
         let counters = &ctx.counters;
         let summary = ServeSummary {

@@ -317,3 +317,31 @@ fn a_rules_file_with_a_mistake_is_an_error_naming_line_column_and_field() {
     );
     assert!(stderr.contains(&expected), "{stderr}");
 }
+
+/// A test fixture that starts the server with a pipe for stdout and never reads it: the
+/// session lines (about 100 KB here, more than a pipe holds) must not hold the server up.
+#[test]
+fn an_unread_stdout_does_not_hold_sessions_up() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["serve", "--no-tls", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    for _ in 0..1500 {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        assert!(reply(&mut reader).starts_with("220 "), "greeted");
+        reader.get_mut().write_all(b"QUIT\r\n").unwrap();
+        assert!(reply(&mut reader).starts_with("221 "));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
