@@ -137,6 +137,48 @@ pub struct Args {
     /// 1d).
     #[arg(long, default_value = "10s", value_parser = parse_grace)]
     shutdown_grace: ScenarioDuration,
+    /// Serve the HTTP control and capture API and its page on this address (PORT alone means
+    /// 127.0.0.1:PORT; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", value_parser = parse_http)]
+    http: Option<SocketAddr>,
+    /// Let --http listen on an address that is not loopback: anyone who reaches it can read
+    /// the mail and change the behaviour.
+    #[arg(long, requires = "http")]
+    http_public: bool,
+    /// Most messages the API keeps; the oldest go first (1 to 1000000).
+    #[arg(long, default_value_t = 1000, requires = "http", value_parser = captured())]
+    http_max_messages: usize,
+    /// Most octets of message content the API keeps in memory without --maildir, such as
+    /// "100MB"; the oldest messages go first (1 octet to 64GiB).
+    #[arg(long, default_value = "100MiB", requires = "http", value_parser = parse_capture_bytes)]
+    http_max_bytes: scenario::Bytes,
+    /// Most sessions the API keeps with their transcripts; the oldest go first (1 to
+    /// 1000000).
+    #[arg(long, default_value_t = 200, requires = "http", value_parser = captured())]
+    http_max_sessions: usize,
+}
+
+/// The range of `--http-max-messages` and `--http-max-sessions`.
+fn captured() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new()
+        .range(1..=smtpsim_server::MAX_CAPTURED as u64)
+}
+
+/// `PORT` (on 127.0.0.1) or `ADDR:PORT`.
+fn parse_http(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| format!("{s:?} is neither a port nor an address such as 127.0.0.1:8025"))
+}
+
+fn parse_capture_bytes(s: &str) -> Result<scenario::Bytes, String> {
+    let size: scenario::Bytes = s.parse()?;
+    if size.0 == 0 || size.0 > smtpsim_server::MAX_CAPTURED_BYTES {
+        return Err(format!("{s} is not between 1 octet and 64GiB"));
+    }
+    Ok(size)
 }
 
 /// The range of `--max-connections` and `--max-connections-per-ip`.
@@ -324,6 +366,15 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.limit_loopback = args.limit_loopback;
     config.log_required = args.log_required;
     config.shutdown_grace = std_duration(args.shutdown_grace);
+    config.http = args.http.map(|listen| smtpsim_server::http::HttpSetup {
+        listen,
+        public: args.http_public,
+        bounds: smtpsim_server::CaptureBounds {
+            max_messages: args.http_max_messages,
+            max_bytes: args.http_max_bytes.0,
+            max_sessions: args.http_max_sessions,
+        },
+    });
     Ok(config)
 }
 
@@ -344,6 +395,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "smtpsim serve: listening on {}", server.local_addr())?;
         if let Some(addr) = server.tls_local_addr() {
             writeln!(out, "smtpsim serve: implicit TLS on {addr}")?;
+        }
+        if let Some(addr) = server.http_local_addr() {
+            writeln!(out, "smtpsim serve: HTTP API and page on http://{addr}/")?;
         }
         out.flush()?;
         drop(out);

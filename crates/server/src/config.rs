@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use smtpsim_model::scenario::{Behaviour, Outage};
 use smtpsim_proto::Limits;
+
+use crate::http::HttpSetup;
 pub use smtpsim_proto::server::Timeouts;
 
 /// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
@@ -60,6 +62,8 @@ pub struct ServeConfig {
     /// Stop the server when the session log cannot be written; by default new transactions
     /// are refused with `451 4.3.0` until it can be written again.
     pub log_required: bool,
+    /// Serve the HTTP control and capture API and its page.
+    pub http: Option<HttpSetup>,
 }
 
 impl ServeConfig {
@@ -90,6 +94,7 @@ impl ServeConfig {
             chaos: Chaos::default(),
             limit_loopback: false,
             log_required: false,
+            http: None,
         }
     }
 }

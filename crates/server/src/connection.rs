@@ -20,6 +20,7 @@ use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::capture::{Capture, Recorder, TlsInfo};
 use crate::config::Timeouts;
 use crate::log::{LogHandle, LogRecord};
 use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
@@ -59,6 +60,8 @@ pub(crate) struct Context {
     pub(crate) log: LogHandle,
     pub(crate) stop: CancellationToken,
     pub(crate) counters: Arc<Counters>,
+    /// What the HTTP API shows, when it is on.
+    pub(crate) capture: Option<Arc<Capture>>,
 }
 
 /// Serves one client until either side closes; logs how it went.
@@ -79,10 +82,14 @@ pub(crate) async fn serve(
             ..LogRecord::new(id, peer, "connect")
         });
     }
-    let why = match drive(&ctx, stream, peer, id, implicit_tls).await {
+    let mut rec = ctx.capture.as_ref().map(|c| c.begin(id, peer));
+    let why = match drive(&ctx, stream, peer, id, implicit_tls, &mut rec).await {
         Ok(why) => why.to_string(),
         Err(e) => format!("connection error: {e}"),
     };
+    if let Some(rec) = &rec {
+        rec.close(&why);
+    }
     if ctx.log.enabled() {
         ctx.log.write(&LogRecord {
             text: Some(&why),
@@ -98,11 +105,12 @@ async fn drive(
     peer: SocketAddr,
     id: u64,
     implicit_tls: bool,
+    rec: &mut Option<Recorder>,
 ) -> io::Result<&'static str> {
     let mut io: Box<dyn Io> = Box::new(stream);
     let mut tls = false;
     if implicit_tls {
-        io = handshake(ctx, io).await?;
+        io = handshake(ctx, io, rec).await?;
         tls = true;
     }
     match ctx.shared.outage() {
@@ -130,6 +138,8 @@ async fn drive(
             == tokio::runtime::RuntimeFlavor::MultiThread;
     let mut out = Vec::with_capacity(1024);
     let mut buf = vec![0u8; READ_BUFFER];
+    // When the client's last input arrived, for the reply latency of the API's metrics.
+    let mut asked = rec.as_ref().map(|_| Instant::now());
     loop {
         session.drain_output_into(&mut out);
         if session.policy().dropped() {
@@ -138,14 +148,14 @@ async fn drive(
             if out.ends_with(&reply) {
                 out.truncate(out.len() - reply.len());
             }
-            events(ctx, &mut session, peer, id);
+            events(ctx, &mut session, peer, id, rec);
             if !out.is_empty() {
                 send(ctx, &mut io, &out).await?;
             }
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
             return Ok("chaos: hung up without a reply");
         }
-        let (start_tls, close) = events(ctx, &mut session, peer, id);
+        let (start_tls, close) = events(ctx, &mut session, peer, id, rec);
         if !out.is_empty() {
             let delay = session.policy_mut().reply_delay();
             if !delay.is_zero() {
@@ -158,6 +168,9 @@ async fn drive(
             }
             send(ctx, &mut io, &out).await?;
             out.clear();
+            if let (Some(rec), Some(at)) = (rec.as_ref(), asked.take()) {
+                rec.capture().observe_latency(at.elapsed());
+            }
         }
         if close {
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
@@ -168,7 +181,7 @@ async fn drive(
             });
         }
         if start_tls {
-            io = handshake(ctx, io).await?;
+            io = handshake(ctx, io, rec).await?;
             session.handle_timeout(started.elapsed());
             session.tls_established();
             continue;
@@ -190,6 +203,9 @@ async fn drive(
         if read == 0 {
             return Ok("closed by the client");
         }
+        if rec.is_some() {
+            asked = Some(Instant::now());
+        }
         if session.handle_timeout(started.elapsed()) {
             // The bytes came after the deadline.
             timed_out = true;
@@ -198,9 +214,9 @@ async fn drive(
         let input = &buf[..read];
         if blocking_deliveries {
             // The policy writes and syncs the message before the 250: off the async workers.
-            tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id));
+            tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id, rec));
         } else {
-            feed(ctx, &mut session, input, peer, id);
+            feed(ctx, &mut session, input, peer, id, rec);
         }
     }
 }
@@ -221,34 +237,51 @@ fn feed(
     input: &[u8],
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) {
-    if !ctx.log.enabled() {
+    if !ctx.log.enabled() && rec.is_none() {
         return session.feed(input);
     }
     for piece in input.split_inclusive(|&b| b == b'\n') {
         session.feed(piece);
-        log_step(ctx, session, peer, id);
+        log_step(ctx, session, peer, id, rec);
     }
 }
 
-/// Logs what the client said, the decisions, then what the server answered.
-fn log_step(ctx: &Context, session: &mut ServerSession<ServePolicy>, peer: SocketAddr, id: u64) {
+/// Logs (and records for the API) what the client said, the decisions, then what the
+/// server answered.
+fn log_step(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    peer: SocketAddr,
+    id: u64,
+    rec: &mut Option<Recorder>,
+) {
     let log = &ctx.log;
     let lines = session.take_transcript();
+    let decisions = session.policy_mut().take_decisions();
+    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
+    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
+    let lines: Vec<_> = lines
+        .iter()
+        .filter(|l| l.speaker != Speaker::Server || unsent.as_deref() != Some(l.text.as_str()))
+        .collect();
+    if let Some(rec) = rec {
+        rec.lines(&lines, &decisions);
+    }
+    if !log.enabled() {
+        return;
+    }
     let (replies, said): (Vec<_>, Vec<_>) =
         lines.iter().partition(|l| l.speaker == Speaker::Server);
     for line in said {
         log.write(&LogRecord::line(id, peer, line));
     }
-    for decision in session.policy_mut().take_decisions() {
-        log.write(&LogRecord::decision(id, peer, &decision));
+    for decision in &decisions {
+        log.write(&LogRecord::decision(id, peer, decision));
     }
-    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
-    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
     for line in replies {
-        if unsent.as_deref() != Some(line.text.as_str()) {
-            log.write(&LogRecord::line(id, peer, line));
-        }
+        log.write(&LogRecord::line(id, peer, line));
     }
 }
 
@@ -258,11 +291,15 @@ fn events(
     session: &mut ServerSession<ServePolicy>,
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) -> (bool, bool) {
     let (mut start_tls, mut close) = (false, false);
     let log = &ctx.log;
-    if log.enabled() {
-        log_step(ctx, session, peer, id);
+    if log.enabled() || rec.is_some() {
+        log_step(ctx, session, peer, id, rec);
+    }
+    if let Some(rec) = rec.as_ref() {
+        rec.identity(session.info());
     }
     let mut stored = session.policy_mut().take_stored().into_iter();
     while let Some(event) = session.poll_event() {
@@ -278,6 +315,9 @@ fn events(
                         file: file.as_deref(),
                         ..LogRecord::new(id, peer, "message")
                     });
+                }
+                if let Some(rec) = rec.as_mut() {
+                    rec.message(session.info(), &message, file);
                 }
             }
             ServerEvent::StartTls => start_tls = true,
@@ -315,7 +355,11 @@ pub(crate) async fn goodbye<S: AsyncWrite + Unpin + ?Sized>(io: &mut S, reply: &
     .await;
 }
 
-async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
+async fn handshake(
+    ctx: &Context,
+    io: Box<dyn Io>,
+    rec: &Option<Recorder>,
+) -> io::Result<Box<dyn Io>> {
     let Some(acceptor) = &ctx.acceptor else {
         return Err(io::Error::other("TLS is not configured"));
     };
@@ -324,7 +368,12 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
         _ = ctx.stop.cancelled() => return Err(io::Error::other("server shutting down")),
     };
     match handshake {
-        Ok(Ok(tls)) => Ok(Box::new(tls)),
+        Ok(Ok(tls)) => {
+            if let Some(rec) = rec {
+                rec.tls(tls_info(tls.get_ref().1));
+            }
+            Ok(Box::new(tls))
+        }
         Ok(Err(e)) => Err(io::Error::new(
             e.kind(),
             format!("TLS handshake failed: {e}"),
@@ -334,4 +383,19 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
             "TLS handshake timed out",
         )),
     }
+}
+
+/// The TLS version and cipher suite of an established connection.
+fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    };
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    TlsInfo { version, cipher }
 }

@@ -25,17 +25,22 @@
 #![forbid(unsafe_code)]
 
 pub mod blast;
+mod capture;
 mod config;
 mod connection;
+pub mod http;
 mod listener;
+mod live;
 mod log;
 mod maildir;
 mod policy;
 mod tls;
 
+pub use capture::{CaptureBounds, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
 pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};
+pub use live::BehaviourSettings;
 pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};

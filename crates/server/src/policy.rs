@@ -7,7 +7,7 @@
 //! client addresses that hash to it, each behind its own lock: connections from different
 //! addresses decide in parallel, and a client's decisions are those of a single behaviour.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -15,13 +15,14 @@ use std::time::Instant;
 use rand::Rng;
 use smtpsim_des::{RandomStreams, SimRng, SimTime};
 use smtpsim_model::behaviour::{MxBehaviour, NoChecks, UNKNOWN_USER};
-use smtpsim_model::scenario::{Behaviour, Dist, Duration as ScenarioDuration, Outage, OutageMode};
+use smtpsim_model::scenario::{Behaviour, Outage, OutageMode};
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 
-use crate::config::{Chaos, ServeConfig};
+use crate::config::ServeConfig;
+use crate::live::{BehaviourSettings, Live, Settings};
 use crate::log::LogHealth;
 use crate::maildir::{Incoming, Maildir};
 
@@ -30,19 +31,19 @@ pub const SHARDS: usize = 64;
 
 /// The MX behaviour, one per group of client addresses.
 #[derive(Debug)]
-struct Shards {
+pub(crate) struct Shards {
     parts: Vec<Mutex<MxBehaviour<NoChecks>>>,
 }
 
 impl Shards {
     /// [`SHARDS`] behaviours alike; shard `i` draws its temporary failures from its own
     /// stream `("temp_failures", i)`.
-    fn new(config: &ServeConfig, streams: &RandomStreams) -> Shards {
+    pub(crate) fn new(behaviour: &Behaviour, seed: u64, streams: &RandomStreams) -> Shards {
         let parts = (0..SHARDS)
             .map(|i| {
                 Mutex::new(MxBehaviour::new(
-                    config.behaviour.clone(),
-                    config.seed,
+                    behaviour.clone(),
+                    seed,
                     streams.stream("temp_failures", i as u64),
                     NoChecks,
                 ))
@@ -79,23 +80,19 @@ const LOG_FAILING: Reply = Reply::new_static(
     "Cannot log transactions now, try again later",
 );
 
-/// What every connection of a server shares: the behaviour's memory (greylist, rate-limit
-/// buckets), the users, the Maildir.
+/// What every connection of a server shares: the behaviour and its memory (greylist,
+/// rate-limit buckets), the users, the Maildir.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// `None` when the behaviour accepts everything and there are no outages (a sink asks
-    /// nothing).
-    behaviour: Option<Shards>,
+    /// The behaviour, which can change while the server runs.
+    live: Live,
+    seed: u64,
     /// The session log's health, when there is a log.
     log: Option<Arc<LogHealth>>,
     outages: Vec<Outage>,
     start: Instant,
-    unknown: BTreeSet<String>,
     users: BTreeMap<String, String>,
     pub(crate) maildir: Option<Maildir>,
-    chaos: Chaos,
-    /// Time the server takes to answer, drawn for each batch of replies.
-    latency: Dist<ScenarioDuration>,
     streams: RandomStreams,
 }
 
@@ -106,20 +103,34 @@ impl Shared {
         log: Option<Arc<LogHealth>>,
     ) -> Shared {
         let streams = RandomStreams::new(config.seed);
-        let needed = !accepts_everything(&config.behaviour) || !config.outages.is_empty();
-        let behaviour = needed.then(|| Shards::new(config, &streams));
+        let given = BehaviourSettings {
+            behaviour: config.behaviour.clone(),
+            unknown: config.unknown.clone(),
+            chaos: config.chaos,
+        };
+        let settings = Settings::new(&given, !config.outages.is_empty(), config.seed, &streams);
         Shared {
-            behaviour,
+            live: Live::new(settings),
+            seed: config.seed,
             log,
             outages: config.outages.clone(),
             start: Instant::now(),
-            unknown: config.unknown.iter().map(|a| a.to_lowercase()).collect(),
             users: config.users.iter().cloned().collect(),
             maildir,
-            chaos: config.chaos,
-            latency: config.behaviour.latency.clone(),
             streams,
         }
+    }
+
+    /// The behaviour in force.
+    pub(crate) fn behaviour(&self) -> BehaviourSettings {
+        self.live.current().0.given()
+    }
+
+    /// Puts `given` in force for the decisions that follow, with fresh memory (greylist
+    /// entries and rate-limit buckets start afresh).
+    pub(crate) fn change_behaviour(&self, given: &BehaviourSettings) {
+        let settings = Settings::new(given, !self.outages.is_empty(), self.seed, &self.streams);
+        self.live.replace(settings);
     }
 
     /// Wall-clock time since start-up, as the model's time.
@@ -135,18 +146,6 @@ impl Shared {
             .find(|o| o.start.micros() <= now && now < o.end.micros())
             .map(|o| o.mode)
     }
-}
-
-/// Whether `behaviour` never refuses anything (its MX behaviour need not be asked).
-fn accepts_everything(b: &Behaviour) -> bool {
-    !b.require_tls
-        && b.size_limit.is_none()
-        && b.unknown_users.0 == 0.0
-        && b.full_mailboxes.is_none()
-        && b.temp_failures.0 == 0.0
-        && b.greylisting.is_none()
-        && b.rate_limits.connections.is_none()
-        && b.rate_limits.messages.is_none()
 }
 
 /// One decision and why, for the session log.
@@ -168,6 +167,9 @@ pub struct DecisionRecord {
 #[derive(Debug)]
 pub struct ServePolicy {
     shared: Arc<Shared>,
+    /// The behaviour this policy decides with, and its generation.
+    settings: Arc<Settings>,
+    generation: u64,
     chaos: SimRng,
     latency: SimRng,
     decisions: Vec<DecisionRecord>,
@@ -189,14 +191,24 @@ impl ServePolicy {
     pub(crate) fn new(shared: Arc<Shared>, connection: u64) -> ServePolicy {
         let chaos = shared.streams.stream("chaos", connection);
         let latency = shared.streams.stream("latency", connection);
+        let (settings, generation) = shared.live.current();
         ServePolicy {
             shared,
+            settings,
+            generation,
             chaos,
             latency,
             decisions: Vec::new(),
             stored: Vec::new(),
             incoming: Incoming::default(),
             dropped: false,
+        }
+    }
+
+    /// Takes the behaviour in force if it changed since the last decision.
+    fn refresh(&mut self) {
+        if self.shared.live.generation() != self.generation {
+            (self.settings, self.generation) = self.shared.live.current();
         }
     }
 
@@ -210,7 +222,8 @@ impl ServePolicy {
     /// the behaviour's `latency` (the time the server takes to answer, as the simulator adds it
     /// to each round trip); zero without one.
     pub fn reply_delay(&mut self) -> std::time::Duration {
-        let latency = &self.shared.latency;
+        self.refresh();
+        let latency = &self.settings.latency;
         if latency.is_constant() && latency.mean() == 0.0 {
             return std::time::Duration::ZERO;
         }
@@ -230,7 +243,7 @@ impl ServePolicy {
     /// A chaos failure at a stage with probability `p`.
     fn chaos(&mut self, p: f64) -> Option<Decision> {
         let strikes = p > 0.0 && self.chaos.random::<f64>() < p;
-        self.dropped |= strikes && self.shared.chaos.drop;
+        self.dropped |= strikes && self.settings.chaos.drop;
         strikes.then_some(Decision::Disconnect(CHAOS_REPLY))
     }
 
@@ -240,7 +253,7 @@ impl ServePolicy {
         session: &SessionInfo,
         ask: impl FnOnce(&mut MxBehaviour<NoChecks>) -> Decision,
     ) -> Decision {
-        let Some(shards) = &self.shared.behaviour else {
+        let Some(shards) = &self.settings.shards else {
             return Decision::Accept;
         };
         let now = self.shared.now();
@@ -294,7 +307,8 @@ fn enhanced(decision: &Decision) -> Option<(u8, u16, u16)> {
 
 impl Policy for ServePolicy {
     fn connect(&mut self, session: &SessionInfo) -> Decision {
-        if let Some(failure) = self.chaos(self.shared.chaos.connect) {
+        self.refresh();
+        if let Some(failure) = self.chaos(self.settings.chaos.connect) {
             return self.record("connect", None, failure, |_| "chaos");
         }
         let decision = self.behaviour(session, |b| b.connect(session));
@@ -305,8 +319,9 @@ impl Policy for ServePolicy {
     }
 
     fn helo(&mut self, _: &SessionInfo, domain: &Host<'_>) -> Decision {
+        self.refresh();
         let decision = self
-            .chaos(self.shared.chaos.helo)
+            .chaos(self.settings.chaos.helo)
             .unwrap_or(Decision::Accept);
         self.record("helo", Some(domain.to_string()), decision, |_| "chaos")
     }
@@ -337,11 +352,12 @@ impl Policy for ServePolicy {
         params: &MailParams<'_>,
     ) -> Decision {
         let subject = Some(from.to_string());
+        self.refresh();
         if self.shared.log.as_ref().is_some_and(|l| l.is_failing()) {
             let refusal = Decision::Refuse(LOG_FAILING);
             return self.record("mail", subject, refusal, |_| "session log failing");
         }
-        if let Some(failure) = self.chaos(self.shared.chaos.mail) {
+        if let Some(failure) = self.chaos(self.settings.chaos.mail) {
             return self.record("mail", subject, failure, |_| "chaos");
         }
         let decision = self.behaviour(session, |b| b.mail(session, from, params));
@@ -360,15 +376,16 @@ impl Policy for ServePolicy {
         params: &RcptParams<'_>,
     ) -> Decision {
         let address = to.to_string();
+        self.refresh();
         let address = address
             .strip_prefix('<')
             .and_then(|a| a.strip_suffix('>'))
             .unwrap_or(&address)
             .to_string();
-        if let Some(failure) = self.chaos(self.shared.chaos.rcpt) {
+        if let Some(failure) = self.chaos(self.settings.chaos.rcpt) {
             return self.record("rcpt", Some(address), failure, |_| "chaos");
         }
-        if self.shared.unknown.contains(&address.to_lowercase()) {
+        if self.settings.unknown.contains(&address.to_lowercase()) {
             return self.record(
                 "rcpt",
                 Some(address),
@@ -387,8 +404,9 @@ impl Policy for ServePolicy {
     }
 
     fn data(&mut self, _: &SessionInfo, _: &Envelope) -> Decision {
+        self.refresh();
         let decision = self
-            .chaos(self.shared.chaos.data)
+            .chaos(self.settings.chaos.data)
             .unwrap_or(Decision::Accept);
         self.record("data", None, decision, |_| "chaos")
     }
@@ -404,9 +422,10 @@ impl Policy for ServePolicy {
     }
 
     fn message(&mut self, _: &SessionInfo, _: &Envelope, content: &[u8]) -> Decision {
+        self.refresh();
         // What arrived so far is committed below, or dropped with its tmp/ file.
         let incoming = std::mem::take(&mut self.incoming);
-        if let Some(failure) = self.chaos(self.shared.chaos.message) {
+        if let Some(failure) = self.chaos(self.settings.chaos.message) {
             return self.record("message", None, failure, |_| "chaos");
         }
         let stored =
@@ -434,6 +453,7 @@ impl Policy for ServePolicy {
 mod tests {
     use super::*;
     use smtpsim_model::scenario::{Rate, TokenBucket};
+    use std::collections::BTreeSet;
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -476,7 +496,8 @@ mod tests {
             .map(|i| IpAddr::from([192, 0, 2, i]))
             .find(|b| shard_of(Some(*b)) != shard_of(Some(a)))
             .unwrap();
-        let held = shared.behaviour.as_ref().unwrap().lock(Some(a));
+        let settings = shared.live.current().0;
+        let held = settings.shards.as_ref().unwrap().lock(Some(a));
         let (tx, rx) = mpsc::channel();
         let other = shared.clone();
         std::thread::spawn(move || {
