@@ -4,6 +4,7 @@ mod common;
 
 mod behaviour;
 mod blast;
+mod http;
 mod limits;
 mod operation;
 mod robustness;
