@@ -68,6 +68,20 @@ impl Serve {
         (status.code(), rest)
     }
 
+    /// Reads the start-up lines up to the one announcing the HTTP API (`--http`); returns
+    /// its port.
+    pub fn http_port(&mut self) -> u16 {
+        loop {
+            let mut line = String::new();
+            let n = self.stdout.read_line(&mut line).unwrap();
+            assert!(n > 0, "no line announces the HTTP API");
+            if let Some(at) = line.find("http://") {
+                let url = line[at + "http://".len()..].trim().trim_end_matches('/');
+                return url.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap();
+            }
+        }
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()

@@ -15,6 +15,7 @@ mod report;
 mod run;
 mod serve_curl;
 mod serve_ops;
+mod serve_page;
 mod serve_smtplib;
 mod serve_swaks;
 mod sweep;
