@@ -7,6 +7,10 @@
 //! command and content deadlines and connection limits. Each connection is a tokio task driving the protocol core's
 //! [`ServerSession`](smtpsim_proto::server::ServerSession).
 //!
+//! With [`ServeConfig::http`], the server also serves [`http`]: an API that shows the
+//! messages and session transcripts it captured, changes the behaviour while it runs, and
+//! exports Prometheus metrics, with a page for people.
+//!
 //! [`blast`] is the load generator: many tokio tasks, each driving the protocol core's
 //! [`ClientSession`](smtpsim_proto::client::ClientSession), with latencies in an HdrHistogram.
 //!
