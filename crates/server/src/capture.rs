@@ -624,6 +624,17 @@ mod tests {
         assert_eq!(header(b"\r\nSubject: late\r\n", "subject"), None);
     }
 
+    proptest::proptest! {
+        /// Any head is read without a panic; a header written plainly is found as written.
+        #[test]
+        fn any_head_is_read(head in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+                            value in "[a-zA-Z0-9 .,!?-]{0,40}") {
+            let _ = header(&head, "subject");
+            let message = format!("From: a@example.com\r\nSubject: {value}\r\n\r\nbody\r\n");
+            proptest::prop_assert_eq!(header(message.as_bytes(), "Subject"), Some(value.trim().to_string()));
+        }
+    }
+
     #[test]
     fn latencies_fill_cumulative_buckets() {
         let capture = Capture::new(CaptureBounds::default(), None);

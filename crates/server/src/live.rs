@@ -32,7 +32,8 @@ pub(crate) struct Settings {
     pub(crate) latency: Dist<ScenarioDuration>,
 }
 
-/// The parts of [`Settings`] given by a user (at start-up or through the HTTP API).
+/// What a user gives of the behaviour that can change while the server runs (at start-up,
+/// or through the HTTP API).
 #[derive(Debug, Clone)]
 pub struct BehaviourSettings {
     /// The MX behaviour.

@@ -265,4 +265,21 @@ mod tests {
         assert_eq!(message_query(Some("from=x")).unwrap_err().field, "from");
         assert_eq!(percent_decode("a+b%2Bc%zz%4"), "a b+c%zz%4");
     }
+
+    fn percent_encode(s: &str) -> String {
+        s.bytes().map(|b| format!("%{b:02X}")).collect()
+    }
+
+    proptest::proptest! {
+        /// Any query is read or refused with a field named, never a panic; an encoded value
+        /// comes back as it was.
+        #[test]
+        fn queries_never_panic_and_values_round_trip(raw in ".{0,64}", to in ".{0,32}") {
+            if let Err(e) = message_query(Some(&raw)) {
+                proptest::prop_assert!(!e.error.is_empty());
+            }
+            let q = message_query(Some(&format!("to={}", percent_encode(&to)))).unwrap();
+            proptest::prop_assert_eq!(q.to.as_deref(), Some(to.as_str()));
+        }
+    }
 }

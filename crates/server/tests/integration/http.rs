@@ -269,3 +269,24 @@ async fn the_api_listens_beyond_loopback_only_when_allowed() {
         "{refused}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_maildir_the_bytes_come_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = with_http(CaptureBounds::default());
+    cfg.maildir = Some(dir.path().to_path_buf());
+    let server = start(cfg).await;
+    let api = server.http_addr.unwrap();
+    send_message(server.addr, "b@example.net", "kept on disk").await;
+    let list = request(api, "GET", "/api/messages", "").await.json();
+    let file = list["messages"][0]["file"]
+        .as_str()
+        .expect("a Maildir file");
+    assert_eq!(list["messages"][0]["subject"], "kept on disk");
+    assert_eq!(list["bytes"], 0, "nothing held in memory");
+    let stored = std::fs::read(dir.path().join("new").join(file)).unwrap();
+    let raw = request(api, "GET", "/api/messages/1", "").await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.body, stored);
+    server.stop().await;
+}
