@@ -137,8 +137,8 @@ pub struct Args {
     /// 1d).
     #[arg(long, default_value = "10s", value_parser = parse_grace)]
     shutdown_grace: ScenarioDuration,
-    /// Serve the HTTP control and capture API and its page on this address (PORT alone means
-    /// 127.0.0.1:PORT; port 0 picks a free port).
+    /// Serve the HTTP control and capture API and its page on this address (PORT alone, or
+    /// localhost:PORT, means 127.0.0.1:PORT; port 0 picks a free port).
     #[arg(long, value_name = "ADDR", value_parser = parse_http)]
     http: Option<SocketAddr>,
     /// Let --http listen on an address that is not loopback: anyone who reaches it can read
@@ -164,9 +164,9 @@ fn captured() -> clap::builder::RangedU64ValueParser<usize> {
         .range(1..=smtpsim_server::MAX_CAPTURED as u64)
 }
 
-/// `PORT` (on 127.0.0.1) or `ADDR:PORT`.
+/// `PORT` or `localhost:PORT` (on 127.0.0.1), or `ADDR:PORT`.
 fn parse_http(s: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = s.parse::<u16>() {
+    if let Ok(port) = s.strip_prefix("localhost:").unwrap_or(s).parse::<u16>() {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     s.parse::<SocketAddr>()

@@ -370,8 +370,15 @@ impl Server {
             messages: counters.messages.load(Ordering::Relaxed),
         };
         http_stop.cancel();
-        if let Some(api) = api {
-            let _ = api.await;
+        if let Some(mut api) = api {
+            // Requests in progress may finish; a client that holds one open does not hold
+            // the server.
+            if tokio::time::timeout(Duration::from_secs(1), &mut api)
+                .await
+                .is_err()
+            {
+                api.abort();
+            }
         }
         drop(ctx);
         if let Some(log) = log {

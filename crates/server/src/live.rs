@@ -30,6 +30,8 @@ pub(crate) struct Settings {
     pub(crate) chaos: Chaos,
     /// Time the server takes to answer, drawn for each batch of replies.
     pub(crate) latency: Dist<ScenarioDuration>,
+    // Reply rules that replace at runtime belong here too (given in `BehaviourSettings`,
+    // read and checked by `http::behaviour::BehaviourDoc`), so that they swap with the rest.
 }
 
 /// What a user gives of the behaviour that can change while the server runs (at start-up,

@@ -6,6 +6,7 @@ use crate::common;
 
 use std::process::Command;
 
+use crate::support::smtpsim;
 use common::{Serve, python};
 
 /// What headless Chromium made of a page: its DOM after the scripts ran, and its console.
@@ -70,4 +71,30 @@ s.quit()
     assert!(console.is_empty(), "{console:?}");
     let (code, _) = serve.stop();
     assert_eq!(code, Some(0));
+}
+
+#[test]
+fn the_api_flags_are_checked() {
+    let (code, _, err) = smtpsim(&["serve", "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--http-public"),
+        "{err}"
+    );
+    for (flag, value, says) in [
+        ("--http-max-messages", "0", "0 is not in 1..=1000000"),
+        (
+            "--http-max-sessions",
+            "1000001",
+            "1000001 is not in 1..=1000000",
+        ),
+        ("--http-max-bytes", "0", "between 1 octet and 64GiB"),
+    ] {
+        let (code, _, err) = smtpsim(&["serve", "--http", "0", flag, value]);
+        assert_eq!(code, 2, "{flag} {value}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+    let (code, _, err) = smtpsim(&["serve", "--http-max-messages", "5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--http <ADDR>"), "{err}");
 }
