@@ -290,3 +290,97 @@ async fn with_a_maildir_the_bytes_come_from_its_file() {
     assert_eq!(raw.body, stored);
     server.stop().await;
 }
+
+/// The value of the sample `series` in a metrics text.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reply_lands_in_a_higher_latency_bucket() {
+    let server = start(with_http(CaptureBounds::default())).await;
+    let api = server.http_addr.unwrap();
+    let mut c = Raw::connect(server.addr).await;
+    let put = request(api, "PUT", "/api/behaviour", r#"{"latency": "50ms"}"#).await;
+    assert_eq!(put.status, 200);
+    let before = request(api, "GET", "/metrics", "").await.text();
+    c.send(b"NOOP\r\n").await;
+    c.until("250 ").await;
+    let after = request(api, "GET", "/metrics", "").await.text();
+    let bucket = |text: &str, le: &str| {
+        sample(
+            text,
+            &format!("smtpsim_reply_latency_seconds_bucket{{le=\"{le}\"}}"),
+        )
+    };
+    // The reply waited at least 50 ms: counted in all, not at or under 10 ms.
+    assert_eq!(bucket(&after, "+Inf"), bucket(&before, "+Inf") + 1.0);
+    assert_eq!(bucket(&after, "0.01"), bucket(&before, "0.01"));
+    let sum = |text: &str| sample(text, "smtpsim_reply_latency_seconds_sum");
+    assert!(sum(&after) - sum(&before) >= 0.05);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_sees_one_behaviour_or_the_other_never_a_mix() {
+    let server = start(with_http(CaptureBounds::default())).await;
+    let api = server.http_addr.unwrap();
+    let a = r#"{"greylisting": {"delay": "10s"}, "unknown": ["a@example.net"], "chaos": {"mail": 0.25}}"#;
+    let b = r#"{"message_rate": {"rate": "5/s"}, "latency": "1ms", "temp_failures": 0.5}"#;
+    let docs: Vec<serde_json::Value> = [a, b]
+        .iter()
+        .map(|d| as_read_back(&serde_json::from_str(d).unwrap()))
+        .collect();
+    let writer = tokio::spawn(async move {
+        for i in 0..40 {
+            let body = if i % 2 == 0 { a } else { b };
+            assert_eq!(
+                request(api, "PUT", "/api/behaviour", body).await.status,
+                200
+            );
+        }
+    });
+    let mut seen = 0;
+    while !writer.is_finished() || seen == 0 {
+        let now = request(api, "GET", "/api/behaviour", "").await.json();
+        if now != default_doc() {
+            assert!(docs.contains(&now), "a mix: {now}");
+            seen += 1;
+        }
+    }
+    writer.await.unwrap();
+    server.stop().await;
+}
+
+/// The document with every field, as `GET` shows it, for a body that gives some.
+fn as_read_back(given: &serde_json::Value) -> serde_json::Value {
+    let mut all = default_doc();
+    for (k, v) in given.as_object().unwrap() {
+        let slot = &mut all[k];
+        match (slot.as_object_mut(), v.as_object()) {
+            (Some(fields), Some(vs)) => fields.extend(vs.clone()),
+            _ => *slot = v.clone(),
+        }
+    }
+    if let Some(g) = all["greylisting"].as_object_mut() {
+        g.entry("window").or_insert("4h".into());
+        g.entry("whitelist_after").or_insert(0.into());
+    }
+    if let Some(r) = all["message_rate"].as_object_mut() {
+        r.insert("rate".into(), "5/s".into());
+        r.entry("burst").or_insert(1.into());
+    }
+    all
+}
+
+fn default_doc() -> serde_json::Value {
+    serde_json::json!({
+        "greylisting": null, "message_rate": null, "connection_rate": null,
+        "unknown_users": 0.0, "unknown": [], "full_mailboxes": null, "temp_failures": 0.0,
+        "require_tls": false, "latency": "0s",
+        "chaos": {"connect": 0.0, "helo": 0.0, "mail": 0.0, "rcpt": 0.0, "data": 0.0,
+                  "message": 0.0, "drop": false}
+    })
+}
