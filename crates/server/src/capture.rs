@@ -309,6 +309,11 @@ impl Capture {
         }
     }
 
+    /// How many messages are kept.
+    pub fn message_count(&self) -> usize {
+        lock(&self.messages).list.len()
+    }
+
     /// A message's stored bytes: from memory, or from its Maildir file.
     pub fn message_bytes(&self, id: u64) -> Option<Vec<u8>> {
         let (content, file) = {
@@ -338,20 +343,21 @@ impl Capture {
         m.bytes = 0;
     }
 
-    /// The recent sessions, oldest first; without transcripts unless `full`.
-    pub fn sessions(&self, full: bool) -> Vec<CapturedSession> {
+    /// The recent sessions, oldest first, without their transcripts.
+    pub fn sessions(&self) -> Vec<CapturedSession> {
         let sessions = lock(&self.sessions);
         sessions
             .iter()
             .map(|s| {
                 let s = lock(s);
-                if full {
-                    s.clone()
-                } else {
-                    CapturedSession {
-                        transcript: Vec::new(),
-                        ..s.clone()
-                    }
+                CapturedSession {
+                    helo: s.helo.clone(),
+                    tls: s.tls.clone(),
+                    auth: s.auth.clone(),
+                    client: s.client.clone(),
+                    closed: s.closed.clone(),
+                    transcript: Vec::new(),
+                    ..*s
                 }
             })
             .collect()

@@ -36,14 +36,13 @@ pub fn render(counters: &Counters, capture: &Capture) -> String {
         "Messages accepted.",
         counters.messages.load(Ordering::Relaxed),
     );
-    let list = capture.messages(None, None);
     family(
         &mut out,
         "smtpsim_captured_messages",
         "gauge",
         "Messages kept for the API.",
     );
-    let _ = writeln!(out, "smtpsim_captured_messages {}", list.messages.len());
+    let _ = writeln!(out, "smtpsim_captured_messages {}", capture.message_count());
     replies_and_decisions(&mut out, &m);
     latency(&mut out, &m);
     out

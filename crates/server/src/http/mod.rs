@@ -201,7 +201,7 @@ async fn clear_messages(State(api): ApiState) -> Response {
 async fn sessions(State(api): ApiState) -> Response {
     json(&json!({
         "max_sessions": api.capture.bounds().max_sessions,
-        "sessions": api.capture.sessions(false),
+        "sessions": api.capture.sessions(),
     }))
 }
 
