@@ -3,17 +3,22 @@
 //! counters of `/metrics`. Everything is bounded: the oldest messages go first when the count
 //! or the octets pass their bound, the oldest sessions when their count does.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use smtpsim_proto::client::{Speaker, TranscriptLine};
-use smtpsim_proto::server::{ReceivedMessage, SessionInfo};
 
-use crate::policy::DecisionRecord;
+mod recorder;
+mod records;
+
+pub(crate) use recorder::Recorder;
+pub use records::{
+    CapturedDecision, CapturedLine, CapturedMessage, CapturedSession, LATENCY_BUCKETS, Metrics,
+    TlsInfo,
+};
 
 /// The bounds of what is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,130 +47,6 @@ pub const MAX_CAPTURED: usize = 1_000_000;
 pub const MAX_CAPTURED_BYTES: u64 = 64 << 30;
 /// The most transcript lines kept per session; later lines are counted, not kept.
 pub const MAX_TRANSCRIPT_LINES: usize = 2000;
-
-/// The TLS of a connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TlsInfo {
-    /// Such as `TLSv1.3`.
-    pub version: String,
-    /// Such as `TLS13_AES_256_GCM_SHA384`.
-    pub cipher: String,
-}
-
-/// One line of a transcript.
-#[derive(Debug, Clone, Serialize)]
-pub struct CapturedLine {
-    /// Seconds since the Unix epoch.
-    pub time: f64,
-    /// `client`, `server`, `note` or `decision`.
-    pub who: &'static str,
-    /// The line.
-    pub text: String,
-}
-
-/// A decision about a message, as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CapturedDecision {
-    /// The SMTP stage.
-    pub stage: &'static str,
-    /// `accept`, `refuse` or `disconnect`.
-    pub verdict: &'static str,
-    /// The address or user decided about.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// The reply given, when not the session's usual one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reply: Option<String>,
-    /// Why.
-    pub reason: &'static str,
-}
-
-impl From<&DecisionRecord> for CapturedDecision {
-    fn from(d: &DecisionRecord) -> CapturedDecision {
-        CapturedDecision {
-            stage: d.stage,
-            verdict: d.verdict,
-            subject: d.subject.clone(),
-            reply: d.reply.clone(),
-            reason: d.reason,
-        }
-    }
-}
-
-/// A session as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CapturedSession {
-    /// The connection's number.
-    pub id: u64,
-    /// When it started, seconds since the Unix epoch.
-    pub time: f64,
-    /// The client's address and port.
-    pub client: String,
-    /// The name given in EHLO or HELO.
-    pub helo: Option<String>,
-    /// The TLS, once established.
-    pub tls: Option<TlsInfo>,
-    /// The authenticated user.
-    pub auth: Option<String>,
-    /// Messages accepted.
-    pub messages: u64,
-    /// Why it closed; `None` while it is open.
-    pub closed: Option<String>,
-    /// Lines beyond [`MAX_TRANSCRIPT_LINES`], not kept.
-    pub lines_dropped: u64,
-    /// What was said, and the decisions, in order.
-    pub transcript: Vec<CapturedLine>,
-}
-
-/// An accepted message as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CapturedMessage {
-    /// Its number (from 1, in order of acceptance).
-    pub id: u64,
-    /// When it was accepted, seconds since the Unix epoch.
-    pub time: f64,
-    /// The session it came in.
-    pub session: u64,
-    /// The client's address and port.
-    pub client: String,
-    /// The name given in EHLO or HELO.
-    pub helo: Option<String>,
-    /// The TLS of the connection.
-    pub tls: Option<TlsInfo>,
-    /// The authenticated user.
-    pub auth: Option<String>,
-    /// The envelope sender (empty for `<>`).
-    pub from: String,
-    /// The accepted recipients.
-    pub to: Vec<String>,
-    /// Octets of content.
-    pub size: u64,
-    /// The `Subject:` header, unfolded.
-    pub subject: Option<String>,
-    /// The file in the Maildir's `new/`.
-    pub file: Option<String>,
-    /// The decisions taken in the session since the previous message.
-    pub decisions: Vec<CapturedDecision>,
-    /// The content, when kept in memory.
-    #[serde(skip)]
-    pub content: Option<Arc<[u8]>>,
-}
-
-/// Counters of `/metrics`.
-#[derive(Debug, Default, Clone)]
-pub struct Metrics {
-    /// Replies sent, by code.
-    pub replies: BTreeMap<u16, u64>,
-    /// Decisions that refused or disconnected, by (stage, reason).
-    pub decisions: BTreeMap<(&'static str, &'static str), u64>,
-    /// Counts of reply latencies at or under each of [`LATENCY_BUCKETS`], then all of them.
-    pub latency_buckets: [u64; LATENCY_BUCKETS.len() + 1],
-    /// Sum of the reply latencies, seconds.
-    pub latency_sum: f64,
-}
-
-/// Upper bounds (seconds) of the reply latency histogram.
-pub const LATENCY_BUCKETS: [f64; 10] = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
 
 #[derive(Debug, Default)]
 struct Messages {
@@ -254,13 +135,7 @@ impl Capture {
         while sessions.len() > self.bounds.max_sessions {
             sessions.pop_front();
         }
-        Recorder {
-            capture: self.clone(),
-            session,
-            peer,
-            id,
-            decisions: Vec::new(),
-        }
+        Recorder::new(self.clone(), session, peer, id)
     }
 
     /// Keeps a message, dropping the oldest to stay within the bounds.
@@ -389,158 +264,6 @@ impl Capture {
     }
 }
 
-/// Records one session into a [`Capture`] as it goes.
-#[derive(Debug)]
-pub(crate) struct Recorder {
-    capture: Arc<Capture>,
-    session: Arc<Mutex<CapturedSession>>,
-    peer: SocketAddr,
-    id: u64,
-    /// Decisions since the last message.
-    decisions: Vec<CapturedDecision>,
-}
-
-impl Recorder {
-    /// The capture it records into.
-    pub(crate) fn capture(&self) -> &Capture {
-        &self.capture
-    }
-
-    /// Notes the TLS established on the connection.
-    pub(crate) fn tls(&self, tls: TlsInfo) {
-        lock(&self.session).tls = Some(tls);
-    }
-
-    /// Records transcript lines and decisions, in the order given.
-    pub(crate) fn lines(&mut self, lines: &[&TranscriptLine], decisions: &[DecisionRecord]) {
-        let time = unix_now();
-        let mut metrics = lock(&self.capture.metrics);
-        for line in lines.iter().filter(|l| l.speaker == Speaker::Server) {
-            if let Some(code) = line.text.get(..3).and_then(|c| c.parse::<u16>().ok()) {
-                *metrics.replies.entry(code).or_default() += 1;
-            }
-        }
-        for d in decisions.iter().filter(|d| d.verdict != "accept") {
-            *metrics.decisions.entry((d.stage, d.reason)).or_default() += 1;
-        }
-        drop(metrics);
-        let mut s = lock(&self.session);
-        let mut push = |who: &'static str, text: String| {
-            if s.transcript.len() < MAX_TRANSCRIPT_LINES {
-                s.transcript.push(CapturedLine { time, who, text });
-            } else {
-                s.lines_dropped += 1;
-            }
-        };
-        let (replies, said): (Vec<&&TranscriptLine>, Vec<_>) =
-            lines.iter().partition(|l| l.speaker == Speaker::Server);
-        for line in said {
-            let who = if line.speaker == Speaker::Client {
-                "client"
-            } else {
-                "note"
-            };
-            push(who, line.text.clone());
-        }
-        for d in decisions {
-            push("decision", decision_text(d));
-        }
-        for line in replies {
-            push("server", line.text.clone());
-        }
-        drop(s);
-        self.decisions
-            .extend(decisions.iter().map(CapturedDecision::from));
-    }
-
-    /// Records an accepted message.
-    pub(crate) fn message(
-        &mut self,
-        info: &SessionInfo,
-        message: &ReceivedMessage,
-        file: Option<String>,
-    ) {
-        let (tls, helo, auth) = {
-            let mut s = lock(&self.session);
-            s.messages += 1;
-            s.helo.clone_from(&info.helo);
-            s.auth.clone_from(&info.authenticated);
-            (s.tls.clone(), info.helo.clone(), info.authenticated.clone())
-        };
-        let whole = message.content.len() as u64 == message.size;
-        let content = (self.capture.keeps_content() && whole).then_some(message.content.as_slice());
-        self.capture.add_message(CapturedMessage {
-            id: 0,
-            time: unix_now(),
-            session: self.id,
-            client: self.peer.to_string(),
-            helo,
-            tls,
-            auth,
-            from: message.envelope.from.clone(),
-            to: message.envelope.recipients.clone(),
-            size: message.size,
-            subject: header(&message.content, "subject"),
-            file,
-            decisions: std::mem::take(&mut self.decisions),
-            content: content.map(Arc::from),
-        });
-    }
-
-    /// Notes the EHLO name and AUTH user as the session has them now.
-    pub(crate) fn identity(&self, info: &SessionInfo) {
-        let mut s = lock(&self.session);
-        if info.helo.is_some() {
-            s.helo.clone_from(&info.helo);
-        }
-        if info.authenticated.is_some() {
-            s.auth.clone_from(&info.authenticated);
-        }
-    }
-
-    /// Records how the session ended.
-    pub(crate) fn close(&self, why: &str) {
-        lock(&self.session).closed = Some(why.to_string());
-    }
-}
-
-/// A decision as one transcript line.
-fn decision_text(d: &DecisionRecord) -> String {
-    let mut text = format!("{} {}: {}", d.stage, d.verdict, d.reason);
-    if let Some(subject) = &d.subject {
-        text.push_str(&format!(" ({subject})"));
-    }
-    text
-}
-
-/// The value of the first header called `name` (case-insensitive) in a message's head,
-/// unfolded and trimmed.
-pub(crate) fn header(content: &[u8], name: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(content);
-    let mut value: Option<String> = None;
-    for line in text.split("\r\n").flat_map(|l| l.split('\n')) {
-        if line.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some(v) = value.as_mut() {
-                v.push(' ');
-                v.push_str(line.trim());
-            }
-            continue;
-        }
-        if value.is_some() {
-            break;
-        }
-        if let Some((field, rest)) = line.split_once(':')
-            && field.trim().eq_ignore_ascii_case(name)
-        {
-            value = Some(rest.trim().to_string());
-        }
-    }
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,27 +341,6 @@ mod tests {
         assert_eq!(capture.messages(Some("nobody"), None).messages.len(), 0);
         capture.clear_messages();
         assert!(capture.messages(None, None).messages.is_empty());
-    }
-
-    #[test]
-    fn headers_are_found_and_unfolded() {
-        let head =
-            b"From: a@example.com\r\nsubject: Hello\r\n  world\r\nX: y\r\n\r\nSubject: body\r\n";
-        assert_eq!(header(head, "Subject").as_deref(), Some("Hello world"));
-        assert_eq!(header(head, "x").as_deref(), Some("y"));
-        assert_eq!(header(head, "to"), None);
-        assert_eq!(header(b"\r\nSubject: late\r\n", "subject"), None);
-    }
-
-    proptest::proptest! {
-        /// Any head is read without a panic; a header written plainly is found as written.
-        #[test]
-        fn any_head_is_read(head in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
-                            value in "[a-zA-Z0-9 .,!?-]{0,40}") {
-            let _ = header(&head, "subject");
-            let message = format!("From: a@example.com\r\nSubject: {value}\r\n\r\nbody\r\n");
-            proptest::prop_assert_eq!(header(message.as_bytes(), "Subject"), Some(value.trim().to_string()));
-        }
     }
 
     #[test]
