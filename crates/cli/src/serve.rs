@@ -153,6 +153,48 @@ pub struct Args {
     /// 1d).
     #[arg(long, default_value = "10s", value_parser = parse_grace)]
     shutdown_grace: ScenarioDuration,
+    /// Serve the HTTP control and capture API and its page on this address (PORT alone, or
+    /// localhost:PORT, means 127.0.0.1:PORT; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", value_parser = parse_http)]
+    http: Option<SocketAddr>,
+    /// Let --http listen on an address that is not loopback: anyone who reaches it can read
+    /// the mail and change the behaviour.
+    #[arg(long, requires = "http")]
+    http_public: bool,
+    /// Most messages the API keeps; the oldest go first (1 to 1000000).
+    #[arg(long, default_value_t = 1000, requires = "http", value_parser = captured())]
+    http_max_messages: usize,
+    /// Most octets of message content the API keeps in memory without --maildir, such as
+    /// "100MB"; the oldest messages go first (1 octet to 64GiB).
+    #[arg(long, default_value = "100MiB", requires = "http", value_parser = parse_capture_bytes)]
+    http_max_bytes: scenario::Bytes,
+    /// Most sessions the API keeps with their transcripts; the oldest go first (1 to
+    /// 1000000).
+    #[arg(long, default_value_t = 200, requires = "http", value_parser = captured())]
+    http_max_sessions: usize,
+}
+
+/// The range of `--http-max-messages` and `--http-max-sessions`.
+fn captured() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new()
+        .range(1..=smtpsim_server::MAX_CAPTURED as u64)
+}
+
+/// `PORT` or `localhost:PORT` (on 127.0.0.1), or `ADDR:PORT`.
+fn parse_http(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.strip_prefix("localhost:").unwrap_or(s).parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| format!("{s:?} is neither a port nor an address such as 127.0.0.1:8025"))
+}
+
+fn parse_capture_bytes(s: &str) -> Result<scenario::Bytes, String> {
+    let size: scenario::Bytes = s.parse()?;
+    if size.0 == 0 || size.0 > smtpsim_server::MAX_CAPTURED_BYTES {
+        return Err(format!("{s} is not between 1 octet and 64GiB"));
+    }
+    Ok(size)
 }
 
 /// The range of `--max-connections` and `--max-connections-per-ip`.
@@ -346,6 +388,15 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     if let Some(path) = &args.rules {
         config.rules = smtpsim_server::Rules::new(smtpsim_server::RuleSet::load(path)?);
     }
+    config.http = args.http.map(|listen| smtpsim_server::http::HttpSetup {
+        listen,
+        public: args.http_public,
+        bounds: smtpsim_server::CaptureBounds {
+            max_messages: args.http_max_messages,
+            max_bytes: args.http_max_bytes.0,
+            max_sessions: args.http_max_sessions,
+        },
+    });
     Ok(config)
 }
 
@@ -371,6 +422,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )?;
         if let Some(addr) = server.tls_local_addr() {
             writeln!(out, "smtpsim serve: implicit TLS on {addr}")?;
+        }
+        if let Some(addr) = server.http_local_addr() {
+            writeln!(out, "smtpsim serve: HTTP API and page on http://{addr}/")?;
         }
         if args.magic {
             writeln!(out, "smtpsim serve: {}", smtpsim_server::magic_listing())?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use smtpsim_model::scenario::{Behaviour, Outage};
 use smtpsim_proto::Limits;
 
+use crate::http::HttpSetup;
 use crate::rules::Rules;
 pub use smtpsim_proto::server::Timeouts;
 
@@ -73,6 +74,8 @@ pub struct ServeConfig {
     pub bandwidth: Option<u64>,
     /// The reply rules; a clone of this handle replaces them while the server runs.
     pub rules: Rules,
+    /// Serve the HTTP control and capture API and its page.
+    pub http: Option<HttpSetup>,
 }
 
 impl ServeConfig {
@@ -107,6 +110,7 @@ impl ServeConfig {
             console: false,
             bandwidth: None,
             rules: Rules::default(),
+            http: None,
         }
     }
 }

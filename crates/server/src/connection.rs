@@ -20,6 +20,7 @@ use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::capture::{Capture, Recorder};
 use crate::config::Timeouts;
 use crate::console;
 use crate::log::{LogHandle, LogRecord};
@@ -66,6 +67,8 @@ pub(crate) struct Context {
     pub(crate) console: Option<console::Console>,
     /// The link speed of each connection in each direction, in bytes a second, if limited.
     pub(crate) bandwidth: Option<u64>,
+    /// What the HTTP API shows, when it is on.
+    pub(crate) capture: Option<Arc<Capture>>,
 }
 
 /// Serves one client until either side closes; logs how it went.
@@ -86,10 +89,14 @@ pub(crate) async fn serve(
             ..LogRecord::new(id, peer, "connect")
         });
     }
-    let why = match drive(&ctx, stream, peer, id, implicit_tls).await {
+    let mut rec = ctx.capture.as_ref().map(|c| c.begin(id, peer));
+    let why = match drive(&ctx, stream, peer, id, implicit_tls, &mut rec).await {
         Ok(why) => why.to_string(),
         Err(e) => format!("connection error: {e}"),
     };
+    if let Some(rec) = &rec {
+        rec.close(&why);
+    }
     if ctx.log.enabled() {
         ctx.log.write(&LogRecord {
             text: Some(&why),
@@ -105,11 +112,12 @@ async fn drive(
     peer: SocketAddr,
     id: u64,
     implicit_tls: bool,
+    rec: &mut Option<Recorder>,
 ) -> io::Result<&'static str> {
     let mut io: Box<dyn Io> = Box::new(stream);
     let mut tls = None;
     if implicit_tls {
-        let (secured, details) = handshake(ctx, io).await?;
+        let (secured, details) = handshake(ctx, io, rec).await?;
         io = secured;
         tls = Some(details);
     }
@@ -134,7 +142,7 @@ async fn drive(
         policy.set_tls(details);
     }
     let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
-    let why = converse(ctx, &mut session, io, peer, id).await;
+    let why = converse(ctx, &mut session, io, peer, id, rec).await;
     if let Some(console) = &ctx.console {
         let reason = match &why {
             Ok(why) => why.to_string(),
@@ -156,6 +164,7 @@ async fn converse(
     mut io: Box<dyn Io>,
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) -> io::Result<&'static str> {
     let started = Instant::now();
     let mut timed_out = false;
@@ -165,6 +174,8 @@ async fn converse(
             == tokio::runtime::RuntimeFlavor::MultiThread;
     let mut out = Vec::with_capacity(1024);
     let mut buf = vec![0u8; READ_BUFFER];
+    // When the client's last input arrived, for the reply latency of the API's metrics.
+    let mut asked = rec.as_ref().map(|_| Instant::now());
     loop {
         session.drain_output_into(&mut out);
         if session.policy().dropped() {
@@ -173,7 +184,7 @@ async fn converse(
             if out.ends_with(&reply) {
                 out.truncate(out.len() - reply.len());
             }
-            events(ctx, session, peer, id);
+            events(ctx, session, peer, id, rec);
             if !out.is_empty() {
                 send(ctx, &mut io, &out, &mut link).await?;
             }
@@ -183,7 +194,7 @@ async fn converse(
                 .drop_reason()
                 .unwrap_or("hung up without a reply"));
         }
-        let (start_tls, close) = events(ctx, session, peer, id);
+        let (start_tls, close) = events(ctx, session, peer, id, rec);
         if !out.is_empty() {
             let delay = session.policy_mut().reply_delay();
             if !delay.is_zero() {
@@ -196,6 +207,9 @@ async fn converse(
             }
             send(ctx, &mut io, &out, &mut link).await?;
             out.clear();
+            if let (Some(rec), Some(at)) = (rec.as_ref(), asked.take()) {
+                rec.capture().observe_latency(at.elapsed());
+            }
         }
         if close {
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
@@ -206,7 +220,7 @@ async fn converse(
             });
         }
         if start_tls {
-            let (secured, details) = handshake(ctx, io).await?;
+            let (secured, details) = handshake(ctx, io, rec).await?;
             io = secured;
             session.policy_mut().set_tls(details);
             session.handle_timeout(started.elapsed());
@@ -231,6 +245,9 @@ async fn converse(
             return Ok("closed by the client");
         }
         link.has_read(read).await;
+        if rec.is_some() {
+            asked = Some(Instant::now());
+        }
         if session.handle_timeout(started.elapsed()) {
             // The bytes came after the deadline.
             timed_out = true;
@@ -239,9 +256,9 @@ async fn converse(
         let input = &buf[..read];
         if blocking_deliveries {
             // The policy writes and syncs the message before the 250: off the async workers.
-            tokio::task::block_in_place(|| feed(ctx, session, input, peer, id));
+            tokio::task::block_in_place(|| feed(ctx, session, input, peer, id, rec));
         } else {
-            feed(ctx, session, input, peer, id);
+            feed(ctx, session, input, peer, id, rec);
         }
     }
 }
@@ -301,34 +318,51 @@ fn feed(
     input: &[u8],
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) {
-    if !ctx.log.enabled() {
+    if !ctx.log.enabled() && rec.is_none() {
         return session.feed(input);
     }
     for piece in input.split_inclusive(|&b| b == b'\n') {
         session.feed(piece);
-        log_step(ctx, session, peer, id);
+        log_step(ctx, session, peer, id, rec);
     }
 }
 
-/// Logs what the client said, the decisions, then what the server answered.
-fn log_step(ctx: &Context, session: &mut ServerSession<ServePolicy>, peer: SocketAddr, id: u64) {
+/// Logs (and records for the API) what the client said, the decisions, then what the
+/// server answered.
+fn log_step(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    peer: SocketAddr,
+    id: u64,
+    rec: &mut Option<Recorder>,
+) {
     let log = &ctx.log;
     let lines = session.take_transcript();
+    let decisions = session.policy_mut().take_decisions();
+    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
+    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
+    let lines: Vec<_> = lines
+        .iter()
+        .filter(|l| l.speaker != Speaker::Server || unsent.as_deref() != Some(l.text.as_str()))
+        .collect();
+    if let Some(rec) = rec {
+        rec.lines(&lines, &decisions);
+    }
+    if !log.enabled() {
+        return;
+    }
     let (replies, said): (Vec<_>, Vec<_>) =
         lines.iter().partition(|l| l.speaker == Speaker::Server);
     for line in said {
         log.write(&LogRecord::line(id, peer, line));
     }
-    for decision in session.policy_mut().take_decisions() {
-        log.write(&LogRecord::decision(id, peer, &decision));
+    for decision in &decisions {
+        log.write(&LogRecord::decision(id, peer, decision));
     }
-    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
-    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
     for line in replies {
-        if unsent.as_deref() != Some(line.text.as_str()) {
-            log.write(&LogRecord::line(id, peer, line));
-        }
+        log.write(&LogRecord::line(id, peer, line));
     }
 }
 
@@ -338,11 +372,15 @@ fn events(
     session: &mut ServerSession<ServePolicy>,
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) -> (bool, bool) {
     let (mut start_tls, mut close) = (false, false);
     let log = &ctx.log;
-    if log.enabled() {
-        log_step(ctx, session, peer, id);
+    if log.enabled() || rec.is_some() {
+        log_step(ctx, session, peer, id, rec);
+    }
+    if let Some(rec) = rec.as_ref() {
+        rec.identity(session.info());
     }
     let mut stored = session.policy_mut().take_stored().into_iter();
     while let Some(event) = session.poll_event() {
@@ -358,6 +396,9 @@ fn events(
                         file: file.as_deref(),
                         ..LogRecord::new(id, peer, "message")
                     });
+                }
+                if let Some(rec) = rec.as_mut() {
+                    rec.message(session.info(), &message, file);
                 }
             }
             ServerEvent::StartTls => start_tls = true,
@@ -400,8 +441,13 @@ pub(crate) async fn goodbye<S: AsyncWrite + Unpin + ?Sized>(io: &mut S, reply: &
     .await;
 }
 
-/// The TLS handshake; returns the secured stream and what it negotiated.
-async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<(Box<dyn Io>, TlsDetails)> {
+/// The TLS handshake; returns the secured stream and what it negotiated, which the API's
+/// record of the session notes too.
+async fn handshake(
+    ctx: &Context,
+    io: Box<dyn Io>,
+    rec: &Option<Recorder>,
+) -> io::Result<(Box<dyn Io>, TlsDetails)> {
     let Some(acceptor) = &ctx.acceptor else {
         return Err(io::Error::other("TLS is not configured"));
     };
@@ -412,6 +458,9 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<(Box<dyn Io>, T
     match handshake {
         Ok(Ok(tls)) => {
             let details = TlsDetails::of(tls.get_ref().1);
+            if let Some(rec) = rec {
+                rec.tls(details.clone());
+            }
             Ok((Box::new(tls), details))
         }
         Ok(Err(e)) => Err(io::Error::new(

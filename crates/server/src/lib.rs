@@ -7,6 +7,10 @@
 //! command and content deadlines and connection limits. Each connection is a tokio task driving the protocol core's
 //! [`ServerSession`](smtpsim_proto::server::ServerSession).
 //!
+//! With [`ServeConfig::http`], the server also serves [`http`]: an API that shows the
+//! messages and session transcripts it captured, changes the behaviour while it runs, and
+//! exports Prometheus metrics, with a page for people.
+//!
 //! [`blast`] is the load generator: many tokio tasks, each driving the protocol core's
 //! [`ClientSession`](smtpsim_proto::client::ClientSession), with latencies in an HdrHistogram.
 //!
@@ -25,10 +29,13 @@
 #![forbid(unsafe_code)]
 
 pub mod blast;
+mod capture;
 mod config;
 mod connection;
 mod console;
+pub mod http;
 mod listener;
+mod live;
 mod log;
 mod magic;
 mod maildir;
@@ -38,9 +45,11 @@ mod throttle;
 mod tls;
 mod trace;
 
+pub use capture::{CaptureBounds, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
 pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};
+pub use live::BehaviourSettings;
 pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};
 pub use maildir::{Delivery, Maildir};

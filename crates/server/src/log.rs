@@ -39,7 +39,8 @@ pub struct LogRecord<'a> {
     pub session: u64,
     /// The client's address and port.
     pub client: String,
-    /// `connect`, `command`, `reply`, `note`, `decision`, `message` or `close`.
+    /// `connect`, `command`, `reply`, `note`, `decision`, `message` or `close`; `behaviour`
+    /// (session 0) when the HTTP API changed the behaviour, with the new one as `text`.
     pub event: &'static str,
     /// The command or reply line, the note, or why the connection closed.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,8 @@ pub struct Serve {
     pub port: u16,
     /// The implicit-TLS listener's port, if asked for.
     pub tls_port: Option<u16>,
+    /// The HTTP API's port, if asked for.
+    http_port: Option<u16>,
     /// A temporary directory for the Maildir, the log and the certificate.
     pub dir: tempfile::TempDir,
 }
@@ -42,6 +44,9 @@ impl Serve {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let port = read_port(&mut stdout, "listening on");
         let tls_port = implicit_tls.then(|| read_port(&mut stdout, "implicit TLS on"));
+        let http_port = args
+            .contains(&"--http")
+            .then(|| read_port(&mut stdout, "HTTP API and page on http://"));
         let stdout = std::thread::spawn(move || {
             let mut rest = String::new();
             for line in stdout.lines() {
@@ -56,6 +61,7 @@ impl Serve {
             stdout: Some(stdout),
             port,
             tls_port,
+            http_port,
             dir,
         }
     }
@@ -72,6 +78,11 @@ impl Serve {
         let status = child.wait().unwrap();
         let rest = self.stdout.take().unwrap().join().unwrap();
         (status.code(), rest)
+    }
+
+    /// The HTTP API's port; panics unless the server was started with `--http`.
+    pub fn http_port(&self) -> u16 {
+        self.http_port.expect("no line announces the HTTP API")
     }
 
     /// The process id.
@@ -104,6 +115,7 @@ fn read_port(stdout: &mut BufReader<ChildStdout>, what: &str) -> u16 {
     stdout.read_line(&mut line).unwrap();
     assert!(line.contains(what), "unexpected first output: {line:?}");
     line.trim()
+        .trim_end_matches('/')
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())

@@ -16,6 +16,7 @@ mod run;
 mod serve_console;
 mod serve_curl;
 mod serve_ops;
+mod serve_page;
 mod serve_smtplib;
 mod serve_swaks;
 mod sweep;

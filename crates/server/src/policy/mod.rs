@@ -8,7 +8,7 @@
 //! client addresses that hash to it, each behind its own lock: connections from different
 //! addresses decide in parallel, and a client's decisions are those of a single behaviour.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -16,14 +16,15 @@ use std::time::Instant;
 use rand::Rng;
 use smtpsim_des::{RandomStreams, SimRng, SimTime};
 use smtpsim_model::behaviour::{Greylist, MxBehaviour, NoChecks, UNKNOWN_USER};
-use smtpsim_model::scenario::{Behaviour, Dist, Duration as ScenarioDuration, Outage, OutageMode};
+use smtpsim_model::scenario::{Behaviour, Outage, OutageMode};
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
 use smtpsim_proto::{EnhancedCode, Reply};
 
-use crate::config::{Chaos, ServeConfig};
+use crate::config::ServeConfig;
 use crate::console::Summary;
+use crate::live::{BehaviourSettings, Live, Settings};
 use crate::log::LogHealth;
 use crate::magic::{Magic, Stage};
 use crate::maildir::{Incoming, Maildir};
@@ -41,19 +42,19 @@ pub const SHARDS: usize = 64;
 
 /// The MX behaviour, one per group of client addresses.
 #[derive(Debug)]
-struct Shards {
+pub(crate) struct Shards {
     parts: Vec<Mutex<MxBehaviour<NoChecks>>>,
 }
 
 impl Shards {
     /// [`SHARDS`] behaviours alike; shard `i` draws its temporary failures from its own
     /// stream `("temp_failures", i)`.
-    fn new(config: &ServeConfig, streams: &RandomStreams) -> Shards {
+    pub(crate) fn new(behaviour: &Behaviour, seed: u64, streams: &RandomStreams) -> Shards {
         let parts = (0..SHARDS)
             .map(|i| {
                 Mutex::new(MxBehaviour::new(
-                    config.behaviour.clone(),
-                    config.seed,
+                    behaviour.clone(),
+                    seed,
                     streams.stream("temp_failures", i as u64),
                     NoChecks,
                 ))
@@ -90,23 +91,19 @@ const LOG_FAILING: Reply = Reply::new_static(
     "Cannot log transactions now, try again later",
 );
 
-/// What every connection of a server shares: the behaviour's memory (greylist, rate-limit
-/// buckets), the users, the Maildir.
+/// What every connection of a server shares: the behaviour and its memory (greylist,
+/// rate-limit buckets), the users, the Maildir.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// `None` when the behaviour accepts everything and there are no outages (a sink asks
-    /// nothing).
-    behaviour: Option<Shards>,
+    /// The behaviour, which can change while the server runs.
+    live: Live,
+    seed: u64,
     /// The session log's health, when there is a log.
     log: Option<Arc<LogHealth>>,
     outages: Vec<Outage>,
     start: Instant,
-    unknown: BTreeSet<String>,
     users: BTreeMap<String, String>,
     pub(crate) maildir: Option<Maildir>,
-    chaos: Chaos,
-    /// Time the server takes to answer, drawn for each batch of replies.
-    latency: Dist<ScenarioDuration>,
     streams: RandomStreams,
     /// Whether magic addresses are read.
     magic: bool,
@@ -127,18 +124,20 @@ impl Shared {
         log: Option<Arc<LogHealth>>,
     ) -> Shared {
         let streams = RandomStreams::new(config.seed);
-        let needed = !accepts_everything(&config.behaviour) || !config.outages.is_empty();
-        let behaviour = needed.then(|| Shards::new(config, &streams));
+        let given = BehaviourSettings {
+            behaviour: config.behaviour.clone(),
+            unknown: config.unknown.clone(),
+            chaos: config.chaos,
+        };
+        let settings = Settings::new(&given, !config.outages.is_empty(), config.seed, &streams);
         Shared {
-            behaviour,
+            live: Live::new(settings),
+            seed: config.seed,
             log,
             outages: config.outages.clone(),
             start: Instant::now(),
-            unknown: config.unknown.iter().map(|a| a.to_lowercase()).collect(),
             users: config.users.iter().cloned().collect(),
             maildir,
-            chaos: config.chaos,
-            latency: config.behaviour.latency.clone(),
             streams,
             magic: config.magic,
             hostname: config.hostname.clone(),
@@ -146,6 +145,18 @@ impl Shared {
             console: config.console,
             magic_greylists: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The behaviour in force.
+    pub(crate) fn behaviour(&self) -> BehaviourSettings {
+        self.live.current().0.given()
+    }
+
+    /// Puts `given` in force for the decisions that follow, with fresh memory (greylist
+    /// entries and rate-limit buckets start afresh).
+    pub(crate) fn change_behaviour(&self, given: &BehaviourSettings) {
+        let settings = Settings::new(given, !self.outages.is_empty(), self.seed, &self.streams);
+        self.live.replace(settings);
     }
 
     /// Wall-clock time since start-up, as the model's time.
@@ -161,18 +172,6 @@ impl Shared {
             .find(|o| o.start.micros() <= now && now < o.end.micros())
             .map(|o| o.mode)
     }
-}
-
-/// Whether `behaviour` never refuses anything (its MX behaviour need not be asked).
-fn accepts_everything(b: &Behaviour) -> bool {
-    !b.require_tls
-        && b.size_limit.is_none()
-        && b.unknown_users.0 == 0.0
-        && b.full_mailboxes.is_none()
-        && b.temp_failures.0 == 0.0
-        && b.greylisting.is_none()
-        && b.rate_limits.connections.is_none()
-        && b.rate_limits.messages.is_none()
 }
 
 /// One decision and why, for the session log.
@@ -201,6 +200,9 @@ pub struct ServePolicy {
     connection: u64,
     /// The TLS in force, once a handshake is done.
     tls: Option<TlsDetails>,
+    /// The behaviour this policy decides with, and its generation.
+    settings: Arc<Settings>,
+    generation: u64,
     chaos: SimRng,
     latency: SimRng,
     decisions: Vec<DecisionRecord>,
@@ -237,10 +239,13 @@ impl ServePolicy {
     pub(crate) fn new(shared: Arc<Shared>, connection: u64) -> ServePolicy {
         let chaos = shared.streams.stream("chaos", connection);
         let latency = shared.streams.stream("latency", connection);
+        let (settings, generation) = shared.live.current();
         ServePolicy {
             shared,
             connection,
             tls: None,
+            settings,
+            generation,
             chaos,
             latency,
             decisions: Vec::new(),
@@ -253,6 +258,13 @@ impl ServePolicy {
             summary: Summary::default(),
             rule_rngs: BTreeMap::new(),
             rule_name: None,
+        }
+    }
+
+    /// Takes the behaviour in force if it changed since the last decision.
+    fn refresh(&mut self) {
+        if self.shared.live.generation() != self.generation {
+            (self.settings, self.generation) = self.shared.live.current();
         }
     }
 
@@ -288,8 +300,9 @@ impl ServePolicy {
     /// to each round trip); zero without one.
     /// A magic address's `delay-STAGE-DURATION` adds its duration to the replies of its stage.
     pub fn reply_delay(&mut self) -> std::time::Duration {
+        self.refresh();
         let magic = std::mem::take(&mut self.magic_delay);
-        let latency = &self.shared.latency;
+        let latency = &self.settings.latency;
         if latency.is_constant() && latency.mean() == 0.0 {
             return magic;
         }
@@ -309,7 +322,7 @@ impl ServePolicy {
     /// A chaos failure at a stage with probability `p`.
     fn chaos(&mut self, p: f64) -> Option<Decision> {
         let strikes = p > 0.0 && self.chaos.random::<f64>() < p;
-        if strikes && self.shared.chaos.drop {
+        if strikes && self.settings.chaos.drop {
             self.dropped = Some("chaos: hung up without a reply");
         }
         strikes.then_some(Decision::Disconnect(CHAOS_REPLY))
@@ -321,7 +334,7 @@ impl ServePolicy {
         session: &SessionInfo,
         ask: impl FnOnce(&mut MxBehaviour<NoChecks>) -> Decision,
     ) -> Decision {
-        let Some(shards) = &self.shared.behaviour else {
+        let Some(shards) = &self.settings.shards else {
             return Decision::Accept;
         };
         let now = self.shared.now();
@@ -420,10 +433,11 @@ fn enhanced(decision: &Decision) -> Option<(u8, u16, u16)> {
 
 impl Policy for ServePolicy {
     fn connect(&mut self, session: &SessionInfo) -> Decision {
+        self.refresh();
         if let Some(refusal) = self.rule(session, RuleStage::Connect, None, &[], None) {
             return self.record("connect", None, refusal, |_| RULE);
         }
-        if let Some(failure) = self.chaos(self.shared.chaos.connect) {
+        if let Some(failure) = self.chaos(self.settings.chaos.connect) {
             return self.record("connect", None, failure, |_| "chaos");
         }
         let decision = self.behaviour(session, |b| b.connect(session));
@@ -434,12 +448,13 @@ impl Policy for ServePolicy {
     }
 
     fn helo(&mut self, session: &SessionInfo, domain: &Host<'_>) -> Decision {
+        self.refresh();
         let name = domain.to_string();
         if let Some(refusal) = self.rule(session, RuleStage::Helo, Some(&name), &[], None) {
             return self.record("helo", Some(name), refusal, |_| RULE);
         }
         let decision = self
-            .chaos(self.shared.chaos.helo)
+            .chaos(self.settings.chaos.helo)
             .unwrap_or(Decision::Accept);
         self.record("helo", Some(domain.to_string()), decision, |_| "chaos")
     }
@@ -470,6 +485,7 @@ impl Policy for ServePolicy {
         params: &MailParams<'_>,
     ) -> Decision {
         let subject = Some(from.to_string());
+        self.refresh();
         if self.shared.log.as_ref().is_some_and(|l| l.is_failing()) {
             let refusal = Decision::Refuse(LOG_FAILING);
             return self.record("mail", subject, refusal, |_| "session log failing");
@@ -481,7 +497,7 @@ impl Policy for ServePolicy {
         if let Some(refusal) = self.rule(session, RuleStage::Mail, None, &[&address], None) {
             return self.record("mail", subject, refusal, |_| RULE);
         }
-        if let Some(failure) = self.chaos(self.shared.chaos.mail) {
+        if let Some(failure) = self.chaos(self.settings.chaos.mail) {
             return self.record("mail", subject, failure, |_| "chaos");
         }
         let decision = self.behaviour(session, |b| b.mail(session, from, params));
@@ -499,6 +515,7 @@ impl Policy for ServePolicy {
         to: &ForwardPath<'_>,
         params: &RcptParams<'_>,
     ) -> Decision {
+        self.refresh();
         let address = unbracket(&to.to_string());
         let own = if self.shared.magic {
             let (decision, own) = self.magic_rcpt(session, &envelope.from, &address);
@@ -512,10 +529,10 @@ impl Policy for ServePolicy {
         if let Some(refusal) = self.rule(session, RuleStage::Rcpt, None, &[&address], None) {
             return self.record("rcpt", Some(address), refusal, |_| RULE);
         }
-        if let Some(failure) = self.chaos(self.shared.chaos.rcpt) {
+        if let Some(failure) = self.chaos(self.settings.chaos.rcpt) {
             return self.record("rcpt", Some(address), failure, |_| "chaos");
         }
-        if self.shared.unknown.contains(&address.to_lowercase()) {
+        if self.settings.unknown.contains(&address.to_lowercase()) {
             return self.record(
                 "rcpt",
                 Some(address),
@@ -537,12 +554,13 @@ impl Policy for ServePolicy {
     }
 
     fn data(&mut self, session: &SessionInfo, envelope: &Envelope) -> Decision {
+        self.refresh();
         let addresses = addresses(envelope);
         if let Some(refusal) = self.rule(session, RuleStage::Data, None, &addresses, None) {
             return self.record("data", None, refusal, |_| RULE);
         }
         let decision = self
-            .chaos(self.shared.chaos.data)
+            .chaos(self.settings.chaos.data)
             .unwrap_or(Decision::Accept);
         self.record("data", None, decision, |_| "chaos")
     }
@@ -560,6 +578,7 @@ impl Policy for ServePolicy {
     }
 
     fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        self.refresh();
         let decision = self.end_of_data(session, envelope, content);
         if self.shared.console {
             let said = match (&decision, self.dropped) {
@@ -604,7 +623,7 @@ impl ServePolicy {
         if let Some(refusal) = self.rule(session, RuleStage::Message, None, &addresses, head) {
             return self.record("message", None, refusal, |_| RULE);
         }
-        if let Some(failure) = self.chaos(self.shared.chaos.message) {
+        if let Some(failure) = self.chaos(self.settings.chaos.message) {
             return self.record("message", None, failure, |_| "chaos");
         }
         let (id, tls) = (self.connection, self.tls.as_ref());
@@ -634,6 +653,7 @@ impl ServePolicy {
 mod tests {
     use super::*;
     use smtpsim_model::scenario::{Rate, TokenBucket};
+    use std::collections::BTreeSet;
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -676,7 +696,8 @@ mod tests {
             .map(|i| IpAddr::from([192, 0, 2, i]))
             .find(|b| shard_of(Some(*b)) != shard_of(Some(a)))
             .unwrap();
-        let held = shared.behaviour.as_ref().unwrap().lock(Some(a));
+        let settings = shared.live.current().0;
+        let held = settings.shards.as_ref().unwrap().lock(Some(a));
         let (tx, rx) = mpsc::channel();
         let other = shared.clone();
         std::thread::spawn(move || {

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 pub struct Running {
     pub addr: SocketAddr,
     pub tls_addr: Option<SocketAddr>,
+    pub http_addr: Option<SocketAddr>,
     pub counters: Arc<Counters>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<ServeSummary>,
@@ -52,6 +53,7 @@ pub async fn start(config: ServeConfig) -> Running {
     let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr();
     let tls_addr = server.tls_local_addr();
+    let http_addr = server.http_local_addr();
     let counters = server.counters();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -65,6 +67,7 @@ pub async fn start(config: ServeConfig) -> Running {
     Running {
         addr,
         tls_addr,
+        http_addr,
         counters,
         stop: Some(tx),
         task,

@@ -5,6 +5,7 @@ mod common;
 mod bandwidth;
 mod behaviour;
 mod blast;
+mod http;
 mod limits;
 mod magic;
 mod operation;
