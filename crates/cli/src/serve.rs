@@ -378,7 +378,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.console = !args.quiet;
     config.bandwidth = args.bandwidth;
     if let Some(path) = &args.rules {
-        config.rules = smtpsim_server::Rules::new(smtpsim_server::RuleSet::load(path)?);
+        config.rules = std::sync::Arc::new(smtpsim_server::RuleSet::load(path)?);
     }
     config.http = args.http.map(|listen| smtpsim_server::http::HttpSetup {
         listen,

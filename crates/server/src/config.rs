@@ -3,13 +3,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use smtpsim_model::scenario::{Behaviour, Outage};
 use smtpsim_proto::Limits;
 
 use crate::http::HttpSetup;
-use crate::rules::Rules;
+use crate::rules::RuleSet;
 pub use smtpsim_proto::server::Timeouts;
 
 /// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
@@ -72,8 +73,8 @@ pub struct ServeConfig {
     /// The link speed of each connection in each direction, in bytes a second (1 to
     /// [`MAX_BANDWIDTH`](crate::MAX_BANDWIDTH)); unlimited when `None`.
     pub bandwidth: Option<u64>,
-    /// The reply rules; a clone of this handle replaces them while the server runs.
-    pub rules: Rules,
+    /// The reply rules (part of the behaviour that `PUT /api/behaviour` replaces).
+    pub rules: Arc<RuleSet>,
     /// Serve the HTTP control and capture API and its page.
     pub http: Option<HttpSetup>,
 }
@@ -109,7 +110,7 @@ impl ServeConfig {
             magic: false,
             console: false,
             bandwidth: None,
-            rules: Rules::default(),
+            rules: Arc::default(),
             http: None,
         }
     }
@@ -251,9 +252,8 @@ impl ServeConfig {
         if self.chaos.any() {
             does.push("chaos".to_string());
         }
-        let rules = self.rules.current();
-        if !rules.is_empty() {
-            let names: Vec<&str> = rules.names().collect();
+        if !self.rules.is_empty() {
+            let names: Vec<&str> = self.rules.names().collect();
             does.push(format!("rules {}", names.join(" ")));
         }
         if let Some(rate) = self.bandwidth {

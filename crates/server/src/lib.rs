@@ -54,7 +54,7 @@ pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};
 pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
-pub use rules::{MAX_COUNT as MAX_RULE_COUNT, On as RuleOn, RuleSet, RuleStage, Rules};
+pub use rules::{MAX_COUNT as MAX_RULE_COUNT, On as RuleOn, RuleSet, RuleStage};
 pub use throttle::MAX_BANDWIDTH;
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};
 pub use trace::TlsDetails;

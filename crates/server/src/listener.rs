@@ -290,12 +290,6 @@ impl Server {
         self.ctx.counters.clone()
     }
 
-    /// The reply rules: [`Rules::replace`](crate::Rules::replace) changes them while the
-    /// server runs.
-    pub fn rules(&self) -> crate::Rules {
-        self.ctx.shared.rules.clone()
-    }
-
     /// Serves until `shutdown` completes; then stops accepting, lets sessions go on for the
     /// grace period, closes the rest with `421 4.3.2`, and syncs the log. With
     /// [`ServeConfig::log_required`], a failed log write stops the server the same way, at

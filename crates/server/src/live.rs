@@ -1,5 +1,6 @@
 //! The part of a server's behaviour that can change while it runs: the MX behaviour
-//! (greylisting, rates, unknown users, ...), the unknown addresses, chaos and latency.
+//! (greylisting, rates, unknown users, ...), the unknown addresses, chaos, latency and the
+//! reply rules.
 //!
 //! The current [`Settings`] sit behind a lock with a generation number; each connection's
 //! policy keeps its own copy and, before each decision, compares the generation (one atomic
@@ -15,6 +16,7 @@ use smtpsim_model::scenario::{Behaviour, Dist, Duration as ScenarioDuration};
 
 use crate::config::Chaos;
 use crate::policy::Shards;
+use crate::rules::RuleSet;
 
 /// What decides the replies, as one value that is swapped whole.
 #[derive(Debug)]
@@ -30,8 +32,8 @@ pub(crate) struct Settings {
     pub(crate) chaos: Chaos,
     /// Time the server takes to answer, drawn for each batch of replies.
     pub(crate) latency: Dist<ScenarioDuration>,
-    // Reply rules that replace at runtime belong here too (given in `BehaviourSettings`,
-    // read and checked by `http::behaviour::BehaviourDoc`), so that they swap with the rest.
+    /// The reply rules (their counts start afresh with each change).
+    pub(crate) rules: Arc<RuleSet>,
 }
 
 /// What a user gives of the behaviour that can change while the server runs (at start-up,
@@ -44,6 +46,8 @@ pub struct BehaviourSettings {
     pub unknown: Vec<String>,
     /// Failures at random.
     pub chaos: Chaos,
+    /// The reply rules.
+    pub rules: Arc<RuleSet>,
 }
 
 impl Settings {
@@ -61,6 +65,7 @@ impl Settings {
             behaviour: given.behaviour.clone(),
             unknown: given.unknown.iter().map(|a| a.to_lowercase()).collect(),
             chaos: given.chaos,
+            rules: given.rules.clone(),
         }
     }
 
@@ -70,6 +75,7 @@ impl Settings {
             behaviour: self.behaviour.clone(),
             unknown: self.unknown.iter().cloned().collect(),
             chaos: self.chaos,
+            rules: self.rules.clone(),
         }
     }
 }

@@ -3,14 +3,13 @@
 //! wins; see [`RuleSet::decide`]. Mistakes in the file come back as a [`ScenarioError`]
 //! naming the file, the line and column, the field and the accepted range.
 //!
-//! A running server holds its rules in a [`Rules`] handle that can be replaced while it runs
-//! (the next decisions use the new set).
+//! A running server holds its rules with the rest of its changeable behaviour, which the HTTP
+//! API's `PUT /api/behaviour` replaces while it runs (the next decisions use the new set).
 
 use std::fmt;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -188,6 +187,8 @@ struct Rule {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// The TOML the rules were read from.
+    source: String,
 }
 
 /// What a decision is about, for the rules to match.
@@ -267,7 +268,15 @@ impl RuleSet {
             })?;
             rules.push(rule);
         }
-        Ok(RuleSet { rules })
+        Ok(RuleSet {
+            rules,
+            source: text.to_string(),
+        })
+    }
+
+    /// The TOML the rules were read from (empty when there are none).
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// How many rules there are.
@@ -469,28 +478,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The rules of a running server, replaceable while it runs: [`Rules::replace`] takes effect
-/// for the next decisions of every connection. Clones share the same rules.
-#[derive(Debug, Clone, Default)]
-pub struct Rules(Arc<RwLock<Arc<RuleSet>>>);
-
-impl Rules {
-    /// A handle holding `set`.
-    pub fn new(set: RuleSet) -> Rules {
-        Rules(Arc::new(RwLock::new(Arc::new(set))))
-    }
-
-    /// The rules in force.
-    pub fn current(&self) -> Arc<RuleSet> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Puts `set` in force (its counts start from zero).
-    pub fn replace(&self, set: RuleSet) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
-    }
-}
-
 impl fmt::Display for RuleStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
@@ -674,11 +661,9 @@ code = 451
     }
 
     #[test]
-    fn a_replaced_set_is_in_force_at_once() {
-        let rules = Rules::default();
-        assert!(rules.current().is_empty());
-        let held = rules.clone();
-        held.replace(RuleSet::parse(GOOD, "r").unwrap());
-        assert_eq!(rules.current().len(), 3);
+    fn a_set_keeps_the_text_it_was_read_from() {
+        let set = RuleSet::parse(GOOD, "r").unwrap();
+        assert_eq!((set.len(), set.source()), (3, GOOD));
+        assert_eq!(RuleSet::default().source(), "");
     }
 }

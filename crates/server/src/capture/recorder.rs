@@ -147,6 +147,9 @@ impl Recorder {
 /// A decision as one transcript line.
 fn decision_text(d: &DecisionRecord) -> String {
     let mut text = format!("{} {}: {}", d.stage, d.verdict, d.reason);
+    if let Some(rule) = &d.rule {
+        text.push_str(&format!(" {rule}"));
+    }
     if let Some(subject) = &d.subject {
         text.push_str(&format!(" ({subject})"));
     }

@@ -34,6 +34,9 @@ pub struct CapturedDecision {
     pub reply: Option<String>,
     /// Why.
     pub reason: &'static str,
+    /// The reply rule that decided, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl From<&DecisionRecord> for CapturedDecision {
@@ -44,6 +47,7 @@ impl From<&DecisionRecord> for CapturedDecision {
             subject: d.subject.clone(),
             reply: d.reply.clone(),
             reason: d.reason,
+            rule: d.rule.clone(),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! document read whole (unknown fields refused), checked whole, then put in force in one swap.
 //! A field left out of a `PUT` is off (or empty).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::{
@@ -10,6 +12,7 @@ use smtpsim_model::scenario::{
 
 use crate::config::Chaos;
 use crate::live::BehaviourSettings;
+use crate::rules::RuleSet;
 
 /// Why a document was refused: the dotted path of the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,9 +32,8 @@ impl FieldError {
     }
 }
 
-/// The changeable behaviour. The reply rules of `--rules` join it as one more field: read
-/// here, checked in [`BehaviourDoc::apply`] with the rest, carried in [`BehaviourSettings`],
-/// so that they are swapped with everything else.
+/// The changeable behaviour, the reply rules among it: everything is checked in
+/// [`BehaviourDoc::apply`] and carried in one [`BehaviourSettings`], swapped whole.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BehaviourDoc {
@@ -65,6 +67,10 @@ pub struct BehaviourDoc {
     /// Failures at random.
     #[serde(default)]
     pub chaos: ChaosDoc,
+    /// The reply rules, as the TOML of a `--rules` file (empty: none); their counts start
+    /// afresh.
+    #[serde(default)]
+    pub rules: String,
 }
 
 fn zero() -> String {
@@ -199,6 +205,7 @@ impl BehaviourDoc {
                 message: c.message,
                 drop: c.drop,
             },
+            rules: given.rules.source().to_string(),
         }
     }
 
@@ -262,8 +269,25 @@ impl BehaviourDoc {
             behaviour: b,
             unknown: self.unknown.clone(),
             chaos,
+            rules: Arc::new(rules(&self.rules)?),
         })
     }
+}
+
+/// The reply rules of `text`; an error names the rule's field (`rules.rule[0].code`) and
+/// says where in the text it is.
+fn rules(text: &str) -> Result<RuleSet, FieldError> {
+    RuleSet::parse(text, "rules").map_err(|e| {
+        let field = match e.field.as_str() {
+            "" => "rules".to_string(),
+            inner => format!("rules.{inner}"),
+        };
+        let at = match (e.line, e.column) {
+            (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+            _ => String::new(),
+        };
+        FieldError::new(&field, format!("{}{at}", e.message))
+    })
 }
 
 fn duration(field: &str, s: &str, min: &str, max: &str) -> Result<ScenarioDuration, FieldError> {
@@ -339,6 +363,7 @@ mod tests {
             behaviour: Behaviour::default(),
             unknown: Vec::new(),
             chaos: Chaos::default(),
+            rules: Arc::default(),
         }
     }
 

@@ -28,7 +28,7 @@ use crate::live::{BehaviourSettings, Live, Settings};
 use crate::log::LogHealth;
 use crate::magic::{Magic, Stage};
 use crate::maildir::{Incoming, Maildir};
-use crate::rules::{RuleStage, Rules};
+use crate::rules::RuleStage;
 use crate::trace::{Hop, TlsDetails, trace_headers};
 
 mod magic;
@@ -109,8 +109,6 @@ pub(crate) struct Shared {
     magic: bool,
     /// The server's host name, for the `Received:` line.
     hostname: String,
-    /// The reply rules, replaceable while the server runs.
-    pub(crate) rules: Rules,
     /// Whether sessions gather a [`Summary`] for the console.
     console: bool,
     /// The greylists of magic addresses, one per delay in seconds.
@@ -128,6 +126,7 @@ impl Shared {
             behaviour: config.behaviour.clone(),
             unknown: config.unknown.clone(),
             chaos: config.chaos,
+            rules: config.rules.clone(),
         };
         let settings = Settings::new(&given, !config.outages.is_empty(), config.seed, &streams);
         Shared {
@@ -141,7 +140,6 @@ impl Shared {
             streams,
             magic: config.magic,
             hostname: config.hostname.clone(),
-            rules: config.rules.clone(),
             console: config.console,
             magic_greylists: Mutex::new(BTreeMap::new()),
         }

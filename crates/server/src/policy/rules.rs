@@ -27,7 +27,7 @@ impl ServePolicy {
         addresses: &[&str],
         head: Option<&[u8]>,
     ) -> Option<Decision> {
-        let set = self.shared.rules.current();
+        let set = self.settings.rules.clone();
         if set.is_empty() {
             return None;
         }

@@ -245,6 +245,59 @@ async fn a_bad_body_changes_nothing_and_a_good_one_applies_to_the_next_command()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_put_while_running_apply_to_new_commands_and_bad_ones_change_nothing() {
+    let server = start(with_http(CaptureBounds::default())).await;
+    let api = server.http_addr.unwrap();
+    let mut c = Raw::connect(server.addr).await;
+    c.send(b"EHLO c\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<bob@y.example>\r\n")
+        .await;
+    c.until("250 2.1.5").await;
+
+    let broken = crate::rules::RULES.replace("code = 554", "code = 250");
+    let body = serde_json::json!({ "unknown": ["x@example.net"], "rules": broken }).to_string();
+    let bad = request(api, "PUT", "/api/behaviour", &body).await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert_eq!(bad.json()["field"], "rules.rule[1].code");
+    assert!(
+        bad.json()["error"].as_str().unwrap().contains("line 18"),
+        "{}",
+        bad.text()
+    );
+    let now = request(api, "GET", "/api/behaviour", "").await.json();
+    assert_eq!(
+        (
+            now["rules"].as_str(),
+            now["unknown"].as_array().map(Vec::len)
+        ),
+        (Some(""), Some(0))
+    );
+    c.send(b"RCPT TO:<bob@y.example>\r\n").await;
+    c.until("250 2.1.5").await;
+
+    let body = serde_json::json!({ "rules": crate::rules::RULES }).to_string();
+    let good = request(api, "PUT", "/api/behaviour", &body).await;
+    assert_eq!(good.status, 200, "{}", good.text());
+    assert_eq!(good.json()["rules"], crate::rules::RULES);
+    // The open connection's next command meets the rule, once (its count is 1).
+    c.send(b"RCPT TO:<bob@y.example>\r\n").await;
+    c.until("451 4.7.1").await;
+    c.send(b"RCPT TO:<bob@y.example>\r\n").await;
+    c.until("250 2.1.5").await;
+    let session = request(api, "GET", "/api/sessions/1", "").await.json();
+    let lines: Vec<&str> = session["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["text"].as_str())
+        .collect();
+    assert!(
+        lines.contains(&"rcpt refuse: rule greylist-bob-once (bob@y.example)"),
+        "{lines:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_listens_beyond_loopback_only_when_allowed() {
     let mut cfg = with_http(CaptureBounds::default());
     let setup = cfg.http.as_mut().unwrap();
@@ -381,6 +434,7 @@ fn default_doc() -> serde_json::Value {
         "unknown_users": 0.0, "unknown": [], "full_mailboxes": null, "temp_failures": 0.0,
         "require_tls": false, "latency": "0s",
         "chaos": {"connect": 0.0, "helo": 0.0, "mail": 0.0, "rcpt": 0.0, "data": 0.0,
-                  "message": 0.0, "drop": false}
+                  "message": 0.0, "drop": false},
+        "rules": ""
     })
 }
