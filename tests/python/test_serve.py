@@ -1,7 +1,7 @@
 """`smtpsim serve` as a test suite uses it: send with smtplib, steer and check with the API.
 
-Addresses that choose the reply for one message (such as `rcpt-550-5.1.1@...`) belong in a
-module of their own here, test_magic.py, next to these API tests.
+Addresses that choose the reply for one message (such as `rcpt-550-5.1.1@...`) are tested in
+test_magic.py; the README's example in test_readme.py.
 """
 
 import email

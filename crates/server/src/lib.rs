@@ -37,7 +37,7 @@ pub mod http;
 mod listener;
 mod live;
 mod log;
-mod magic;
+pub mod magic;
 mod maildir;
 mod policy;
 mod rules;

@@ -1,17 +1,9 @@
 //! Magic addresses: with `--magic`, the local part of a sender or recipient says how the server
-//! answers that message, for example `rcpt-550-5.1.1@example.com`. The grammar (a local part
-//! is magic when it starts with one of the words below and a `-`; letters in any case):
-//!
-//! | local part | effect |
-//! | --- | --- |
-//! | `STAGE-CODE` or `STAGE-CODE-ENHANCED` | reply CODE (400 to 599) at STAGE; 421 also closes |
-//! | `greylist-DURATION` | greylist the recipient for DURATION (1s to 1h) |
-//! | `delay-STAGE-DURATION` | wait DURATION (0s to 1h) before the reply at STAGE |
-//! | `drop-STAGE` | hang up at STAGE without a reply |
-//!
-//! STAGE is `mail` (the reply to MAIL), `rcpt` (to RCPT) or `data` (to the end of the content);
-//! DURATION is a whole number of seconds, minutes or hours (`30s`, `5m`, `1h`); ENHANCED is
-//! `CLASS.SUBJECT.DETAIL` with CLASS the first digit of CODE.
+//! answers that message, for example `rcpt-550-5.1.1@example.com`. The grammar is the one
+//! table [`GRAMMAR`]: the start-up listing ([`listing`]) and the README's table
+//! ([`markdown_table`]) are made from it. A local part is magic when it starts with one of the
+//! words `mail`, `rcpt`, `data`, `greylist`, `delay` or `drop` and a `-` (letters in any case);
+//! a malformed one is refused with `501 5.5.4` and a text saying what is wrong.
 
 use std::fmt;
 use std::time::Duration;
@@ -211,15 +203,76 @@ impl fmt::Display for Magic {
     }
 }
 
+/// One form of magic address: how it is written, an example, and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Form {
+    /// The local part's form, such as `STAGE-CODE[-ENHANCED]`.
+    pub form: &'static str,
+    /// An example local part.
+    pub example: &'static str,
+    /// What it does, with the accepted ranges.
+    pub effect: &'static str,
+}
+
+/// The grammar of magic addresses, one row per form. STAGE is `mail` (the reply to MAIL),
+/// `rcpt` (to RCPT) or `data` (to the end of the content); DURATION is a whole number of
+/// seconds, minutes or hours (`30s`, `5m`, `1h`).
+pub const GRAMMAR: [Form; 6] = [
+    Form {
+        form: "STAGE-CODE[-ENHANCED]",
+        example: "rcpt-550-5.1.1",
+        effect: "reply CODE at STAGE: CODE 400 to 599 (a 2xx or 3xx is refused: any other address is accepted), ENHANCED of CODE's class",
+    },
+    Form {
+        form: "data-CODE[-ENHANCED]",
+        example: "data-451-4.3.0",
+        effect: "reply CODE after the content; nothing is stored",
+    },
+    Form {
+        form: "STAGE-421[-ENHANCED]",
+        example: "mail-421",
+        effect: "reply 421 at STAGE, then close the connection",
+    },
+    Form {
+        form: "greylist-DURATION",
+        example: "greylist-30s",
+        effect: "451 4.7.1 at RCPT until the same client, sender and recipient come back DURATION (1s to 1h) later, within 4h",
+    },
+    Form {
+        form: "delay-STAGE-DURATION",
+        example: "delay-rcpt-5s",
+        effect: "the reply at STAGE waits DURATION (0s to 1h)",
+    },
+    Form {
+        form: "drop-STAGE",
+        example: "drop-data",
+        effect: "hang up at STAGE without a reply (drop-data: when the content ends; nothing is stored)",
+    },
+];
+
+/// Where a magic address acts when it is the sender rather than a recipient.
+pub const AS_SENDER: &str =
+    "local part @ any domain; as the sender, it acts on every recipient of the message";
+
 /// The magic addresses, one a line, for the start-up listing.
-pub fn listing() -> &'static str {
-    "magic addresses (local part @ any domain; as sender: every recipient of the message):\n  \
-     rcpt-550-5.1.1   refused at RCPT (STAGE-CODE[-ENHANCED], STAGE mail, rcpt or data, CODE 4xx or 5xx)\n  \
-     data-451-4.3.0   refused after the content\n  \
-     mail-421         421 and close at MAIL\n  \
-     greylist-30s     greylisted for 30s (1s to 1h)\n  \
-     delay-rcpt-5s    the RCPT reply waits 5s (delay-STAGE-DURATION, 0s to 1h)\n  \
-     drop-data        hang up when the content ends, without a reply (drop-STAGE)"
+pub fn listing() -> String {
+    let mut text = format!("magic addresses ({AS_SENDER}):");
+    for row in GRAMMAR {
+        text.push_str(&format!("\n  {:<16} {}", row.example, row.effect));
+    }
+    text
+}
+
+/// The grammar as a Markdown table, as the README shows it.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| local part | example | effect |\n| --- | --- | --- |\n");
+    for row in GRAMMAR {
+        table.push_str(&format!(
+            "| `{}` | `{}@any.example` | {} |\n",
+            row.form, row.example, row.effect
+        ));
+    }
+    table
 }
 
 #[cfg(test)]
@@ -344,5 +397,22 @@ mod tests {
             prop_assert_eq!(Magic::parse(&local), Some(Ok(m.clone())));
             prop_assert_eq!(Magic::of_address(&format!("<{local}@x.example>")), Some(Ok(m)));
         }
+    }
+
+    /// Every example of the grammar reads as the form says, and the README shows the table
+    /// made from it.
+    #[test]
+    fn the_grammar_is_one_table() {
+        for row in GRAMMAR {
+            let magic = ok(row.example);
+            assert_eq!(magic.to_string(), row.example);
+            assert!(listing().contains(row.example));
+        }
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(&markdown_table()),
+            "README.md must contain the table of magic::markdown_table():\n{}",
+            markdown_table()
+        );
     }
 }
