@@ -172,6 +172,10 @@ pub struct Args {
     /// 1000000).
     #[arg(long, default_value_t = 200, requires = "http", value_parser = captured())]
     http_max_sessions: usize,
+    /// Worker threads of the async runtime (1 to 1024; default: one per CPU core). With
+    /// fewer workers than cores, the clients on the same machine keep a core to themselves.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    threads: Option<usize>,
 }
 
 /// The range of `--http-max-messages` and `--http-max-sessions`.
@@ -396,7 +400,11 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let config = config(args)?;
     let describe = config.describe();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(threads);
+    }
+    let runtime = runtime
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
