@@ -6,12 +6,13 @@ use std::sync::atomic::Ordering;
 
 use crate::capture::{Capture, LATENCY_BUCKETS, Metrics};
 use crate::connection::Counters;
+use crate::maildir::Maildir;
 
 /// The content type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The whole exposition.
-pub fn render(counters: &Counters, capture: &Capture) -> String {
+/// The whole exposition; the Maildir's syncs when there is one.
+pub fn render(counters: &Counters, capture: &Capture, maildir: Option<&Maildir>) -> String {
     let m = capture.metrics();
     let mut out = String::with_capacity(4096);
     let counter = |out: &mut String, name: &str, help: &str, value: u64| {
@@ -43,6 +44,20 @@ pub fn render(counters: &Counters, capture: &Capture) -> String {
         "Messages kept for the API.",
     );
     let _ = writeln!(out, "smtpsim_captured_messages {}", capture.message_count());
+    if let Some(maildir) = maildir {
+        let (files, dirs) = maildir.syncs();
+        family(
+            &mut out,
+            "smtpsim_maildir_syncs_total",
+            "counter",
+            "Syncs of stored messages' files and of the Maildir's new/ directory (concurrent deliveries share directory syncs).",
+        );
+        let _ = writeln!(out, "smtpsim_maildir_syncs_total{{of=\"file\"}} {files}");
+        let _ = writeln!(
+            out,
+            "smtpsim_maildir_syncs_total{{of=\"directory\"}} {dirs}"
+        );
+    }
     replies_and_decisions(&mut out, &m);
     latency(&mut out, &m);
     out
@@ -114,7 +129,7 @@ mod tests {
     fn every_line_is_a_comment_or_a_sample() {
         let capture = Capture::new(CaptureBounds::default(), None);
         capture.observe_latency(Duration::from_millis(3));
-        let text = render(&Counters::default(), &capture);
+        let text = render(&Counters::default(), &capture, None);
         for line in text.lines() {
             if let Some(comment) = line.strip_prefix("# ") {
                 assert!(comment.starts_with("HELP ") || comment.starts_with("TYPE "));

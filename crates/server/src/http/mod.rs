@@ -243,7 +243,7 @@ async fn put_behaviour(State(api): ApiState, body: Bytes) -> Response {
 async fn metrics_text(State(api): ApiState) -> Response {
     (
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-        metrics::render(&api.counters, &api.capture),
+        metrics::render(&api.counters, &api.capture, api.shared.maildir.as_ref()),
     )
         .into_response()
 }

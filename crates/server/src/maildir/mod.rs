@@ -2,12 +2,18 @@
 //! [`Delivery`]), synced, renamed into `new/`, and the directory synced, so that a message the
 //! server said yes to survives a crash (even `kill -9` or a power cut right after the 250
 //! reply). A message that is not committed leaves nothing behind: its `tmp/` file is removed.
+//! Concurrent deliveries share their directory syncs ([`dir_sync`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+mod dir_sync;
+
+use dir_sync::DirSyncs;
 
 /// A Maildir (`cur/`, `new/`, `tmp/` under one directory) that messages are delivered into.
 #[derive(Debug)]
@@ -15,6 +21,10 @@ pub struct Maildir {
     root: PathBuf,
     host: String,
     next: AtomicU64,
+    /// The syncs of `new/`, shared by concurrent deliveries.
+    dir_syncs: Arc<DirSyncs>,
+    /// Files synced so far.
+    file_syncs: Arc<AtomicU64>,
 }
 
 impl Maildir {
@@ -32,7 +42,18 @@ impl Maildir {
             root: root.to_path_buf(),
             host,
             next: AtomicU64::new(0),
+            dir_syncs: Arc::default(),
+            file_syncs: Arc::default(),
         })
+    }
+
+    /// The syncs done so far: of message files, and of the `new/` directory (one directory
+    /// sync can cover several deliveries).
+    pub fn syncs(&self) -> (u64, u64) {
+        (
+            self.file_syncs.load(Ordering::Relaxed),
+            self.dir_syncs.count(),
+        )
     }
 
     /// The Maildir's directory.
@@ -58,6 +79,8 @@ impl Maildir {
             tmp,
             new_dir: self.root.join("new"),
             name,
+            dir_syncs: self.dir_syncs.clone(),
+            file_syncs: self.file_syncs.clone(),
         })
     }
 
@@ -91,6 +114,8 @@ pub struct Delivery {
     tmp: PathBuf,
     new_dir: PathBuf,
     name: String,
+    dir_syncs: Arc<DirSyncs>,
+    file_syncs: Arc<AtomicU64>,
 }
 
 impl Delivery {
@@ -102,8 +127,9 @@ impl Delivery {
         }
     }
 
-    /// Syncs the file, renames it into `new/` and syncs the directory; returns its unique
-    /// name. When this returns, the message is on disk.
+    /// Syncs the file, renames it into `new/` and waits for a sync of the directory that began
+    /// after the rename (its own, or one it shares with concurrent deliveries); returns its
+    /// unique name. When this returns, the message is on disk.
     pub fn commit(mut self) -> io::Result<String> {
         let Some(file) = self.file.take() else {
             return Err(io::Error::other("the message was already committed"));
@@ -111,9 +137,12 @@ impl Delivery {
         let result = (|| {
             let file = file.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
+            self.file_syncs.fetch_add(1, Ordering::Relaxed);
             drop(file);
             fs::rename(&self.tmp, self.new_dir.join(&self.name))?;
-            File::open(&self.new_dir)?.sync_all()
+            let new_dir = &self.new_dir;
+            self.dir_syncs
+                .after_rename(|| File::open(new_dir)?.sync_all())
         })();
         match result {
             Ok(()) => Ok(std::mem::take(&mut self.name)),
@@ -212,6 +241,36 @@ mod tests {
         assert_eq!(stored, content);
         assert_eq!(fs::read_dir(maildir.root().join("tmp")).unwrap().count(), 0);
         assert!(maildir.root().join("cur").is_dir());
+        assert_eq!(
+            maildir.syncs(),
+            (2, 2),
+            "one after the other, each has its own syncs"
+        );
+    }
+
+    #[test]
+    fn concurrent_deliveries_are_all_on_disk_with_at_most_one_directory_sync_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Arc::new(Maildir::open(dir.path()).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let maildir = maildir.clone();
+                std::thread::spawn(move || {
+                    (0..20)
+                        .map(|i| maildir.deliver(format!("{t} {i}\r\n").as_bytes()).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let names: Vec<String> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(names.len(), 160);
+        assert_eq!(fs::read_dir(dir.path().join("new")).unwrap().count(), 160);
+        let (files, dirs) = maildir.syncs();
+        assert_eq!(files, 160);
+        assert!((1..=160).contains(&dirs), "{dirs}");
     }
 
     #[test]

@@ -341,6 +341,15 @@ async fn with_a_maildir_the_bytes_come_from_its_file() {
     let raw = request(api, "GET", "/api/messages/1", "").await;
     assert_eq!(raw.status, 200);
     assert_eq!(raw.body, stored);
+    let metrics = request(api, "GET", "/metrics", "").await.text();
+    assert_eq!(
+        sample(&metrics, "smtpsim_maildir_syncs_total{of=\"file\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&metrics, "smtpsim_maildir_syncs_total{of=\"directory\"}"),
+        1.0
+    );
     server.stop().await;
 }
 
