@@ -62,6 +62,8 @@ fn serve_flags_out_of_range_are_errors() {
         (&["--log-required"], "--log <FILE>"),
         (&["--bandwidth", "0"], "0 is not in 1..=1000000000"),
         (&["--bandwidth", "1000000001"], "is not in 1..=1000000000"),
+        (&["--threads", "0"], "0 is not in 1..=1024"),
+        (&["--threads", "1025"], "is not in 1..=1024"),
     ];
     for (flags, expected) in cases {
         let mut args = vec!["serve", "--no-tls", "--listen", "127.0.0.1:0"];
