@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# First the table of `smtp-source` against `smtp-sink` and `smtpsim serve` (sink mode): 1 KB
+# First the table of `smtp-source` against `smtp-sink`, `smtpsim serve` (sink mode) and
+# `serve --threads 1` (one worker thread, as smtp-sink is one process): 1 KB
 # messages, 10 and 100 sessions, with and without connection reuse, each pairing REPEAT times
 # (alternating the servers), the median messages/s and each server's CPU seconds per 10,000
 # messages from /proc/PID/stat (user + system, before and after the run). Then every pairing of
@@ -29,6 +30,7 @@ SOURCE=${SOURCE:-/usr/sbin/smtp-source}
 SINK_PORT=25251
 SERVE_PORT=25252
 MAILDIR_PORT=25253
+SERVE1_PORT=25255
 
 for tool in "$SINK" "$SOURCE"; do
     [ -x "$tool" ] || { echo "compare.sh: $tool not found (install Debian's postfix package)" >&2; exit 1; }
@@ -69,11 +71,16 @@ pids+=($SINK_PID)
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
 SERVE_PID=$!
 pids+=($SERVE_PID)
+"$BIN" serve --listen "127.0.0.1:$SERVE1_PORT" --no-tls --quiet --threads 1 \
+    --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
+SERVE1_PID=$!
+pids+=($SERVE1_PID)
 "$BIN" serve --listen "127.0.0.1:$MAILDIR_PORT" --no-tls --quiet --maildir "$WORK/Maildir" \
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
 pids+=($!)
 wait_port $SINK_PORT
 wait_port $SERVE_PORT
+wait_port $SERVE1_PORT
 wait_port $MAILDIR_PORT
 
 now() { date +%s.%N; }
@@ -117,24 +124,30 @@ measure() {
 }
 
 echo "== smtp-source, 1 KB messages, $MESSAGES a run, median of $REPEAT (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-printf '| sessions | reuse | smtp-sink msg/s | serve msg/s | smtp-sink CPU s / 10k msgs | serve CPU s / 10k msgs |\n'
-printf '| --- | --- | --- | --- | --- | --- |\n'
+# The servers: smtp-sink (one process), serve (one worker thread per core), serve --threads 1.
+printf '| sessions | reuse | smtp-sink msg/s | serve msg/s | serve --threads 1 msg/s | smtp-sink CPU s / 10k msgs | serve CPU s / 10k msgs | serve --threads 1 CPU s / 10k msgs |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for c in $CONCURRENCY; do
     for reuse in no yes; do
-        : >"$WORK/sink" && : >"$WORK/serve"
+        : >"$WORK/sink" && : >"$WORK/serve" && : >"$WORK/serve1"
         for _ in $(seq 1 "$REPEAT"); do
             measure $SINK_PORT $SINK_PID "$c" $reuse >>"$WORK/sink"; echo >>"$WORK/sink"
             measure $SERVE_PORT $SERVE_PID "$c" $reuse >>"$WORK/serve"; echo >>"$WORK/serve"
+            measure $SERVE1_PORT $SERVE1_PID "$c" $reuse >>"$WORK/serve1"; echo >>"$WORK/serve1"
         done
-        sink_rate=$(cut -d' ' -f1 "$WORK/sink" | median)
-        sink_cpu=$(cut -d' ' -f2 "$WORK/sink" | median)
-        serve_rate=$(cut -d' ' -f1 "$WORK/serve" | median)
-        serve_cpu=$(cut -d' ' -f2 "$WORK/serve" | median)
-        echo "smtp-source,smtp-sink,$c,1000,$reuse,$MESSAGES,$sink_rate,$sink_cpu" >>"$OUT"
-        echo "smtp-source,serve,$c,1000,$reuse,$MESSAGES,$serve_rate,$serve_cpu" >>"$OUT"
-        printf '| %s | %s | %.0f | %.0f (%.2fx) | %.2f | %.2f |\n' "$c" "$reuse" "$sink_rate" \
-            "$serve_rate" "$(awk -v a="$serve_rate" -v b="$sink_rate" 'BEGIN { print a / b }')" \
-            "$sink_cpu" "$serve_cpu"
+        declare -A rate cost
+        for server in sink serve serve1; do
+            rate[$server]=$(cut -d' ' -f1 "$WORK/$server" | median)
+            cost[$server]=$(cut -d' ' -f2 "$WORK/$server" | median)
+        done
+        echo "smtp-source,smtp-sink,$c,1000,$reuse,$MESSAGES,${rate[sink]},${cost[sink]}" >>"$OUT"
+        echo "smtp-source,serve,$c,1000,$reuse,$MESSAGES,${rate[serve]},${cost[serve]}" >>"$OUT"
+        echo "smtp-source,serve --threads 1,$c,1000,$reuse,$MESSAGES,${rate[serve1]},${cost[serve1]}" >>"$OUT"
+        printf '| %s | %s | %.0f | %.0f (%sx) | %.0f (%sx) | %.2f | %.2f | %.2f |\n' "$c" "$reuse" \
+            "${rate[sink]}" "${rate[serve]}" "$(ratio "${rate[serve]}" "${rate[sink]}")" \
+            "${rate[serve1]}" "$(ratio "${rate[serve1]}" "${rate[sink]}")" \
+            "${cost[sink]}" "${cost[serve]}" "${cost[serve1]}"
     done
 done
 echo

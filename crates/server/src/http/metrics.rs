@@ -50,7 +50,7 @@ pub fn render(counters: &Counters, capture: &Capture, maildir: Option<&Maildir>)
             &mut out,
             "smtpsim_maildir_syncs_total",
             "counter",
-            "Syncs of stored messages' files and of the Maildir's new/ directory (concurrent deliveries share directory syncs).",
+            "Syncs of stored messages' files and of the Maildir's new/ directory.",
         );
         let _ = writeln!(out, "smtpsim_maildir_syncs_total{{of=\"file\"}} {files}");
         let _ = writeln!(
