@@ -2,9 +2,8 @@
 //! [`Delivery`]), synced, renamed into `new/`, and the directory synced, so that a message the
 //! server said yes to survives a crash (even `kill -9` or a power cut right after the 250
 //! reply). A message that is not committed leaves nothing behind: its `tmp/` file is removed.
-//! Each delivery syncs the directory itself: concurrent syncs of one directory share the
-//! file system's journal commit already, and making deliveries wait in the server to share
-//! one was slower (see the README's performance table).
+//! Each delivery syncs the directory itself: making concurrent deliveries wait to share one
+//! directory sync measured no faster (see the README's performance table).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
