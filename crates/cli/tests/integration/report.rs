@@ -115,7 +115,7 @@ fn a_run_report_renders_in_chromium() {
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("report: "), "{stdout}");
     for chart in [
-        "latency_cdf",
+        "latency_ccdf",
         "deliveries",
         "queue_depth",
         "attempts",
