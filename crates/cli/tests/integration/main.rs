@@ -7,6 +7,7 @@ mod blast;
 mod converse;
 mod explain;
 mod interrupt;
+mod legends;
 mod limits;
 mod maillog;
 mod no_report;

@@ -9,13 +9,20 @@ use std::process::Command;
 use support::{out_dir, scenario, smtpsim};
 
 /// What chromium made of a page: the screenshot's pixels (RGBA rows) and its console lines.
-struct Rendered {
+pub struct Rendered {
     pixels: Vec<[u8; 3]>,
-    console: Vec<String>,
+    /// The console's lines.
+    pub console: Vec<String>,
 }
 
 fn render(page: &Path) -> Rendered {
-    let shot = page.with_extension("png");
+    render_at(page, 1400)
+}
+
+/// The page rendered in a window `width` pixels wide (the screenshot beside it, named after
+/// the width).
+pub fn render_at(page: &Path, width: u32) -> Rendered {
+    let shot = page.with_extension(format!("{width}.png"));
     let _ = std::fs::remove_file(&shot);
     let page = page.canonicalize().unwrap();
     // A profile of its own: tests render at the same time, and HOME may not be writable.
@@ -27,7 +34,7 @@ fn render(page: &Path) -> Rendered {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
-            "--window-size=1400,1800",
+            &format!("--window-size={width},1800"),
             "--enable-logging=stderr",
             "--v=0",
             "--no-first-run",
@@ -57,7 +64,7 @@ fn render(page: &Path) -> Rendered {
 }
 
 /// The page shows something: many colours, and a fair share of pixels that are not white.
-fn assert_not_blank(r: &Rendered) {
+pub fn assert_not_blank(r: &Rendered) {
     let mut colours: Vec<[u8; 3]> = r.pixels.clone();
     colours.sort_unstable();
     colours.dedup();
