@@ -19,6 +19,7 @@ mod serve_curl;
 mod serve_ops;
 mod serve_smtplib;
 mod serve_swaks;
+mod slurm;
 mod sweep;
 mod walk;
 mod walk_html;
