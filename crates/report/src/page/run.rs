@@ -129,13 +129,13 @@ fn traffic_end(ts: &Timeseries) -> f64 {
     let mut end = 0.0;
     let mut previous: Vec<f64> = vec![0.0; ts.columns.len()];
     for (row, &h) in ts.hours.iter().enumerate() {
-        let busy = ts.columns.iter().enumerate().any(|(c, column)| {
+        let mut busy = false;
+        for (c, column) in ts.columns.iter().enumerate() {
             let v = column.get(row).copied().unwrap_or(0.0);
             // Columns 0..3 are levels, the others running totals.
-            let moved = if c < 3 { v > 0.0 } else { v > previous[c] };
+            busy |= if c < 3 { v > 0.0 } else { v > previous[c] };
             previous[c] = v;
-            moved
-        });
+        }
         if busy {
             end = h;
         }
@@ -366,4 +366,33 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         &sections,
     );
     Ok((charts, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_series_stop_one_interval_after_the_traffic() {
+        // Hours 0..10; something queued until hour 2, a delivery counted at hour 3, then
+        // nothing moves.
+        let hours: Vec<f64> = (0..=10).map(f64::from).collect();
+        let level = |until: usize| -> Vec<f64> {
+            (0..=10)
+                .map(|h| if h <= until { 5.0 } else { 0.0 })
+                .collect()
+        };
+        let total =
+            |at: usize| -> Vec<f64> { (0..=10).map(|h| if h >= at { 7.0 } else { 0.0 }).collect() };
+        let ts = Timeseries {
+            hours,
+            columns: vec![level(2), level(1), level(0), total(3), total(1), total(0)],
+        };
+        assert_eq!(traffic_end(&ts), 4.0);
+        let quiet = Timeseries {
+            hours: vec![0.0, 1.0, 2.0],
+            columns: vec![vec![0.0; 3]; 6],
+        };
+        assert_eq!(traffic_end(&quiet), 1.0);
+    }
 }

@@ -189,3 +189,19 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let html = page(&format!("smtpsim sweep: {}", d.scenario), &intro, &sections);
     Ok((charts, html))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swept_values_read_as_numbers() {
+        assert_eq!(as_number("60s"), Some(60.0));
+        assert_eq!(as_number("5m"), Some(300.0));
+        assert_eq!(as_number("1.5"), Some(1.5));
+        assert_eq!(as_seconds("1.5"), None, "a bare number is not a duration");
+        assert_eq!(as_number("exponential"), None);
+        assert_eq!(limits("delivery_rate"), charts::FRACTION);
+        assert_eq!(limits("latency_p99_s").0, 0.0);
+    }
+}
