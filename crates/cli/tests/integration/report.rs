@@ -77,6 +77,26 @@ pub fn assert_not_blank(r: &Rendered) {
     );
 }
 
+/// The vertices of each `<polyline>` of an SVG.
+fn svg_lines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|p| {
+            let at = p.find(" points=\"")? + 9;
+            let points = p[at..].split('"').next()?;
+            Some(
+                points
+                    .split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 fn assert_offline(html: &str) {
     assert!(html.starts_with("<!DOCTYPE html>"));
     for remote in [
@@ -141,6 +161,19 @@ fn a_run_report_renders_in_chromium() {
     assert!(peak > 0);
     let row = format!("<td>peak queue depth (deliveries)</td><td>{peak}</td>");
     assert!(html.contains(&row), "{row} in the summary table");
+    // The latency is a step function: every segment of its line is flat or vertical.
+    let ccdf = std::fs::read_to_string(out.join("charts/latency_ccdf.svg")).unwrap();
+    let line = svg_lines(&ccdf).into_iter().max_by_key(Vec::len).unwrap();
+    assert!(line.len() > 20, "{} vertices", line.len());
+    for w in line.windows(2) {
+        assert!(
+            w[0].0 == w[1].0 || w[0].1 == w[1].1,
+            "a sloped segment {w:?}"
+        );
+    }
+    let retries = summary["retry_times_s"].as_array().unwrap();
+    assert!(!retries.is_empty());
+    assert!(ccdf.contains("retry times of the policy"));
 
     let r = render(&out.join("report.html"));
     assert!(r.console.is_empty(), "{:?}", r.console);
@@ -170,6 +203,27 @@ fn a_sweep_report_renders_in_chromium_and_report_remakes_it() {
     // Each of the 11 metrics against each of the 2 fields.
     assert_eq!(html.matches("<svg").count(), 22);
     assert!(html.contains("latency_p99_s by relay.retry.initial"));
+    // Durations on a numeric axis in seconds, labelled with the swept values.
+    let chart =
+        std::fs::read_to_string(out.join("charts/latency_p99_s_vs_relay_retry_initial.svg"))
+            .unwrap();
+    assert!(chart.contains("relay.retry.initial, seconds"));
+    let texts: Vec<&str> = chart.lines().map(str::trim).collect();
+    for value in ["60", "240", "600"] {
+        assert!(texts.contains(&value), "{value}");
+    }
+    assert!(!texts.contains(&"60s"));
+    // A rate's axis stays within 0 to 1 (with a sliver for the marks at 1).
+    let rate = std::fs::read_to_string(out.join("charts/delivery_rate_vs_relay_retry_initial.svg"))
+        .unwrap();
+    let ticks: Vec<f64> = rate
+        .lines()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        // The x axis' labels are the swept values.
+        .filter(|t| ![60.0, 240.0, 600.0].contains(t))
+        .collect();
+    assert!(ticks.len() >= 3, "{ticks:?}");
+    assert!(ticks.iter().all(|t| (0.0..=1.0).contains(t)), "{ticks:?}");
 
     let r = render(&out.join("report.html"));
     assert!(r.console.is_empty(), "{:?}", r.console);
