@@ -118,7 +118,7 @@ fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, Pa
             "fraction delivered later than x",
             &charts::ccdf_steps(&buckets, floor),
             floor,
-            ("retry times of the policy", &retries),
+            ("retry times of the policy (numbered)", &retries),
         )?,
     ))
 }

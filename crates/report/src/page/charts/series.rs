@@ -163,12 +163,23 @@ pub fn ccdf(
     let lo = steps.first().map_or(0.1, |p| p.0.max(1e-6));
     let hi = steps.last().map_or(1.0, |p| p.0).max(lo * 10.0);
     let (x0, x1) = (lo / 1.2, hi * 1.2);
-    let shown: Vec<f64> = marks
+    // Each mark with its number (1 for the first retry), where it falls within the data.
+    let shown: Vec<(usize, f64)> = marks
         .1
         .iter()
         .copied()
-        .filter(|&m| m >= lo && m <= hi * 1.5)
+        .enumerate()
+        .map(|(i, m)| (i + 1, m))
+        .filter(|&(_, m)| m >= lo && m <= hi * 1.5)
         .collect();
+    // Numbers at least 4% of the axis apart, so that they do not run together.
+    let gap = (x1 / x0).log10() * 0.04;
+    let mut numbered: Vec<(usize, f64)> = Vec::new();
+    for &(n, m) in &shown {
+        if numbered.last().is_none_or(|&(_, p)| (m / p).log10() >= gap) {
+            numbered.push((n, m));
+        }
+    }
     let mut legend = Legend::default();
     legend.add("delivered", Key::Line(color(0)));
     if !shown.is_empty() {
@@ -192,7 +203,7 @@ pub fn ccdf(
             .label_style((FONT, LABEL))
             .draw()
             .map_err(chart_error)?;
-        for &m in &shown {
+        for &(_, m) in &shown {
             chart
                 .draw_series(DashedLineSeries::new(
                     [(m, floor), (m, 1.0)],
@@ -202,6 +213,19 @@ pub fn ccdf(
                 ))
                 .map_err(chart_error)?;
         }
+        let style = (FONT, LABEL - 4).into_font().color(&color(5)).pos(
+            plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Top,
+            ),
+        );
+        chart
+            .draw_series(
+                numbered
+                    .iter()
+                    .map(|&(n, m)| Text::new(format!("{n}"), (m * 1.04, 0.8), style.clone())),
+            )
+            .map_err(chart_error)?;
         chart
             .draw_series(LineSeries::new(
                 steps.iter().copied(),
