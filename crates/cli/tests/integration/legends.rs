@@ -3,7 +3,7 @@
 //! (polyline, path, line) and no part of a bar (rect), computed from the SVG's coordinates.
 //! The pages are also rendered by headless chromium at 1400 and 420 px wide.
 
-use crate::report::{assert_not_blank, render_at};
+use crate::report::{Layout, assert_not_blank, layout_at, render_at};
 use crate::support::{out_dir, scenario, smtpsim};
 
 /// A box in SVG units.
@@ -129,6 +129,33 @@ fn legends(html: &str) -> usize {
     html.matches("<rect class=\"legend-box\"").count()
 }
 
+/// The charts fill the page's width without widening it, and their text is at least 8.5 px
+/// (on a 420 px phone) or 11 px (at 1400 px) as drawn.
+fn assert_fills_and_reads(layout: &Layout, width: u32) {
+    assert_eq!(layout.inner, f64::from(width), "{layout:?}");
+    assert!(
+        layout.scroll <= layout.inner,
+        "the page scrolls sideways: {layout:?}"
+    );
+    assert!(!layout.charts.is_empty());
+    let right = layout.charts.iter().map(|c| c.1).fold(0.0, f64::max);
+    let left = layout
+        .charts
+        .iter()
+        .map(|c| c.0)
+        .fold(f64::INFINITY, f64::min);
+    // The body's margins are 12 px, the charts' borders 1 px; a vertical scroll bar takes
+    // its width from the inner width, not from the page's.
+    assert!(left <= 14.0 && right >= layout.scroll - 14.0, "{layout:?}");
+    assert!(layout.scroll >= layout.inner - 20.0, "{layout:?}");
+    let least = if width < 800 { 8.5 } else { 11.0 };
+    assert!(
+        layout.font >= least,
+        "text of {} px at {width} px",
+        layout.font
+    );
+}
+
 #[test]
 fn the_overlap_check_sees_a_legend_over_data() {
     let clear = r##"<svg width="600" height="460" viewBox="0 0 600 460">
@@ -197,9 +224,11 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
             dir.display()
         );
         for width in [1400, 420] {
-            let r = render_at(&dir.join("report.html"), width);
+            let page = dir.join("report.html");
+            let r = render_at(&page, width);
             assert!(r.console.is_empty(), "{:?}", r.console);
             assert_not_blank(&r);
+            assert_fills_and_reads(&layout_at(&page, width), width);
         }
     }
 }

@@ -19,11 +19,102 @@ fn render(page: &Path) -> Rendered {
     render_at(page, 1400)
 }
 
+/// Headless chromium's narrowest window: a narrower page is shown in a frame.
+const NARROWEST_WINDOW: u32 = 500;
+
+/// A page beside `page` that shows it in a frame `width` pixels wide and, once loaded, writes
+/// what its layout came to as JSON into `<pre id="layout">`: the page's scrolling width and
+/// inner width, each chart's left and right edge, and the smallest font size in the charts
+/// as drawn (the SVG's font size times the chart's scale).
+fn framed(page: &Path, width: u32) -> std::path::PathBuf {
+    const MEASURE: &str = "window.addEventListener('load',function(){\
+var w=document.getElementById('page').contentWindow,d=w.document,font=1e9;\
+var charts=[].map.call(d.querySelectorAll('.chart svg'),function(s){\
+var r=s.getBoundingClientRect(),scale=r.width/s.viewBox.baseVal.width;\
+[].forEach.call(s.querySelectorAll('text'),function(t){\
+font=Math.min(font,parseFloat(w.getComputedStyle(t).fontSize)*scale);});\
+return [r.left,r.right];});\
+var out=document.createElement('pre');out.id='layout';\
+out.textContent=JSON.stringify({scroll:d.documentElement.scrollWidth,inner:w.innerWidth,\
+charts:charts,font:font});document.body.appendChild(out);});";
+    let name = page.file_name().unwrap().to_string_lossy();
+    let frame = page.with_extension(format!("{width}.frame.html"));
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"page\" src=\"{name}\" \
+         style=\"width:{width}px;height:1800px;border:0\"></iframe><script>{MEASURE}</script>\
+         </body></html>"
+    );
+    std::fs::write(&frame, html).unwrap();
+    frame
+}
+
+/// How a page is laid out in a window `width` pixels wide.
+#[derive(Debug)]
+pub struct Layout {
+    /// The page's scrolling width: more than `inner` if it scrolls sideways.
+    pub scroll: f64,
+    /// The window's inner width.
+    pub inner: f64,
+    /// Each chart's left and right edge.
+    pub charts: Vec<(f64, f64)>,
+    /// The smallest font size in the charts as drawn, pixels.
+    pub font: f64,
+}
+
+/// The layout of `page` in a window `width` pixels wide, measured by chromium.
+pub fn layout_at(page: &Path, width: u32) -> Layout {
+    let frame = framed(page, width).canonicalize().unwrap();
+    let profile = frame.with_extension("chromium-profile");
+    let _ = std::fs::remove_dir_all(&profile);
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        // Lets the frame's page be measured from the page around it.
+        .arg("--allow-file-access-from-files")
+        .arg(format!(
+            "--window-size={},1800",
+            width.max(NARROWEST_WINDOW)
+        ))
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", frame.display()))
+        .output()
+        .expect("chromium is installed (Debian package chromium)");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("<pre id=\"layout\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no layout in {dom}"));
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let number = |v: &serde_json::Value| v.as_f64().unwrap();
+    Layout {
+        scroll: number(&v["scroll"]),
+        inner: number(&v["inner"]),
+        charts: v["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (number(&c[0]), number(&c[1])))
+            .collect(),
+        font: number(&v["font"]),
+    }
+}
+
 /// The page rendered in a window `width` pixels wide (the screenshot beside it, named after
-/// the width).
+/// the width); narrower than chromium's narrowest window, in a frame that wide.
 pub fn render_at(page: &Path, width: u32) -> Rendered {
     let shot = page.with_extension(format!("{width}.png"));
     let _ = std::fs::remove_file(&shot);
+    let page = if width < NARROWEST_WINDOW {
+        framed(page, width)
+    } else {
+        page.to_owned()
+    };
     let page = page.canonicalize().unwrap();
     // A profile of its own: tests render at the same time, and HOME may not be writable.
     let profile = page.with_extension("chromium-profile");
@@ -34,7 +125,9 @@ pub fn render_at(page: &Path, width: u32) -> Rendered {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
-            &format!("--window-size={width},1800"),
+            &format!("--window-size={},1800", width.max(NARROWEST_WINDOW)),
+            // A framed page is measured from the page around it.
+            "--allow-file-access-from-files",
             "--enable-logging=stderr",
             "--v=0",
             "--no-first-run",

@@ -52,10 +52,10 @@ h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f0f0f0}\
 td:first-child,th:first-child{text-align:left}\
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,560px),1fr));gap:12px}\
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:12px}\
 .chart{border:1px solid #ddd;min-width:0}.chart svg{display:block;width:100%;height:auto}\
 .table{overflow-x:auto}\
-nav a{margin-right:1em}";
+nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}";
 
 /// Lists the sections at the top of the page.
 const SCRIPT: &str = "document.addEventListener('DOMContentLoaded',function(){\

@@ -182,7 +182,7 @@ pub fn horizontal_bars(
             .y_labels(labels.len() * 2 + 1)
             .y_label_formatter(&|y| category(labels, *y))
             .x_label_formatter(&|x| tick(*x))
-            .label_style((FONT, LABEL - 3))
+            .label_style((FONT, LABEL - 2))
             .draw()
             .map_err(chart_error)?;
         chart

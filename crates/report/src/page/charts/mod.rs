@@ -23,7 +23,7 @@ use super::PageError;
 use super::html::escape;
 
 /// The width of every chart, in SVG units.
-pub const WIDTH: u32 = 600;
+pub const WIDTH: u32 = 560;
 /// The height of a chart's plotting part (title, axes and data), legend excluded.
 const PLOT_HEIGHT: u32 = 400;
 const FONT: &str = "sans-serif";

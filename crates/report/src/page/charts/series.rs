@@ -213,7 +213,7 @@ pub fn ccdf(
                 ))
                 .map_err(chart_error)?;
         }
-        let style = (FONT, LABEL - 4).into_font().color(&color(5)).pos(
+        let style = (FONT, LABEL - 2).into_font().color(&color(5)).pos(
             plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Left,
                 plotters::style::text_anchor::VPos::Top,
