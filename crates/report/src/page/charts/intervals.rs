@@ -228,4 +228,37 @@ mod tests {
             XValues::Categories(_)
         ));
     }
+
+    /// The x position of the axis label reading `text`.
+    fn label_x(svg: &str, text: &str) -> f64 {
+        let lines: Vec<&str> = svg.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim() == text)
+            .unwrap_or_else(|| panic!("{text} in {svg}"));
+        let tag = lines[at - 1];
+        let x = tag.find(" x=\"").unwrap() + 4;
+        tag[x..].split('"').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn values_a_decade_apart_sit_on_a_log_axis() {
+        let draw = |values: &[f64]| {
+            let x = XValues::Numbers(values.to_vec());
+            let means = vec![(1.0, None); values.len()];
+            intervals("t", "x", "y", &x, ANY, &[("s".into(), means)]).unwrap()
+        };
+        let svg = draw(&[60.0, 240.0, 600.0]);
+        let [a, b, c] = ["60", "240", "600"].map(|t| label_x(&svg, t));
+        // Log spacing: log(4) / log(2.5) = 1.51; on a linear axis it would be 180 / 360.
+        let ratio = (b - a) / (c - b);
+        assert!((ratio - 1.51).abs() < 0.1, "{ratio}");
+        let svg = draw(&[100.0, 200.0, 400.0]);
+        let [a, b, c] = ["100", "200", "400"].map(|t| label_x(&svg, t));
+        let ratio = (b - a) / (c - b);
+        assert!(
+            (ratio - 0.5).abs() < 0.05,
+            "less than a decade: linear, {ratio}"
+        );
+    }
 }
