@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::{
     CAPTION, COUNT, FONT, LABEL, Legend, PLOT_HEIGHT, PageError, category, chart_error, color,
-    decade_above, span, spans_decade, svg, thousands, tick,
+    decade_above, span, svg, thousands, tick,
 };
 
 /// The y range of counts on a log axis: from below one to a decade above the largest.
@@ -95,8 +95,7 @@ pub fn histogram(
         .filter(|v| *v > 0.0)
         .fold(f64::INFINITY, f64::min);
     let largest = values.iter().copied().fold(0.0, f64::max);
-    let log =
-        smallest.is_finite() && largest / smallest >= 100.0 && spans_decade(smallest, largest);
+    let log = smallest.is_finite() && largest / smallest >= 100.0;
     let width = ((last - first) / 120.0).clamp(0.3, 0.4);
     let x = (first - 0.6)..(last + 0.6);
     svg(PLOT_HEIGHT, &Legend::default(), |root| {
