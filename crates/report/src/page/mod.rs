@@ -1,9 +1,8 @@
 //! Pictures of a run or a sweep: SVG charts in `charts/` and one self-contained
 //! `report.html` (the charts inline, no external file, no network) in the output folder.
 //!
-//! - A run's folder (`summary.json`, `timeseries.csv`, `events.csv` if there): the latency
-//!   CCDF, deliveries and deferrals over time (with automation rule firings marked), queue
-//!   depth over time, the attempts histogram, outcomes and failure reasons.
+//! - A run's folder (`summary.json`, `timeseries.csv`): the latency CCDF, deliveries over time,
+//!   queue depth over time, the attempts histogram, outcomes and failure reasons.
 //! - A sweep's folder (`sweep.json`): each metric against each swept field, the mean of the
 //!   replications with its 95% confidence interval, one series per combination of the other
 //!   fields.
