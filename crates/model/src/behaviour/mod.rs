@@ -22,8 +22,7 @@
 
 mod bucket;
 mod greylist;
-
-use std::net::IpAddr;
+mod key;
 
 use rand::Rng;
 use rustc_hash::FxHashMap as HashMap;
@@ -34,6 +33,7 @@ use smtpsim_proto::{EnhancedCode, Reply};
 
 pub use bucket::TokenBucket;
 pub use greylist::{GreyVerdict, Greylist};
+pub use key::{CountKey, connection_key, group_of, message_key, network_of};
 
 use crate::scenario::{self, Behaviour, OutageMode};
 use crate::stable_hash::{StableHasher, to_unit};
@@ -63,9 +63,9 @@ impl EndOfData for NoChecks {
 /// The behaviour of one receiving domain's MX hosts.
 ///
 /// Everything it remembers (greylist triplets and passes, rate-limit buckets) is kept per
-/// client address, so a driver may keep one behaviour per group of client addresses and
-/// answer each client as a single behaviour would; only the draws of temporary failures come
-/// from each behaviour's own stream.
+/// counted client ([`CountKey`]), so a driver may keep one behaviour per group of clients
+/// ([`group_of`]) and answer each client as a single behaviour would; only the
+/// draws of temporary failures come from each behaviour's own stream.
 #[derive(Clone)]
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
@@ -76,10 +76,12 @@ pub struct MxBehaviour<E = NoChecks> {
     /// Set by [`MxBehaviour::begin`] for the host being talked to.
     outage: Option<OutageMode>,
     greylist: Option<Greylist>,
-    connection_buckets: HashMap<IpAddr, TokenBucket>,
-    message_buckets: HashMap<IpAddr, TokenBucket>,
+    connection_buckets: HashMap<CountKey, TokenBucket>,
+    message_buckets: HashMap<CountKey, TokenBucket>,
     connection_reply: Reply,
     message_reply: Reply,
+    /// The greylisting reply as written, with `{seconds}` to fill in; `None` for the default.
+    greylist_reply: Option<String>,
     end_of_data: E,
 }
 
@@ -124,7 +126,9 @@ impl<E: EndOfData> MxBehaviour<E> {
                 "Your address has sent too many messages, slow down",
             ),
         );
+        let greylist_reply = config.greylisting.as_ref().and_then(|g| g.reply.clone());
         MxBehaviour {
+            greylist_reply,
             config,
             seed,
             rng,
@@ -148,6 +152,23 @@ impl<E: EndOfData> MxBehaviour<E> {
     /// The configuration.
     pub fn config(&self) -> &Behaviour {
         &self.config
+    }
+
+    /// The refusal of a triplet that must wait `remaining` more.
+    fn greylisted(&self, remaining: smtpsim_des::SimDuration) -> Decision {
+        let seconds = remaining.as_micros().div_ceil(1_000_000);
+        let written = self.greylist_reply.as_deref().and_then(|text| {
+            let text = text.replace("{seconds}", &seconds.to_string());
+            crate::reply_text::parse(&text).ok()
+        });
+        match written {
+            Some(reply) => Decision::Refuse(reply),
+            None => Decision::refuse(
+                451,
+                (4, 7, 1),
+                format!("Greylisted, please try again in {seconds} seconds"),
+            ),
+        }
     }
 
     /// The end-of-data check.
@@ -209,9 +230,9 @@ const MAILBOX_FULL_LATER: Reply = refusal(452, (4, 2, 2), "Mailbox full, try aga
 const TEMPORARY: Reply = refusal(451, (4, 3, 0), "Temporary local problem, try again later");
 
 fn bucket_allows(
-    buckets: &mut HashMap<IpAddr, TokenBucket>,
+    buckets: &mut HashMap<CountKey, TokenBucket>,
     config: Option<&scenario::TokenBucket>,
-    client: Option<IpAddr>,
+    client: Option<CountKey>,
     now: SimTime,
 ) -> bool {
     let (Some(config), Some(client)) = (config, client) else {
@@ -255,6 +276,21 @@ impl<'a> Mailbox<'a> {
     }
 }
 
+/// The domain of a reverse-path (empty for `<>`); an address literal is written out into
+/// `scratch`.
+fn sender_domain<'a>(path: &'a ReversePath<'_>, scratch: &'a mut String) -> &'a str {
+    match path {
+        ReversePath::Null => "",
+        ReversePath::Mailbox(a) => match a.domain {
+            Host::Domain(domain) => domain,
+            other => {
+                *scratch = other.to_string();
+                scratch
+            }
+        },
+    }
+}
+
 /// The recipient's halves; an address-literal domain is written out into `scratch`.
 fn mailbox_of<'a>(path: &'a ForwardPath<'_>, scratch: &'a mut String) -> Mailbox<'a> {
     match path {
@@ -284,12 +320,9 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
             return Decision::Disconnect(OUTAGE);
         }
         let config = self.config.rate_limits.connections.as_ref();
-        if !bucket_allows(
-            &mut self.connection_buckets,
-            config,
-            session.client_ip,
-            self.now,
-        ) {
+        let by = self.config.count_by;
+        let client = session.client_ip.map(|ip| connection_key(by, ip));
+        if !bucket_allows(&mut self.connection_buckets, config, client, self.now) {
             return Decision::Disconnect(self.connection_reply.clone());
         }
         Decision::Accept
@@ -298,7 +331,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
     fn mail(
         &mut self,
         session: &SessionInfo,
-        _: &ReversePath<'_>,
+        from: &ReversePath<'_>,
         params: &MailParams<'_>,
     ) -> Decision {
         if self.config.require_tls && !session.tls {
@@ -310,12 +343,15 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
             return Decision::Refuse(TOO_BIG);
         }
         let config = self.config.rate_limits.messages.as_ref();
-        if !bucket_allows(
-            &mut self.message_buckets,
-            config,
-            session.client_ip,
-            self.now,
-        ) {
+        let client = match (config, session.client_ip) {
+            (Some(_), Some(ip)) => {
+                let mut scratch = String::new();
+                let domain = sender_domain(from, &mut scratch);
+                Some(message_key(self.config.count_by, ip, domain))
+            }
+            _ => None,
+        };
+        if !bucket_allows(&mut self.message_buckets, config, client, self.now) {
             return Decision::Refuse(self.message_reply.clone());
         }
         Decision::Accept
@@ -346,18 +382,14 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
                 Decision::Refuse(MAILBOX_FULL_LATER)
             };
         }
-        if let (Some(greylist), Some(client)) = (self.greylist.as_mut(), session.client_ip)
-            && let GreyVerdict::Defer { remaining } =
+        let by = self.config.count_by;
+        if let (Some(greylist), Some(ip)) = (self.greylist.as_mut(), session.client_ip) {
+            let client = message_key(by, ip, key::domain_of(&envelope.from));
+            if let GreyVerdict::Defer { remaining } =
                 greylist.check(self.now, client, &envelope.from, mailbox)
-        {
-            return Decision::refuse(
-                451,
-                (4, 7, 1),
-                format!(
-                    "Greylisted, please try again in {} seconds",
-                    remaining.as_micros().div_ceil(1_000_000)
-                ),
-            );
+            {
+                return self.greylisted(remaining);
+            }
         }
         if self.config.temp_failures.0 > 0.0
             && self.rng.random::<f64>() < self.config.temp_failures.0

@@ -150,7 +150,11 @@ pub struct Behaviour {
     /// Greylisting.
     #[serde(default)]
     pub greylisting: Option<Greylisting>,
-    /// Rate limits per client address.
+    /// What rate limits and greylisting count by: each client address (the default), its
+    /// network (/24 or /64), or the sending domain.
+    #[serde(default)]
+    pub count_by: CountBy,
+    /// Rate limits per counted client.
     #[serde(default)]
     pub rate_limits: RateLimits,
     /// Check SPF, DKIM and DMARC and place messages in inbox or spam.
@@ -175,6 +179,7 @@ impl Default for Behaviour {
             full_mailboxes: None,
             temp_failures: Probability::default(),
             greylisting: None,
+            count_by: CountBy::default(),
             rate_limits: RateLimits::default(),
             authentication: yes(),
         }
@@ -206,6 +211,39 @@ pub struct Greylisting {
     /// (0: never).
     #[serde(default)]
     pub whitelist_after: u32,
+    /// The reply to a deferred triplet; `{seconds}` in it is replaced by the seconds left.
+    /// Default `451 4.7.1 Greylisted, please try again in {seconds} seconds`.
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
+/// `count_by`: what the MX's rate limits and greylisting count by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountBy {
+    /// Each client address.
+    #[default]
+    Address,
+    /// The client's network: its /24 (IPv4) or /64 (IPv6), as postgrey groups clients.
+    Network,
+    /// The domain of the MAIL FROM address (connections are still counted by address, the
+    /// sender being unknown at the greeting).
+    SenderDomain,
+}
+
+impl std::str::FromStr for CountBy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<CountBy, String> {
+        match s.trim() {
+            "address" => Ok(CountBy::Address),
+            "network" => Ok(CountBy::Network),
+            "sender_domain" => Ok(CountBy::SenderDomain),
+            other => Err(format!(
+                "{other:?} is not a counting key: use address, network or sender_domain"
+            )),
+        }
+    }
 }
 
 fn default_grey_window() -> Duration {

@@ -23,8 +23,8 @@ use serde::Deserialize;
 
 pub use dist::{Count, Dist, Quantity};
 pub use domain::{
-    Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,
-    RateLimits, TokenBucket,
+    Behaviour, CountBy, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage,
+    OutageMode, RateLimits, TokenBucket,
 };
 pub use mta_retry::{Exchange, Haraka, KumoMta, RangeError, Sendmail};
 pub use overrides::{Parameter, Setting};

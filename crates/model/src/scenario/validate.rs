@@ -202,6 +202,15 @@ fn check_domains(s: &Scenario) -> Result<(), Problem> {
                 }
             }
         }
+        if let Some(reply) = domain
+            .behaviour
+            .greylisting
+            .as_ref()
+            .and_then(|g| g.reply.as_ref())
+        {
+            crate::reply_text::parse(&reply.replace("{seconds}", "300"))
+                .map_err(|e| problem(format!("domains[{i}].behaviour.greylisting.reply"), e))?;
+        }
     }
     Ok(())
 }

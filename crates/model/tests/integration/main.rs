@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod auth_props;
 mod cancel;
+mod counting;
 mod fuzz_corpus;
 mod journeys;
 mod limits;
