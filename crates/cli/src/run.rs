@@ -96,6 +96,10 @@ impl Recorder for Progress<'_> {
         self.inner.trace(record);
     }
 
+    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
+        self.inner.sources(records);
+    }
+
     fn wants_attempts(&self) -> bool {
         self.maillog.is_some()
     }

@@ -10,10 +10,11 @@
 //! | step | check | reply |
 //! |---|---|---|
 //! | connect | outage shown as a reply | 421 4.3.2 |
-//! | connect | connection rate per client address | 421 4.7.0 (or the configured reply) |
+//! | connect | connection rate per client address or network | 421 4.7.0 (or the configured reply) |
 //! | MAIL | TLS required, no TLS | 530 5.7.0 |
 //! | MAIL | declared SIZE above the limit | 552 5.3.4 |
-//! | MAIL | message rate per client address | 451 4.7.28 (or the configured reply) |
+//! | MAIL | message rate per counted client | 451 4.7.28 (or the configured reply) |
+//! | MAIL | daily limit of the client's reputation | 451 4.7.0 (or the configured reply) |
 //! | RCPT | unknown user | 550 5.1.1 |
 //! | RCPT | full mailbox | 452 4.2.2, or 552 5.2.2 if permanent |
 //! | RCPT | greylisting | 451 4.7.1 |
@@ -23,6 +24,7 @@
 mod bucket;
 mod greylist;
 mod key;
+mod reputation;
 
 use rand::Rng;
 use rustc_hash::FxHashMap as HashMap;
@@ -34,6 +36,7 @@ use smtpsim_proto::{EnhancedCode, Reply};
 pub use bucket::TokenBucket;
 pub use greylist::{GreyVerdict, Greylist};
 pub use key::{CountKey, connection_key, group_of, message_key, network_of};
+pub use reputation::Reputation;
 
 use crate::scenario::{self, Behaviour, OutageMode};
 use crate::stable_hash::{StableHasher, to_unit};
@@ -80,6 +83,10 @@ pub struct MxBehaviour<E = NoChecks> {
     message_buckets: HashMap<CountKey, TokenBucket>,
     connection_reply: Reply,
     message_reply: Reply,
+    reputation: Option<Reputation>,
+    reputation_reply: Reply,
+    /// Refusals by a rate limit or the reputation's daily limit so far.
+    throttled: u64,
     /// The greylisting reply as written, with `{seconds}` to fill in; `None` for the default.
     greylist_reply: Option<String>,
     end_of_data: E,
@@ -127,7 +134,21 @@ impl<E: EndOfData> MxBehaviour<E> {
             ),
         );
         let greylist_reply = config.greylisting.as_ref().and_then(|g| g.reply.clone());
+        let reputation = config.reputation.as_ref().map(Reputation::new);
+        let reputation_reply = config
+            .reputation
+            .as_ref()
+            .and_then(|r| r.reply.as_deref())
+            .and_then(|text| crate::reply_text::parse(text).ok())
+            .unwrap_or(refusal(
+                451,
+                (4, 7, 0),
+                "Daily limit for your address reached, try again later",
+            ));
         MxBehaviour {
+            reputation,
+            reputation_reply,
+            throttled: 0,
             greylist_reply,
             config,
             seed,
@@ -154,6 +175,12 @@ impl<E: EndOfData> MxBehaviour<E> {
         &self.config
     }
 
+    /// How many times so far a rate limit or the reputation's daily limit refused a
+    /// connection or a message.
+    pub fn throttled(&self) -> u64 {
+        self.throttled
+    }
+
     /// The refusal of a triplet that must wait `remaining` more.
     fn greylisted(&self, remaining: smtpsim_des::SimDuration) -> Decision {
         let seconds = remaining.as_micros().div_ceil(1_000_000);
@@ -169,6 +196,31 @@ impl<E: EndOfData> MxBehaviour<E> {
                 format!("Greylisted, please try again in {seconds} seconds"),
             ),
         }
+    }
+
+    /// The message rate limit, then the reputation's daily limit, for a MAIL from `from`.
+    fn message_limits(&mut self, session: &SessionInfo, from: &ReversePath<'_>) -> Decision {
+        let config = self.config.rate_limits.messages.as_ref();
+        let Some(ip) = session.client_ip else {
+            return Decision::Accept;
+        };
+        if config.is_none() && self.reputation.is_none() {
+            return Decision::Accept;
+        }
+        let mut scratch = String::new();
+        let domain = sender_domain(from, &mut scratch);
+        let client = message_key(self.config.count_by, ip, domain);
+        if !bucket_allows(&mut self.message_buckets, config, Some(client), self.now) {
+            self.throttled += 1;
+            return Decision::Refuse(self.message_reply.clone());
+        }
+        if let Some(reputation) = &mut self.reputation
+            && !reputation.take(self.now, client)
+        {
+            self.throttled += 1;
+            return Decision::Refuse(self.reputation_reply.clone());
+        }
+        Decision::Accept
     }
 
     /// The end-of-data check.
@@ -323,6 +375,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         let by = self.config.count_by;
         let client = session.client_ip.map(|ip| connection_key(by, ip));
         if !bucket_allows(&mut self.connection_buckets, config, client, self.now) {
+            self.throttled += 1;
             return Decision::Disconnect(self.connection_reply.clone());
         }
         Decision::Accept
@@ -342,19 +395,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         {
             return Decision::Refuse(TOO_BIG);
         }
-        let config = self.config.rate_limits.messages.as_ref();
-        let client = match (config, session.client_ip) {
-            (Some(_), Some(ip)) => {
-                let mut scratch = String::new();
-                let domain = sender_domain(from, &mut scratch);
-                Some(message_key(self.config.count_by, ip, domain))
-            }
-            _ => None,
-        };
-        if !bucket_allows(&mut self.message_buckets, config, client, self.now) {
-            return Decision::Refuse(self.message_reply.clone());
-        }
-        Decision::Accept
+        self.message_limits(session, from)
     }
 
     fn rcpt(

@@ -157,6 +157,9 @@ pub struct Behaviour {
     /// Rate limits per counted client.
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// A daily limit per counted client that grows with its earlier volume (warm-up).
+    #[serde(default)]
+    pub reputation: Option<Reputation>,
     /// Check SPF, DKIM and DMARC and place messages in inbox or spam.
     #[serde(default = "yes")]
     pub authentication: bool,
@@ -181,6 +184,7 @@ impl Default for Behaviour {
             greylisting: None,
             count_by: CountBy::default(),
             rate_limits: RateLimits::default(),
+            reputation: None,
             authentication: yes(),
         }
     }
@@ -260,6 +264,31 @@ pub struct RateLimits {
     /// Messages per client address; over the limit MAIL gets `451 4.7.28`.
     #[serde(default)]
     pub messages: Option<TokenBucket>,
+}
+
+/// `[domains.behaviour.reputation]`: how many messages a day a client may send, growing with
+/// what it sent on earlier days. On day `d` (simulated days from time 0) the limit is
+/// `min(initial_daily_limit + growth × messages passed before day d, max_daily_limit)`;
+/// over it, MAIL gets the `reply`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reputation {
+    /// The daily limit of a client not seen before.
+    pub initial_daily_limit: u64,
+    /// Limit earned per message passed on earlier days.
+    #[serde(default = "one_f64")]
+    pub growth: f64,
+    /// The highest daily limit; none if absent.
+    #[serde(default)]
+    pub max_daily_limit: Option<u64>,
+    /// The reply over the limit; `451 4.7.0 Daily limit for your address reached, try
+    /// again later` if absent.
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 /// A token bucket: `rate` tokens per second, holding at most `burst`.

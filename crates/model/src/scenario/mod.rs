@@ -10,6 +10,7 @@ mod domain;
 mod locate;
 mod mta_retry;
 mod overrides;
+mod pool;
 mod relay;
 mod sender;
 mod start;
@@ -24,10 +25,11 @@ use serde::Deserialize;
 pub use dist::{Count, Dist, Quantity};
 pub use domain::{
     Behaviour, CountBy, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage,
-    OutageMode, RateLimits, TokenBucket,
+    OutageMode, RateLimits, Reputation, TokenBucket,
 };
 pub use mta_retry::{Exchange, Haraka, KumoMta, RangeError, Sendmail};
 pub use overrides::{Parameter, Setting};
+pub use pool::{MAX_POOL_ADDRESSES, MAX_POOL_WEIGHT, Selection, SourceAddress, SourcePool};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
 pub use start::StartTime;

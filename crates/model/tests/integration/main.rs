@@ -9,6 +9,7 @@ mod counting;
 mod fuzz_corpus;
 mod journeys;
 mod limits;
+mod pools;
 mod recipient_limit;
 mod retry_defaults;
 mod retry_props;

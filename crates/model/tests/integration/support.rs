@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+    self, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, SourceRecord, TraceRecord,
 };
 
 /// One recipient row, owned.
@@ -32,6 +32,7 @@ pub struct Memory {
     pub rows: Vec<Row>,
     pub trace: Vec<String>,
     pub samples: Vec<Sample>,
+    pub sources: Vec<SourceRecord>,
 }
 
 impl Recorder for Memory {
@@ -66,6 +67,10 @@ impl Recorder for Memory {
 
     fn sample(&mut self, s: &Sample) {
         self.samples.push(*s);
+    }
+
+    fn sources(&mut self, records: &[SourceRecord]) {
+        self.sources = records.to_vec();
     }
 }
 
