@@ -17,7 +17,8 @@
 //! | MAIL | daily limit of the client's reputation | 451 4.7.0 (or the configured reply) |
 //! | RCPT | unknown user | 550 5.1.1 |
 //! | RCPT | full mailbox | 452 4.2.2, or 552 5.2.2 if permanent |
-//! | RCPT | greylisting | 451 4.7.1 |
+//! | RCPT | message rate per recipient address | 450 4.2.1 (or the configured reply) |
+//! | RCPT | greylisting | 451 4.7.1 (or the configured reply) |
 //! | RCPT | random temporary failure | 451 4.3.0 |
 //! | end of data | DMARC policy reject | 550 5.7.1 |
 
@@ -81,8 +82,11 @@ pub struct MxBehaviour<E = NoChecks> {
     greylist: Option<Greylist>,
     connection_buckets: HashMap<CountKey, TokenBucket>,
     message_buckets: HashMap<CountKey, TokenBucket>,
+    /// Recipient mailbox number → its bucket.
+    recipient_buckets: HashMap<u64, TokenBucket>,
     connection_reply: Reply,
     message_reply: Reply,
+    recipient_reply: Reply,
     reputation: Option<Reputation>,
     reputation_reply: Reply,
     /// Refusals by a rate limit or the reputation's daily limit so far.
@@ -133,6 +137,15 @@ impl<E: EndOfData> MxBehaviour<E> {
                 "Your address has sent too many messages, slow down",
             ),
         );
+        let recipient_reply = reply_of(
+            &limits.recipients,
+            refusal(
+                450,
+                (4, 2, 1),
+                "The user you are trying to contact is receiving mail at a rate that prevents \
+                 additional messages from being delivered",
+            ),
+        );
         let greylist_reply = config.greylisting.as_ref().and_then(|g| g.reply.clone());
         let reputation = config.reputation.as_ref().map(Reputation::new);
         let reputation_reply = config
@@ -158,8 +171,10 @@ impl<E: EndOfData> MxBehaviour<E> {
             greylist,
             connection_buckets: HashMap::default(),
             message_buckets: HashMap::default(),
+            recipient_buckets: HashMap::default(),
             connection_reply,
             message_reply,
+            recipient_reply,
             end_of_data,
         }
     }
@@ -422,6 +437,15 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
             } else {
                 Decision::Refuse(MAILBOX_FULL_LATER)
             };
+        }
+        if let Some(config) = &self.config.rate_limits.recipients {
+            let bucket = self.recipient_buckets.entry(number).or_insert_with(|| {
+                TokenBucket::new(config.rate.per_second, config.burst, self.now)
+            });
+            if !bucket.take(self.now) {
+                self.throttled += 1;
+                return Decision::Refuse(self.recipient_reply.clone());
+            }
         }
         let by = self.config.count_by;
         if let (Some(greylist), Some(ip)) = (self.greylist.as_mut(), session.client_ip) {

@@ -264,6 +264,10 @@ pub struct RateLimits {
     /// Messages per client address; over the limit MAIL gets `451 4.7.28`.
     #[serde(default)]
     pub messages: Option<TokenBucket>,
+    /// Messages per recipient address, from any client; over the limit RCPT gets
+    /// `450 4.2.1`.
+    #[serde(default)]
+    pub recipients: Option<TokenBucket>,
 }
 
 /// `[domains.behaviour.reputation]`: how many messages a day a client may send, growing with

@@ -270,6 +270,7 @@ fn check_domains(s: &Scenario) -> Result<(), Problem> {
         for (name, bucket) in [
             ("connections", &limits.connections),
             ("messages", &limits.messages),
+            ("recipients", &limits.recipients),
         ] {
             if let Some(bucket) = bucket {
                 let field = format!("domains[{i}].behaviour.rate_limits.{name}");

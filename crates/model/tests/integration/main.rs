@@ -7,6 +7,7 @@ mod auth_props;
 mod cancel;
 mod counting;
 mod fuzz_corpus;
+mod includes;
 mod journeys;
 mod limits;
 mod pools;

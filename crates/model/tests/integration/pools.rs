@@ -132,3 +132,36 @@ fn a_pool_error_names_the_field() {
     let e = bad("pool = { selection = \"random\", addresses = [{ ip = \"192.0.2.1\" }] }");
     assert!(e.contains("relay.pool.selection"), "{e}");
 }
+
+#[test]
+fn ip_warmup_delivers_the_pools_doubling_limit_each_day() {
+    // Four addresses, each allowed 200 messages on day 1 and 200 plus everything it sent
+    // before on each later day: while the backlog lasts the pool delivers 4 × 200 × 2^(d-1)
+    // on day d, exactly.
+    let scenario = crate::support::load("ip-warmup.toml");
+    let (memory, stats) = run(&scenario, &Options::default());
+    let day = 86_400_000_000u64;
+    let delivered_by = |t: u64| {
+        let s = memory
+            .samples
+            .iter()
+            .find(|s| s.time.as_micros() == t)
+            .unwrap_or_else(|| panic!("a sample at {t}"));
+        (s.delivered, s.deferred)
+    };
+    let mut before = 0;
+    for (d, expected) in [(1, 800), (2, 1600), (3, 3200), (4, 6400)] {
+        let (delivered, deferred) = delivered_by(d * day);
+        assert_eq!(delivered - before, expected, "day {d}");
+        assert!(deferred > 0, "day {d}: the backlog lasts");
+        before = delivered;
+    }
+    // The backlog is gone by the end of day 5, and nothing expires.
+    assert_eq!(delivered_by(5 * day).1, 0);
+    assert!(memory.rows.iter().all(|r| r.fate == Fate::Inbox));
+    assert_eq!(memory.sources.len(), 4);
+    let throttled: u64 = memory.sources.iter().map(|s| s.throttled).sum();
+    let attempts: u64 = memory.sources.iter().map(|s| s.attempts).sum();
+    assert_eq!(attempts, stats.attempts);
+    assert!(throttled > attempts / 2, "{throttled} of {attempts}");
+}

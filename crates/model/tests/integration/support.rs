@@ -102,7 +102,8 @@ pub fn bundled_scenarios() -> Vec<String> {
         for entry in entries {
             let name = entry.expect("a folder entry").file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".toml") {
+            // providers.toml is a part for scenarios to include, not a scenario.
+            if name.ends_with(".toml") && name != "providers.toml" {
                 names.push(format!("{dir}{name}"));
             }
         }
