@@ -321,4 +321,82 @@ mod tests {
         );
         assert_eq!(translate(&merged, &layer, "domains[0].x").1, 1);
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A `[[domains]]` array with some of the names `d0` to `d5`, each with some of the
+        /// keys `k0` to `k3`.
+        fn domains() -> impl Strategy<Value = Vec<(u8, Vec<(u8, i64)>)>> {
+            proptest::collection::vec(
+                (
+                    0u8..6,
+                    proptest::collection::vec((0u8..4, any::<i64>()), 0..4),
+                ),
+                0..5,
+            )
+        }
+
+        fn table_of(entries: &[(u8, Vec<(u8, i64)>)]) -> Table {
+            let mut list: Vec<Value> = Vec::new();
+            for (name, keys) in entries {
+                let name = format!("d{name}");
+                if list
+                    .iter()
+                    .any(|e| e.get("name").and_then(Value::as_str) == Some(&name))
+                {
+                    continue;
+                }
+                let mut t = Table::new();
+                t.insert("name".into(), Value::String(name));
+                for (k, v) in keys {
+                    t.insert(format!("k{k}"), Value::Integer(*v));
+                }
+                list.push(Value::Table(t));
+            }
+            let mut top = Table::new();
+            top.insert("domains".into(), Value::Array(list));
+            top
+        }
+
+        fn entry<'a>(t: &'a Table, name: &str) -> Option<&'a Value> {
+            t["domains"]
+                .as_array()?
+                .iter()
+                .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        }
+
+        proptest! {
+            /// After a merge, each entry holds the later file's values where it wrote them
+            /// and the earlier file's elsewhere; names keep their first place, once each.
+            #[test]
+            fn named_entries_merge_value_by_value(a in domains(), b in domains()) {
+                let (earlier, later) = (table_of(&a), table_of(&b));
+                let mut merged = earlier.clone();
+                merge(&mut merged, later.clone());
+                let names = |t: &Table| -> Vec<String> {
+                    t["domains"].as_array().unwrap().iter()
+                        .map(|e| e["name"].as_str().unwrap().to_string()).collect()
+                };
+                let mut expected = names(&earlier);
+                for n in names(&later) {
+                    if !expected.contains(&n) {
+                        expected.push(n);
+                    }
+                }
+                prop_assert_eq!(names(&merged), expected.clone());
+                for n in &expected {
+                    let m = entry(&merged, n).unwrap();
+                    for k in 0..4 {
+                        let key = format!("k{k}");
+                        let want = entry(&later, n)
+                            .and_then(|e| e.get(&key))
+                            .or_else(|| entry(&earlier, n).and_then(|e| e.get(&key)));
+                        prop_assert_eq!(m.get(&key), want);
+                    }
+                }
+            }
+        }
+    }
 }

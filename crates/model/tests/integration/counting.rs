@@ -157,7 +157,10 @@ fn recipient_limit_counts_each_recipient_from_any_client() {
     assert_eq!(rcpt(&mut b, 0, "198.51.100.1", "s.example"), None);
     assert_eq!(rcpt(&mut b, 0, "203.0.113.1", "t.example"), None);
     let third = rcpt(&mut b, 0, "192.0.2.1", "u.example").unwrap();
-    assert!(third.starts_with("450 4.2.1 The user you are trying to contact"), "{third}");
+    assert!(
+        third.starts_with("450 4.2.1 The user you are trying to contact"),
+        "{third}"
+    );
     assert_eq!(b.throttled(), 1);
     // An hour later the bucket has earned a token.
     assert_eq!(rcpt(&mut b, 3600, "192.0.2.1", "u.example"), None);
