@@ -20,15 +20,13 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 use super::{ScenarioError, line_column, locate};
+use crate::limits::MAX_INCLUDED_FILES as MAX_FILES;
 
 /// Files bundled into the program, found by name when no such file is beside the scenario.
 const BUNDLED: [(&str, &str); 1] = [(
     "providers.toml",
     include_str!("../../../../scenarios/providers.toml"),
 )];
-
-/// The most files one scenario may be built from.
-const MAX_FILES: usize = 64;
 
 /// One file of a scenario, as written.
 pub(super) struct Layer {

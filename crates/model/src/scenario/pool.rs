@@ -5,10 +5,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-/// The most addresses in a pool.
-pub const MAX_POOL_ADDRESSES: usize = 4096;
-/// The largest weight of an address.
-pub const MAX_POOL_WEIGHT: u32 = 1_000_000;
+pub use crate::limits::{MAX_POOL_ADDRESSES, MAX_POOL_WEIGHT};
 
 /// A pool of source addresses (IPv4 or IPv6). Each message is sent from one of them, on every
 /// attempt and to every domain; the MX's rate limits, greylisting, reputation and SPF see

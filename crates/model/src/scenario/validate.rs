@@ -4,7 +4,10 @@
 use smtpsim_des::SimDuration;
 
 use super::{Arrivals, Dist, Quantity, RetryConfig, Scenario};
-use crate::limits::{MAX_ATTEMPTS, MAX_MESSAGE_SIZE, MAX_MESSAGES, MAX_RECIPIENTS, MAX_SAMPLES};
+use crate::limits::{
+    MAX_ATTEMPTS, MAX_DAILY_LIMIT, MAX_GROWTH, MAX_MESSAGE_SIZE, MAX_MESSAGES, MAX_RECIPIENTS,
+    MAX_SAMPLES,
+};
 use crate::retry::RetryPolicy;
 
 /// One problem: the dotted path of the field (which also finds its line) and what is wrong.
@@ -216,10 +219,6 @@ fn check_pool(relay: &super::Relay, pool: &super::SourcePool) -> Result<(), Prob
     }
     Ok(())
 }
-
-/// The largest daily limit and growth of a reputation.
-const MAX_DAILY_LIMIT: u64 = 1_000_000_000;
-const MAX_GROWTH: f64 = 1000.0;
 
 fn check_reputation(r: &super::Reputation, field: &str) -> Result<(), Problem> {
     if !(1..=MAX_DAILY_LIMIT).contains(&r.initial_daily_limit) {
