@@ -350,6 +350,7 @@ impl Stats {
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             sources: self.sources.iter().map(SourceSummary::of).collect(),
+            retry_times_s: Vec::new(),
             performance: None,
         })
     }
