@@ -258,10 +258,12 @@ fn default_grey_window() -> Duration {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
-    /// New connections per client address; over the limit the greeting is `421 4.7.0`.
+    /// New connections per client address (or network, under `count_by`); over the limit
+    /// the greeting is `421 4.7.0`.
     #[serde(default)]
     pub connections: Option<TokenBucket>,
-    /// Messages per client address; over the limit MAIL gets `451 4.7.28`.
+    /// Messages per counted client (address, network or sending domain, under `count_by`);
+    /// over the limit MAIL gets `451 4.7.28`.
     #[serde(default)]
     pub messages: Option<TokenBucket>,
     /// Messages per recipient address, from any client; over the limit RCPT gets

@@ -271,7 +271,9 @@ impl Engine<'_> {
         };
         let throttled = d.behaviour.throttled() > throttled_before;
         let unanswered = result.unreachable.map(|_| to.len());
-        (self.world.sources).record(source, &result.recipients, unanswered, throttled);
+        self.world
+            .sources
+            .record(source, &result.recipients, unanswered, throttled);
         j.result = Some(result);
         j.host = answered;
         drop(to);
