@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::{
-    self, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate, Scenario,
+    self, CountBy, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate,
+    Scenario,
 };
 use smtpsim_server::{Chaos, ServeConfig, Server, TlsSetup, shutdown_signal};
 
@@ -57,6 +58,10 @@ pub struct Args {
     /// most 1000000/s.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     connection_rate: Option<Rate>,
+    /// What rate limits and greylisting count by: address, network (/24 or /64) or
+    /// sender_domain.
+    #[arg(long, value_name = "KEY", value_parser = parse_count_by)]
+    count_by: Option<CountBy>,
     /// Refuse mail over a connection without TLS (530 5.7.0).
     #[arg(long)]
     require_tls: bool,
@@ -261,6 +266,10 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
     s.parse()
 }
 
+fn parse_count_by(s: &str) -> Result<CountBy, String> {
+    s.parse()
+}
+
 fn std_duration(d: ScenarioDuration) -> std::time::Duration {
     d.0.into()
 }
@@ -303,6 +312,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
             delay,
             window: "4h".parse().map_err(anyhow::Error::msg)?,
             whitelist_after: 0,
+            reply: None,
         });
     }
     if let Some(p) = args.unknown_users {
@@ -327,6 +337,9 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     }
     if let Some(rate) = args.connection_rate {
         b.rate_limits.connections = Some(bucket(rate));
+    }
+    if let Some(by) = args.count_by {
+        b.count_by = by;
     }
     b.require_tls |= args.require_tls;
     if args.max_size.is_some() {

@@ -99,8 +99,8 @@ pub use stats::{
     Exact, FailureReason, RuleCounts, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram,
 };
 pub use summary::{
-    Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, Summary,
-    decode_histogram, encode_histogram,
+    Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, SourceSummary,
+    Summary, decode_histogram, encode_histogram,
 };
 pub use writer::{
     EVENTS_CSV, EVENTS_HEADER, MESSAGES_CSV, MESSAGES_HEADER, RunWriter, SUMMARY_CSV, SUMMARY_JSON,

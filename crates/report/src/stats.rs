@@ -7,12 +7,12 @@ use std::fmt;
 use hdrhistogram::Histogram;
 use smtpsim_model::scenario::Action;
 use smtpsim_model::sim::{
-    AutomationEvent, AutomationRecord, Fate, RecipientRecord, Recorder, RunStats,
+    AutomationEvent, AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
 };
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
-use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, Summary};
+use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, SourceSummary, Summary};
 
 /// Significant decimal digits kept by the latency histograms (relative error under 0.1%).
 pub const SIGNIFICANT_DIGITS: u8 = 3;
@@ -148,6 +148,8 @@ pub struct Stats {
     queue_wait: Histogram<u64>,
     exact: [Exact; 3],
     automation: BTreeMap<String, RuleCounts>,
+    /// Per source address of the relay's pool, in the pool's order.
+    sources: Vec<SourceRecord>,
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
@@ -192,6 +194,23 @@ impl Stats {
             queue_wait: new_histogram(),
             exact: [Exact::default(); 3],
             automation: BTreeMap::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Adds what each source address of the pool achieved, to the address's counts.
+    pub fn record_sources(&mut self, records: &[SourceRecord]) {
+        for record in records {
+            match self.sources.iter_mut().find(|s| s.ip == record.ip) {
+                Some(mine) => {
+                    mine.attempts += record.attempts;
+                    mine.deliveries += record.deliveries;
+                    mine.deferrals += record.deferrals;
+                    mine.bounces += record.bounces;
+                    mine.throttled += record.throttled;
+                }
+                None => self.sources.push(*record),
+            }
         }
     }
 
@@ -244,6 +263,7 @@ impl Stats {
 
     /// Adds everything `other` recorded, exactly (see [`merge_histogram`]).
     pub fn merge(&mut self, other: &Stats) {
+        self.record_sources(&other.sources);
         for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
             *mine += theirs;
         }
@@ -364,6 +384,7 @@ impl Stats {
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             automation: self.automation.clone(),
+            sources: self.sources.iter().map(SourceSummary::of).collect(),
             retry_times_s: Vec::new(),
             performance: None,
         })
@@ -377,6 +398,9 @@ impl Recorder for Stats {
         self.record(record);
     }
 
+    fn sources(&mut self, records: &[SourceRecord]) {
+        self.record_sources(records);
+    }
     fn automation(&mut self, record: &AutomationRecord<'_>) {
         Stats::automation(self, record);
     }

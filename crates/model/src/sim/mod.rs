@@ -15,6 +15,7 @@ mod engine;
 mod exchange;
 mod placement;
 mod records;
+mod sources;
 mod trace;
 mod world;
 
@@ -23,7 +24,7 @@ pub use engine::run;
 pub use placement::AuthCheck;
 pub use records::{
     AutomationEvent, AutomationRecord, DeliveryStatus, Fate, Hop, RecipientRecord, Recorder,
-    RunStats, Sample, StatusRecord, SubmissionRecord, TraceKind, TraceRecord,
+    RunStats, Sample, SourceRecord, StatusRecord, SubmissionRecord, TraceKind, TraceRecord,
 };
 pub use trace::{ConnectFailure, Expiry, HostAddr, MxAnswer, Note, RecipientResult, TraceLine};
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, AutomationRecord, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+    self, AutomationRecord, Fate, Options, RecipientRecord, Recorder, RunStats, Sample,
+    SourceRecord, TraceRecord,
 };
 
 /// One recipient row, owned.
@@ -34,6 +35,7 @@ pub struct Memory {
     pub samples: Vec<Sample>,
     /// What the automation did: time in microseconds and the row's text.
     pub automation: Vec<(u64, String)>,
+    pub sources: Vec<SourceRecord>,
 }
 
 impl Recorder for Memory {
@@ -74,6 +76,10 @@ impl Recorder for Memory {
         self.automation
             .push((record.time.as_micros(), record.to_string()));
     }
+
+    fn sources(&mut self, records: &[SourceRecord]) {
+        self.sources = records.to_vec();
+    }
 }
 
 /// The path of a bundled scenario.
@@ -104,7 +110,8 @@ pub fn bundled_scenarios() -> Vec<String> {
         for entry in entries {
             let name = entry.expect("a folder entry").file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".toml") {
+            // providers.toml is a part for scenarios to include, not a scenario.
+            if name.ends_with(".toml") && name != "providers.toml" {
                 names.push(format!("{dir}{name}"));
             }
         }

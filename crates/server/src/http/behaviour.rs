@@ -213,12 +213,15 @@ impl BehaviourDoc {
     /// a field is wrong.
     pub fn apply(&self, current: &BehaviourSettings) -> Result<BehaviourSettings, FieldError> {
         let mut b = current.behaviour.clone();
+        // The scenario's greylisting reply, if any, stays: the page does not edit it.
+        let reply = b.greylisting.as_ref().and_then(|g| g.reply.clone());
         b.greylisting = match &self.greylisting {
             None => None,
             Some(g) => Some(Greylisting {
                 delay: duration("greylisting.delay", &g.delay, "1s", "1d")?,
                 window: duration("greylisting.window", &g.window, "1s", "30d")?,
                 whitelist_after: g.whitelist_after,
+                reply,
             }),
         };
         let previous = b.rate_limits.clone();

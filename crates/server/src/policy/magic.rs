@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use smtpsim_model::behaviour::{GreyVerdict, Greylist, Mailbox};
+use smtpsim_model::behaviour::{CountKey, GreyVerdict, Greylist, Mailbox};
 use smtpsim_proto::server::{Decision, SessionInfo};
 
 use super::{CHAOS_REPLY, ServePolicy};
@@ -79,7 +79,8 @@ impl ServePolicy {
                 0,
             )
         });
-        match list.check(now, client.to_canonical(), from, Mailbox::split(to)) {
+        let client = CountKey::Ip(client.to_canonical());
+        match list.check(now, client, from, Mailbox::split(to)) {
             GreyVerdict::Pass => None,
             GreyVerdict::Defer { remaining } => Some(Decision::refuse(
                 451,

@@ -16,7 +16,7 @@ use std::time::Instant;
 use rand::Rng;
 use smtpsim_des::{RandomStreams, SimRng, SimTime};
 use smtpsim_model::behaviour::{Greylist, MxBehaviour, NoChecks, UNKNOWN_USER};
-use smtpsim_model::scenario::{Behaviour, Outage, OutageMode};
+use smtpsim_model::scenario::{Behaviour, CountBy, Outage, OutageMode};
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::replies::MESSAGE_ACCEPTED;
 use smtpsim_proto::server::{Decision, Envelope, Policy, SessionInfo};
@@ -44,6 +44,8 @@ pub const SHARDS: usize = 64;
 #[derive(Debug)]
 pub(crate) struct Shards {
     parts: Vec<Mutex<MxBehaviour<NoChecks>>>,
+    /// What the behaviour counts by, which decides the group of a client.
+    count_by: CountBy,
 }
 
 impl Shards {
@@ -60,10 +62,19 @@ impl Shards {
                 ))
             })
             .collect();
-        Shards { parts }
+        Shards {
+            parts,
+            count_by: behaviour.count_by,
+        }
     }
 
-    /// The behaviour that keeps the memory of `client`, locked.
+    /// The group whose memory answers `client` (its address, its network, or one group for
+    /// all when the behaviour counts by sending domain).
+    fn group_of(&self, client: Option<IpAddr>) -> Option<IpAddr> {
+        smtpsim_model::behaviour::group_of(self.count_by, client)
+    }
+
+    /// The behaviour that keeps the memory of `client`'s group, locked.
     fn lock(&self, client: Option<IpAddr>) -> MutexGuard<'_, MxBehaviour<NoChecks>> {
         self.parts[shard_of(client)]
             .lock()
@@ -337,7 +348,7 @@ impl ServePolicy {
         };
         let now = self.shared.now();
         let outage = self.shared.outage();
-        let mut behaviour = shards.lock(session.client_ip);
+        let mut behaviour = shards.lock(shards.group_of(session.client_ip));
         behaviour.begin(now, outage);
         ask(&mut behaviour)
     }
@@ -713,5 +724,31 @@ mod tests {
         // The held address has its own bucket, still full.
         let mut policy = ServePolicy::new(shared, 3);
         assert_eq!(policy.connect(&from(a)), Decision::Accept);
+    }
+
+    /// Counted by network, two addresses of one /24 that fall in different shards share one
+    /// memory: the second is over the limit the first used up.
+    #[test]
+    fn a_network_keeps_one_memory_across_shards() {
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
+        config.behaviour.count_by = CountBy::Network;
+        config.behaviour.rate_limits.connections = Some(TokenBucket {
+            rate: Rate::per_second(1.0 / 60.0).unwrap(),
+            burst: 1,
+            reply: None,
+        });
+        let shared = Arc::new(Shared::new(&config, None, None));
+        let a = IpAddr::from([192, 0, 2, 1]);
+        let b = (2..=255u8)
+            .map(|i| IpAddr::from([192, 0, 2, i]))
+            .find(|b| shard_of(Some(*b)) != shard_of(Some(a)))
+            .unwrap();
+        let mut policy = ServePolicy::new(shared, 4);
+        assert_eq!(policy.connect(&from(a)), Decision::Accept);
+        assert!(matches!(policy.connect(&from(b)), Decision::Disconnect(r) if r.code.get() == 421));
+        assert_eq!(
+            policy.connect(&from(IpAddr::from([192, 0, 3, 1]))),
+            Decision::Accept
+        );
     }
 }

@@ -45,9 +45,12 @@ impl Engine<'_> {
             .filter(|r| !r.done)
             .map(|r| r.address.as_str())
             .collect();
+        let source = self.world.sources.choose(j.message, j.sender);
+        let client_ip = self.world.sources.ip(source);
         let mut id_text = itoa::Buffer::new();
         let sender = &self.world.senders[j.sender as usize];
-        let attempt = build_attempt(j, sender, &self.world.relay, &to, reuse, &mut id_text);
+        let relay = &self.world.relay;
+        let attempt = build_attempt(j, sender, relay, client_ip, &to, reuse, &mut id_text);
         let mut link = Link {
             network: &mut self.world.network,
             mode: self.options.exchange,
@@ -57,7 +60,13 @@ impl Engine<'_> {
             label: (j.message, j.attempts),
         };
         let domain = &mut self.world.domains[j.domain as usize];
+        let throttled_before = domain.behaviour.throttled();
         let tried = try_hosts(&attempt, domain, &mut link, now, reuse, j.size);
+        let throttled = domain.behaviour.throttled() > throttled_before;
+        let unanswered = tried.outcome.unreachable.map(|_| to.len());
+        self.world
+            .sources
+            .record(source, &tried.outcome.recipients, unanswered, throttled);
         drop(to);
         self.record_attempt(now, job, tried);
     }
@@ -90,12 +99,13 @@ impl Engine<'_> {
     }
 }
 
-/// What the relay sends in an attempt for `j`: the message of `sender` to the recipients
-/// `to` (those still undecided), with the relay's settings.
+/// What the relay sends in an attempt for `j`: the message of `sender` from `client_ip` to
+/// the recipients `to` (those still undecided), with the relay's settings.
 fn build_attempt<'a>(
     j: &Job,
     sender: &'a SenderModel,
     relay: &'a RelayModel,
+    client_ip: std::net::IpAddr,
     to: &'a [&'a str],
     reuse: Option<OpenConnection>,
     id_text: &'a mut itoa::Buffer,
@@ -120,7 +130,7 @@ fn build_attempt<'a>(
         )),
     };
     Attempt {
-        client_ip: relay.ip,
+        client_ip,
         helo: &relay.hostname,
         starttls: relay.starttls,
         pipelining: relay.pipelining,
