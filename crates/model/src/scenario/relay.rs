@@ -124,9 +124,9 @@ pub enum RetryConfig {
         #[serde(default)]
         jitter: Jitter,
     },
-    /// Postfix: the next attempt waits the message's age, clamped to
-    /// `[minimal_backoff, maximal_backoff]`, and happens at the next deferred-queue scan
-    /// (every `queue_run_delay`).
+    /// Postfix: the next attempt waits the message's age in whole seconds, clamped to
+    /// `[minimal_backoff, maximal_backoff]`, and happens at the first deferred-queue scan
+    /// (every `queue_run_delay`) no earlier than one second before that.
     Postfix {
         /// How often the deferred queue is scanned (Postfix `queue_run_delay`).
         #[serde(default = "postfix_queue_run")]
