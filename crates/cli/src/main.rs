@@ -8,6 +8,7 @@ mod blast;
 mod converse;
 mod explain;
 mod interrupt;
+mod maillog;
 mod merge;
 mod repl;
 mod report;
@@ -59,6 +60,9 @@ enum Command {
     Merge(merge::Args),
     /// Draw the SVG charts and the self-contained report.html of a run's or a sweep's output.
     Report(report::Args),
+    /// Read Postfix mail logs (syslog or maillog_file format, rotated, gzip) into the files a
+    /// run writes: messages.csv, timeseries.csv, summary.csv, summary.json, charts.
+    Maillog(maillog::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Maillog(args) => maillog::run(&args),
     };
     match result {
         Ok(code) => code,

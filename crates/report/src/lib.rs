@@ -82,6 +82,7 @@ use std::path::PathBuf;
 mod csv_row;
 mod files;
 mod hdrlog;
+pub mod import;
 pub mod journey;
 mod maillog;
 pub mod page;

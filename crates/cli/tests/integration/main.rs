@@ -8,6 +8,7 @@ mod converse;
 mod explain;
 mod interrupt;
 mod maillog;
+mod maillog_import;
 mod no_report;
 mod pipe;
 mod repl;
