@@ -142,9 +142,8 @@ wait_port "$SERVE_PORT"
 
 echo "== $MESSAGES messages, Poisson $RATE/s (seed $SEED)" >&2
 $TWIN arrivals --messages "$MESSAGES" --rate "$RATE" --seed "$SEED" --out "$WORK/planned.csv"
-$TWIN submit --arrivals "$WORK/planned.csv" --port "$PORT" --out "$WORK/sim/arrivals.csv" \
+$TWIN submit --arrivals "$WORK/planned.csv" --port "$PORT" --out "$WORK/submitted.csv" \
     --start-file "$WORK/submit-start"
-SHIFT=$(python3 -c "print($(cat "$WORK/submit-start") - $SERVE_START)")
 
 echo "== waiting for Postfix's queue to empty (at most the lifetime and a few queue runs)" >&2
 deadline=$(( $(date +%s) + $(secs "$LIFETIME" | cut -d. -f1) + 4 * $(secs "$QUEUE_RUN" | cut -d. -f1) + 60 ))
@@ -155,15 +154,22 @@ done
 sleep 1
 
 echo "== smtpsim run on the same scenario" >&2
+# The run's time 0 is a second on which qmgr scanned its deferred queue, as the model's scans
+# are every queue_run_delay from time 0; the outage moves with it.
+ORIGIN=$($TWIN origin --log "$WORK/log/postfix.log" --queue-run "$QUEUE_RUN" \
+    --start-file "$WORK/submit-start" --arrivals "$WORK/submitted.csv" --out "$WORK/sim/arrivals.csv")
+SHIFT=$(python3 -c "print($ORIGIN - $SERVE_START)")
 $TWIN scenario "${scenario_args[@]}" --shift "$SHIFT" --csv --out "$WORK/sim/twin.toml"
 "$SMTPSIM" run "$WORK/sim/twin.toml" --seed "$SEED" --out "$WORK/sim/out" \
     --maillog "$WORK/sim/mail.log" --no-report -q
 
+rm -rf "$OUT/postfix" "$OUT/smtpsim"
 mkdir -p "$OUT"
 cp "$WORK/log/postfix.log" "$OUT/postfix.log"
 cp "$WORK/sim/mail.log" "$OUT/smtpsim.log"
 cp "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$OUT/"
-$TWIN log "$OUT/postfix.log" --out "$OUT/postfix-messages.csv"
-$TWIN log "$OUT/smtpsim.log" --out "$OUT/smtpsim-messages.csv"
+"$SMTPSIM" maillog "$OUT/postfix.log" --out "$OUT/postfix" >/dev/null
+cp -r "$WORK/sim/out" "$OUT/smtpsim"
 echo "== comparison (written to $OUT/)" >&2
-$TWIN compare "$OUT/postfix-messages.csv" "$OUT/smtpsim-messages.csv" --out "$OUT" --alpha "$ALPHA"
+$TWIN compare "$OUT/postfix" "$OUT/smtpsim" --postfix-log "$OUT/postfix.log" \
+    --sim-log "$OUT/smtpsim.log" --out "$OUT" --alpha "$ALPHA"

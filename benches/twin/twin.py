@@ -4,9 +4,11 @@
   arrivals   Poisson submission times from a seed (arrivals.csv, column `time` in seconds)
   submit     send one message per row to Postfix at those times; writes the times it sent at
   scenario   the scenario of `smtpsim serve` and of `smtpsim run` (the same MX behaviour)
-  log        a Postfix log (real, or the one `smtpsim run --maillog` writes) to a row per message
-  compare    the two sides: counts, attempts (chi-square), latency (two-sample KS, p50/p90/p99),
-             attempt times after submission; a table and a chart; exit status 1 on disagreement
+  origin     the time 0 of `smtpsim run`: a second on which Postfix's qmgr scanned its deferred
+             queue (read from its log), and the submission times from that origin
+  compare    `smtpsim maillog` of Postfix's log against `smtpsim run`: counts, attempts
+             (chi-square), latency (two-sample KS, p50/p90/p99), attempt times after submission
+             (from both logs); a table and a chart; exit status 1 on disagreement
 """
 
 import argparse
@@ -114,6 +116,50 @@ behaviour = {{ {", ".join(behaviour)} }}
     )
 
 
+STAMP = re.compile(r"^([A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d) ")
+DELAYS = re.compile(r" postfix/(?:smtp|relay)\[\d+\]: [0-9A-Za-z]+: to=<.*?, delays=([0-9.]+)/")
+
+
+def scan_phase(log, run, year):
+    """The second (modulo `run`, in seconds since the epoch) on which qmgr scans its deferred
+    queue: the most frequent second, modulo `run`, of the delivery attempts of messages that
+    waited a second or more before the queue manager took them (the first attempts wait
+    hundredths). qmgr's scan timer starts with qmgr, so its phase is that of Postfix's start,
+    not of the first submission: the model's scans are every `queue_run_delay` from time 0."""
+    count = [0] * run
+    with open(log, errors="replace") as f:
+        for line in f:
+            m, d = STAMP.match(line), DELAYS.search(line)
+            if m and d and float(d.group(1)) >= 1:
+                when = time.mktime(time.strptime(f"{year} {m.group(1)}", "%Y %b %d %H:%M:%S"))
+                count[int(when) % run] += 1
+    if not any(count):
+        return None
+    return max(range(run), key=lambda r: count[r])
+
+
+def cmd_origin(a):
+    """Prints the epoch second chosen as the run's time 0 (the last deferred queue scan at or
+    before the first submission) and writes the submission times from it."""
+    run = round(duration(a.queue_run))
+    with open(a.start_file) as f:
+        start = float(f.read())
+    year = time.localtime(start).tm_year
+    phase = scan_phase(a.log, run, year) if run >= 1 else None
+    if phase is None:
+        origin = math.floor(start)
+        print(f"twin.py: no deferred queue scan in {a.log}; time 0 is the first submission's second",
+              file=sys.stderr)
+    else:
+        origin = math.floor(start) - (math.floor(start) - phase) % run
+    with open(a.arrivals) as f:
+        times = [float(r["time"]) for r in csv.DictReader(f)]
+    with open(a.out, "w") as f:
+        f.write("time\n")
+        f.writelines(f"{start - origin + t:.6f}\n" for t in times)
+    print(origin)
+
+
 DELIVERY = re.compile(
     r" postfix/(?:smtp|error|qmgr|retry|relay)\[\d+\]: ([0-9A-Za-z]+): to=<user\d+@"
     + re.escape(DOMAIN)
@@ -153,28 +199,25 @@ def postfix_round(x):
     return math.floor(x * 100 + 0.5) / 100
 
 
-def cmd_log(a):
-    with open(a.out, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["queue_id", "outcome", "attempts", "latency_s", "attempt_delays_s"])
-        for qid, m in read_log(a.log):
-            final = m["attempts"][-1][1]
-            outcome = {"sent": "delivered", "bounced": "bounced"}.get(final, "deferred")
-            if m["expired"]:
-                outcome = "expired"
-            latency = m["attempts"][-1][0] if outcome == "delivered" else ""
-            delays = " ".join(f"{d:g}" for d, _ in m["attempts"])
-            w.writerow([qid, outcome, len(m["attempts"]), latency, delays])
+OUTCOMES = {"inbox": "delivered", "spam": "delivered", "delivered": "delivered",
+            "bounced": "bounced", "expired": "expired"}
 
 
-def load(path):
-    with open(path) as f:
+def load(folder):
+    """The rows of `messages.csv` in an output folder of `smtpsim run` or `smtpsim maillog`:
+    outcome (delivered, bounced, expired or other), attempts, latency as Postfix logs it."""
+    with open(f"{folder}/messages.csv") as f:
         rows = list(csv.DictReader(f))
     for r in rows:
+        r["outcome"] = OUTCOMES.get(r["outcome"], "other")
         r["attempts"] = int(r["attempts"])
-        r["latency_s"] = float(r["latency_s"]) if r["latency_s"] else None
-        r["delays"] = [float(x) for x in r["attempt_delays_s"].split()]
+        r["latency_s"] = postfix_round(float(r["latency_s"])) if r["latency_s"] else None
     return rows
+
+
+def attempt_delays(log):
+    """For each message of a Postfix-format log, the time of each attempt after arrival."""
+    return [[d for d, _ in m["attempts"]] for _, m in read_log(log)]
 
 
 def upper_gamma_q(s, x):
@@ -308,11 +351,12 @@ def cdf_svg(series, path, title):
 
 def cmd_compare(a):
     pf, sim = load(a.postfix), load(a.sim)
+    delays = [attempt_delays(a.postfix_log), attempt_delays(a.sim_log)]
     sides = ((a.names[0], pf), (a.names[1], sim))
     lines = [f"| figure | {a.names[0]} | {a.names[1]} |"]
     lines.append("| --- | ---: | ---: |")
     row = lambda name, x, y: lines.append(f"| {name} | {x} | {y} |")  # noqa: E731
-    outcomes = ("delivered", "bounced", "expired", "deferred")
+    outcomes = ("delivered", "bounced", "expired", "other")
     count = {o: [sum(r["outcome"] == o for r in rows) for _, rows in sides] for o in outcomes}
     row("messages", len(pf), len(sim))
     for o in outcomes:
@@ -329,7 +373,7 @@ def cmd_compare(a):
     for q in (0.5, 0.9, 0.99):
         row(f"latency p{round(q * 100)} (s)", *(f"{quantile(x, q):.1f}" for x in lat))
     for k in range(2, 7):
-        at = [[r["delays"][k - 1] for r in rows if len(r["delays"]) >= k] for _, rows in sides]
+        at = [[d[k - 1] for d in side if len(d) >= k] for side in delays]
         if all(at):
             row(f"attempt {k}: mean time after submission (s)", *(f"{sum(x) / len(x):.1f}" for x in at))
     stat, df, p_chi, _ = chi_square(attempts[0], attempts[1])
@@ -386,18 +430,23 @@ def main():
     s.add_argument("--shift", type=float, default=0.0)
     s.add_argument("--csv", action="store_true")
     s.add_argument("--out", required=True)
-    s = sub.add_parser("log")
-    s.add_argument("log")
-    s.add_argument("--out", required=True)
+    s = sub.add_parser("origin")
+    s.add_argument("--log", required=True, help="Postfix's log")
+    s.add_argument("--queue-run", required=True)
+    s.add_argument("--start-file", required=True, help="the epoch time submissions started at")
+    s.add_argument("--arrivals", required=True, help="submission times after that start")
+    s.add_argument("--out", required=True, help="submission times after the chosen origin")
     s = sub.add_parser("compare")
-    s.add_argument("postfix")
-    s.add_argument("sim")
+    s.add_argument("postfix", help="output folder of smtpsim maillog on Postfix's log")
+    s.add_argument("sim", help="output folder of smtpsim run")
+    s.add_argument("--postfix-log", required=True)
+    s.add_argument("--sim-log", required=True, help="the log smtpsim run --maillog wrote")
     s.add_argument("--out", required=True)
     s.add_argument("--alpha", type=float, default=0.01)
     s.add_argument("--names", nargs=2, default=["Postfix", "smtpsim run"])
     a = p.parse_args()
     {"arrivals": cmd_arrivals, "duration": cmd_duration, "submit": cmd_submit, "scenario": cmd_scenario,
-     "log": cmd_log, "compare": cmd_compare}[a.cmd](a)
+     "origin": cmd_origin, "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":
