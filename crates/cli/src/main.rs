@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod blast;
+mod compare;
 mod converse;
 mod explain;
 mod interrupt;
@@ -63,6 +64,9 @@ enum Command {
     /// Read Postfix mail logs (syslog or maillog_file format, rotated, gzip) into the files a
     /// run writes: messages.csv, timeseries.csv, summary.csv, summary.json, charts.
     Maillog(maillog::Args),
+    /// Put two outputs (run, maillog) side by side: counts, rates, latency percentiles with
+    /// confidence intervals, KS and chi-square tests; compare.csv, compare.json, charts.
+    Compare(compare::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Maillog(args) => maillog::run(&args),
+        Command::Compare(args) => compare::run(&args),
     };
     match result {
         Ok(code) => code,

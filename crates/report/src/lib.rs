@@ -79,6 +79,7 @@
 use std::io;
 use std::path::PathBuf;
 
+pub mod compare;
 mod csv_row;
 mod files;
 mod hdrlog;

@@ -263,3 +263,16 @@ fn memory_is_bounded_by_max_open() {
     assert!(counts["peak_open"].as_u64().unwrap() <= 4);
     assert!(counts["evicted_messages"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn the_report_of_an_import_speaks_of_a_log() {
+    let dir = out_dir("import-report");
+    let log = simulated(&dir);
+    let out = dir.join("import");
+    import(&[&log], &out, &[]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("smtpsim maillog: import"));
+    assert!(html.contains("peak queue depth (messages)"));
+    assert!(html.contains("hours since the log"));
+    assert!(!html.contains("simulated time"));
+}

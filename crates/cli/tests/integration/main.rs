@@ -4,6 +4,7 @@ mod common;
 mod support;
 
 mod blast;
+mod compare;
 mod converse;
 mod explain;
 mod interrupt;

@@ -156,8 +156,20 @@ pub fn lines(
             }};
         }
         if log_x {
-            let lo = x0.max(1e-6);
-            let hi = x1.max(lo * 10.0);
+            // Padding is a factor on a log axis: the span's linear padding would reach 0.
+            let positive = series
+                .iter()
+                .flat_map(|(_, p)| p.iter().map(|p| p.0))
+                .filter(|x| *x > 0.0 && x.is_finite());
+            let (lo, hi) = positive.fold((f64::INFINITY, 0.0f64), |(lo, hi), x| {
+                (lo.min(x), hi.max(x))
+            });
+            let lo = if lo.is_finite() {
+                lo / 1.5
+            } else {
+                x0.max(1e-6)
+            };
+            let hi = (hi * 1.5).max(lo * 10.0);
             draw!(
                 builder
                     .build_cartesian_2d((lo..hi).log_scale(), y0..y1)

@@ -51,7 +51,8 @@ h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f0f0f0}\
 td:first-child,th:first-child{text-align:left}\
-.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #ddd}\
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #ddd;max-width:100%}\
+.chart svg{display:block;max-width:100%;height:auto}.wide{overflow-x:auto;max-width:100%}\
 nav a{margin-right:1em}";
 
 /// Lists the sections at the top of the page.

@@ -78,7 +78,37 @@ fn increases(hours: &[f64], totals: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The words that differ between a simulated run and an imported mail log.
+struct Words {
+    title: &'static str,
+    intro: &'static str,
+    time: &'static str,
+    queue: &'static str,
+}
+
+impl Words {
+    /// An import when `import.json` is there (`smtpsim maillog`), else a run.
+    fn of(dir: &Path) -> Words {
+        if dir.join(crate::import::IMPORT_JSON).is_file() {
+            Words {
+                title: "smtpsim maillog",
+                intro: "<p>A Postfix mail log: outcomes, latency and the queue over the log's time.</p>",
+                time: "hours since the log's first line",
+                queue: "messages",
+            }
+        } else {
+            Words {
+                title: "smtpsim run",
+                intro: "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",
+                time: "simulated time, hours",
+                queue: "deliveries (message × domain)",
+            }
+        }
+    }
+}
+
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
+    let words = Words::of(dir);
     let summary_path = dir.join(crate::SUMMARY_JSON);
     let s = parse_json(&summary_path)?;
     let bad = |message: &str| PageError::Parse {
@@ -134,7 +164,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         "deliveries",
         charts::lines(
             "Deliveries over time (per timeseries interval)",
-            "simulated time, hours",
+            words.time,
             "recipients per interval",
             &[
                 ("delivered".into(), increases(&ts.hours, &delivered)),
@@ -148,8 +178,8 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         "queue_depth",
         charts::lines(
             "Queue depth over time",
-            "simulated time, hours",
-            "deliveries (message × domain)",
+            words.time,
+            words.queue,
             &[
                 ("active".into(), zip(&active)),
                 ("deferred".into(), zip(&deferred)),
@@ -249,10 +279,8 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     ];
     // Summaries written before the peak was followed do not have it.
     if let Some(peak) = s["run"].get("peak_queue_depth") {
-        rows.push(vec![
-            "peak queue depth (deliveries)".into(),
-            peak.to_string(),
-        ]);
+        let unit = words.queue.split(' ').next().unwrap_or(words.queue);
+        rows.push(vec![format!("peak queue depth ({unit})"), peak.to_string()]);
     }
     let name = dir
         .file_name()
@@ -276,10 +304,6 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
-    let html = page(
-        &format!("smtpsim run: {name}"),
-        "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",
-        &sections,
-    );
+    let html = page(&format!("{}: {name}", words.title), words.intro, &sections);
     Ok((charts, html))
 }
