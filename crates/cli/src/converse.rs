@@ -12,8 +12,17 @@ use smtpsim_proto::command::{ForwardPath, RcptParams};
 use smtpsim_proto::loopback::converse;
 use smtpsim_proto::server::{Decision, Envelope, Policy, ServerConfig, ServerSession, SessionInfo};
 
+/// What the exit status says, for `--help`.
+const EXIT_STATUS_HELP: &str = "Exit status:
+  0  the server answered every recipient as asked: accepted, refused as --unknown (550) or
+     deferred as --greylist (451)
+  1  the server answered some recipient otherwise than asked (such as a message refused for a
+     line over 1000 octets)
+  2  bad usage, such as --auth without a colon or an address that is not one";
+
 /// Options of `smtpsim converse`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 pub struct Args {
     /// The sender (empty for the null reverse-path of a bounce).
     #[arg(long, default_value = "alice@example.com")]
@@ -48,6 +57,21 @@ struct Behaviour {
     greylist: Vec<String>,
 }
 
+impl Behaviour {
+    /// What the options ask the server to answer for `address`: refused when it is listed
+    /// with `--unknown`, else deferred when listed with `--greylist`, else accepted.
+    fn asked(&self, address: &str) -> Status {
+        let listed = |list: &[String]| list.iter().any(|a| a.eq_ignore_ascii_case(address));
+        if listed(&self.unknown) {
+            Status::Rejected
+        } else if listed(&self.greylist) {
+            Status::Deferred
+        } else {
+            Status::Accepted
+        }
+    }
+}
+
 impl Policy for Behaviour {
     fn auth(&mut self, _: &SessionInfo, identity: &str, password: &str) -> Decision {
         match &self.user {
@@ -67,26 +91,24 @@ impl Policy for Behaviour {
             return Decision::Accept;
         };
         let address = address.to_string();
-        let listed = |list: &[String]| list.iter().any(|a| a.eq_ignore_ascii_case(&address));
-        if listed(&self.unknown) {
-            Decision::refuse(
+        match self.asked(&address) {
+            Status::Rejected => Decision::refuse(
                 550,
                 (5, 1, 1),
                 format!("<{address}>: Recipient address rejected: User unknown"),
-            )
-        } else if listed(&self.greylist) {
-            Decision::refuse(
+            ),
+            Status::Deferred => Decision::refuse(
                 451,
                 (4, 7, 1),
                 format!("<{address}>: Recipient address rejected: Greylisted, try again later"),
-            )
-        } else {
-            Decision::Accept
+            ),
+            Status::Accepted => Decision::Accept,
         }
     }
 }
 
-/// Runs the conversation and prints it; exits 0 when every recipient was accepted, 1 otherwise.
+/// Runs the conversation and prints it; exits 0 when the server answered every recipient as
+/// the options asked (accepted, refused as unknown or deferred as greylisted), 1 otherwise.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let credentials = match &args.auth {
         Some(pair) => {
@@ -123,6 +145,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             recipients.push(extra.clone());
         }
     }
+    let asked: Vec<Status> = recipients.iter().map(|r| behaviour.asked(r)).collect();
     let content = args.content.replace("\r\n", "\n").replace('\n', "\r\n");
     let message = OutgoingMessage::new(args.from.clone(), recipients, content.into_bytes());
     let mut client = ClientSession::new(client_config, message)?;
@@ -160,7 +183,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{recipient}: {status}: {why}")?;
     }
     writeln!(out, "messages stored by the server: {}", messages.len())?;
-    Ok(if outcome.all_accepted() {
+    let as_asked = outcome
+        .recipients
+        .iter()
+        .map(|result| result.status)
+        .eq(asked.iter().copied());
+    Ok(if as_asked {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -141,8 +141,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExchangeMode::Auto
         },
         cancel: cancel.clone(),
+        stall_limit: None,
+        sample_limit: None,
     };
-    sim::check(&scenario)?;
+    sim::check_with(&scenario, &options)?;
     let out = args
         .out
         .clone()
@@ -186,6 +188,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(log) = hdr_log {
         log.finish(stats.end)?;
     }
+    warn_if_untraced(args.trace, stats.messages);
     let wall = started.elapsed();
     let summary = writer.finish(&stats, wall)?;
     let page = if args.no_report {
@@ -205,6 +208,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Warns on stderr when `--trace message:N` names a message past the last one.
+fn warn_if_untraced(trace: TraceMode, messages: u64) {
+    if let TraceMode::Message(id) = trace
+        && id >= messages
+    {
+        let numbered = match messages {
+            0 => "the run has no messages".to_string(),
+            n => format!("the run's messages are numbered 0 to {}", n - 1),
+        };
+        eprintln!("smtpsim: warning: --trace message:{id} traced nothing: {numbered}");
+    }
 }
 
 /// A bar of simulated time on stderr, when it is a terminal and `--quiet` is not given.
@@ -269,23 +285,27 @@ fn print_summary(
         s.rates.expired * 100.0
     )?;
     let l = &s.latency;
+    match (l.p50_s, l.p90_s, l.p99_s, l.p99_9_s, l.max_s) {
+        (Some(p50), Some(p90), Some(p99), Some(p99_9), Some(max)) => writeln!(
+            text,
+            "  latency (delivered): p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            human(p50),
+            human(p90),
+            human(p99),
+            human(p99_9),
+            human(max)
+        )?,
+        _ => writeln!(text, "  latency (delivered): no deliveries")?,
+    }
+    let q = &s.queue_wait;
+    let waits = match (q.mean_s, q.p99_s) {
+        (Some(mean), Some(p99)) => format!("mean {}  p99 {}", human(mean), human(p99)),
+        _ => "no attempts".to_string(),
+    };
     writeln!(
         text,
-        "  latency (delivered): p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-        human(l.p50_s),
-        human(l.p90_s),
-        human(l.p99_s),
-        human(l.p99_9_s),
-        human(l.max_s)
-    )?;
-    writeln!(
-        text,
-        "  queue wait: mean {}  p99 {}   peak queue: {}   attempts: {}   bounce notices: {}",
-        human(s.queue_wait.mean_s),
-        human(s.queue_wait.p99_s),
-        s.run.peak_queue_depth,
-        s.run.attempts,
-        s.run.bounce_notices
+        "  queue wait: {waits}   peak queue: {}   attempts: {}   bounce notices: {}",
+        s.run.peak_queue_depth, s.run.attempts, s.run.bounce_notices
     )?;
     writeln!(
         text,

@@ -36,8 +36,9 @@ pub struct Args {
     /// random numbers).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     replications: u32,
-    /// Runs at once (default: one per core). The output does not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Runs at once, 1 to 1024 (default: one per core), at most one per run. The output does
+    /// not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     jobs: Option<u32>,
     /// Run only shard I of N of the runs (1-based, such as 2/8); `smtpsim merge` puts the
     /// shards back together.
@@ -138,6 +139,8 @@ impl Plan<'_> {
             },
             exchange: ExchangeMode::Auto,
             cancel: self.cancel.clone(),
+            stall_limit: None,
+            sample_limit: None,
         };
         let sink = if self.args.run_files {
             let dir = self
@@ -191,7 +194,12 @@ fn load_points(
                 .collect();
             let mut scenario = Scenario::parse_with(text, &file, &settings)?;
             scenario.path = Some(args.scenario.clone());
-            sim::check(&scenario)?;
+            let options = Options {
+                messages: args.messages,
+                duration: args.duration,
+                ..Options::default()
+            };
+            sim::check_with(&scenario, &options)?;
             Ok(scenario)
         })
         .collect()
@@ -229,6 +237,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         messages: args.messages,
         duration: args.duration.map(|d| d.to_string()),
     };
+    definition.check_size().map_err(anyhow::Error::msg)?;
     let scenarios = load_points(args, &text, &definition)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = format!("{}-sweep", sanitise(&base.simulation.name));
@@ -252,10 +261,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n as usize,
-    );
+    // No more threads than runs.
+    let jobs = args
+        .jobs
+        .map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        )
+        .min(runs.len())
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -355,11 +369,12 @@ pub fn print_points(
             } else {
                 values.join(" ")
             },
-            rate.mean * 100.0,
+            rate.mean.unwrap_or(0.0) * 100.0,
             ci(rate.ci95, &|v| format!("{:.2}", v * 100.0)),
-            human(p99.mean),
+            p99.mean
+                .map_or_else(|| "none (no deliveries)".to_string(), human),
             ci(p99.ci95, &|v| human(v)),
-            attempts.mean,
+            attempts.mean.unwrap_or(0.0),
             ci(attempts.ci95, &|v| format!("{v:.3}")),
         )?;
     }

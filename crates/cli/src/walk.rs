@@ -36,7 +36,7 @@ pub struct Args {
     /// Master seed (replaces the scenario's).
     #[arg(long)]
     seed: Option<u64>,
-    /// Wait for Enter between steps (text only).
+    /// Wait for Enter between steps (text only); q then Enter quits.
     #[arg(long, conflicts_with = "html")]
     step: bool,
     /// Output format.
@@ -101,10 +101,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             show::write_header(&journey, &mut out)?;
             let mut input = std::io::stdin().lock();
             let mut waiting = args.step;
+            let total = journey.steps.len();
             for (i, step) in journey.steps.iter().enumerate() {
                 if waiting && i > 0 {
                     out.flush()?;
-                    waiting = wait_for_enter(&mut input)?;
+                    match wait_for_enter(&mut input, i, total)? {
+                        Answer::Next => {}
+                        Answer::InputEnded => waiting = false,
+                        Answer::Quit => {
+                            out.flush()?;
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                    }
                 }
                 show::write_step(&journey, step, &mut out)?;
             }
@@ -115,10 +123,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Asks for Enter on stderr; `false` once the input has ended (then steps follow without
-/// waiting).
-fn wait_for_enter(input: &mut impl BufRead) -> anyhow::Result<bool> {
-    writeln!(anstream::stderr(), "-- press Enter for the next step --")?;
+/// What the reader answered at the prompt between two steps.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    /// Enter (or any other line): show the next step.
+    Next,
+    /// `q` or `quit`: stop here.
+    Quit,
+    /// The input ended: the remaining steps follow without waiting.
+    InputEnded,
+}
+
+/// Asks on stderr, after step `shown` of `total`, for Enter or `q`.
+fn wait_for_enter(input: &mut impl BufRead, shown: usize, total: usize) -> anyhow::Result<Answer> {
+    writeln!(
+        anstream::stderr(),
+        "[{shown}/{total}] Enter for the next step, q to quit"
+    )?;
     let mut line = String::new();
-    Ok(input.read_line(&mut line)? > 0)
+    if input.read_line(&mut line)? == 0 {
+        return Ok(Answer::InputEnded);
+    }
+    Ok(match line.trim().to_ascii_lowercase().as_str() {
+        "q" | "quit" => Answer::Quit,
+        _ => Answer::Next,
+    })
 }

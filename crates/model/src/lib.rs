@@ -6,6 +6,7 @@
 //! - [`behaviour`]: recipient MX behaviours (greylisting, rate limits, unknown users, ...), as
 //!   a protocol-core [`Policy`](smtpsim_proto::server::Policy).
 //! - [`retry`]: retry policies (exponential, Postfix, Exim, fixed).
+//! - [`limits`]: the bounds a scenario must stay within to be run.
 //! - [`auth`]: SPF evaluated from real records, DKIM modelled, DMARC from its real record, and
 //!   the inbox-or-spam placement that follows.
 
@@ -13,7 +14,10 @@
 
 pub mod auth;
 pub mod behaviour;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod journey;
+pub mod limits;
 pub mod retry;
 pub mod scenario;
 pub mod sim;

@@ -185,6 +185,119 @@ fn next_run_at_or_after(due: SimTime, run: SimDuration) -> SimTime {
     SimTime::from_micros(due.as_micros().div_ceil(run).saturating_mul(run))
 }
 
+/// The retries a policy makes within a queue lifetime ([`RetryPolicy::retries_within`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retries {
+    /// How many.
+    pub count: u32,
+    /// When the last one happens, after the first failure.
+    pub last: SimDuration,
+}
+
+impl RetryPolicy {
+    /// The retries the policy makes within `lifetime` of the first failure when attempts take
+    /// no time, with every random draw at its midpoint; `None` if more than `limit` (a delay
+    /// of 0 that never lets time pass among them).
+    pub fn retries_within(&self, lifetime: SimDuration, limit: u32) -> Option<Retries> {
+        let end = SimTime::ZERO + lifetime;
+        let mut rng = Midpoint;
+        let mut now = SimTime::ZERO;
+        let mut previous = None;
+        for failures in 1..=limit.saturating_add(1) {
+            let history = History {
+                arrived: SimTime::ZERO,
+                first_failure: SimTime::ZERO,
+                failures,
+                previous,
+            };
+            let done = Retries {
+                count: failures - 1,
+                last: now.saturating_duration_since(SimTime::ZERO),
+            };
+            let Some(next) = self.next(now, &history, &mut rng) else {
+                return Some(done);
+            };
+            if next.at >= end {
+                return Some(done);
+            }
+            // Only a fixed schedule runs out while time stands still.
+            let stuck = next.at == now
+                && next.delay.is_zero()
+                && !matches!(self.config, RetryConfig::Fixed { .. });
+            if failures > limit || stuck {
+                return None;
+            }
+            previous = Some(next.remember(now));
+            now = next.at;
+        }
+        None
+    }
+}
+
+impl RetryPolicy {
+    /// The longest delay the policy can choose, in seconds: a retry scheduled near the end of
+    /// the queue lifetime still happens, so a run can last this much past it.
+    pub fn longest_delay(&self) -> f64 {
+        match &self.config {
+            RetryConfig::Exponential { cap, .. } => cap.secs(),
+            RetryConfig::Postfix {
+                queue_run_delay,
+                minimal_backoff,
+                maximal_backoff,
+            } => minimal_backoff.secs().max(maximal_backoff.secs()) + queue_run_delay.secs(),
+            // A growing interval stops growing once its rule's time is over, and no interval
+            // exceeds `retry_interval_max`; a queue run can add up to one run.
+            RetryConfig::Exim {
+                rules,
+                queue_run,
+                retry_interval_max,
+            } => {
+                let longest = rules
+                    .iter()
+                    .map(|r| r.interval.secs().max(r.until.secs() * r.multiplier))
+                    .fold(0.0, f64::max)
+                    .min(retry_interval_max.secs());
+                longest + queue_run.map_or(0.0, |run| run.secs())
+            }
+            RetryConfig::Fixed { schedule } => {
+                schedule.iter().map(|d| d.secs()).fold(0.0, f64::max)
+            }
+            // KumoMTA never schedules past its `max_age`; its jitter adds at most 30 s.
+            RetryConfig::Kumomta(config) => {
+                let cap = config.max_retry_interval.map(|d| d.secs());
+                cap.unwrap_or_else(|| self.lifetime.as_secs_f64()) + 30.0
+            }
+            RetryConfig::Haraka(config) => config
+                .intervals()
+                .iter()
+                .map(|d| d.as_secs_f64())
+                .fold(0.0, f64::max),
+            RetryConfig::Exchange(config) => config
+                .transient_failure_retry_interval
+                .secs()
+                .max(config.message_retry_interval.secs()),
+            RetryConfig::Sendmail(config) => {
+                config.queue_interval.secs() + config.min_queue_age.secs()
+            }
+        }
+    }
+}
+
+/// A generator whose every draw is the middle of the range.
+struct Midpoint;
+
+impl rand::RngCore for Midpoint {
+    fn next_u32(&mut self) -> u32 {
+        1 << 31
+    }
+    fn next_u64(&mut self) -> u64 {
+        1 << 63
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        dst.fill(0x80);
+    }
+}
+
 fn micros(x: f64) -> SimDuration {
     SimDuration::from_micros(smtpsim_des::round_to_u64(x))
 }
@@ -210,6 +323,48 @@ mod tests {
             failures,
             previous: None,
         }
+    }
+
+    #[test]
+    fn retries_within_a_lifetime_are_counted() {
+        let fixed = |delays: &[&str]| {
+            RetryPolicy::new(RetryConfig::Fixed {
+                schedule: delays.iter().map(|s| d(s)).collect(),
+            })
+        };
+        let day = d("1d").0;
+        let count = |p: RetryPolicy, limit| p.retries_within(day, limit).map(|r| r.count);
+        let last = |p: RetryPolicy| p.retries_within(day, 10).map(|r| r.last.as_secs_f64());
+        assert_eq!(count(fixed(&["1m", "1m"]), 10), Some(2));
+        assert_eq!(last(fixed(&["1m", "1m"])), Some(120.0));
+        assert_eq!(count(fixed(&["0s", "0s"]), 10), Some(2));
+        let exponential = |initial: &str, multiplier: f64| {
+            RetryPolicy::new(RetryConfig::Exponential {
+                initial: d(initial),
+                multiplier,
+                cap: d("1h"),
+                jitter: Jitter::Full,
+            })
+        };
+        assert_eq!(exponential("0s", 2.0).retries_within(day, 1000), None);
+        assert_eq!(exponential("1s", 1.0).retries_within(day, 1000), None);
+        // 1s, 2s, ... up to the cap, then every hour (halved by the jitter's midpoint).
+        let n = count(exponential("1s", 2.0), 1000).unwrap();
+        assert!((40..=60).contains(&n), "{n}");
+        let postfix = |min: &str| {
+            RetryPolicy::new(RetryConfig::Postfix {
+                queue_run_delay: d("0s"),
+                minimal_backoff: d(min),
+                maximal_backoff: d("1h"),
+            })
+        };
+        assert_eq!(postfix("0s").retries_within(day, 1000), None);
+        assert!(postfix("5m").retries_within(day, 1000).is_some());
+        // Haraka's default list ends after 12 retries, about three days in.
+        let haraka = RetryPolicy::new(RetryConfig::Haraka(Default::default()));
+        let retries = haraka.retries_within(SimDuration::MAX, 1000).unwrap();
+        assert_eq!(retries.count, 12);
+        assert_eq!(retries.last.as_secs_f64(), 262_080.0);
     }
 
     #[test]

@@ -26,6 +26,17 @@ pub enum DataFault {
     TooBig,
 }
 
+impl DataFault {
+    /// 0 for the gravest.
+    fn rank(self) -> u8 {
+        match self {
+            DataFault::BareLineEnding => 0,
+            DataFault::LineTooLong => 1,
+            DataFault::TooBig => 2,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// At the start of a line (after CRLF, or at the start of the data).
@@ -181,7 +192,8 @@ impl DataReader {
         pos
     }
 
-    /// The first fault seen, if any.
+    /// The gravest fault seen, if any: a bare line ending, then a line too long, then a
+    /// message too big.
     pub fn fault(&self) -> Option<DataFault> {
         self.fault
     }
@@ -208,8 +220,12 @@ impl DataReader {
         self.content
     }
 
+    /// Keeps the gravest fault seen: which one is kept does not depend on how the input was
+    /// split into pieces (the fast path checks a run of lines before storing it).
     fn mark(&mut self, fault: DataFault) {
-        self.fault.get_or_insert(fault);
+        if self.fault.is_none_or(|kept| fault.rank() < kept.rank()) {
+            self.fault = Some(fault);
+        }
     }
 
     /// Counts `n` octets of text into the current line and checks the line limit.

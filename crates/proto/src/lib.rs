@@ -19,6 +19,8 @@ pub mod codes;
 pub mod command;
 pub mod data;
 mod fifo;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod loopback;
 pub mod reply;

@@ -104,7 +104,15 @@ pub(crate) fn next(s: &Situation<'_>) -> String {
             _ => "* (cancels the exchange), then auth-plain USER PASSWORD".into(),
         };
     }
-    if let Some((sent, reply)) = &s.progress.last {
+    if let Some((sent, reply)) = &s.progress.last
+        && reply.code.get() == 503
+    {
+        // A command out of order: the next step is the one that was skipped, which the
+        // state below names when `after_bad_sequence` has nothing more specific to say.
+        if let Some(hint) = after_bad_sequence(s, *sent) {
+            return hint;
+        }
+    } else if let Some((sent, reply)) = &s.progress.last {
         let code = reply.code.get();
         match (sent, code) {
             (Sent::Rcpt, 450 | 451) if is_greylisting(reply) => {
@@ -175,6 +183,48 @@ pub(crate) fn next(s: &Situation<'_>) -> String {
         format!("; or auth-plain {} {} to log in first", s.user, s.password)
     };
     format!("MAIL FROM:<{}> (start a message){auth}", s.sender)
+}
+
+/// The step to take after `503 Bad sequence of commands` answered `sent`: the one that was
+/// skipped, or how to leave the state that forbids `sent`. `None` when the general order of
+/// steps in [`next`] says it.
+fn after_bad_sequence(s: &Situation<'_>, sent: Sent) -> Option<String> {
+    let progress = s.progress;
+    if !s.greeted {
+        return Some(format!(
+            "EHLO {} (the server wants EHLO or HELO before anything else)",
+            s.client_name
+        ));
+    }
+    let mail = format!("MAIL FROM:<{}>", s.sender);
+    let hint = match sent {
+        Sent::Rcpt | Sent::Data if !progress.mail => {
+            format!("{mail} (a message starts with MAIL FROM, then RCPT TO, then DATA)")
+        }
+        Sent::Data if progress.recipients == 0 => format!(
+            "RCPT TO:<{}> (DATA needs at least one accepted recipient)",
+            s.recipient
+        ),
+        Sent::Mail if progress.recipients == 0 => format!(
+            "RCPT TO:<{}> (a sender is already accepted for this message), or RSET to start \
+             over",
+            s.recipient
+        ),
+        Sent::Mail => "DATA (a sender and recipients are already accepted for this message), \
+                       or RSET to start over"
+            .into(),
+        Sent::Auth if s.authenticated => {
+            format!("{mail} (you are logged in already; AUTH works once per session)")
+        }
+        Sent::Auth if progress.mail => format!(
+            "RSET to end the open message, then auth-plain {} {} (AUTH is not allowed during \
+             a mail transaction)",
+            s.user, s.password
+        ),
+        Sent::StartTls if s.tls => format!("{mail} (TLS is active already)"),
+        _ => return None,
+    };
+    Some(hint)
 }
 
 /// Whether a deferral is greylisting (`4.7.1` with "greylist" in the text).

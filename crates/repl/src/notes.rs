@@ -21,7 +21,11 @@ pub(crate) fn explain(reply: &Reply) -> Vec<String> {
     // `X.0.0` says nothing the basic code does not.
     if let Some(enhanced) = reply.enhanced.filter(|e| (e.subject, e.detail) != (0, 0)) {
         match codes::enhanced_code(enhanced) {
-            Some(info) => lines.push(format!("{enhanced} {}: {}", info.name, info.meaning)),
+            Some(info) => lines.push(format!(
+                "{enhanced} {}: {}",
+                info.name,
+                info.wording(enhanced.class).meaning
+            )),
             None => lines.push(format!(
                 "{enhanced}: {}",
                 codes::enhanced_subject(enhanced.subject).unwrap_or("unassigned subject")

@@ -16,12 +16,16 @@
 //! sender` line from qmgr when a message expires, the bounce daemon's `sender non-delivery
 //! notification` for a message that bounced or expired, and `removed` when every recipient is
 //! settled. A message whose submission the relay refused leaves smtpd's SASL warning and a
-//! `NOQUEUE: reject` per recipient.
+//! `NOQUEUE: reject: AUTH` per recipient carrying the relay's reply (such as `535 5.7.8`).
 //!
 //! Timestamps are the scenario's `start` plus the simulated time, to the second, in the
 //! traditional syslog form. `delay` is submission to the end of the attempt; `delays=a/b/c/d`
 //! splits it into time before the last attempt less its wait for a connection (a), the wait
 //! for a connection (b), connection setup (c, counted in d: 0) and the attempt itself (d).
+//!
+//! Two things are modelled rather than taken from the run, so that the lines read as Postfix's:
+//! the process ids (no processes exist: smtpd's and smtp's are made up from the message and
+//! attempt numbers, the other daemons' are constants), and `delays=`'s third field, always 0.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -242,10 +246,15 @@ impl Recorder for MailLog {
         match record.fate {
             Fate::RejectedAtSubmission => {
                 let from = self.messages.get(&id).map(|m| m.from.clone());
+                // The reply the relay gave the application (535 5.7.8 for bad credentials).
+                let reply = match record.last_reply {
+                    Some(reply) => reply_text(reply),
+                    None => record.reasons.replace(')', "]").replace('(', "["),
+                };
                 self.begin(time, "smtpd", 1042 + (id % 40) as u32);
                 let _ = write!(
                     self.line,
-                    "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <{to}>: Relay access denied; from=<{from}> to=<{to}> proto=ESMTP helo=<localhost>",
+                    "NOQUEUE: reject: AUTH from localhost[127.0.0.1]: {reply}; from=<{from}> to=<{to}> proto=ESMTP helo=<localhost>",
                     to = record.recipient,
                     from = from.as_deref().unwrap_or(""),
                 );
@@ -287,6 +296,7 @@ impl Recorder for MailLog {
 
     fn submission(&mut self, record: &SubmissionRecord<'_>) {
         let id = record.message_id;
+        // Modelled: a made-up process id per message (no process exists).
         let pid = 1042 + (id % 40) as u32;
         self.messages.insert(
             id,
@@ -339,6 +349,7 @@ impl Recorder for MailLog {
             None => (0, 0),
         };
         let before = total.saturating_sub(attempt + wait);
+        // Modelled: a made-up process id, stable for a message's attempt (no process exists).
         let pid = 2000 + ((r.message_id * 7 + u64::from(r.attempt)) % 3000) as u32;
         self.begin(r.time, "smtp", pid);
         let _ = write!(
@@ -355,6 +366,7 @@ impl Recorder for MailLog {
         }
         let _ = write!(
             self.line,
+            // The third field, connection setup, is modelled as 0 (the setup is counted in d).
             ", delay={}, delays={}/{}/0/{}, dsn={}, status={} (",
             delay(total),
             delay(before),

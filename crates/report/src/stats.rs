@@ -35,6 +35,55 @@ pub fn merge_histogram(into: &mut Histogram<u64>, from: &Histogram<u64>) {
     }
 }
 
+/// The exact count, smallest, largest and sum of a set of values (microseconds), kept beside
+/// their histogram: the histogram's own minimum and maximum are bucket bounds (within 0.1%).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Exact {
+    /// Values recorded.
+    pub count: u64,
+    /// The smallest (0 with no values).
+    pub min_us: u64,
+    /// The largest (0 with no values).
+    pub max_us: u64,
+    /// Their sum.
+    pub sum_us: u128,
+}
+
+impl Exact {
+    /// Counts `micros`.
+    pub fn record(&mut self, micros: u64) {
+        self.min_us = if self.count == 0 {
+            micros
+        } else {
+            self.min_us.min(micros)
+        };
+        self.max_us = self.max_us.max(micros);
+        self.sum_us += u128::from(micros);
+        self.count += 1;
+    }
+
+    /// Adds everything `other` counted.
+    pub fn merge(&mut self, other: &Exact) {
+        if other.count == 0 {
+            return;
+        }
+        self.min_us = if self.count == 0 {
+            other.min_us
+        } else {
+            self.min_us.min(other.min_us)
+        };
+        self.max_us = self.max_us.max(other.max_us);
+        self.sum_us += other.sum_us;
+        self.count += other.count;
+    }
+
+    /// The mean, rounded to the microsecond; none with no values.
+    pub fn mean_us(&self) -> Option<u64> {
+        let count = u128::from(self.count);
+        (count > 0).then(|| ((self.sum_us + count / 2) / count) as u64)
+    }
+}
+
 /// Why a recipient was not delivered: its fate and the last reply that decided it.
 ///
 /// Orders by fate (bounced, expired, rejected at submission), then reply code, then enhanced
@@ -94,7 +143,13 @@ pub struct Stats {
     latency: Histogram<u64>,
     failure_latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
+    exact: [Exact; 3],
 }
+
+/// The figures kept with a histogram, by place in [`Stats::exact`].
+const LATENCY: usize = 0;
+const FAILURE_LATENCY: usize = 1;
+const QUEUE_WAIT: usize = 2;
 
 impl Default for Stats {
     fn default() -> Self {
@@ -131,6 +186,7 @@ impl Stats {
             latency: new_histogram(),
             failure_latency: new_histogram(),
             queue_wait: new_histogram(),
+            exact: [Exact::default(); 3],
         }
     }
 
@@ -141,16 +197,20 @@ impl Stats {
         let latency = record.latency().as_micros();
         if record.fate.delivered() {
             record_micros(&mut self.latency, latency);
+            self.exact[LATENCY].record(latency);
         } else {
             let reason = FailureReason::of(record);
             *self.by_reason.entry(reason).or_insert(0) += 1;
             *self.by_reply_code.entry(reason.code).or_insert(0) += 1;
             if matches!(record.fate, Fate::Bounced | Fate::Expired) {
                 record_micros(&mut self.failure_latency, latency);
+                self.exact[FAILURE_LATENCY].record(latency);
             }
         }
         if record.first_attempt.is_some() {
-            record_micros(&mut self.queue_wait, record.queue_wait.as_micros());
+            let wait = record.queue_wait.as_micros();
+            record_micros(&mut self.queue_wait, wait);
+            self.exact[QUEUE_WAIT].record(wait);
         }
     }
 
@@ -171,6 +231,9 @@ impl Stats {
         merge_histogram(&mut self.latency, &other.latency);
         merge_histogram(&mut self.failure_latency, &other.failure_latency);
         merge_histogram(&mut self.queue_wait, &other.queue_wait);
+        for (mine, theirs) in self.exact.iter_mut().zip(&other.exact) {
+            mine.merge(theirs);
+        }
     }
 
     /// Recipients recorded.
@@ -213,6 +276,21 @@ impl Stats {
         &self.queue_wait
     }
 
+    /// The exact figures of [`Stats::latency`].
+    pub fn latency_exact(&self) -> &Exact {
+        &self.exact[LATENCY]
+    }
+
+    /// The exact figures of [`Stats::failure_latency`].
+    pub fn failure_latency_exact(&self) -> &Exact {
+        &self.exact[FAILURE_LATENCY]
+    }
+
+    /// The exact figures of [`Stats::queue_wait`].
+    pub fn queue_wait_exact(&self) -> &Exact {
+        &self.exact[QUEUE_WAIT]
+    }
+
     /// The summary of these records and the run's totals, without performance figures.
     pub fn summary(&self, run: &RunStats) -> Result<Summary, ReportError> {
         let count = |fate| self.count(fate);
@@ -248,9 +326,9 @@ impl Stats {
                     .collect(),
             },
             attempts: self.attempts.clone(),
-            latency: Distribution::of(&self.latency)?,
-            failure_latency: Distribution::of(&self.failure_latency)?,
-            queue_wait: Distribution::of(&self.queue_wait)?,
+            latency: Distribution::of(&self.latency, self.latency_exact())?,
+            failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
+            queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             performance: None,
         })
     }
@@ -346,5 +424,37 @@ mod tests {
         a.merge(&b);
         let run = RunStats::default();
         assert_eq!(a.summary(&run).unwrap(), whole.summary(&run).unwrap());
+        assert_eq!(a.latency_exact(), whole.latency_exact());
+    }
+
+    #[test]
+    fn minimum_maximum_and_mean_are_exact() {
+        let mut stats = Stats::new();
+        // 427.5 s: the histogram's bucket for it reaches 427.5569 s.
+        for millis in [1_250, 427_500, 3_000] {
+            let mut r = record(Fate::Inbox, 0, None);
+            r.finished = r.submitted + SimDuration::from_millis(millis);
+            stats.record(&r);
+        }
+        assert_ne!(stats.latency().max(), 427_500_000);
+        let d = stats.summary(&RunStats::default()).unwrap().latency;
+        assert_eq!(d.count, 3);
+        assert_eq!(d.min_s, Some(1.25));
+        assert_eq!(d.max_s, Some(427.5));
+        assert_eq!(d.mean_s, Some(143.916667));
+        // Percentiles stay within the exact extremes.
+        assert_eq!(d.p99_9_s, Some(427.5));
+        let mut parts = [Exact::default(), Exact::default()];
+        parts[0].record(5);
+        parts[1].record(3);
+        parts[1].record(9);
+        let mut merged = Exact::default();
+        for part in &parts {
+            merged.merge(part);
+        }
+        merged.merge(&Exact::default());
+        assert_eq!((merged.count, merged.min_us, merged.max_us), (3, 3, 9));
+        assert_eq!(merged.mean_us(), Some(6));
+        assert_eq!(Exact::default().mean_us(), None);
     }
 }

@@ -11,6 +11,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::Serialize;
 
 use crate::ReportError;
+use crate::stats::Exact;
 
 /// Header of `summary.csv`.
 pub const SUMMARY_HEADER: [&str; 3] = ["section", "key", "value"];
@@ -141,28 +142,33 @@ fn ordered_pairs<S: serde::Serializer>(pairs: &[(String, u64)], s: S) -> Result<
     s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
-/// Percentiles of a histogram of microseconds, in seconds, and the histogram itself.
+/// A set of times: the exact count, minimum, mean and maximum, HdrHistogram's percentiles,
+/// in seconds, and the histogram itself.
 ///
-/// With no values every figure is 0. Percentiles are HdrHistogram's (the highest value
-/// equivalent to the one at that quantile), so within 0.1% of the exact value.
+/// With no values every figure but the count is empty (`null` in JSON, an empty value in CSV).
+/// Percentiles are HdrHistogram's (the highest value equivalent to the one at that quantile,
+/// within 0.1% of the exact value), kept within the exact minimum and maximum.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Distribution {
     /// Values recorded.
     pub count: u64,
-    /// Smallest.
-    pub min_s: f64,
-    /// Mean, rounded to the microsecond.
-    pub mean_s: f64,
+    /// Smallest, exact.
+    pub min_s: Option<f64>,
+    /// Mean, exact to the microsecond.
+    pub mean_s: Option<f64>,
     /// Median.
-    pub p50_s: f64,
+    pub p50_s: Option<f64>,
     /// 90th percentile.
-    pub p90_s: f64,
+    pub p90_s: Option<f64>,
     /// 99th percentile.
-    pub p99_s: f64,
+    pub p99_s: Option<f64>,
     /// 99.9th percentile.
-    pub p99_9_s: f64,
-    /// Largest.
-    pub max_s: f64,
+    pub p99_9_s: Option<f64>,
+    /// Largest, exact.
+    pub max_s: Option<f64>,
+    /// The exact figures in microseconds (count, smallest, largest, sum), so that
+    /// distributions can be merged exactly.
+    pub exact: Exact,
     /// The histogram (microseconds) in HdrHistogram's V2 serialization, base64 (standard
     /// alphabet, padded); [`decode_histogram`] reads it back.
     pub histogram: String,
@@ -173,18 +179,24 @@ fn micros_to_secs(micros: u64) -> f64 {
 }
 
 impl Distribution {
-    /// The percentiles and the encoding of `histogram` (values in microseconds).
-    pub fn of(histogram: &Histogram<u64>) -> Result<Distribution, ReportError> {
-        let q = |quantile: f64| micros_to_secs(histogram.value_at_quantile(quantile));
+    /// The figures of values in microseconds: the percentiles of `histogram`, the count,
+    /// extremes and mean of `exact`, and the encoding of `histogram`.
+    pub fn of(histogram: &Histogram<u64>, exact: &Exact) -> Result<Distribution, ReportError> {
+        let some = exact.count > 0;
+        let q = |quantile: f64| {
+            let value = histogram.value_at_quantile(quantile);
+            some.then(|| micros_to_secs(value.clamp(exact.min_us, exact.max_us)))
+        };
         Ok(Distribution {
-            count: histogram.len(),
-            min_s: micros_to_secs(histogram.min()),
-            mean_s: histogram.mean().round() / 1e6,
+            count: exact.count,
+            min_s: some.then(|| micros_to_secs(exact.min_us)),
+            mean_s: exact.mean_us().map(micros_to_secs),
             p50_s: q(0.5),
             p90_s: q(0.9),
             p99_s: q(0.99),
             p99_9_s: q(0.999),
-            max_s: micros_to_secs(histogram.max()),
+            max_s: some.then(|| micros_to_secs(exact.max_us)),
+            exact: *exact,
             histogram: encode_histogram(histogram)?,
         })
     }
@@ -194,7 +206,7 @@ impl Distribution {
         decode_histogram(&self.histogram)
     }
 
-    fn rows(&self) -> [(&'static str, f64); 7] {
+    fn rows(&self) -> [(&'static str, Option<f64>); 7] {
         [
             ("min_s", self.min_s),
             ("mean_s", self.mean_s),
@@ -315,7 +327,7 @@ impl Summary {
         ] {
             row(section, "count", d.count.to_string());
             for (key, secs) in d.rows() {
-                row(section, key, fixed(secs));
+                row(section, key, secs.map(fixed).unwrap_or_default());
             }
         }
         rows
@@ -350,11 +362,13 @@ mod tests {
     }
 
     #[test]
-    fn empty_distribution_is_zero() {
-        let d = Distribution::of(&crate::new_histogram()).unwrap();
+    fn empty_distribution_is_empty() {
+        let d = Distribution::of(&crate::new_histogram(), &Exact::default()).unwrap();
         assert_eq!(d.count, 0);
-        assert_eq!(d.rows().map(|(_, v)| v), [0.0; 7]);
+        assert_eq!(d.rows().map(|(_, v)| v), [None; 7]);
         assert_eq!(d.decode().unwrap().len(), 0);
+        let json = serde_json::to_value(&d).unwrap();
+        assert!(json["p50_s"].is_null() && json["max_s"].is_null());
     }
 
     #[test]

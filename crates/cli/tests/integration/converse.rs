@@ -22,7 +22,7 @@ fn starttls_auth_and_refused_recipients() {
         "--greylist",
         "new@example.net",
     ]);
-    assert_eq!(code, 1, "not every recipient was accepted: {err}");
+    assert_eq!(code, 0, "the refusals are the ones asked for: {err}");
     golden("converse-auth-refusals.txt", &out);
     assert!(out.contains("nobody@example.net: rejected (bounce): 550 5.1.1"));
     assert!(out.contains("new@example.net: deferred (retry later): 451 4.7.1"));
@@ -36,4 +36,34 @@ fn bad_arguments_are_explained() {
     let (code, _, err) = smtpsim(&["converse", "--to", "not an address"]);
     assert_eq!(code, 2);
     assert!(err.contains("bad recipient address"), "{err}");
+}
+
+#[test]
+fn the_exit_status_says_whether_the_server_answered_as_asked() {
+    // Greylisting asked for, and given: as asked.
+    let (code, out, err) = smtpsim(&["converse", "--greylist", "bob@example.net"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bob@example.net: deferred (retry later): 451 4.7.1"));
+    // A line over 1000 octets: refused, though acceptance was asked for.
+    let content = format!("Subject: long\n\n{}\n", "x".repeat(1200));
+    let (code, out, err) = smtpsim(&["converse", "--content", &content]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("bob@example.net: rejected (bounce): 500 5.5.6"),
+        "{out}"
+    );
+    // Listed both ways: the unknown user's refusal is what is asked.
+    let (code, out, _) = smtpsim(&[
+        "converse",
+        "--unknown",
+        "bob@example.net",
+        "--greylist",
+        "bob@example.net",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, help, _) = smtpsim(&["converse", "--help"]);
+    assert_eq!(code, 0);
+    assert!(help.contains("Exit status:\n  0  the server answered every recipient as asked"));
+    assert!(help.contains("\n  1  the server answered some recipient otherwise than asked"));
+    assert!(help.contains("\n  2  bad usage"));
 }

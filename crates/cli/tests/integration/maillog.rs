@@ -141,6 +141,51 @@ fn the_mail_log_is_reproducible_and_starts_at_the_scenario_start() {
 }
 
 #[test]
+fn a_refused_submission_is_logged_with_the_reply_the_relay_gave() {
+    let out = out_dir("maillog-refused-submission");
+    let log = out.join("mail.log");
+    let scenario = format!(
+        "{}/../../scenarios/stories/wrong-password.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let status = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["run", &scenario, "--quiet", "--no-report", "--out"])
+        .arg(&out)
+        .arg("--maillog")
+        .arg(&log)
+        .status()
+        .expect("smtpsim runs");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let messages = std::fs::read_to_string(out.join("messages.csv")).unwrap();
+    let header: Vec<&str> = messages.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (recipient, outcome) = (column("recipient"), column("outcome"));
+    let (code, enhanced) = (column("last_reply_code"), column("last_enhanced_code"));
+    let mut refused = 0;
+    for row in messages.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        if fields[outcome] != "rejected_at_submission" {
+            continue;
+        }
+        refused += 1;
+        let reply = format!("{} {}", fields[code], fields[enhanced]);
+        assert_eq!(reply, "535 5.7.8", "{row}");
+        let to = format!("to=<{}>", fields[recipient]);
+        let line = text
+            .lines()
+            .find(|l| l.contains("NOQUEUE: reject: ") && l.contains(&to))
+            .unwrap_or_else(|| panic!("no reject line for {to} in\n{text}"));
+        assert!(
+            line.contains(&format!("from localhost[127.0.0.1]: {reply} ")),
+            "{line}"
+        );
+    }
+    assert!(refused > 0, "{messages}");
+    assert!(!text.contains("Relay access denied"), "{text}");
+}
+
+#[test]
 fn the_interval_log_holds_every_delivered_latency() {
     let out = out_dir("maillog-hdr");
     let log = out.join("latency.hlog");

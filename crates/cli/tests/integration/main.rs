@@ -8,6 +8,7 @@ mod compare;
 mod converse;
 mod explain;
 mod interrupt;
+mod limits;
 mod maillog;
 mod maillog_import;
 mod no_report;

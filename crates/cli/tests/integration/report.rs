@@ -192,3 +192,70 @@ fn report_refuses_what_it_cannot_read() {
     assert!(err.contains("sweep.json"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+/// A scenario in which nothing is delivered: the recipient domain does not exist.
+const NOTHING_DELIVERED: &str = r#"
+[simulation]
+name = "nothing-delivered"
+duration = "10m"
+messages = 20
+
+[[senders]]
+name = "shop"
+domain = "shop.example"
+arrivals = { process = "constant", rate = "1/s" }
+to = [{ domain = "gone.example" }]
+
+[relay]
+hostname = "relay.shop.example"
+retry = { policy = "exponential", initial = "5m", cap = "1h" }
+
+[[domains]]
+name = "shop.example"
+mx = [{ host = "mx.shop.example" }]
+
+[[domains]]
+name = "gone.example"
+nxdomain = true
+"#;
+
+#[test]
+fn runs_and_sweeps_without_deliveries_report_empty_latencies() {
+    let out = out_dir("report-nothing-delivered");
+    std::fs::create_dir_all(&out).unwrap();
+    let file = out.join("nothing.toml");
+    std::fs::write(&file, NOTHING_DELIVERED).unwrap();
+    let run = out.join("run");
+    let (code, stdout, err) = smtpsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("latency (delivered): no deliveries"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("queue wait: no attempts"), "{stdout}");
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("none / none / none / none"), "latency row");
+
+    let sweep = out.join("sweep");
+    let (code, stdout, err) = smtpsim(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--set",
+        "relay.retry.initial=60s,120s",
+        "--replications",
+        "2",
+        "--out",
+        sweep.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("p99 none (no deliveries)"), "{stdout}");
+    let csv = std::fs::read_to_string(sweep.join("sweep_summary.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains("pooled_latency_count"));
+    let r = render(&sweep.join("report.html"));
+    assert!(r.console.is_empty(), "{:?}", r.console);
+}

@@ -62,7 +62,10 @@ fn the_text_has_a_counter_a_clock_a_note_and_the_landing() {
         out.contains("\n[3/11] t=0:00:00.000  App -> SMTP relay  "),
         "{out}"
     );
-    assert!(out.contains("  S: 550 5.1.1 "), "{out}");
+    // Lines of an attempt carry the time they were said, from the start of their step: the
+    // refusal a round trip and the server's latency after the RCPT went out.
+    assert!(out.contains("\n    +0ms C: RCPT TO:<"), "{out}");
+    assert!(out.contains("   +50ms S: 550 5.1.1 "), "{out}");
     assert!(out.contains("  Why: "), "{out}");
     assert!(out.contains("Where it landed\n  user"), "{out}");
     assert!(out.contains(": bounced after "), "{out}");
@@ -91,12 +94,43 @@ fn step_mode_waits_for_enter_between_steps() {
     let (code, out, err) = piped(&["walk", "--story", "transactional", "--step"], &enters);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, plain, "the same steps");
-    assert_eq!(err.matches("press Enter for the next step").count(), 11);
+    let total = plain.matches("\n[").count();
+    assert!(out.contains(&format!("\n[{total}/{total}] t=")), "{out}");
+    let prompts: Vec<String> = (1..total)
+        .map(|shown| format!("[{shown}/{total}] Enter for the next step, q to quit"))
+        .collect();
+    assert_eq!(err.lines().collect::<Vec<_>>(), prompts);
     // When the input ends, the rest follows without waiting.
     let (code, out, err) = piped(&["walk", "--story", "transactional", "--step"], "\n\n");
     assert_eq!(code, 0);
     assert_eq!(out, plain);
-    assert_eq!(err.matches("press Enter").count(), 3);
+    assert_eq!(err.lines().collect::<Vec<_>>(), prompts[..3]);
+}
+
+#[test]
+fn step_mode_quits_on_q() {
+    let (_, plain, _) = piped(&["walk", "--story", "transactional"], "");
+    let total = plain.matches("\n[").count();
+    let (code, out, err) = piped(
+        &["walk", "--story", "transactional", "--step"],
+        "\n\n q \n\n\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("\n[3/{total}] t=")), "{out}");
+    assert!(!out.contains(&format!("\n[4/{total}] t=")), "{out}");
+    assert!(
+        plain.starts_with(&out),
+        "the first three steps, then nothing"
+    );
+    assert!(
+        err.ends_with(&format!("[3/{total}] Enter for the next step, q to quit\n")),
+        "{err}"
+    );
+    let (code, out, _) = piped(&["walk", "--story", "transactional", "--step"], "QUIT\n");
+    assert_eq!(code, 0);
+    assert!(!out.contains(&format!("\n[2/{total}] t=")), "{out}");
+    let (_, help, _) = piped(&["walk", "--help"], "");
+    assert!(help.contains("q then Enter quits"), "{help}");
 }
 
 #[test]

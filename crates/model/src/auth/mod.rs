@@ -39,9 +39,10 @@
 //! wants `451 4.7.x` on DNS trouble can look at the results itself.
 //!
 //! The outcome keeps one plain sentence for each check and one for the placement, such as
-//! "sender IP allowed by domain policy", "signed with domain key", "visible From aligns with
-//! SPF or DKIM", "DMARC policy reject: visible From not aligned"; each result also carries a
-//! more technical `reason`.
+//! "sender IP allowed by domain policy", "DKIM signature modelled as valid (domain key
+//! published)", "visible From aligns with SPF or DKIM", "DMARC policy reject: visible From not
+//! aligned"; each result also carries a more technical `reason`. What is modelled rather than
+//! computed (the DKIM signature) says so.
 //!
 //! # Limits
 //!

@@ -190,7 +190,7 @@ pub fn evaluate<R: Resolver + ?Sized>(input: &AuthInput<'_>, resolver: &R) -> Au
                 Placement::Spam
             }
             (SpfVerdict::SoftFail, verdict) if verdict != DkimVerdict::Pass => {
-                reasons.push("placed in spam: SPF softfail and no valid signature".into());
+                reasons.push("placed in spam: SPF softfail and no DKIM pass".into());
                 Placement::Spam
             }
             _ => {
@@ -235,12 +235,12 @@ fn spf_sentence(verdict: SpfVerdict) -> &'static str {
 
 fn dkim_sentence(result: &DkimResult, signature: Option<&DkimSignature>) -> &'static str {
     match result.verdict {
-        DkimVerdict::Pass => "signed with domain key",
+        DkimVerdict::Pass => "DKIM signature modelled as valid (domain key published)",
         DkimVerdict::None => "not signed",
         DkimVerdict::Fail if signature.is_some_and(|s| s.body_altered) => {
-            "signature broken: body altered in transit"
+            "DKIM signature modelled as broken: body altered in transit"
         }
-        DkimVerdict::Fail => "signature broken: signed headers altered in transit",
+        DkimVerdict::Fail => "DKIM signature modelled as broken: signed headers altered in transit",
         DkimVerdict::PermError => "signing key not published or revoked",
         DkimVerdict::TempError => "signing key lookup failed for now (DNS error)",
     }

@@ -66,6 +66,7 @@ impl EndOfData for NoChecks {
 /// client address, so a driver may keep one behaviour per group of client addresses and
 /// answer each client as a single behaviour would; only the draws of temporary failures come
 /// from each behaviour's own stream.
+#[derive(Clone)]
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
     /// Per-address decisions (unknown users, full mailboxes) derive from this seed.

@@ -113,6 +113,9 @@ pub struct Line {
     pub speaker: Speaker,
     /// What was said.
     pub text: String,
+    /// Simulated time it was said at, in microseconds: a command when the relay (or the
+    /// application) sent it, a reply when it arrived.
+    pub time_us: u64,
 }
 
 /// One step of the journey: a leg between two places.

@@ -104,7 +104,7 @@ pub(crate) fn note(kind: Kind, lines: &[Line]) -> String {
         Kind::Submit(Phase::Tls) | Kind::Deliver(Phase::Tls) => {
             "STARTTLS turns the same connection into an encrypted one before anything private \
              is sent. After the handshake the client says EHLO again: what was said in clear \
-             text is forgotten (RFC 3207)."
+             text is forgotten (RFC 3207). Here the handshake is modelled, not performed."
         }
         Kind::Submit(Phase::Auth) | Kind::Deliver(Phase::Auth) => {
             "AUTH proves who the application is, so that the relay sends mail for it and \
@@ -163,9 +163,10 @@ pub(crate) fn note(kind: Kind, lines: &[Line]) -> String {
         },
         Kind::Mailbox => {
             "After accepting, the MX files the message. SPF asked whether the relay's address \
-             may send for the envelope domain, DKIM whether the signature matches the signing \
-             domain's published key, DMARC whether either passed for the domain in the visible \
-             From. Passing DMARC means the inbox; failing it, or SPF failing on its own, the \
+             may send for the envelope domain; DKIM, modelled rather than computed (no signature \
+             is made or checked), whether the signing domain publishes a usable key and the \
+             signed parts arrived unaltered; DMARC whether either passed for the domain in the \
+             visible From. Passing DMARC means the inbox; failing it, or SPF failing on its own, the \
              spam folder."
         }
         Kind::Notice => {
@@ -215,6 +216,7 @@ mod tests {
         Line {
             speaker: Speaker::Server,
             text: text.to_string(),
+            time_us: 0,
         }
     }
 
@@ -239,6 +241,7 @@ mod tests {
         let note = |text: &str| Line {
             speaker: Speaker::Note,
             text: text.to_string(),
+            time_us: 0,
         };
         let deferred = [
             note("b@example.net: deferred (451 at rcpt: Greylisted)"),

@@ -154,6 +154,7 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
         draft.lines.push(Line {
             speaker: line.speaker,
             text: line.text.clone(),
+            time_us: line.time_us,
         });
     }
     drafts

@@ -47,9 +47,32 @@ impl Quantity for Bytes {
 }
 
 /// A whole number of items (recipients per message, for example).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Count(pub u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number, 0 or more")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+                u64::try_from(v)
+                    .map(Count)
+                    .map_err(|_| E::custom(format!("a count cannot be negative, not {v}")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
+                Err(E::custom(format!("a count is a whole number, not {v}")))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
 
 impl Quantity for Count {
     fn to_base(self) -> f64 {
@@ -81,11 +104,15 @@ pub struct Dist<Q> {
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
     Constant(f64),
-    Uniform { min: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
     Exponential(Exp<f64>),
     Normal(Normal<f64>),
     LogNormal(LogNormal<f64>),
-    Pareto(Pareto<f64>),
+    /// The distribution and its scale.
+    Pareto(Pareto<f64>, f64),
 }
 
 impl<Q: Quantity> Dist<Q> {
@@ -126,7 +153,7 @@ impl<Q: Quantity> Dist<Q> {
             Shape::Exponential(d) => d.sample(rng),
             Shape::Normal(d) => d.sample(rng).max(0.0),
             Shape::LogNormal(d) => d.sample(rng),
-            Shape::Pareto(d) => d.sample(rng),
+            Shape::Pareto(d, _) => d.sample(rng),
         }
     }
 
@@ -134,6 +161,18 @@ impl<Q: Quantity> Dist<Q> {
     /// for a normal, the mean before negative draws are raised to 0).
     pub fn mean(&self) -> f64 {
         self.mean
+    }
+
+    /// The largest value the parameters name, in base units: the constant, the uniform's
+    /// maximum, the Pareto's scale (its smallest value), or the mean of the others. Draws
+    /// of an unbounded distribution can exceed it.
+    pub fn nominal_max(&self) -> f64 {
+        match &self.shape {
+            Shape::Constant(v) => *v,
+            Shape::Uniform { max, .. } => *max,
+            Shape::Pareto(_, scale) => *scale,
+            Shape::Exponential(_) | Shape::Normal(_) | Shape::LogNormal(_) => self.mean,
+        }
     }
 
     /// Whether every draw is the same value.
@@ -194,7 +233,7 @@ impl<Q: Quantity> TryFrom<Table<Q>> for Dist<Q> {
             }
             Table::Pareto { scale, shape } => {
                 let scale = scale.to_base();
-                if scale <= 0.0 || shape <= 0.0 {
+                if !(scale > 0.0 && shape > 0.0 && shape.is_finite()) {
                     return Err("a pareto distribution needs scale and shape above 0".to_string());
                 }
                 let pareto = Pareto::new(scale, shape).map_err(|e| format!("pareto: {e}"))?;
@@ -203,7 +242,7 @@ impl<Q: Quantity> TryFrom<Table<Q>> for Dist<Q> {
                 } else {
                     shape * scale / (shape - 1.0)
                 };
-                (Shape::Pareto(pareto), mean)
+                (Shape::Pareto(pareto, scale), mean)
             }
         };
         Ok(Dist::from_shape(shape, mean))

@@ -7,6 +7,7 @@
 
 mod dist;
 mod domain;
+mod locate;
 mod mta_retry;
 mod overrides;
 mod relay;
@@ -30,7 +31,8 @@ pub use overrides::{Parameter, Setting};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
 pub use start::StartTime;
-pub use units::{Bytes, Duration, Probability, Rate};
+pub use units::{Bandwidth, Bytes, Duration, Probability, Rate};
+pub(crate) use validate::check_run;
 
 /// A whole scenario.
 #[derive(Debug, Clone, Deserialize)]
@@ -122,13 +124,7 @@ impl std::error::Error for ScenarioError {}
 impl Scenario {
     /// Reads and checks a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: path.display().to_string(),
-            line: None,
-            column: None,
-            field: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = read_text(path)?;
         let mut scenario = Scenario::parse(&text, &path.display().to_string())?;
         scenario.path = Some(path.to_path_buf());
         Ok(scenario)
@@ -152,8 +148,10 @@ impl Scenario {
                 message,
             }
         };
-        let deserializer = toml::Deserializer::parse(text)
-            .map_err(|e| error(e.span(), String::new(), e.message().trim().to_string()))?;
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+            let message = syntax_message(text, e.span(), e.message().trim());
+            error(e.span(), String::new(), message)
+        })?;
         let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();
@@ -168,14 +166,7 @@ impl Scenario {
             error(span, field, message)
         })?;
         validate::check(&scenario).map_err(|problem| {
-            let span = problem.needle.as_deref().and_then(|needle| {
-                // A bare key such as `queue_interval` is looked for where it is assigned.
-                let key = needle.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-                match refine(text, 0..0, needle) {
-                    span if key && span != (0..0) => Some(span),
-                    _ => text.find(needle).map(|at| at..at),
-                }
-            });
+            let span = locate::span_of(text, &problem.field);
             error(span, problem.field, problem.message)
         })?;
         Ok(scenario)
@@ -186,6 +177,46 @@ impl Scenario {
         self.domains
             .iter()
             .find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Reads a file as UTF-8 text; an invalid byte is named by its offset, line and column.
+pub(crate) fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: None,
+        column: None,
+        field: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..at]).expect("valid up to here");
+        let (line, column) = line_column(valid, at);
+        ScenarioError {
+            file,
+            line: Some(line),
+            column: Some(column),
+            field: String::new(),
+            message: format!(
+                "invalid UTF-8 at byte {at} (0x{:02x}): a scenario file is UTF-8 text",
+                e.as_bytes()[at]
+            ),
+        }
+    })
+}
+
+/// The TOML parser's message, with the key named when it says only "duplicate key".
+fn syntax_message(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> String {
+    let key = span
+        .filter(|_| message.starts_with("duplicate key"))
+        .and_then(|span| text.get(span))
+        .map(|key| key.trim().trim_matches(['[', ']']).trim())
+        .filter(|key| !key.is_empty() && !message.contains(key));
+    match key {
+        Some(key) => format!("{message} `{key}`: it is already defined above"),
+        None => message.to_string(),
     }
 }
 

@@ -275,13 +275,7 @@ impl Scenario {
         path: &std::path::Path,
         settings: &[Setting],
     ) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: path.display().to_string(),
-            line: None,
-            column: None,
-            field: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = super::read_text(path)?;
         let mut scenario = Scenario::parse_with(&text, &path.display().to_string(), settings)?;
         scenario.path = Some(path.to_path_buf());
         Ok(scenario)

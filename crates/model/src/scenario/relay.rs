@@ -8,7 +8,7 @@ use smtpsim_des::SimDuration;
 
 use super::dist::Dist;
 use super::mta_retry::{Exchange, Haraka, KumoMta, Sendmail};
-use super::units::{Duration, Rate};
+use super::units::{Bandwidth, Duration, Rate};
 
 /// The relay MTA.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,7 +59,7 @@ pub struct Relay {
     pub round_trip: Dist<Duration>,
     /// Transfer rate for message content, in bytes per second (0: instantaneous).
     #[serde(default)]
-    pub bandwidth: f64,
+    pub bandwidth: Bandwidth,
     /// If set, an attempt takes a draw of this distribution instead of the time computed from
     /// round trips, command latency and transfer (used by the queueing validation scenarios).
     #[serde(default)]
@@ -109,19 +109,17 @@ fn yes() -> bool {
 
 /// `[relay.retry]`: a retry policy, selected by `policy`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "policy", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(try_from = "RetryTable")]
 pub enum RetryConfig {
     /// `initial × multiplier^(n-1)`, at most `cap`, with optional jitter.
     Exponential {
         /// The delay before the first retry.
         initial: Duration,
         /// Growth factor per retry.
-        #[serde(default = "two")]
         multiplier: f64,
         /// The largest delay.
         cap: Duration,
         /// Randomisation of each delay.
-        #[serde(default)]
         jitter: Jitter,
     },
     /// Postfix: the next attempt waits the message's age in whole seconds, clamped to
@@ -129,26 +127,20 @@ pub enum RetryConfig {
     /// (every `queue_run_delay`) no earlier than one second before that.
     Postfix {
         /// How often the deferred queue is scanned (Postfix `queue_run_delay`).
-        #[serde(default = "postfix_queue_run")]
         queue_run_delay: Duration,
         /// `minimal_backoff_time`.
-        #[serde(default = "postfix_queue_run")]
         minimal_backoff: Duration,
         /// `maximal_backoff_time`.
-        #[serde(default = "postfix_max_backoff")]
         maximal_backoff: Duration,
     },
     /// Exim retry rules, applied in order by the time since the first failure: each rule holds
     /// until its `until`, after the last one the message bounces.
     Exim {
         /// The rules; Exim's default `F,2h,15m; G,16h,1h,1.5; F,4d,6h` if absent.
-        #[serde(default = "super::mta_retry::exim_default_rules")]
         rules: Vec<EximRule>,
         /// The interval of the queue runner (`exim -q<interval>`), if attempts wait for it.
-        #[serde(default)]
         queue_run: Option<Duration>,
         /// Exim `retry_interval_max`: the longest delay.
-        #[serde(default = "super::mta_retry::exim_retry_interval_max")]
         retry_interval_max: Duration,
     },
     /// A fixed list of delays after each failure; when it runs out the message bounces.
@@ -166,6 +158,202 @@ pub enum RetryConfig {
     Exchange(Exchange),
     /// Sendmail: tried again at the next run of the queue runner.
     Sendmail(Sendmail),
+}
+
+/// `retry` as written: read as a plain table (not a tagged enum) so that an error in a field
+/// names the field, such as `relay.retry.initial`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryTable {
+    policy: Policy,
+    initial: Option<Duration>,
+    multiplier: Option<f64>,
+    cap: Option<Duration>,
+    jitter: Option<JitterField>,
+    queue_run_delay: Option<Duration>,
+    minimal_backoff: Option<Duration>,
+    maximal_backoff: Option<Duration>,
+    rules: Option<Vec<EximRule>>,
+    queue_run: Option<Duration>,
+    retry_interval_max: Option<Duration>,
+    schedule: Option<Vec<Duration>>,
+    retry_interval: Option<Duration>,
+    max_retry_interval: Option<Duration>,
+    max_temp_failures: Option<u32>,
+    temp_fail_intervals: Option<Vec<Duration>>,
+    transient_failure_retry_count: Option<u32>,
+    transient_failure_retry_interval: Option<Duration>,
+    message_retry_interval: Option<Duration>,
+    queue_interval: Option<Duration>,
+    min_queue_age: Option<Duration>,
+}
+
+/// `jitter`: a kind for `exponential`, on or off for `kumomta`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum JitterField {
+    Kind(Jitter),
+    On(bool),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Policy {
+    Exponential,
+    Postfix,
+    Exim,
+    Fixed,
+    Kumomta,
+    Haraka,
+    Exchange,
+    Sendmail,
+}
+
+impl Policy {
+    /// The fields of `[relay.retry]` this policy takes besides `policy`.
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Policy::Exponential => &["initial", "multiplier", "cap", "jitter"],
+            Policy::Postfix => &["queue_run_delay", "minimal_backoff", "maximal_backoff"],
+            Policy::Exim => &["rules", "queue_run", "retry_interval_max"],
+            Policy::Fixed => &["schedule"],
+            Policy::Kumomta => &["retry_interval", "max_retry_interval", "jitter"],
+            Policy::Haraka => &["max_temp_failures", "temp_fail_intervals"],
+            Policy::Exchange => &[
+                "transient_failure_retry_count",
+                "transient_failure_retry_interval",
+                "message_retry_interval",
+            ],
+            Policy::Sendmail => &["queue_interval", "min_queue_age"],
+        }
+    }
+}
+
+impl RetryTable {
+    /// The fields given, by name.
+    fn given(&self) -> [(&'static str, bool); 20] {
+        [
+            ("initial", self.initial.is_some()),
+            ("multiplier", self.multiplier.is_some()),
+            ("cap", self.cap.is_some()),
+            ("jitter", self.jitter.is_some()),
+            ("queue_run_delay", self.queue_run_delay.is_some()),
+            ("minimal_backoff", self.minimal_backoff.is_some()),
+            ("maximal_backoff", self.maximal_backoff.is_some()),
+            ("rules", self.rules.is_some()),
+            ("queue_run", self.queue_run.is_some()),
+            ("retry_interval_max", self.retry_interval_max.is_some()),
+            ("schedule", self.schedule.is_some()),
+            ("retry_interval", self.retry_interval.is_some()),
+            ("max_retry_interval", self.max_retry_interval.is_some()),
+            ("max_temp_failures", self.max_temp_failures.is_some()),
+            ("temp_fail_intervals", self.temp_fail_intervals.is_some()),
+            (
+                "transient_failure_retry_count",
+                self.transient_failure_retry_count.is_some(),
+            ),
+            (
+                "transient_failure_retry_interval",
+                self.transient_failure_retry_interval.is_some(),
+            ),
+            (
+                "message_retry_interval",
+                self.message_retry_interval.is_some(),
+            ),
+            ("queue_interval", self.queue_interval.is_some()),
+            ("min_queue_age", self.min_queue_age.is_some()),
+        ]
+    }
+}
+
+impl TryFrom<RetryTable> for RetryConfig {
+    type Error = String;
+
+    fn try_from(t: RetryTable) -> Result<RetryConfig, String> {
+        let name = format!("{:?}", t.policy).to_lowercase();
+        let fields = t.policy.fields();
+        if let Some((extra, _)) = t.given().iter().find(|(k, is)| *is && !fields.contains(k)) {
+            let expected: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+            return Err(format!(
+                "unknown field `{extra}` for policy \"{name}\", expected {}",
+                expected.join(", ")
+            ));
+        }
+        let missing = |field: &str| format!("missing field `{field}` for policy \"{name}\"");
+        let jitter_kind = |j: Option<JitterField>| match j {
+            None => Ok(Jitter::default()),
+            Some(JitterField::Kind(kind)) => Ok(kind),
+            Some(JitterField::On(_)) => Err(format!(
+                "jitter: policy \"{name}\" takes \"none\", \"full\" or \"equal\""
+            )),
+        };
+        let jitter_on = |j: Option<JitterField>, default: bool| match j {
+            None => Ok(default),
+            Some(JitterField::On(on)) => Ok(on),
+            Some(JitterField::Kind(_)) => {
+                Err(format!("jitter: policy \"{name}\" takes true or false"))
+            }
+        };
+        Ok(match t.policy {
+            Policy::Exponential => RetryConfig::Exponential {
+                initial: t.initial.ok_or_else(|| missing("initial"))?,
+                multiplier: t.multiplier.unwrap_or_else(two),
+                cap: t.cap.ok_or_else(|| missing("cap"))?,
+                jitter: jitter_kind(t.jitter)?,
+            },
+            Policy::Postfix => RetryConfig::Postfix {
+                queue_run_delay: t.queue_run_delay.unwrap_or_else(postfix_queue_run),
+                minimal_backoff: t.minimal_backoff.unwrap_or_else(postfix_queue_run),
+                maximal_backoff: t.maximal_backoff.unwrap_or_else(postfix_max_backoff),
+            },
+            Policy::Exim => RetryConfig::Exim {
+                rules: t.rules.unwrap_or_else(super::mta_retry::exim_default_rules),
+                queue_run: t.queue_run,
+                retry_interval_max: t
+                    .retry_interval_max
+                    .unwrap_or_else(super::mta_retry::exim_retry_interval_max),
+            },
+            Policy::Fixed => RetryConfig::Fixed {
+                schedule: t.schedule.ok_or_else(|| missing("schedule"))?,
+            },
+            Policy::Kumomta => {
+                let d = KumoMta::default();
+                RetryConfig::Kumomta(KumoMta {
+                    retry_interval: t.retry_interval.unwrap_or(d.retry_interval),
+                    max_retry_interval: t.max_retry_interval,
+                    jitter: jitter_on(t.jitter, d.jitter)?,
+                })
+            }
+            Policy::Haraka => {
+                let d = Haraka::default();
+                RetryConfig::Haraka(Haraka {
+                    max_temp_failures: t.max_temp_failures.unwrap_or(d.max_temp_failures),
+                    temp_fail_intervals: t.temp_fail_intervals,
+                })
+            }
+            Policy::Exchange => {
+                let d = Exchange::default();
+                RetryConfig::Exchange(Exchange {
+                    transient_failure_retry_count: t
+                        .transient_failure_retry_count
+                        .unwrap_or(d.transient_failure_retry_count),
+                    transient_failure_retry_interval: t
+                        .transient_failure_retry_interval
+                        .unwrap_or(d.transient_failure_retry_interval),
+                    message_retry_interval: t
+                        .message_retry_interval
+                        .unwrap_or(d.message_retry_interval),
+                })
+            }
+            Policy::Sendmail => {
+                let d = Sendmail::default();
+                RetryConfig::Sendmail(Sendmail {
+                    queue_interval: t.queue_interval.unwrap_or(d.queue_interval),
+                    min_queue_age: t.min_queue_age.unwrap_or(d.min_queue_age),
+                })
+            }
+        })
+    }
 }
 
 fn two() -> f64 {

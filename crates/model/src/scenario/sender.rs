@@ -53,7 +53,7 @@ fn default_size() -> Dist<Bytes> {
 
 /// How messages arrive, selected by `process`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "process", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(try_from = "ArrivalsTable")]
 pub enum Arrivals {
     /// A Poisson process: exponential gaps with mean `1 / rate`.
     Poisson {
@@ -76,6 +76,67 @@ pub enum Arrivals {
         /// The CSV file.
         file: PathBuf,
     },
+}
+
+/// `arrivals` as written: read as a plain table (not a tagged enum) so that an error in a
+/// field names the field, such as `senders[0].arrivals.rate`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArrivalsTable {
+    process: Process,
+    #[serde(default)]
+    rate: Option<Rate>,
+    #[serde(default)]
+    bursts: Option<Vec<Burst>>,
+    #[serde(default)]
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Process {
+    Poisson,
+    Constant,
+    Bursts,
+    Csv,
+}
+
+impl TryFrom<ArrivalsTable> for Arrivals {
+    type Error = String;
+
+    fn try_from(t: ArrivalsTable) -> Result<Arrivals, String> {
+        let name = format!("{:?}", t.process).to_lowercase();
+        let given = [
+            ("rate", t.rate.is_some()),
+            ("bursts", t.bursts.is_some()),
+            ("file", t.file.is_some()),
+        ];
+        let wanted = match t.process {
+            Process::Poisson | Process::Constant => "rate",
+            Process::Bursts => "bursts",
+            Process::Csv => "file",
+        };
+        if let Some((extra, _)) = given.iter().find(|(key, is)| *is && *key != wanted) {
+            return Err(format!(
+                "unknown field `{extra}` for process \"{name}\", expected `{wanted}`"
+            ));
+        }
+        let missing = || format!("missing field `{wanted}` for process \"{name}\"");
+        Ok(match t.process {
+            Process::Poisson => Arrivals::Poisson {
+                rate: t.rate.ok_or_else(missing)?,
+            },
+            Process::Constant => Arrivals::Constant {
+                rate: t.rate.ok_or_else(missing)?,
+            },
+            Process::Bursts => Arrivals::Bursts {
+                bursts: t.bursts.ok_or_else(missing)?,
+            },
+            Process::Csv => Arrivals::Csv {
+                file: t.file.ok_or_else(missing)?,
+            },
+        })
+    }
 }
 
 /// One campaign of [`Arrivals::Bursts`].

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use smtpsim_des::SimDuration;
 
+use crate::limits::{MAX_BANDWIDTH, MAX_RATE, MIN_BANDWIDTH, MIN_RATE};
+
 /// A duration written as a string with a unit: `"250ms"`, `"300s"`, `"5m"`, `"2h"`, `"5d"`.
 /// The number `0` is accepted too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -40,10 +42,11 @@ impl FromStr for Duration {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The error already quotes the input and says what was expected.
         s.trim()
             .parse::<SimDuration>()
             .map(Duration)
-            .map_err(|e| format!("invalid duration {s:?}: {e} (write it like \"250ms\", \"300s\", \"5m\", \"2h\" or \"5d\")"))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -71,9 +74,15 @@ impl<'de> Deserialize<'de> for Duration {
                 self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    "a duration needs a unit: write \"{v}s\""
-                )))
+                if v.is_finite() && v >= 0.0 {
+                    Err(E::custom(format!(
+                        "a duration needs a unit: write \"{v}s\""
+                    )))
+                } else {
+                    Err(E::custom(format!(
+                        "{v} is not a duration: write a string such as \"250ms\" or \"300s\""
+                    )))
+                }
             }
         }
         deserializer.deserialize_any(V)
@@ -81,10 +90,10 @@ impl<'de> Deserialize<'de> for Duration {
 }
 
 /// A rate: events per second, written `"10/s"`, `"600/min"`, `"100/h"`, `"2000/d"` or as a
-/// plain number of events per second.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+/// plain number of events per second; from [`MIN_RATE`] to [`MAX_RATE`] per second.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Rate {
-    /// Events per second, finite and not negative.
+    /// Events per second, from [`MIN_RATE`] to [`MAX_RATE`].
     pub per_second: f64,
 }
 
@@ -106,18 +115,45 @@ impl FromStr for Rate {
             "d" | "day" => 86400.0,
             _ => return Err(bad()),
         };
-        Rate::per_second(count / per).map_err(|e| format!("invalid rate {s:?}: {e}"))
+        // The input is quoted once; the range is all the message adds.
+        Rate::per_second(count / per).map_err(|_| {
+            format!("invalid rate {s:?}: a rate must be between {MIN_RATE:e}/s and {MAX_RATE:e}/s")
+        })
     }
 }
 
 impl Rate {
-    /// A rate of `value` per second; refuses negative and non-finite values.
+    /// A rate of `value` per second; refuses values outside [`MIN_RATE`]..=[`MAX_RATE`]
+    /// (zero, negative and not-a-number among them).
     pub fn per_second(value: f64) -> Result<Rate, String> {
-        if value.is_finite() && value >= 0.0 {
+        if (MIN_RATE..=MAX_RATE).contains(&value) {
             Ok(Rate { per_second: value })
         } else {
-            Err("a rate must be a finite number, not negative".to_string())
+            Err(format!(
+                "a rate must be between {MIN_RATE:e}/s and {MAX_RATE:e}/s, not {}",
+                per_second_text(value)
+            ))
         }
+    }
+}
+
+/// A number of events per second as an error message shows it.
+fn per_second_text(value: f64) -> String {
+    if value.is_finite() {
+        format!("{}/s", number_text(value))
+    } else {
+        number_text(value)
+    }
+}
+
+/// A number as an error message shows it: plainly when it is of a usual size, in scientific
+/// notation when it is tiny or huge.
+pub(crate) fn number_text(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || (1e-4..1e9).contains(&magnitude) || !value.is_finite() {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
     }
 }
 
@@ -175,7 +211,7 @@ impl FromStr for Bytes {
         };
         let bytes = number * factor;
         if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-            return Err(bad());
+            return Err(format!("invalid size {s:?}: too large for 64 bits"));
         }
         Ok(Bytes(bytes.round() as u64))
     }
@@ -202,6 +238,40 @@ impl<'de> Deserialize<'de> for Bytes {
             }
         }
         deserializer.deserialize_any(V)
+    }
+}
+
+/// A transfer rate in bytes per second: 0 (instantaneous) or from [`MIN_BANDWIDTH`] to
+/// [`MAX_BANDWIDTH`].
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct Bandwidth(f64);
+
+impl Bandwidth {
+    /// A bandwidth of `bytes_per_second`, or why it is out of range.
+    pub fn new(bytes_per_second: f64) -> Result<Bandwidth, String> {
+        let ok =
+            bytes_per_second == 0.0 || (MIN_BANDWIDTH..=MAX_BANDWIDTH).contains(&bytes_per_second);
+        if ok {
+            Ok(Bandwidth(bytes_per_second))
+        } else {
+            Err(format!(
+                "a bandwidth is 0 (instantaneous) or between {MIN_BANDWIDTH:e} and \
+                 {MAX_BANDWIDTH:e} bytes per second, not {}",
+                number_text(bytes_per_second)
+            ))
+        }
+    }
+
+    /// Bytes per second (0: instantaneous).
+    pub fn bytes_per_second(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Bandwidth {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(deserializer)?;
+        Bandwidth::new(v).map_err(de::Error::custom)
     }
 }
 
@@ -234,6 +304,15 @@ mod tests {
         assert!("10".parse::<Rate>().is_err());
         assert!("-1/s".parse::<Rate>().is_err());
         assert!("1/week".parse::<Rate>().is_err());
+        assert!("0/s".parse::<Rate>().is_err());
+        assert!("1e-14/s".parse::<Rate>().is_err());
+        assert!("2e6/s".parse::<Rate>().is_err());
+        let nan = Rate::per_second(f64::NAN).unwrap_err();
+        assert!(
+            nan.contains("not NaN") && !nan.contains("negative"),
+            "{nan}"
+        );
+        assert!(Rate::per_second(f64::INFINITY).is_err());
     }
 
     #[test]
@@ -247,9 +326,36 @@ mod tests {
     }
 
     #[test]
+    fn bandwidths() {
+        assert!(Bandwidth::new(0.0).is_ok());
+        assert!(Bandwidth::new(5e6).is_ok());
+        for bad in [1e-300, -1.0, f64::NAN, f64::INFINITY, 2e12] {
+            let err = Bandwidth::new(bad).unwrap_err();
+            assert!(err.contains("between 1e0 and 1e12"), "{err}");
+        }
+    }
+
+    #[test]
+    fn errors_say_things_once() {
+        for (text, quoted) in [("3 min", "\"3 min\""), ("x", "\"x\""), ("-5s", "\"-5s\"")] {
+            let err = text.parse::<Duration>().unwrap_err();
+            assert_eq!(err.matches(quoted).count(), 1, "{err}");
+            assert_eq!(err.matches("invalid").count(), 1, "{err}");
+        }
+        for text in ["x/s", "0/s", "nan/s", "1e-14/s"] {
+            let err = text.parse::<Rate>().unwrap_err();
+            assert_eq!(err.matches("invalid").count(), 1, "{err}");
+            assert_eq!(err.matches(text).count(), 1, "{err}");
+        }
+        let err = "1e30GB".parse::<Bytes>().unwrap_err();
+        assert_eq!(err.matches("invalid").count(), 1, "{err}");
+    }
+
+    #[test]
     fn durations() {
         assert_eq!("5m".parse::<Duration>().unwrap().micros(), 300_000_000);
         let err = "5 minutes".parse::<Duration>().unwrap_err();
-        assert!(err.contains("\"300s\""), "{err}");
+        assert_eq!(err.matches("5 minutes").count(), 1, "{err}");
+        assert!(err.contains("expected one of"), "{err}");
     }
 }

@@ -1,5 +1,7 @@
 //! Arrival processes: when each sender's next message comes.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::Path;
 
 use rand_distr::{Distribution, Exp};
@@ -18,12 +20,58 @@ pub(crate) enum ArrivalGen {
         per_second: f64,
         count: u64,
     },
-    /// Sorted times (bursts expanded lazily would save memory; campaigns are bounded by the
-    /// message count, and a list keeps the order simple).
+    /// Campaigns, expanded one arrival at a time.
+    Bursts(BurstGen),
+    /// Sorted times (read from a file).
     List {
         times: Vec<SimTime>,
         next: usize,
     },
+}
+
+/// The arrivals of several campaigns in time order, without listing them: each campaign's
+/// next arrival waits in a heap.
+#[derive(Debug, Clone)]
+pub(crate) struct BurstGen {
+    bursts: Vec<Burst>,
+    /// Arrivals of each campaign handed out so far.
+    issued: Vec<u64>,
+    /// The next arrival of each campaign that has one left, and the campaign.
+    due: BinaryHeap<Reverse<(SimTime, usize)>>,
+}
+
+impl BurstGen {
+    fn new(bursts: &[Burst]) -> BurstGen {
+        let due = bursts
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.count > 0)
+            .map(|(i, b)| Reverse((arrival_of(b, 0), i)))
+            .collect();
+        BurstGen {
+            bursts: bursts.to_vec(),
+            issued: vec![0; bursts.len()],
+            due,
+        }
+    }
+
+    fn next(&mut self) -> Option<SimTime> {
+        let Reverse((at, i)) = self.due.pop()?;
+        self.issued[i] += 1;
+        let burst = &self.bursts[i];
+        if self.issued[i] < burst.count {
+            self.due
+                .push(Reverse((arrival_of(burst, self.issued[i]), i)));
+        }
+        Some(at)
+    }
+}
+
+/// Arrival `i` of a campaign: spread evenly over `over` from `at`.
+fn arrival_of(burst: &Burst, i: u64) -> SimTime {
+    let over = u128::from(burst.over.micros());
+    let offset = (over * u128::from(i) / u128::from(burst.count.max(1))) as u64;
+    SimTime::from_micros(burst.at.micros().saturating_add(offset))
 }
 
 impl ArrivalGen {
@@ -36,10 +84,7 @@ impl ArrivalGen {
                 per_second: rate.per_second,
                 count: 0,
             },
-            Arrivals::Bursts { bursts } => ArrivalGen::List {
-                times: expand(bursts),
-                next: 0,
-            },
+            Arrivals::Bursts { bursts } => ArrivalGen::Bursts(BurstGen::new(bursts)),
             Arrivals::Csv { file } => {
                 let path = match base.and_then(Path::parent) {
                     Some(dir) => dir.join(file),
@@ -66,6 +111,7 @@ impl ArrivalGen {
                 *count += 1;
                 Some(SimTime::ZERO + SimDuration::from_secs_f64(t))
             }
+            ArrivalGen::Bursts(bursts) => bursts.next(),
             ArrivalGen::List { times, next } => {
                 let t = times.get(*next).copied();
                 *next += 1;
@@ -73,20 +119,6 @@ impl ArrivalGen {
             }
         }
     }
-}
-
-fn expand(bursts: &[Burst]) -> Vec<SimTime> {
-    let mut times = Vec::new();
-    for burst in bursts {
-        let start = burst.at.micros();
-        let over = burst.over.micros();
-        for i in 0..burst.count {
-            let offset = (u128::from(over) * u128::from(i) / u128::from(burst.count)) as u64;
-            times.push(SimTime::from_micros(start + offset));
-        }
-    }
-    times.sort();
-    times
 }
 
 fn read_csv(path: &Path) -> Result<Vec<SimTime>, SimError> {
@@ -115,4 +147,47 @@ fn read_csv(path: &Path) -> Result<Vec<SimTime>, SimError> {
     }
     times.sort();
     Ok(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn burst(at: u64, count: u64, over: u64) -> Burst {
+        Burst {
+            at: crate::scenario::Duration::from_micros(at),
+            count,
+            over: crate::scenario::Duration::from_micros(over),
+        }
+    }
+
+    /// Every arrival listed and sorted: what the lazy expansion must give, in order.
+    fn listed(bursts: &[Burst]) -> Vec<SimTime> {
+        let mut times: Vec<SimTime> = bursts
+            .iter()
+            .flat_map(|b| (0..b.count).map(move |i| arrival_of(b, i)))
+            .collect();
+        times.sort();
+        times
+    }
+
+    #[test]
+    fn overlapping_bursts_come_in_time_order() {
+        let bursts = [
+            burst(100, 5, 50),
+            burst(0, 3, 0),
+            burst(110, 4, 1000),
+            burst(7, 0, 9),
+        ];
+        let mut lazy = BurstGen::new(&bursts);
+        let got: Vec<SimTime> = std::iter::from_fn(|| lazy.next()).collect();
+        assert_eq!(got, listed(&bursts));
+    }
+
+    #[test]
+    fn a_huge_burst_is_not_listed() {
+        let mut lazy = BurstGen::new(&[burst(u64::MAX - 5, 1_000_000_000_000, u64::MAX)]);
+        assert_eq!(lazy.next(), Some(SimTime::from_micros(u64::MAX - 5)));
+        assert_eq!(lazy.due.len(), 1);
+    }
 }

@@ -88,6 +88,11 @@ pub enum ExchangeMode {
     Auto,
     /// Every attempt goes through the client and server sessions.
     Sessions,
+    /// Every attempt goes both ways, the fast path on a copy of the MX behaviour, and the two
+    /// are compared: the verdict per recipient, the commands and replies in order, the round
+    /// trips, the connection's state, the end-of-data verdict. The sessions' results stand;
+    /// the run fails on the first difference. For tests.
+    Compare,
 }
 
 /// How to run a scenario.
@@ -105,6 +110,12 @@ pub struct Options {
     pub exchange: ExchangeMode,
     /// Stops the run early when set (never, by default).
     pub cancel: Cancel,
+    /// Events handled without simulated time advancing before the run stops with an error;
+    /// [`crate::limits::STALL_EVENTS`] if `None` (plus an allowance per live delivery).
+    pub stall_limit: Option<u64>,
+    /// Samples taken before a run that is not over stops with an error;
+    /// [`crate::limits::MAX_SAMPLES`] if `None`.
+    pub sample_limit: Option<u64>,
 }
 
 /// A scenario that loaded but cannot run (an arrival file that cannot be read, say).
@@ -114,7 +125,13 @@ pub struct SimError(pub String);
 
 /// Checks that a scenario can be built into a world, without running it.
 pub fn check(scenario: &Scenario) -> Result<(), SimError> {
-    world::World::build(scenario, &Options::default()).map(|_| ())
+    check_with(scenario, &Options::default())
+}
+
+/// Checks that a scenario can be built into a world with `options` (whose message count and
+/// arrival window must stay within the limits too), without running it.
+pub fn check_with(scenario: &Scenario, options: &Options) -> Result<(), SimError> {
+    world::World::build(scenario, options).map(|_| ())
 }
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ struct Key {
 /// The end-of-data check of one receiving domain: SPF, DKIM and DMARC against the scenario's
 /// simulated DNS, then the placement (inbox, spam, or refused). The simulator puts one behind
 /// each domain's MX behaviour; [`AuthCheck::for_domain`] gives other tools the same check.
+#[derive(Clone)]
 pub struct AuthCheck {
     zone: Arc<StaticResolver>,
     /// The name the checking host gives in `Authentication-Results:`.
@@ -142,6 +143,11 @@ impl AuthCheck {
             unchecked: Rc::from("authentication not checked"),
             no_results: Rc::from(""),
         }
+    }
+
+    /// The verdict of the last message accepted or refused at end of data, if not taken.
+    pub(crate) fn last_verdict(&self) -> Option<&Verdict> {
+        self.last.as_ref()
     }
 
     /// The verdict of the last message accepted or refused at end of data, once.

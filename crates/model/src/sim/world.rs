@@ -128,6 +128,7 @@ pub(crate) struct World {
 
 impl World {
     pub fn build(scenario: &Scenario, options: &Options) -> Result<World, SimError> {
+        check_overrides(scenario, options)?;
         let seed = options.seed.unwrap_or(scenario.simulation.seed);
         let streams = RandomStreams::new(seed);
         let zone = Arc::new(super::placement::zone(scenario));
@@ -251,7 +252,7 @@ impl World {
             pipelining: r.pipelining,
             connect_timeout: r.connect_timeout.0,
             round_trip: r.round_trip.clone(),
-            bandwidth: r.bandwidth,
+            bandwidth: r.bandwidth.bytes_per_second(),
             attempt_duration: r.attempt_duration.clone(),
             network_rng: streams.stream("network", 0),
             retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
@@ -267,6 +268,31 @@ impl World {
             interval: scenario.simulation.timeseries_interval.0,
         })
     }
+}
+
+/// The bounds that depend on the arrival window and the message count, checked again when
+/// a run replaces them.
+fn check_overrides(scenario: &Scenario, options: &Options) -> Result<(), SimError> {
+    if options.duration.is_none() && options.messages.is_none() {
+        return Ok(());
+    }
+    let duration = options.duration.unwrap_or(scenario.simulation.duration.0);
+    let messages = options.messages.or(scenario.simulation.messages);
+    crate::scenario::check_run(scenario, duration, messages).map_err(|p| {
+        let mut given = Vec::new();
+        if let Some(d) = options.duration {
+            given.push(format!("an arrival window of {d}"));
+        }
+        if let Some(m) = options.messages {
+            given.push(format!("{m} messages"));
+        }
+        SimError(format!(
+            "{}: {} (with {} given for the run)",
+            p.field,
+            p.message,
+            given.join(" and ")
+        ))
+    })
 }
 
 /// A documentation address (203.0.113.0/24, RFC 5737) for an MX host given none.

@@ -81,7 +81,7 @@ fn gmail_message_from_google_passes_everything() {
         outcome.reasons,
         [
             "sender IP allowed by domain policy",
-            "signed with domain key",
+            "DKIM signature modelled as valid (domain key published)",
             "visible From aligns with SPF or DKIM",
             "placed in inbox",
         ]
@@ -169,7 +169,7 @@ fn misaligned_sender_with_p_reject_is_rejected_with_550_5_7_1() {
         &outcome,
         &[
             "sender IP allowed by domain policy",
-            "signed with domain key",
+            "DKIM signature modelled as valid (domain key published)",
             "DMARC policy reject: visible From not aligned",
             "rejected at end of data: DMARC policy reject",
         ],
@@ -222,7 +222,7 @@ fn forwarded_message_is_saved_by_dkim() {
         &outcome,
         &[
             "sender IP not allowed by domain policy",
-            "signed with domain key",
+            "DKIM signature modelled as valid (domain key published)",
             "visible From aligns with SPF or DKIM",
             "placed in inbox",
         ],
@@ -242,7 +242,7 @@ fn mailing_list_footer_breaks_dkim_and_dmarc_rejects() {
     .with_dkim(&signature);
     let outcome = evaluate(&input, &dns);
     assert_eq!(outcome.dkim.verdict, DkimVerdict::Fail);
-    assert!(outcome.has_reason("signature broken: body altered in transit"));
+    assert!(outcome.has_reason("DKIM signature modelled as broken: body altered in transit"));
     assert!(matches!(outcome.placement, Placement::Reject(_)));
     // A list that rewrites the envelope to its own domain passes SPF, but not aligned.
     let dns = dns.with_txt("lists.example.net", "v=spf1 ip4:198.51.100.20 -all");
@@ -277,7 +277,7 @@ fn spf_softfail_without_dmarc_goes_to_spam() {
             "sender IP discouraged by domain policy (SPF softfail)",
             "not signed",
             "From domain publishes no DMARC policy",
-            "placed in spam: SPF softfail and no valid signature",
+            "placed in spam: SPF softfail and no DKIM pass",
         ],
     );
     // A valid signature rescues it; the listed address passes anyway.

@@ -31,9 +31,11 @@ mx = [{{ host = "mx.dest.example" }}]
 /// The line (1-based) of the first line inside `[relay.retry]`.
 const RETRY_LINE: usize = 13;
 
-/// `retry` is refused at line `RETRY_LINE + offset`, column `column`, for `field`, with a
-/// message containing `message`.
-fn refused(retry: &str, offset: usize, column: usize, field: &str, message: &str) {
+/// `retry` is refused at line `RETRY_LINE + offset`, pointed at the first `value` written on
+/// that line, for `field`, with a message containing `message`.
+fn refused(retry: &str, offset: usize, value: &str, field: &str, message: &str) {
+    let line = retry.lines().nth(offset).expect("the line");
+    let column = line.find(value).expect("the value is on the line") + 1;
     let err = parse(retry).expect_err(retry);
     assert_eq!(err.file, "ranges.toml");
     assert_eq!(
@@ -101,21 +103,21 @@ fn kumomta_ranges() {
     refused(
         &format!("{p}retry_interval = \"0s\""),
         1,
-        1,
+        "\"0s\"",
         &format!("{f}retry_interval"),
         range,
     );
     refused(
         &format!("{p}retry_interval = \"8d\""),
         1,
-        1,
+        "\"8d\"",
         &format!("{f}retry_interval"),
         range,
     );
     refused(
         &format!("{p}retry_interval = \"5m\"\nmax_retry_interval = \"31d\""),
         2,
-        1,
+        "\"31d\"",
         &format!("{f}max_retry_interval"),
         "must be from 1s to 30d, not 31d",
     );
@@ -128,21 +130,21 @@ fn haraka_ranges() {
     refused(
         &format!("{p}max_temp_failures = 0"),
         1,
-        1,
+        "0",
         field,
         "must be from 1 to 30, not 0",
     );
     refused(
         &format!("{p}max_temp_failures = 31"),
         1,
-        1,
+        "31",
         field,
         "must be from 1 to 30, not 31",
     );
     refused(
         &format!("{p}temp_fail_intervals = [\"1m\", \"4s\"]"),
         1,
-        1,
+        "\"4s\"",
         "relay.retry.temp_fail_intervals[1]",
         "must be from 5s to 30d, not 4s",
     );
@@ -150,7 +152,7 @@ fn haraka_ranges() {
     refused(
         &format!("{p}temp_fail_intervals = [{long}]"),
         1,
-        1,
+        "[",
         "relay.retry.temp_fail_intervals",
         "at most 1000 entries, not 1001",
     );
@@ -163,21 +165,21 @@ fn exchange_ranges() {
     refused(
         &format!("{p}transient_failure_retry_count = 16"),
         1,
-        1,
+        "16",
         &format!("{f}transient_failure_retry_count"),
         "must be from 0 to 15, not 16",
     );
     refused(
         &format!("{p}transient_failure_retry_interval = \"13h\""),
         1,
-        1,
+        "\"13h\"",
         &format!("{f}transient_failure_retry_interval"),
         "must be from 1s to 12h, not 13h",
     );
     refused(
         &format!("{p}message_retry_interval = \"0s\""),
         1,
-        1,
+        "\"0s\"",
         &format!("{f}message_retry_interval"),
         "must be from 1s to 1d, not 0s",
     );
@@ -189,14 +191,14 @@ fn sendmail_ranges() {
     refused(
         &format!("{p}queue_interval = \"2d\""),
         1,
-        1,
+        "\"2d\"",
         "relay.retry.queue_interval",
         "must be from 1s to 1d, not 2d",
     );
     refused(
         &format!("{p}queue_interval = \"1h\"\n  min_queue_age = \"8d\""),
         2,
-        3,
+        "\"8d\"",
         "relay.retry.min_queue_age",
         "must be from 0s to 7d, not 8d",
     );
@@ -209,21 +211,21 @@ fn exim_ranges() {
     refused(
         &format!("{p}queue_run = \"0s\""),
         1,
-        1,
+        "\"0s\"",
         &format!("{f}queue_run"),
         "must be from 1s to 1d, not 0s",
     );
     refused(
         &format!("{p}retry_interval_max = \"25h\""),
         1,
-        1,
+        "\"25h\"",
         &format!("{f}retry_interval_max"),
         "must be from 1s to 1d, not 25h",
     );
     refused(
         &format!("{p}rules = [{{ kind = \"F\", until = \"2h\", interval = \"0s\" }}]"),
         1,
-        1,
+        "\"0s\"",
         &format!("{f}rules[0].interval"),
         "must be from 1s to 365d, not 0s",
     );

@@ -13,6 +13,7 @@ use smtpsim_model::sim::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub message_id: u64,
+    pub sender: String,
     pub recipient: String,
     pub domain: String,
     pub submitted: u64,
@@ -37,6 +38,7 @@ impl Recorder for Memory {
     fn recipient(&mut self, r: &RecipientRecord<'_>) {
         self.rows.push(Row {
             message_id: r.message_id,
+            sender: r.sender.to_string(),
             recipient: r.recipient.to_string(),
             domain: r.domain.to_string(),
             submitted: r.submitted.as_micros(),
@@ -84,4 +86,23 @@ pub fn run(scenario: &Scenario, options: &Options) -> (Memory, RunStats) {
     let mut memory = Memory::default();
     let stats = sim::run(scenario, options, &mut memory).unwrap_or_else(|e| panic!("{e}"));
     (memory, stats)
+}
+
+/// Every bundled scenario (`scenarios/`, `scenarios/stories/`, `scenarios/validation/`), by
+/// its name under `scenarios/`, in order.
+pub fn bundled_scenarios() -> Vec<String> {
+    let mut names = Vec::new();
+    for dir in ["", "stories/", "validation/"] {
+        let entries = std::fs::read_dir(scenario_path(dir)).expect("the scenarios folder");
+        for entry in entries {
+            let name = entry.expect("a folder entry").file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".toml") {
+                names.push(format!("{dir}{name}"));
+            }
+        }
+    }
+    names.sort();
+    assert!(names.len() >= 15, "{names:?}");
+    names
 }

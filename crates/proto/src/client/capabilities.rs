@@ -1,6 +1,8 @@
 //! What a server offers in its EHLO reply.
 
+use crate::command::{BodyType, MailParams};
 use crate::reply::{RawReply, Reply};
+use crate::server::ServerConfig;
 
 /// The ESMTP extensions a server advertised (RFC 5321 section 4.1.1.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +31,37 @@ impl Capabilities {
     /// Reads the capabilities from a positive EHLO reply (the first line is the greeting).
     pub fn from_ehlo(reply: &Reply) -> Capabilities {
         Capabilities::from_lines(reply.lines().map(str::as_bytes))
+    }
+
+    /// What a client reads from the EHLO reply of a server configured as `config`, on a
+    /// connection whose TLS state is `tls` (as [`Capabilities::from_ehlo`] on
+    /// [`ServerConfig::ehlo_text`], without the text).
+    #[inline]
+    pub fn offered_by(config: &ServerConfig, tls: bool) -> Capabilities {
+        Capabilities {
+            pipelining: config.pipelining,
+            size: Some(config.limits.message_size.unwrap_or(0)),
+            eight_bit_mime: config.eight_bit_mime,
+            enhanced_status_codes: config.enhanced_status_codes,
+            starttls: config.starttls && !tls,
+            auth_plain: config.offers_auth(tls),
+            auth_login: config.offers_auth(tls),
+            smtputf8: config.smtputf8,
+            chunking: config.chunking,
+        }
+    }
+
+    /// The MAIL FROM parameters a client gives this server for a message declared as
+    /// `size` octets: `SIZE=` when SIZE is offered, `BODY=8BITMIME` for `eight_bit` content
+    /// when offered, `SMTPUTF8` for `utf8` addresses when offered.
+    #[inline]
+    pub fn mail_params(&self, size: u64, eight_bit: bool, utf8: bool) -> MailParams<'static> {
+        MailParams {
+            size: self.size.is_some().then_some(size),
+            body: (self.eight_bit_mime && eight_bit).then_some(BodyType::EightBitMime),
+            smtputf8: utf8 && self.smtputf8,
+            ..MailParams::default()
+        }
     }
 
     /// [`Capabilities::from_ehlo`] on a reply as it arrived, without copying its text.
@@ -128,5 +161,32 @@ mod tests {
     fn the_greeting_line_is_not_a_capability() {
         let reply = Reply::new_static(250, None, "PIPELINING");
         assert_eq!(Capabilities::from_ehlo(&reply), Capabilities::default());
+    }
+
+    /// What a client reads from a server's EHLO reply is what the configuration says it offers,
+    /// for every mix of options.
+    #[test]
+    fn offered_by_matches_the_ehlo_reply() {
+        for bits in 0u32..1 << 9 {
+            let on = |bit: u32| bits & (1 << bit) != 0;
+            let mut config = ServerConfig::new("mx.example");
+            config.pipelining = on(0);
+            config.eight_bit_mime = on(1);
+            config.enhanced_status_codes = on(2);
+            config.starttls = on(3);
+            config.auth = on(4);
+            config.auth_without_tls = on(5);
+            config.smtputf8 = on(6);
+            config.chunking = on(7);
+            config.limits.message_size = on(8).then_some(u64::from(bits) * 1_000_003);
+            for tls in [false, true] {
+                let reply = Reply::new_static(250, None, "").with_text(config.ehlo_text(tls, "c"));
+                assert_eq!(
+                    Capabilities::offered_by(&config, tls),
+                    Capabilities::from_ehlo(&reply),
+                    "{config:?} tls {tls}"
+                );
+            }
+        }
     }
 }

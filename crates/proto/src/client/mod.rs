@@ -38,8 +38,7 @@ pub use capabilities::Capabilities;
 pub use outcome::{Outcome, RecipientOutcome, Stage, Status};
 
 use crate::command::{
-    Address, AuthMechanism, BodyType, Command, CommandError, ForwardPath, Host, MailParams,
-    RcptParams, ReversePath,
+    Address, AuthMechanism, Command, CommandError, ForwardPath, Host, RcptParams, ReversePath,
 };
 use crate::data::write_dot_stuffed;
 use crate::fifo::Fifo;
@@ -343,6 +342,17 @@ impl ClientSession {
         self.kept_open
     }
 
+    /// Whether the reply awaited next is the one to the message content (the content went
+    /// out with the last commands).
+    pub fn awaits_content_reply(&self) -> bool {
+        self.expect.front() == Some(&Expect::Content)
+    }
+
+    /// Whether the only reply awaited is the one to QUIT.
+    pub fn awaits_quit_reply(&self) -> bool {
+        self.expect.front() == Some(&Expect::Quit)
+    }
+
     /// What the server offered in its last EHLO reply.
     pub fn capabilities(&self) -> &Capabilities {
         &self.capabilities
@@ -634,19 +644,13 @@ impl ClientSession {
     }
 
     fn mail(&mut self) {
-        let caps = &self.capabilities;
         let content = &self.message.content;
         let utf8 =
             !self.message.from.is_ascii() || self.message.recipients.iter().any(|r| !r.is_ascii());
-        let params = MailParams {
-            size: caps
-                .size
-                .is_some()
-                .then(|| self.message.declared_size.unwrap_or(content.len() as u64)),
-            body: (caps.eight_bit_mime && !content.is_ascii()).then_some(BodyType::EightBitMime),
-            smtputf8: utf8 && caps.smtputf8,
-            ..MailParams::default()
-        };
+        let size = self.message.declared_size.unwrap_or(content.len() as u64);
+        let params = self
+            .capabilities
+            .mail_params(size, !content.is_ascii(), utf8);
         self.pipelined = self.config.pipelining && self.capabilities.pipelining;
         let start = self.output.len();
         if self.verbatim_paths {

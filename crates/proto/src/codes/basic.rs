@@ -111,7 +111,8 @@ pub(super) static REPLY_CODES: &[CodeInfo] = &[
              harvesting (almost all of them).",
         ],
         retry: Retry::NotNeeded,
-        advice: "VRFY is not a way to check addresses; send the message and handle any bounce.",
+        advice: "VRFY is not a way to check addresses: send the message; if the address does \
+                 not exist, a delivery status notification says so later.",
         rfc: RFC5321,
         common_enhanced: &[(5, 0)],
     },
@@ -138,9 +139,9 @@ pub(super) static REPLY_CODES: &[CodeInfo] = &[
         causes: &["A reply to DATA when at least one recipient was accepted."],
         retry: Retry::Continue,
         advice: "Send the message with dot-stuffing (a line starting with `.` gets another `.`) \
-                 and CRLF line endings, then `.` alone on a line. The message is not delivered \
-                 until the final 250; a connection lost before it means retrying later (and a \
-                 possible duplicate).",
+                 and CRLF line endings, then `.` alone on a line. The server takes the message \
+                 only with the final 250: if the connection is lost before it, the message is \
+                 still the sender's to deliver (and may arrive twice).",
         rfc: RFC5321,
         common_enhanced: &[],
     },

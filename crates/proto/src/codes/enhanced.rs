@@ -1,6 +1,6 @@
 //! The table of enhanced status codes, keyed by subject and detail and sorted by them.
 
-use super::EnhancedInfo;
+use super::{EnhancedInfo, Wording};
 
 const SUCCESS: &[u8] = &[2];
 const TRANSIENT: &[u8] = &[4];
@@ -17,33 +17,44 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         subject: 0,
         detail: 0,
         name: "Other undefined status",
-        meaning: "Only the class is known: success, transient failure or permanent failure.",
-        causes: &[
-            "Servers that put an enhanced code on every reply but have nothing more specific \
-             to say (`250 2.0.0 Ok`, `221 2.0.0 Bye`, `220 2.0.0 Ready to start TLS`).",
-            "Generic failures (`451 4.0.0`, `550 5.0.0`).",
-        ],
+        meaning: "Only the class is known: a transient or a permanent failure, with no more \
+                  specific status.",
+        causes: &["Generic failures (`451 4.0.0`, `550 5.0.0`)."],
         advice: "The code adds nothing to the reply code: act on the class and read the text.",
         rfc: RFC3463,
         classes: ANY,
         typical_replies: &[214, 220, 221, 250, 421, 451, 550, 554],
         class_notes: &[],
+        success: Some(Wording {
+            meaning: "Success, with no more specific status: the code adds nothing to the \
+                      reply code.",
+            causes: &[
+                "Servers that put an enhanced code on every reply but have nothing more \
+                 specific to say (`250 2.0.0 Ok`, `221 2.0.0 Bye`, `220 2.0.0 Ready to start \
+                 TLS`).",
+            ],
+            advice: "Nothing to do: go on as the reply code says.",
+        }),
     },
     // X.1.Z: addressing.
     EnhancedInfo {
         subject: 1,
         detail: 0,
         name: "Other address status",
-        meaning: "Something about the sender or recipient address caused this status.",
-        causes: &[
-            "`250 2.1.0 Ok` or `250 2.1.0 Sender OK` after MAIL FROM.",
-            "An address problem that no more specific detail describes.",
-        ],
-        advice: "For a failure, check both the envelope sender and the recipient address.",
+        meaning: "Something about the sender or recipient address caused this status, with no \
+                  more detail.",
+        causes: &["An address problem that no more specific detail describes."],
+        advice: "Check both the envelope sender and the recipient address.",
         rfc: RFC3463,
         classes: ANY,
         typical_replies: &[250, 451, 550, 553],
         class_notes: &[],
+        success: Some(Wording {
+            meaning: "The address was accepted; the code says only that the status concerns an \
+                      address, usually the sender's after MAIL FROM.",
+            causes: &["`250 2.1.0 Ok` or `250 2.1.0 Sender OK` after MAIL FROM."],
+            advice: "Nothing to do: go on with the next command (RCPT TO after MAIL FROM).",
+        }),
     },
     EnhancedInfo {
         subject: 1,
@@ -75,6 +86,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
                 "a hard bounce: remove or suppress the address on every list that has it.",
             ),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -95,6 +107,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[450, 550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -111,6 +124,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[501, 553],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -123,6 +137,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[550, 553],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -135,6 +150,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: SUCCESS,
         typical_replies: &[250],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -148,6 +164,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 551],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -165,6 +182,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[501, 553],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -186,6 +204,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[450, 451, 501, 550, 553],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -200,6 +219,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: SUCCESS,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 1,
@@ -217,6 +237,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 556],
         class_notes: &[],
+        success: None,
     },
     // X.2.Z: mailbox.
     EnhancedInfo {
@@ -236,6 +257,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             4,
             "often greylisting: retry from the same IP after a few minutes.",
         )],
+        success: None,
     },
     EnhancedInfo {
         subject: 2,
@@ -262,6 +284,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             ),
             (5, "the account is disabled: suppress the address."),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 2,
@@ -290,6 +313,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
                  5.2.2 for a while; most bounce at once.",
             ),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 2,
@@ -303,6 +327,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[552],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 2,
@@ -318,6 +343,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[450, 452, 550],
         class_notes: &[],
+        success: None,
     },
     // X.3.Z: mail system.
     EnhancedInfo {
@@ -337,6 +363,12 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: ANY,
         typical_replies: &[221, 250, 421, 451, 550, 554],
         class_notes: &[],
+        success: Some(Wording {
+            meaning: "Success; the status concerns the destination mail system, with no more \
+                      detail.",
+            causes: &["A server that reports success with this subject instead of `2.0.0`."],
+            advice: "Nothing to do: go on as the reply code says.",
+        }),
     },
     EnhancedInfo {
         subject: 3,
@@ -353,6 +385,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: TRANSIENT,
         typical_replies: &[452],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 3,
@@ -379,6 +412,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             ),
             (5, "this host never accepts mail; do not retry it."),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 3,
@@ -394,6 +428,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 3,
@@ -412,6 +447,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[552, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 3,
@@ -429,6 +465,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[451, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 3,
@@ -441,6 +478,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: SUCCESS,
         typical_replies: &[250],
         class_notes: &[],
+        success: None,
     },
     // X.4.Z: network and routing.
     EnhancedInfo {
@@ -455,6 +493,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[451, 550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -479,6 +518,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             "from Microsoft 365 this means the recipient does not exist; treat it like \
              5.1.1.",
         )],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -498,6 +538,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: TRANSIENT,
         typical_replies: &[421, 451],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -516,6 +557,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[451, 550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -534,6 +576,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -546,6 +589,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: TRANSIENT,
         typical_replies: &[421, 451, 452],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -564,6 +608,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 4,
@@ -583,6 +628,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     // X.5.Z: mail delivery protocol.
     EnhancedInfo {
@@ -590,16 +636,19 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         detail: 0,
         name: "Other or undefined protocol status",
         meaning: "Something was wrong with the SMTP exchange, with no more detail.",
-        causes: &[
-            "Generic protocol replies (`554 5.5.0 No recipients have been specified`).",
-            "`250 2.5.0` acknowledgements on some servers, and `252 2.5.0` for VRFY.",
-        ],
+        causes: &["Generic protocol replies (`554 5.5.0 No recipients have been specified`)."],
         advice: "Read the text; a protocol failure usually means the client must change what it \
                  sends.",
         rfc: RFC3463,
         classes: ANY,
         typical_replies: &[250, 252, 451, 452, 454, 501, 502, 503, 554],
         class_notes: &[],
+        success: Some(Wording {
+            meaning: "The command was accepted; the status concerns the SMTP exchange, with no \
+                      more detail.",
+            causes: &["`250 2.5.0` acknowledgements on some servers, and `252 2.5.0` for VRFY."],
+            advice: "Nothing to do: go on with the next command.",
+        }),
     },
     EnhancedInfo {
         subject: 5,
@@ -620,6 +669,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[500, 501, 502, 503, 530, 550, 554, 555],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 5,
@@ -637,6 +687,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[500, 501, 502, 504, 550, 555],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 5,
@@ -662,6 +713,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             ),
             (5, "split the message into batches with fewer recipients."),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 5,
@@ -680,6 +732,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[501, 504, 550, 555],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 5,
@@ -692,6 +745,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 5,
@@ -709,6 +763,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[500],
         class_notes: &[],
+        success: None,
     },
     // X.6.Z: message content or media.
     EnhancedInfo {
@@ -727,6 +782,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -740,6 +796,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -752,6 +809,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -770,22 +828,33 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
         detail: 4,
         name: "Conversion with loss performed",
-        meaning: "The message was delivered, but a conversion lost some of its content.",
+        meaning: "The message could only be carried with a conversion that loses content, and \
+                  the sender prohibited such a conversion, so it was not delivered.",
         causes: &[
-            "A gateway downgraded content it could not carry intact (`250 2.6.4 MIME header \
-             conversion with loss performed`).",
+            "A gateway that cannot carry the content intact, for a message whose sender \
+             prohibited conversion with loss (`554 5.6.4`).",
         ],
-        advice: "Usually nothing; if exact content matters, send in a form that needs no \
-                 conversion.",
+        advice: "Send the content in a form that needs no conversion, such as 7-bit MIME with \
+                 quoted-printable or base64.",
         rfc: RFC3463,
         classes: SUCCESS_OR_PERMANENT,
         typical_replies: &[250, 554],
         class_notes: &[],
+        success: Some(Wording {
+            meaning: "The message was delivered, but a conversion lost some of its content.",
+            causes: &[
+                "A gateway downgraded content it could not carry intact (`250 2.6.4 MIME header \
+                 conversion with loss performed`).",
+            ],
+            advice: "Usually nothing; if exact content matters, send in a form that needs no \
+                     conversion.",
+        }),
     },
     EnhancedInfo {
         subject: 6,
@@ -798,6 +867,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -813,6 +883,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -828,6 +899,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 553],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -841,6 +913,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 553],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -855,6 +928,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 6,
@@ -868,6 +942,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550, 553],
         class_notes: &[],
+        success: None,
     },
     // X.7.Z: security or policy.
     EnhancedInfo {
@@ -877,7 +952,6 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         meaning: "Something about security or policy caused this status, with no more detail \
                   (sometimes on purpose, so as not to reveal the policy).",
         causes: &[
-            "Success replies such as `235 2.7.0 Authentication successful`.",
             "`530 5.7.0 Must issue a STARTTLS command first` or `530 5.7.0 Authentication \
              required`.",
             "`454 4.7.0 Temporary authentication failure`.",
@@ -901,6 +975,11 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
                  authentication) was not met.",
             ),
         ],
+        success: Some(Wording {
+            meaning: "Success; the status concerns security or policy, with no more detail.",
+            causes: &["`235 2.7.0 Authentication successful` after AUTH."],
+            advice: "Nothing to do: go on (after 235, with MAIL FROM).",
+        }),
     },
     EnhancedInfo {
         subject: 7,
@@ -941,6 +1020,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
                  do not retry unchanged.",
             ),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -953,6 +1033,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -966,6 +1047,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -979,6 +1061,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[504],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -999,6 +1082,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1011,6 +1095,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1021,9 +1106,10 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         causes: &["Content changed after signing, by a relay, a list or a filter."],
         advice: "Find the hop that changes the message and stop it from doing so.",
         rfc: RFC3463,
-        classes: ANY,
+        classes: FAILURE,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1043,6 +1129,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[535, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1059,6 +1146,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[534],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1072,6 +1160,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1085,6 +1174,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[538],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1098,6 +1188,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: TRANSIENT,
         typical_replies: &[432],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1115,6 +1206,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[535, 550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1133,6 +1225,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[534, 535, 554],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1146,6 +1239,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[450, 550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1158,6 +1252,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: FAILURE,
         typical_replies: &[452, 552],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1171,6 +1266,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1183,6 +1279,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1196,6 +1293,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1214,6 +1312,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1229,6 +1328,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1246,6 +1346,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1264,6 +1365,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1284,6 +1386,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             (4, "a temporary DNS failure; retry."),
             (5, "the record is broken; fix it before sending again."),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1303,6 +1406,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1326,6 +1430,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1347,6 +1452,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             4,
             "Gmail: rate limited because SPF did not pass; fix SPF and the rate recovers.",
         )],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1380,6 +1486,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
                 "blocked: fix the reputation problem before sending more to this provider.",
             ),
         ],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1393,6 +1500,7 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
         classes: PERMANENT,
         typical_replies: &[550],
         class_notes: &[],
+        success: None,
     },
     EnhancedInfo {
         subject: 7,
@@ -1415,5 +1523,6 @@ pub(super) static ENHANCED_CODES: &[EnhancedInfo] = &[
             4,
             "Gmail: rate limited because DKIM did not pass; fix DKIM signing.",
         )],
+        success: None,
     },
 ];

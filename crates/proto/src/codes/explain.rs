@@ -370,12 +370,13 @@ fn write_enhanced(
         }
         return Ok(());
     };
-    out.line(format_args!("  Meaning: {}", info.meaning))?;
-    out.causes(info.causes)?;
+    let wording = info.wording(code.class);
+    out.line(format_args!("  Meaning: {}", wording.meaning))?;
+    out.causes(wording.causes)?;
     if let Some(note) = info.note_for(code.class) {
         out.line(format_args!("  With class {}: {note}", code.class))?;
     }
-    out.line(format_args!("  What to do: {}", info.advice))?;
+    out.line(format_args!("  What to do: {}", wording.advice))?;
     if list_replies {
         let replies: Vec<u16> = info
             .typical_replies

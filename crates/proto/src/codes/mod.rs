@@ -177,6 +177,23 @@ pub struct EnhancedInfo {
     pub typical_replies: &'static [u16],
     /// Advice that applies only with one class, as `(class, note)`.
     pub class_notes: &'static [(u8, &'static str)],
+    /// For a code used both for success (class 2) and for failures (4 or 5): what it says with
+    /// class 2. Then [`EnhancedInfo::meaning`], [`EnhancedInfo::causes`] and
+    /// [`EnhancedInfo::advice`] describe the failures. `None` for a code with one kind of use.
+    /// [`EnhancedInfo::wording`] picks the text for a class.
+    pub success: Option<Wording>,
+}
+
+/// What an enhanced code means, what causes it and what to do, for one kind of class (success
+/// or failure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wording {
+    /// What the code means, in a sentence or two.
+    pub meaning: &'static str,
+    /// Situations that typically produce this code, most common first.
+    pub causes: &'static [&'static str],
+    /// What the operator of the sending side should do.
+    pub advice: &'static str,
 }
 
 impl EnhancedInfo {
@@ -188,6 +205,19 @@ impl EnhancedInfo {
     /// Whether the code is registered for, or seen in practice with, `class`.
     pub fn used_with(&self, class: u8) -> bool {
         self.classes.contains(&class)
+    }
+
+    /// The meaning, causes and advice that fit `class`: the success text for class 2 when the
+    /// code has one, otherwise the main text.
+    pub fn wording(&self, class: u8) -> Wording {
+        match (class, self.success) {
+            (2, Some(success)) => success,
+            _ => Wording {
+                meaning: self.meaning,
+                causes: self.causes,
+                advice: self.advice,
+            },
+        }
     }
 
     /// The note specific to `class`, if there is one.

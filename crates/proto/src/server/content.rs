@@ -6,32 +6,21 @@ use super::*;
 impl<P: Policy> ServerSession<P> {
     /// Why the transaction cannot carry content now, if it cannot.
     pub(super) fn content_refusal(&self) -> Option<Reply> {
-        match &self.envelope {
-            None => Some(replies::NEED_MAIL),
-            Some(envelope) if envelope.recipients.is_empty() => Some(if self.rcpt_attempts > 0 {
-                replies::NO_VALID_RECIPIENTS
-            } else {
-                replies::NEED_RCPT
-            }),
-            Some(_) => None,
-        }
+        transaction::content_refusal(self.envelope.as_ref(), self.rcpt_attempts)
     }
 
     pub(super) fn data(&mut self) {
         if self.chunks.is_some() {
             return self.bad(&replies::BDAT_AFTER_DATA);
         }
-        if let Some(reply) = self.content_refusal() {
-            return self.bad(&reply);
-        }
-        let envelope = self.envelope.as_ref().expect("checked by content_refusal");
+        let envelope = self.envelope.as_ref();
         let expected = match self.config.stream_content {
             // Pieces go out as they arrive: the buffer holds one read at most.
             true => 0,
-            false => envelope.declared_size.unwrap_or(4096),
+            false => envelope.and_then(|e| e.declared_size).unwrap_or(4096),
         };
-        let decision = self.policy.data(&self.info, envelope);
-        if self.answer(decision, &replies::START_DATA) {
+        let answer = transaction::data(&self.info, envelope, self.rcpt_attempts, &mut self.policy);
+        if self.respond(answer, &replies::START_DATA) {
             self.clock.content_starts();
             let limits = self.config.limits;
             let max = limits
@@ -46,25 +35,13 @@ impl<P: Policy> ServerSession<P> {
             return;
         };
         self.clock.line_starts();
-        let too_big = self
-            .config
-            .limits
-            .message_size
-            .is_some_and(|max| reader.size() > max);
         if self.config.transcript {
             let text = format!("<{} octets of message content>", reader.size());
             self.record(Speaker::Note, text);
         }
-        let refusal = match reader.fault() {
-            _ if too_big => Some(&replies::TOO_BIG),
-            Some(DataFault::BareLineEnding) => Some(&replies::BARE_LINE_ENDING),
-            Some(DataFault::LineTooLong) => Some(&replies::TEXT_LINE_TOO_LONG),
-            Some(DataFault::TooBig) => Some(&replies::TOO_BIG),
-            None => None,
-        };
-        match refusal {
+        match transaction::content_check(&self.config, reader.size(), reader.fault()) {
             Some(reply) => {
-                self.send(reply);
+                self.send(&reply);
                 self.reset_transaction();
             }
             None => {
@@ -156,11 +133,7 @@ impl<P: Policy> ServerSession<P> {
         let Some(chunks) = self.chunks.take() else {
             return;
         };
-        let too_big = self
-            .config
-            .limits
-            .message_size
-            .is_some_and(|max| chunks.size > max);
+        let too_big = transaction::content_check(&self.config, chunks.size, None).is_some();
         if !last {
             let text = format!("{} octets received", chunks.size);
             self.send(&replies::OK.with_text(text));

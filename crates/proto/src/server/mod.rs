@@ -32,6 +32,7 @@ mod policy;
 pub mod replies;
 mod stream;
 mod timers;
+pub mod transaction;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -46,10 +47,9 @@ pub use timers::Timeouts;
 use crate::client::{Speaker, TranscriptLine};
 use crate::command::format::decimal;
 use crate::command::{
-    Address, AuthMechanism, BodyType, Command, ForwardPath, Host, MailParams, RcptParams,
-    ReversePath,
+    AuthMechanism, Command, ForwardPath, Host, MailParams, RcptParams, ReversePath,
 };
-use crate::data::{DataFault, DataReader};
+use crate::data::DataReader;
 use crate::fifo::Fifo;
 use crate::limits::Limits;
 use crate::reply::Reply;
@@ -615,41 +615,9 @@ impl<P: Policy> ServerSession<P> {
     }
 
     fn mail(&mut self, from: ReversePath<'_>, params: MailParams<'_>) {
-        if self.info.helo.is_none() {
-            return self.bad(&replies::NEED_HELO);
-        }
-        if self.envelope.is_some() {
-            return self.bad(&replies::NESTED_MAIL);
-        }
-        if self.config.require_tls && !self.info.tls {
-            return self.send(&replies::TLS_REQUIRED);
-        }
-        if self.config.require_auth && self.info.authenticated.is_none() {
-            return self.send(&replies::AUTH_REQUIRED);
-        }
-        let eight_bit = matches!(
-            params.body,
-            Some(BodyType::EightBitMime | BodyType::BinaryMime)
-        );
-        if eight_bit && !self.config.eight_bit_mime {
-            return self.bad(&replies::NOT_ANNOUNCED_8BIT);
-        }
-        if params.smtputf8 && !self.config.smtputf8 {
-            return self.bad(&replies::NOT_ANNOUNCED_UTF8);
-        }
-        if let ReversePath::Mailbox(address) = &from
-            && !params.smtputf8
-            && !is_ascii(address)
-        {
-            return self.send(&replies::UTF8_ADDRESS);
-        }
-        if let (Some(declared), Some(max)) = (params.size, self.config.limits.message_size)
-            && declared > max
-        {
-            return self.send(&replies::TOO_BIG);
-        }
-        let decision = self.policy.mail(&self.info, &from, &params);
-        if self.answer(decision, &replies::SENDER_OK) {
+        let (config, open) = (&self.config, self.envelope.is_some());
+        let answer = transaction::mail(config, &self.info, open, &from, &params, &mut self.policy);
+        if self.respond(answer, &replies::SENDER_OK) {
             self.envelope = Some(Envelope {
                 from: match from {
                     ReversePath::Null => String::new(),
@@ -657,7 +625,7 @@ impl<P: Policy> ServerSession<P> {
                 },
                 recipients: Vec::new(),
                 declared_size: params.size,
-                eight_bit,
+                eight_bit: transaction::eight_bit(&params),
                 smtputf8: params.smtputf8,
             });
             self.rcpt_attempts = 0;
@@ -665,21 +633,19 @@ impl<P: Policy> ServerSession<P> {
     }
 
     fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParams<'_>) {
-        let Some(envelope) = &self.envelope else {
-            return self.bad(&replies::NEED_MAIL);
-        };
-        self.rcpt_attempts += 1;
-        if envelope.recipients.len() >= self.config.limits.recipients {
-            return self.send(&replies::TOO_MANY_RECIPIENTS);
+        if self.envelope.is_some() {
+            self.rcpt_attempts += 1;
         }
-        if let ForwardPath::Mailbox(address) = &to
-            && !envelope.smtputf8
-            && !is_ascii(address)
-        {
-            return self.send(&replies::UTF8_ADDRESS);
-        }
-        let decision = self.policy.rcpt(&self.info, envelope, &to, &params);
-        if self.answer(decision, &replies::RECIPIENT_OK) {
+        let envelope = self.envelope.as_ref();
+        let answer = transaction::rcpt(
+            &self.config,
+            &self.info,
+            envelope,
+            &to,
+            &params,
+            &mut self.policy,
+        );
+        if self.respond(answer, &replies::RECIPIENT_OK) {
             let recipient = match to {
                 ForwardPath::Postmaster => "Postmaster".to_string(),
                 ForwardPath::Mailbox(address) => address.render(),
@@ -688,6 +654,19 @@ impl<P: Policy> ServerSession<P> {
                 envelope.recipients.push(recipient);
             }
         }
+    }
+
+    /// Sends the reply a transaction step's answer calls for; returns whether the step was
+    /// accepted.
+    fn respond(&mut self, answer: transaction::Answer, accepted: &Reply) -> bool {
+        let settled = answer.settle(&mut self.bad_commands, &self.config.limits);
+        let reply = settled.reply.as_ref().unwrap_or(accepted);
+        if settled.closes {
+            self.close_with(reply);
+        } else {
+            self.send(reply);
+        }
+        settled.accepted
     }
 
     /// Sends the reply a decision calls for; returns whether the step was accepted.
@@ -729,11 +708,10 @@ impl<P: Policy> ServerSession<P> {
 
     /// Answers a bad command, counting it; past the limit the session answers 421 and closes.
     fn bad(&mut self, reply: &Reply) {
-        self.bad_commands += 1;
-        if self.bad_commands > self.config.limits.bad_commands {
-            self.close_with(&replies::TOO_MANY_ERRORS);
-        } else {
-            self.send(reply);
+        let limits = &self.config.limits;
+        match transaction::bad_command(&mut self.bad_commands, limits, reply.clone()) {
+            (reply, true) => self.close_with(&reply),
+            (reply, false) => self.send(&reply),
         }
     }
 
@@ -787,19 +765,7 @@ impl<P: Policy> ServerSession<P> {
     }
 }
 
-/// A 421: the server is closing the connection.
-fn closes(reply: &Reply) -> bool {
-    reply.code.get() == 421
-}
-
-fn is_ascii(address: &Address<'_>) -> bool {
-    address.local_part.is_ascii()
-        && match address.domain {
-            Host::Domain(domain) => domain.is_ascii(),
-            Host::General { tag, content } => tag.is_ascii() && content.is_ascii(),
-            Host::Ipv4(_) | Host::Ipv6(_) => true,
-        }
-}
+use transaction::closes;
 
 #[cfg(test)]
 mod tests {

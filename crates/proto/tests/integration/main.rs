@@ -3,9 +3,11 @@
 mod common;
 
 mod codes;
+mod codes_wording;
 mod command;
 mod conversation;
 mod data;
+mod fuzz_corpus;
 mod parse_allocations;
 mod reply;
 mod server;

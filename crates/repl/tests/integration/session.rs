@@ -190,6 +190,52 @@ fn bad_commands_get_the_right_codes() {
     assert!(s.reply(&long).starts_with("500 5.5.6"));
 }
 
+/// Types `line`, checks that the reply is a 503 and returns the suggested next step.
+fn hint_after_503(s: &mut common::Session, line: &str) -> String {
+    let lines = s.say(line);
+    let reply = server_lines(&lines);
+    assert!(reply[0].starts_with("503 5.5.1"), "{line}: {reply:?}");
+    let hints = of_kind(&lines, Kind::Hint);
+    assert_eq!(hints.len(), 1, "{line}: {lines:?}");
+    hints[0].trim_start().to_string()
+}
+
+#[test]
+fn after_a_503_the_hint_names_the_step_that_was_skipped() {
+    let mut s = plain();
+    s.say("connect");
+    let hint = hint_after_503(&mut s, "MAIL FROM:<a@example.com>");
+    assert!(hint.starts_with("next: EHLO client.example.com"), "{hint}");
+    s.say("EHLO client.example.com");
+    s.say("STARTTLS");
+    s.say("EHLO client.example.com");
+    for line in ["RCPT TO:<b@example.net>", "DATA"] {
+        let hint = hint_after_503(&mut s, line);
+        assert!(hint.starts_with("next: MAIL FROM:<"), "{line}: {hint}");
+    }
+    assert!(s.reply("MAIL FROM:<a@example.com>").starts_with("250 "));
+    for line in ["DATA", "MAIL FROM:<a@example.com>"] {
+        let hint = hint_after_503(&mut s, line);
+        assert!(hint.starts_with("next: RCPT TO:<"), "{line}: {hint}");
+    }
+    let lines = s.say("auth-plain alice secret");
+    assert!(
+        server_lines(&lines)[0].starts_with("503 5.5.1 AUTH not allowed"),
+        "{lines:?}"
+    );
+    assert!(has(&lines, Kind::Hint, "next: RSET"), "{lines:?}");
+    assert!(s.reply("RCPT TO:<b@example.net>").starts_with("250 "));
+    let hint = hint_after_503(&mut s, "MAIL FROM:<a@example.com>");
+    assert!(hint.starts_with("next: DATA"), "{hint}");
+
+    s.say("RSET");
+    assert!(s.reply("auth-plain alice secret").starts_with("235 "));
+    for line in ["auth-plain alice secret", "STARTTLS"] {
+        let hint = hint_after_503(&mut s, line);
+        assert!(hint.starts_with("next: MAIL FROM:<"), "{line}: {hint}");
+    }
+}
+
 #[test]
 fn not_connected_commands_are_explained_not_sent() {
     let mut s = plain();

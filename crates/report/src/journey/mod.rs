@@ -108,14 +108,22 @@ pub fn write_step(journey: &Journey, step: &Step, out: &mut dyn Write) -> io::Re
         arrow(step.from, step.to),
         step.title
     )?;
+    // When each line was said, from the start of the step, where they were not all said at
+    // once (a submission is timed as a whole).
+    let timed = step.lines.iter().any(|line| line.time_us != step.time_us);
     for line in &step.lines {
+        write!(out, "  ")?;
+        if timed {
+            let after = format!("+{}", human(line.time_us.saturating_sub(step.time_us)));
+            write!(out, "{DIM}{after:>6}{DIM:#} ")?;
+        }
         match line.speaker {
-            Speaker::Client => writeln!(out, "  {CLIENT}C: {}{CLIENT:#}", line.text)?,
+            Speaker::Client => writeln!(out, "{CLIENT}C: {}{CLIENT:#}", line.text)?,
             Speaker::Server => {
                 let style = reply_style(&line.text);
-                writeln!(out, "  {style}S: {}{style:#}", line.text)?
+                writeln!(out, "{style}S: {}{style:#}", line.text)?
             }
-            Speaker::Note => writeln!(out, "  {DIM}.. {}{DIM:#}", line.text)?,
+            Speaker::Note => writeln!(out, "{DIM}.. {}{DIM:#}", line.text)?,
         }
     }
     write!(out, "{}", wrap(&format!("Why: {}", step.note), 96, "  "))?;

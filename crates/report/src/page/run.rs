@@ -16,6 +16,11 @@ fn number(value: &Value) -> f64 {
     value.as_f64().unwrap_or(0.0)
 }
 
+/// Seconds in words, or `none` for a time with no observation (`null`).
+fn secs_of(value: &Value) -> String {
+    value.as_f64().map_or_else(|| "none".to_string(), secs)
+}
+
 fn secs(s: f64) -> String {
     if s < 1.0 {
         format!("{:.0} ms", s * 1000.0)
@@ -265,16 +270,12 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         vec![
             "latency p50 / p90 / p99 / max".into(),
             ["p50_s", "p90_s", "p99_s", "max_s"]
-                .map(|k| secs(number(&l[k])))
+                .map(|k| secs_of(&l[k]))
                 .join(" / "),
         ],
         vec![
             "queue wait mean / p99".into(),
-            format!(
-                "{} / {}",
-                secs(number(&q["mean_s"])),
-                secs(number(&q["p99_s"]))
-            ),
+            format!("{} / {}", secs_of(&q["mean_s"]), secs_of(&q["p99_s"])),
         ],
     ];
     // Summaries written before the peak was followed do not have it.

@@ -65,7 +65,8 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
                     }
                 };
                 let interval = &p.metrics[*metric];
-                series[at].1[indices[f]] = (interval.mean, interval.ci95);
+                // A metric no replication observed has no point (and the series may be empty).
+                series[at].1[indices[f]] = (interval.mean.unwrap_or(f64::NAN), interval.ci95);
             }
             for (_, values) in &mut series {
                 values.retain(|(mean, _)| mean.is_finite());
@@ -100,9 +101,12 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     );
     let show = |p: &crate::sweep::PointSummary, metric: &str, scale: f64, digits: usize| {
         let i = &p.metrics[metric];
-        match i.ci95 {
-            Some(ci) => format!("{:.digits$} ± {:.digits$}", i.mean * scale, ci * scale),
-            None => format!("{:.digits$}", i.mean * scale),
+        match (i.mean, i.ci95) {
+            (None, _) => "none".to_string(),
+            (Some(mean), Some(ci)) => {
+                format!("{:.digits$} ± {:.digits$}", mean * scale, ci * scale)
+            }
+            (Some(mean), None) => format!("{:.digits$}", mean * scale),
         }
     };
     let rows: Vec<Vec<String>> = points

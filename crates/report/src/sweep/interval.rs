@@ -15,8 +15,8 @@ pub fn t_quantile_975(df: u64) -> f64 {
 pub struct Interval {
     /// Replications.
     pub n: u64,
-    /// Mean.
-    pub mean: f64,
+    /// Mean; none with no values.
+    pub mean: Option<f64>,
     /// Sample standard deviation (n − 1 in the denominator); none with fewer than 2 values.
     pub sd: Option<f64>,
     /// Half-width of the 95% confidence interval of the mean, `t(0.975, n − 1) · sd / √n`;
@@ -25,13 +25,13 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// The interval of `values` (0 values: mean 0).
+    /// The interval of `values` (none: no mean).
     pub fn of(values: &[f64]) -> Interval {
         let n = values.len() as u64;
         if n == 0 {
             return Interval {
                 n,
-                mean: 0.0,
+                mean: None,
                 sd: None,
                 ci95: None,
             };
@@ -40,7 +40,7 @@ impl Interval {
         if n < 2 {
             return Interval {
                 n,
-                mean,
+                mean: Some(mean),
                 sd: None,
                 ci95: None,
             };
@@ -49,7 +49,7 @@ impl Interval {
         let sd = var.sqrt();
         Interval {
             n,
-            mean,
+            mean: Some(mean),
             sd: Some(sd),
             ci95: Some(t_quantile_975(n - 1) * sd / (n as f64).sqrt()),
         }
@@ -79,13 +79,13 @@ mod tests {
     fn interval_of_known_values() {
         let i = Interval::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
         assert_eq!(i.n, 8);
-        assert_eq!(i.mean, 5.0);
+        assert_eq!(i.mean, Some(5.0));
         let sd = (32.0f64 / 7.0).sqrt();
         assert!((i.sd.unwrap() - sd).abs() < 1e-12);
         assert!((i.ci95.unwrap() - 2.364_624 * sd / 8f64.sqrt()).abs() < 1e-5);
         assert_eq!(Interval::of(&[3.0]).sd, None);
-        assert_eq!(Interval::of(&[3.0]).mean, 3.0);
-        assert_eq!(Interval::of(&[]).mean, 0.0);
+        assert_eq!(Interval::of(&[3.0]).mean, Some(3.0));
+        assert_eq!(Interval::of(&[]).mean, None);
         assert_eq!(Interval::of(&[1.0, 1.0]).ci95, Some(0.0));
     }
 }

@@ -20,11 +20,15 @@ use serde::{Deserialize, Serialize};
 use smtpsim_model::sim::RunStats;
 
 use crate::ReportError;
-use crate::stats::Stats;
+use crate::stats::{Exact, Stats};
 use crate::summary::{Outcomes, encode_histogram};
 
 pub use interval::{Interval, t_quantile_975};
 pub use output::{PointSummary, SWEEP_CSV, SWEEP_JSON, SWEEP_SUMMARY_CSV, SweepError, SweepOutput};
+
+/// The most runs (points × replications) one sweep has: each point's scenario is kept in
+/// memory and each run leaves a result of a few kilobytes.
+pub const MAX_RUNS: usize = 100_000;
 
 /// One swept field and its values, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +94,38 @@ impl SweepDefinition {
             .collect()
     }
 
+    /// The number of runs if it is at most [`MAX_RUNS`], or why the sweep is too large
+    /// (computed without overflow however many values are given).
+    pub fn check_size(&self) -> Result<usize, String> {
+        let runs = self
+            .parameters
+            .iter()
+            .map(|p| p.values.len())
+            .chain([self.replications as usize])
+            .try_fold(1usize, |acc, n| {
+                acc.checked_mul(n).filter(|&r| r <= MAX_RUNS)
+            });
+        runs.ok_or_else(|| {
+            let factors: Vec<String> = self
+                .parameters
+                .iter()
+                .map(|p| format!("{} values of {}", p.values.len(), p.path))
+                .chain([format!("{} replications", self.replications)])
+                .collect();
+            let product = self
+                .parameters
+                .iter()
+                .map(|p| p.values.len() as f64)
+                .product::<f64>()
+                * f64::from(self.replications);
+            format!(
+                "the sweep has {} = {product:.3e} runs; a sweep has at most {MAX_RUNS} runs \
+                 (split it, or give fewer values or replications)",
+                factors.join(" × ")
+            )
+        })
+    }
+
     /// Run `k` is replication `k % replications` of point `k / replications`.
     pub fn run_at(&self, k: usize) -> (usize, u32) {
         let r = self.replications as usize;
@@ -143,7 +179,8 @@ impl FromStr for Shard {
     }
 }
 
-/// The figures compared between points, one value per run.
+/// The figures compared between points, one value per run. A latency or queue-wait figure of
+/// a run with no such time recorded is empty (`None`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metrics {
     /// Recipients delivered (inbox or spam), as a fraction of all recipients.
@@ -153,17 +190,17 @@ pub struct Metrics {
     /// Recipients expired, as a fraction.
     pub expiry_rate: f64,
     /// Median latency of delivered recipients, seconds.
-    pub latency_p50_s: f64,
+    pub latency_p50_s: Option<f64>,
     /// 90th percentile latency, seconds.
-    pub latency_p90_s: f64,
+    pub latency_p90_s: Option<f64>,
     /// 99th percentile latency, seconds.
-    pub latency_p99_s: f64,
-    /// Largest latency, seconds.
-    pub latency_max_s: f64,
-    /// Mean time waiting for a connection, seconds.
-    pub queue_wait_mean_s: f64,
+    pub latency_p99_s: Option<f64>,
+    /// Largest latency, seconds (exact).
+    pub latency_max_s: Option<f64>,
+    /// Mean time waiting for a connection, seconds (exact to the microsecond).
+    pub queue_wait_mean_s: Option<f64>,
     /// 99th percentile of the time waiting for a connection, seconds.
-    pub queue_wait_p99_s: f64,
+    pub queue_wait_p99_s: Option<f64>,
     /// Delivery attempts per recipient the relay tried to deliver.
     pub mean_attempts: f64,
     /// The most deliveries in the queue (active and deferred) at any instant.
@@ -186,20 +223,25 @@ impl Metrics {
         "peak_queue_depth",
     ];
 
+    /// Whether the metric of that name can be empty (a time with no observation).
+    pub fn optional(name: &str) -> bool {
+        name.starts_with("latency_") || name.starts_with("queue_wait_")
+    }
+
     /// The values in the order of [`Metrics::NAMES`].
-    pub fn values(&self) -> [f64; 11] {
+    pub fn values(&self) -> [Option<f64>; 11] {
         [
-            self.delivery_rate,
-            self.bounce_rate,
-            self.expiry_rate,
+            Some(self.delivery_rate),
+            Some(self.bounce_rate),
+            Some(self.expiry_rate),
             self.latency_p50_s,
             self.latency_p90_s,
             self.latency_p99_s,
             self.latency_max_s,
             self.queue_wait_mean_s,
             self.queue_wait_p99_s,
-            self.mean_attempts,
-            self.peak_queue_depth,
+            Some(self.mean_attempts),
+            Some(self.peak_queue_depth),
         ]
     }
 }
@@ -233,6 +275,12 @@ pub struct RunResult {
     pub queue_wait: String,
     /// Submission to giving up of bounced and expired recipients, microseconds, V2 base64.
     pub failure_latency: String,
+    /// The exact count, extremes and sum of the latencies.
+    pub latency_exact: Exact,
+    /// The same of the queue waits.
+    pub queue_wait_exact: Exact,
+    /// The same of the failure latencies.
+    pub failure_latency_exact: Exact,
 }
 
 impl RunResult {
@@ -287,6 +335,9 @@ impl RunResult {
             latency: encode_histogram(stats.latency())?,
             queue_wait: encode_histogram(stats.queue_wait())?,
             failure_latency: encode_histogram(stats.failure_latency())?,
+            latency_exact: *stats.latency_exact(),
+            queue_wait_exact: *stats.queue_wait_exact(),
+            failure_latency_exact: *stats.failure_latency_exact(),
         })
     }
 }
@@ -315,6 +366,21 @@ mod tests {
             messages: None,
             duration: None,
         }
+    }
+
+    #[test]
+    fn sweeps_past_the_bound_are_refused_without_overflow() {
+        let mut d = definition();
+        assert_eq!(d.check_size(), Ok(24));
+        d.parameters = (0..8)
+            .map(|i| SweptField {
+                path: format!("f{i}"),
+                values: (0..1000).map(|v| v.to_string()).collect(),
+            })
+            .collect();
+        let err = d.check_size().unwrap_err();
+        assert!(err.contains("at most 100000 runs"), "{err}");
+        assert!(err.contains("1000 values of f7"), "{err}");
     }
 
     #[test]

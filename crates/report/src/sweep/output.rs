@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Interval, Metrics, RunResult, Shard, SweepDefinition};
 use crate::ReportError;
 use crate::files::write_files;
-use crate::stats::{merge_histogram, new_histogram};
+use crate::stats::{Exact, merge_histogram, new_histogram};
 use crate::summary::{Distribution, Outcomes, decode_histogram};
 
 /// A row per run: the point's values, the counts and the [`Metrics`].
@@ -95,6 +95,11 @@ fn fixed(value: f64) -> String {
     format!("{value:.6}")
 }
 
+/// Six decimals, or nothing for a figure with no observation.
+fn optional(value: Option<f64>) -> String {
+    value.map(fixed).unwrap_or_default()
+}
+
 impl SweepOutput {
     /// The runs, sorted by point and replication.
     pub fn new(
@@ -120,7 +125,11 @@ impl SweepOutput {
             let mut latency = new_histogram();
             let mut queue_wait = new_histogram();
             let mut failure_latency = new_histogram();
+            let mut exact = [Exact::default(); 3];
             for run in runs {
+                exact[0].merge(&run.latency_exact);
+                exact[1].merge(&run.queue_wait_exact);
+                exact[2].merge(&run.failure_latency_exact);
                 let o = &run.outcomes;
                 outcomes.inbox += o.inbox;
                 outcomes.spam += o.spam;
@@ -141,7 +150,8 @@ impl SweepOutput {
                 .iter()
                 .enumerate()
                 .map(|(i, name)| {
-                    let values: Vec<f64> = runs.iter().map(|r| r.metrics.values()[i]).collect();
+                    let values: Vec<f64> =
+                        runs.iter().filter_map(|r| r.metrics.values()[i]).collect();
                     (name.to_string(), Interval::of(&values))
                 })
                 .collect();
@@ -156,9 +166,9 @@ impl SweepOutput {
                 replications: runs.len() as u64,
                 outcomes,
                 attempts_by_recipient: attempts,
-                latency: Distribution::of(&latency)?,
-                queue_wait: Distribution::of(&queue_wait)?,
-                failure_latency: Distribution::of(&failure_latency)?,
+                latency: Distribution::of(&latency, &exact[0])?,
+                queue_wait: Distribution::of(&queue_wait, &exact[1])?,
+                failure_latency: Distribution::of(&failure_latency, &exact[2])?,
                 metrics,
             });
         }
@@ -179,6 +189,8 @@ impl SweepOutput {
             "bounced",
             "expired",
             "rejected_at_submission",
+            "latency_count",
+            "queue_wait_count",
         ]);
         header.extend(Metrics::NAMES);
         csv.write_record(&header)?;
@@ -205,10 +217,12 @@ impl SweepOutput {
                     o.bounced,
                     o.expired,
                     o.rejected_at_submission,
+                    run.latency_exact.count,
+                    run.queue_wait_exact.count,
                 ]
                 .map(|n| n.to_string()),
             );
-            row.extend(run.metrics.values().map(fixed));
+            row.extend(run.metrics.values().map(optional));
             csv.write_record(&row)?;
         }
         csv.into_inner().map_err(|e| e.into_error().into())
@@ -221,23 +235,32 @@ impl SweepOutput {
         header.extend(self.definition.parameters.iter().map(|p| p.path.clone()));
         header.push("replications".into());
         for name in Metrics::NAMES {
+            // Replications with a value, for the figures a run can lack.
+            if Metrics::optional(name) {
+                header.push(format!("{name}_count"));
+            }
             for stat in ["mean", "sd", "ci95"] {
                 header.push(format!("{name}_{stat}"));
             }
         }
-        header.extend(["p50_s", "p90_s", "p99_s", "max_s"].map(|p| format!("pooled_latency_{p}")));
+        header.extend(
+            ["count", "p50_s", "p90_s", "p99_s", "max_s"].map(|p| format!("pooled_latency_{p}")),
+        );
         csv.write_record(&header)?;
-        let optional = |v: Option<f64>| v.map(fixed).unwrap_or_default();
         for p in points {
             let mut row: Vec<String> = vec![p.point.to_string()];
             row.extend(p.values.iter().cloned());
             row.push(p.replications.to_string());
             for name in Metrics::NAMES {
                 let i = &p.metrics[name];
-                row.extend([fixed(i.mean), optional(i.sd), optional(i.ci95)]);
+                if Metrics::optional(name) {
+                    row.push(i.n.to_string());
+                }
+                row.extend([optional(i.mean), optional(i.sd), optional(i.ci95)]);
             }
             let l = &p.latency;
-            row.extend([l.p50_s, l.p90_s, l.p99_s, l.max_s].map(fixed));
+            row.push(l.count.to_string());
+            row.extend([l.p50_s, l.p90_s, l.p99_s, l.max_s].map(optional));
             csv.write_record(&row)?;
         }
         csv.into_inner().map_err(|e| e.into_error().into())

@@ -60,25 +60,52 @@ fn latency_percentiles_of_one_to_a_hundred_seconds() {
     let s = summary_of_files(&dir);
     let l = &s.latency;
     assert_eq!(l.count, 100);
-    assert!(close(l.min_s, 1.0), "min {}", l.min_s);
-    assert!(close(l.mean_s, 50.5), "mean {}", l.mean_s);
-    assert!(close(l.p50_s, 50.0), "p50 {}", l.p50_s);
-    assert!(close(l.p90_s, 90.0), "p90 {}", l.p90_s);
-    assert!(close(l.p99_s, 99.0), "p99 {}", l.p99_s);
-    assert!(close(l.p99_9_s, 100.0), "p99.9 {}", l.p99_9_s);
-    assert!(close(l.max_s, 100.0), "max {}", l.max_s);
+    let value = |v: Option<f64>| v.expect("a figure of recorded values");
+    // The extremes and the mean are exact; percentiles within 0.1%.
+    assert_eq!(value(l.min_s), 1.0);
+    assert_eq!(value(l.mean_s), 50.5);
+    assert!(close(value(l.p50_s), 50.0), "p50 {:?}", l.p50_s);
+    assert!(close(value(l.p90_s), 90.0), "p90 {:?}", l.p90_s);
+    assert!(close(value(l.p99_s), 99.0), "p99 {:?}", l.p99_s);
+    assert!(close(value(l.p99_9_s), 100.0), "p99.9 {:?}", l.p99_9_s);
+    assert_eq!(value(l.max_s), 100.0);
 
     let f = &s.failure_latency;
     assert_eq!(f.count, 10);
-    assert!(close(f.p50_s, 30.0));
-    assert!(close(f.max_s, 5.0 * 86_400.0));
+    assert!(close(value(f.p50_s), 30.0));
+    assert_eq!(value(f.max_s), 5.0 * 86_400.0);
     assert_eq!(s.queue_wait.count, 110);
-    assert!(close(s.queue_wait.p99_s, 0.02));
+    assert!(close(value(s.queue_wait.p99_s), 0.02));
 
     // summary.csv shows the same figures with six decimals.
     let csv = dir.read("summary.csv");
-    assert!(csv.contains(&format!("latency,p50_s,{:.6}\n", l.p50_s)));
-    assert!(csv.contains(&format!("latency,max_s,{:.6}\n", l.max_s)));
+    assert!(csv.contains(&format!("latency,p50_s,{:.6}\n", value(l.p50_s))));
+    assert!(csv.contains("latency,max_s,100.000000\n"));
+}
+
+#[test]
+fn times_with_no_observation_are_empty() {
+    let dir = Scratch::new("empty");
+    let writer = RunWriter::create(dir.path(), WriterOptions::default()).unwrap();
+    let s = writer.finish(&stats(), Duration::from_secs(1)).unwrap();
+    assert_eq!(s.latency.count, 0);
+    assert_eq!(
+        (s.latency.p50_s, s.latency.max_s, s.queue_wait.mean_s),
+        (None, None, None)
+    );
+    let csv = dir.read("summary.csv");
+    for row in [
+        "latency,count,0",
+        "latency,p50_s,",
+        "latency,max_s,",
+        "queue_wait,mean_s,",
+    ] {
+        assert!(csv.lines().any(|l| l == row), "no {row:?} in\n{csv}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&dir.read("summary.json")).unwrap();
+    assert!(json["latency"]["p50_s"].is_null());
+    assert!(json["queue_wait"]["mean_s"].is_null());
+    assert_eq!(json["latency"]["count"], 0);
 }
 
 #[test]

@@ -116,19 +116,29 @@ fn pooled_points_are_exact_and_intervals_follow_the_runs() {
     assert_eq!(points.len(), 2);
     // Point 1 pooled: the same histogram as recording every value of its runs at once.
     let mut all = new_histogram();
+    let (mut max, mut sum) = (0, 0);
     for k in 4..8 {
         for i in 0..(10 + k as u64) {
-            all.record((100 + 997 * i * 2) * 1000).unwrap();
+            let micros = (100 + 997 * i * 2) * 1000;
+            all.record(micros).unwrap();
+            (max, sum) = (max.max(micros), sum + micros);
         }
     }
     let p = &points[1];
     assert_eq!(p.values, ["300s"]);
     assert_eq!(p.latency.count, all.len());
-    assert_eq!(p.latency.p99_s, all.value_at_quantile(0.99) as f64 / 1e6);
+    let p99 = all.value_at_quantile(0.99).min(max);
+    assert_eq!(p.latency.p99_s, Some(p99 as f64 / 1e6));
+    // The extremes and the mean are exact, not histogram buckets.
+    assert_ne!(all.max(), max);
+    assert_eq!(p.latency.max_s, Some(max as f64 / 1e6));
+    assert_eq!(p.latency.min_s, Some(0.1));
+    let mean = (sum as f64 / all.len() as f64).round() / 1e6;
+    assert_eq!(p.latency.mean_s, Some(mean));
     assert_eq!(p.outcomes.bounced, 4);
     let peak = &p.metrics["peak_queue_depth"];
     assert_eq!(peak.n, 4);
-    assert_eq!(peak.mean, 3.0 + (4.0 + 5.0 + 6.0 + 7.0) / 4.0);
+    assert_eq!(peak.mean, Some(3.0 + (4.0 + 5.0 + 6.0 + 7.0) / 4.0));
     assert!(peak.ci95.unwrap() > 0.0);
 }
 
@@ -163,4 +173,55 @@ fn merging_refuses_mixed_duplicated_and_incomplete_outputs() {
     let e = SweepOutput::merge(vec![part(one, &d), part(two, &other)]).unwrap_err();
     assert!(message(e).contains("not shards of one sweep"));
     assert!(SweepOutput::merge(vec![]).is_err());
+}
+
+#[test]
+fn runs_without_deliveries_leave_latencies_empty() {
+    let d = definition(2);
+    // Point 0 delivers nothing: one bounce a run.
+    let runs = (0..d.runs())
+        .map(|k| {
+            let (point, replication) = d.run_at(k);
+            if point == 1 {
+                return result(&d, k);
+            }
+            let mut stats = Stats::new();
+            stats.record(&recipient(1, Fate::Bounced, 5_000, None));
+            let run = RunStats {
+                messages: 1,
+                recipients: 1,
+                attempts: 1,
+                bounce_notices: 1,
+                peak_queue_depth: 1,
+                events: 10,
+                end: SimTime::from_secs(60),
+                cancelled: false,
+            };
+            RunResult::new(point, replication, 1, &stats, &run).unwrap()
+        })
+        .collect();
+    let output = SweepOutput::new(d, None, runs);
+    let points = output.points().unwrap();
+    assert_eq!(points[0].latency.count, 0);
+    assert_eq!(points[0].latency.max_s, None);
+    assert_eq!(points[0].metrics["latency_p99_s"].n, 0);
+    assert_eq!(points[0].metrics["latency_p99_s"].mean, None);
+    let csv = String::from_utf8(output.sweep_csv().unwrap()).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(first[column("latency_count")], "0");
+    assert_eq!(first[column("latency_p99_s")], "");
+    assert_eq!(first[column("queue_wait_count")], "1");
+    let summary = String::from_utf8(output.summary_csv(&points).unwrap()).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let first: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(first[column("latency_p99_s_count")], "0");
+    assert_eq!(first[column("latency_p99_s_mean")], "");
+    assert_eq!(first[column("pooled_latency_count")], "0");
+    assert_eq!(first[column("pooled_latency_max_s")], "");
+    let second: Vec<&str> = summary.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!(second[column("latency_p99_s_count")], "2");
+    assert_ne!(second[column("pooled_latency_max_s")], "");
 }

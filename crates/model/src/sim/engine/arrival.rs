@@ -1,6 +1,7 @@
 //! Arrivals, submission and DNS: how a message gets into the relay's queue.
 
 use super::*;
+use crate::limits::{MAX_MESSAGE_SIZE, MAX_RECIPIENTS};
 use crate::sim::records::SubmissionRecord;
 
 impl Engine<'_> {
@@ -34,8 +35,8 @@ impl Engine<'_> {
         let traced = self.options.trace.traces(id);
         let s = &mut self.world.senders[sender as usize];
         let rng = &mut s.message_rng;
-        let count = s.recipients.sample(rng).0.max(1);
-        let size = s.size.sample(rng).0;
+        let count = s.recipients.sample(rng).0.clamp(1, MAX_RECIPIENTS);
+        let size = s.size.sample(rng).0.min(MAX_MESSAGE_SIZE);
         let auth_failed = s.auth_failure > 0.0 && rng.random::<f64>() < s.auth_failure;
         let altered = s.dkim.is_some() && s.altered > 0.0 && rng.random::<f64>() < s.altered;
         let latency = s.submission_latency.sample(rng).0;

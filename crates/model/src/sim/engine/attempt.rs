@@ -104,8 +104,6 @@ impl Engine<'_> {
             keep_open: relay.reuse.is_some(),
             resumed: reuse.map(|open| open.state),
         };
-        let sessions = traced || self.options.exchange == ExchangeMode::Sessions;
-
         let Route::Mx(hosts) = &d.route else {
             unreachable!("only domains with MX hosts get attempts")
         };
@@ -164,46 +162,81 @@ impl Engine<'_> {
                     format!("{how} {} [{}]", host.name, host.ip),
                 ));
             }
-            let outcome = if sessions {
-                exchange::sessions(&attempt, &host.server_config, &mut d.behaviour, traced)
-            } else {
-                exchange::decisions(
+            let outcome = match self.options.exchange {
+                _ if traced => {
+                    exchange::sessions(&attempt, &host.server_config, &mut d.behaviour, true)
+                }
+                ExchangeMode::Auto => exchange::decisions(
                     &attempt,
-                    host.server_config.starttls,
+                    &host.server_config,
                     &mut d.behaviour,
                     &mut self.scratch,
-                )
+                ),
+                ExchangeMode::Sessions => {
+                    exchange::sessions(&attempt, &host.server_config, &mut d.behaviour, false)
+                }
+                ExchangeMode::Compare => {
+                    let (outcome, disagreement) = compare(
+                        &attempt,
+                        &host.server_config,
+                        &mut d.behaviour,
+                        &mut self.scratch,
+                    );
+                    if let Some(what) = disagreement {
+                        self.disagreement.get_or_insert_with(|| {
+                            format!("message {message}, attempt {attempt_no}: {what}")
+                        });
+                    }
+                    outcome
+                }
             };
-            let mut took = SimDuration::ZERO;
             // The network round trip is a property of the connection: one draw per
-            // connection. The server's latency is drawn for each command it answers.
+            // connection. The server's latency is drawn for each round trip.
             let rtt = match reuse {
                 Some(open) => open.rtt,
                 None => relay.round_trip.sample(&mut relay.network_rng).0,
             };
-            took += rtt * u64::from(outcome.round_trips);
-            let latency = &d.behaviour.config().latency;
-            if latency.is_constant() {
-                took += latency.sample(&mut d.latency_rng).0 * u64::from(outcome.round_trips);
-            } else {
-                for _ in 0..outcome.round_trips {
-                    took += latency.sample(&mut d.latency_rng).0;
+            let transfer = match outcome.trips.content {
+                Some(_) if relay.bandwidth > 0.0 => {
+                    SimDuration::from_secs_f64(j.size as f64 / relay.bandwidth)
                 }
-            }
-            if relay.bandwidth > 0.0 && outcome.recipients.iter().any(|r| r.stage >= Stage::Data) {
-                took += SimDuration::from_secs_f64(j.size as f64 / relay.bandwidth);
-            }
-            for (speaker, text) in &outcome.transcript {
-                lines.push((elapsed, trace_kind(*speaker), text.clone()));
+                _ => SimDuration::ZERO,
+            };
+            let latency = &d.behaviour.config().latency;
+            let mut starts = Vec::new();
+            let timing = Timing {
+                rtt,
+                transfer,
+                latency,
+            };
+            let keep = traced.then_some(&mut starts);
+            let took = timing.trips(outcome.trips, &mut d.latency_rng, keep);
+            let start_of = |trip: u32| starts.get(trip as usize).copied().unwrap_or(took);
+            for line in &outcome.transcript {
+                let offset = match line.at {
+                    exchange::At::Start => start_of(line.trip),
+                    exchange::At::AfterContent => start_of(line.trip) + transfer,
+                    exchange::At::End => start_of(line.trip + 1),
+                };
+                lines.push((
+                    elapsed + offset,
+                    trace_kind(line.speaker),
+                    line.text.clone(),
+                ));
             }
             let verdict = d.behaviour.end_of_data_mut().take_verdict();
-            // What the receiving side's checks found at the end of data.
+            // What the receiving side's checks found at the end of data, when the reply to
+            // the content came.
             if traced
                 && let Some(v) = &verdict
                 && !v.results.is_empty()
             {
                 let text = format!("Authentication-Results: {}", v.results);
-                lines.push((elapsed, TraceKind::Note, text));
+                let at = outcome
+                    .trips
+                    .content
+                    .map_or(took, |trip| start_of(trip + 1));
+                lines.push((elapsed + at, TraceKind::Note, text));
             }
             elapsed += took;
             let refused = outcome.refused_at_greeting();
@@ -258,6 +291,8 @@ impl Engine<'_> {
         let (message, attempt, traced) = (j.message, j.attempts, j.traced);
         let mut finished: SmallVec<[(usize, Fate); 4]> = SmallVec::new();
         let mut any_deferred = false;
+        // Deferred only because the server's recipient limit was reached.
+        let mut all_over_limit = true;
         let undecided: SmallVec<[usize; 4]> = (0..j.recipients.len())
             .filter(|i| !j.recipients[*i].done)
             .collect();
@@ -292,6 +327,7 @@ impl Engine<'_> {
                     Status::Deferred => {
                         r.reasons = self.descriptions.get(outcome, None);
                         any_deferred = true;
+                        all_over_limit &= over_recipient_limit(outcome);
                     }
                 }
                 if traced {
@@ -316,11 +352,14 @@ impl Engine<'_> {
                 self.trace(now, message, attempt, *hop, TraceKind::Note, text);
             }
         }
+        let progress = !finished.is_empty();
         for (i, fate) in finished {
             self.finish_one(now, job, i, fate);
         }
         self.notify_sender(now, job);
-        if any_deferred {
+        if any_deferred && all_over_limit && progress && result.unreachable.is_none() {
+            self.send_the_rest(now, job);
+        } else if any_deferred {
             self.defer(now, job);
         } else {
             self.counters.active -= 1;
@@ -360,6 +399,23 @@ impl Engine<'_> {
             return None;
         }
         d.waiting.pop_front()
+    }
+
+    /// The server took as many recipients as its limit allows and answered the others
+    /// `452 4.5.3`: they go at once in another transaction (RFC 5321 section 4.5.3.1.10),
+    /// ahead of the domain's queue, on the same connection when it is kept open.
+    fn send_the_rest(&mut self, now: SimTime, job: u32) {
+        let j = self.job_mut(job);
+        j.ready_since = now;
+        let (domain, message, attempt, traced) = (j.domain, j.message, j.attempts, j.traced);
+        let left = j.recipients.iter().filter(|r| !r.done).count();
+        if traced {
+            let text = format!(
+                "{left} recipients over the server's recipient limit: sent in another transaction"
+            );
+            self.trace(now, message, attempt, Hop::RelayMx, TraceKind::Note, &text);
+        }
+        self.world.domains[domain as usize].waiting.push_front(job);
     }
 
     /// Some recipients were deferred: retry later, or expire.
@@ -496,4 +552,86 @@ fn describe(outcome: &RecipientOutcome, verdict: Option<&Verdict>) -> Rc<str> {
         (None, None) => String::new(),
     };
     text.into()
+}
+
+/// Whether a recipient was deferred with `452 4.5.3`, the server's recipient limit.
+fn over_recipient_limit(outcome: &RecipientOutcome) -> bool {
+    let limit = &smtpsim_proto::server::replies::TOO_MANY_RECIPIENTS;
+    outcome
+        .reply
+        .as_ref()
+        .is_some_and(|reply| reply.code == limit.code && reply.enhanced == limit.enhanced)
+}
+
+/// How long the round trips of an exchange take: each the connection's round trip plus a draw
+/// of the server's latency, and the one carrying the content its transfer too.
+struct Timing<'a> {
+    rtt: SimDuration,
+    transfer: SimDuration,
+    latency: &'a Dist<Duration>,
+}
+
+impl Timing<'_> {
+    /// The duration of an exchange of `trips`; with `starts`, also when each round trip
+    /// starts, from the start of the exchange (a constant latency is drawn once).
+    fn trips(
+        &self,
+        trips: Trips,
+        rng: &mut SimRng,
+        starts: Option<&mut Vec<SimDuration>>,
+    ) -> SimDuration {
+        let count = u64::from(trips.count);
+        let transfer = if trips.content.is_some() {
+            self.transfer
+        } else {
+            SimDuration::ZERO
+        };
+        let constant = self
+            .latency
+            .is_constant()
+            .then(|| self.latency.sample(rng).0);
+        let Some(starts) = starts else {
+            let latencies = match constant {
+                Some(latency) => latency * count,
+                None => {
+                    (0..count).fold(SimDuration::ZERO, |sum, _| sum + self.latency.sample(rng).0)
+                }
+            };
+            return self.rtt * count + latencies + transfer;
+        };
+        let mut at = SimDuration::ZERO;
+        for trip in 0..trips.count {
+            starts.push(at);
+            at += self.rtt + constant.unwrap_or_else(|| self.latency.sample(rng).0);
+            if trips.content == Some(trip) {
+                at += transfer;
+            }
+        }
+        at
+    }
+}
+
+/// Runs an exchange both ways, the fast path on a copy of the behaviour, and says how they
+/// differ, if they do; the sessions' result stands.
+fn compare(
+    attempt: &Attempt<'_>,
+    config: &std::sync::Arc<ServerConfig>,
+    behaviour: &mut MxBehaviour<AuthCheck>,
+    scratch: &mut exchange::Scratch,
+) -> (exchange::Exchanged, Option<String>) {
+    let mut copy = behaviour.clone();
+    scratch.record = true;
+    let fast = exchange::decisions(attempt, config, &mut copy, scratch);
+    scratch.record = false;
+    let fast_verdict = copy.end_of_data_mut().take_verdict();
+    let slow = exchange::sessions(attempt, config, &mut *behaviour, true);
+    let mut disagreement = exchange::compare(&fast, &scratch.steps, &slow).err();
+    // The sessions' verdict stays for the engine to take, as after any exchange.
+    let slow_verdict = behaviour.end_of_data_mut().last_verdict();
+    if disagreement.is_none() && fast_verdict.as_ref() != slow_verdict {
+        disagreement = Some(format!(
+            "end-of-data verdicts differ:\n  fast path: {fast_verdict:?}\n  sessions:  {slow_verdict:?}"
+        ));
+    }
+    (slow, disagreement)
 }

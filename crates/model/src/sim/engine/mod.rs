@@ -28,7 +28,8 @@ use attempt::Descriptions;
 
 use super::bounce;
 use super::content;
-use super::exchange::{self, Attempt, Resumed};
+use super::exchange::{self, Attempt, Resumed, Trips};
+use super::placement::AuthCheck;
 use super::placement::Verdict;
 use super::records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
@@ -36,9 +37,14 @@ use super::records::{
 };
 use super::world::{Route, World};
 use super::{Cancel, ExchangeMode, Options, SimError};
+use crate::behaviour::MxBehaviour;
+use crate::limits::{MAX_SAMPLES, STALL_EVENTS, STALL_EVENTS_PER_JOB};
 use crate::retry::History;
+use crate::scenario::{Dist, Duration};
 use crate::scenario::{OutageMode, Scenario};
 use smallvec::SmallVec;
+use smtpsim_des::SimRng;
+use smtpsim_proto::server::ServerConfig;
 
 /// Runs `scenario` to the end, streaming what happens to `recorder`; or until
 /// `options.cancel` is set, then the statistics so far come back with `cancelled` set.
@@ -64,11 +70,68 @@ pub fn run(
         descriptions: Descriptions::default(),
         empty: Rc::from(""),
         attempts_wanted: recorder.wants_attempts(),
+        disagreement: None,
         recorder,
+        stall: Stall::new(options.stall_limit.unwrap_or(STALL_EVENTS)),
+        samples: 0,
     };
     engine.start();
-    engine.run_loop();
-    Ok(engine.stats)
+    engine.run_loop()?;
+    match engine.disagreement {
+        Some(what) => Err(SimError(format!(
+            "the fast path and the sessions disagree: {what}"
+        ))),
+        None => Ok(engine.stats),
+    }
+}
+
+/// Counts the events handled at one instant of simulated time, so that a run in which time
+/// stops advancing ends with an error instead of looping.
+struct Stall {
+    limit: u64,
+    since: SimTime,
+    events: u64,
+    budget: u64,
+}
+
+impl Stall {
+    fn new(limit: u64) -> Stall {
+        Stall {
+            limit,
+            since: SimTime::ZERO,
+            events: 0,
+            budget: limit,
+        }
+    }
+
+    /// Counts an event at `now`, with `live` deliveries in the queue; `false` once the
+    /// events at this instant pass the budget.
+    fn tick(&mut self, now: SimTime, live: u64) -> bool {
+        if now != self.since {
+            self.since = now;
+            self.events = 0;
+            self.budget = self
+                .limit
+                .saturating_add(live.saturating_mul(STALL_EVENTS_PER_JOB));
+        }
+        self.events += 1;
+        self.events <= self.budget
+    }
+
+    /// A new delivery at this instant may bring its own events.
+    fn new_job(&mut self) {
+        self.budget = self.budget.saturating_add(STALL_EVENTS_PER_JOB);
+    }
+
+    fn error(&self) -> SimError {
+        SimError(format!(
+            "simulated time stopped advancing at {}: {} events without time passing. Most \
+             likely deliveries are retried with no delay while attempts and lookups take no \
+             time: give relay.retry delays above 0, or relay.round_trip, behaviour.latency or \
+             dns.latency a value above 0",
+            self.since, self.events
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -168,6 +231,11 @@ struct Engine<'r> {
     recorder: &'r mut dyn Recorder,
     /// The recorder takes submissions and status records.
     attempts_wanted: bool,
+    stall: Stall,
+    /// Samples taken so far.
+    samples: u64,
+    /// With [`ExchangeMode::Compare`], the first difference between the two ways.
+    disagreement: Option<String>,
 }
 
 impl Engine<'_> {
@@ -183,16 +251,23 @@ impl Engine<'_> {
         self.queue.schedule(at, event);
     }
 
-    fn run_loop(&mut self) {
+    fn run_loop(&mut self) -> Result<(), SimError> {
         while let Some((now, event)) = self.queue.pop() {
             if self.stats.events.is_multiple_of(Cancel::CHECK_EVERY)
                 && self.options.cancel.is_cancelled()
             {
                 self.stats.cancelled = true;
-                return;
+                return Ok(());
+            }
+            if self.disagreement.is_some() {
+                return Ok(());
             }
             self.stats.events += 1;
             self.stats.end = now;
+            let live = (self.jobs.len() - self.free_jobs.len()) as u64;
+            if !self.stall.tick(now, live) {
+                return Err(self.stall.error());
+            }
             if !matches!(event, Event::Sample) {
                 self.pending -= 1;
             }
@@ -206,20 +281,34 @@ impl Engine<'_> {
                     self.enter_rotation(domain);
                     self.dispatch(now);
                 }
-                Event::Sample => {
-                    self.counters.time = now;
-                    self.counters.connections = u64::from(self.connections);
-                    self.recorder.sample(&self.counters);
-                    if self.pending > 0 {
-                        self.queue
-                            .schedule(now + self.world.interval, Event::Sample);
-                    }
-                }
+                Event::Sample => self.sample(now)?,
             }
         }
+        Ok(())
+    }
+
+    fn sample(&mut self, now: SimTime) -> Result<(), SimError> {
+        self.samples += 1;
+        let limit = self.options.sample_limit.unwrap_or(MAX_SAMPLES);
+        if self.samples > limit {
+            return Err(SimError(format!(
+                "the run has lasted {limit} samples of {} (simulated time {now}) and is not \
+                 over; raise simulation.timeseries_interval",
+                self.world.interval
+            )));
+        }
+        self.counters.time = now;
+        self.counters.connections = u64::from(self.connections);
+        self.recorder.sample(&self.counters);
+        if self.pending > 0 {
+            self.queue
+                .schedule(now + self.world.interval, Event::Sample);
+        }
+        Ok(())
     }
 
     fn new_job(&mut self, job: Job) -> u32 {
+        self.stall.new_job();
         match self.free_jobs.pop() {
             Some(i) => {
                 self.jobs[i as usize] = Some(job);
