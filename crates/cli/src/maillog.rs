@@ -90,13 +90,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         c.open_at_end, c.unsettled_at_end, c.attempts
     )?;
     let l = &s.latency;
+    let latency = match (l.p50_s, l.p90_s, l.p99_s, l.max_s) {
+        (Some(p50), Some(p90), Some(p99), Some(max)) => format!(
+            "p50 {}  p90 {}  p99 {}  max {}",
+            human(p50),
+            human(p90),
+            human(p99),
+            human(max)
+        ),
+        _ => "no deliveries".to_string(),
+    };
     writeln!(
         text,
-        "  latency (delivered): p50 {}  p90 {}  p99 {}  max {}; files in {}",
-        human(l.p50_s),
-        human(l.p90_s),
-        human(l.p99_s),
-        human(l.max_s),
+        "  latency (delivered): {latency}; files in {}",
         args.out.display()
     )?;
     if let Some(page) = page {
