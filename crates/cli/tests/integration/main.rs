@@ -21,5 +21,6 @@ mod serve_ops;
 mod serve_smtplib;
 mod serve_swaks;
 mod sweep;
+mod twin_postfix;
 mod walk;
 mod walk_html;
