@@ -104,6 +104,7 @@ to = [{{ domain = "{DOMAIN}" }}]
 
 [relay]
 max_connections_per_domain = 20
+suspend_unreachable = "{duration(a.min_backoff):g}s"
 queue_lifetime = "{duration(a.lifetime):g}s"
 retry = {{ policy = "postfix", queue_run_delay = "{duration(a.queue_run):g}s", minimal_backoff = "{duration(a.min_backoff):g}s", maximal_backoff = "{duration(a.max_backoff):g}s" }}
 
@@ -438,7 +439,7 @@ def main():
     s.add_argument("--out", required=True, help="submission times after the chosen origin")
     s = sub.add_parser("compare")
     s.add_argument("postfix", help="output folder of smtpsim maillog on Postfix's log")
-    s.add_argument("sim", help="output folder of smtpsim run")
+    s.add_argument("sim", help="output folder of smtpsim maillog on the log smtpsim run wrote")
     s.add_argument("--postfix-log", required=True)
     s.add_argument("--sim-log", required=True, help="the log smtpsim run --maillog wrote")
     s.add_argument("--out", required=True)

@@ -8,6 +8,7 @@ mod blast;
 mod compare;
 mod converse;
 mod explain;
+mod fit;
 mod interrupt;
 mod maillog;
 mod merge;
@@ -67,6 +68,9 @@ enum Command {
     /// Put two outputs (run, maillog) side by side: counts, rates, latency percentiles with
     /// confidence intervals, KS and chi-square tests; compare.csv, compare.json, charts.
     Compare(compare::Args),
+    /// Fit a scenario to Postfix mail logs: arrivals per hour, domains and their weights,
+    /// deferrals, greylisting, unknown users, the postfix retry policy, attempt durations.
+    Fit(fit::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Maillog(args) => maillog::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Fit(args) => fit::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -82,6 +82,7 @@ use std::path::PathBuf;
 pub mod compare;
 mod csv_row;
 mod files;
+pub mod fit;
 mod hdrlog;
 pub mod import;
 pub mod journey;

@@ -7,6 +7,7 @@ mod blast;
 mod compare;
 mod converse;
 mod explain;
+mod fit;
 mod interrupt;
 mod limits;
 mod maillog;

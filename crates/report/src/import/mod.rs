@@ -68,7 +68,7 @@
 //! ```
 
 mod event;
-mod input;
+pub(crate) mod input;
 mod line;
 mod queue;
 
@@ -235,7 +235,7 @@ pub fn import(
 
 /// Turns timestamps into microseconds since the first one.
 #[derive(Debug)]
-struct Clock {
+pub(crate) struct Clock {
     year: Option<i32>,
     last_month: u8,
     /// The first timestamp, whole second, in microseconds since the Unix epoch.
@@ -243,7 +243,7 @@ struct Clock {
 }
 
 impl Clock {
-    fn new(year: Option<i32>) -> Clock {
+    pub(crate) fn new(year: Option<i32>) -> Clock {
         Clock {
             year,
             last_month: 0,
@@ -252,7 +252,11 @@ impl Clock {
     }
 
     /// Sets the year from the first file's modification time, unless it is known.
-    fn guess_year(&mut self, modified: Option<std::time::SystemTime>, first: Option<Stamp>) {
+    pub(crate) fn guess_year(
+        &mut self,
+        modified: Option<std::time::SystemTime>,
+        first: Option<Stamp>,
+    ) {
         if self.year.is_some() {
             return;
         }
@@ -268,7 +272,7 @@ impl Clock {
 
     /// Microseconds since the origin (the first stamp sets it); `None` for an impossible
     /// date.
-    fn micros(&mut self, stamp: Stamp) -> Option<u64> {
+    pub(crate) fn micros(&mut self, stamp: Stamp) -> Option<u64> {
         let absolute = match stamp {
             Stamp::Absolute(micros) => micros,
             Stamp::Syslog {
@@ -291,6 +295,11 @@ impl Clock {
             .origin
             .get_or_insert(absolute.div_euclid(1_000_000) * 1_000_000);
         Some(u64::try_from(absolute - origin).unwrap_or(0))
+    }
+
+    /// The first timestamp, whole second, in microseconds since the Unix epoch.
+    pub(crate) fn origin(&self) -> Option<i64> {
+        self.origin
     }
 
     fn origin_text(&self) -> String {
