@@ -76,4 +76,65 @@ fn postfix_and_the_simulation_agree_on_a_short_twin() {
     let tests = tests.as_object().unwrap();
     assert_eq!(tests.len(), 3, "{tests:?}");
     assert!(tests.values().all(|t| t["agree"] == true), "{tests:?}");
+    fitted_from_postfix_reproduces_it(out.path());
+}
+
+/// `smtpsim fit` on Postfix's log, a run of the fitted scenario read back through its log, and
+/// `compare --check` against the import of Postfix's log.
+fn fitted_from_postfix_reproduces_it(out: &Path) {
+    let smtpsim = |args: &[&Path]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+            .args(args)
+            .output()
+            .expect("smtpsim runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let p = |s: &str| out.join(s);
+    let fitted = p("fitted.toml");
+    let (ok, text) = smtpsim(&[
+        Path::new("fit"),
+        &p("postfix.log"),
+        Path::new("--out"),
+        &fitted,
+    ]);
+    assert!(ok, "fit: {text}");
+    let toml = std::fs::read_to_string(&fitted).unwrap();
+    assert!(
+        toml.contains("policy = \"postfix\", queue_run_delay = \"10s\", minimal_backoff = \"10s\""),
+        "{toml}"
+    );
+    let (ok, text) = smtpsim(&[
+        Path::new("run"),
+        &fitted,
+        Path::new("--out"),
+        &p("fitted-run"),
+        Path::new("--maillog"),
+        &p("fitted.log"),
+        Path::new("--no-report"),
+    ]);
+    assert!(ok, "run: {text}");
+    let (ok, text) = smtpsim(&[
+        Path::new("maillog"),
+        &p("fitted.log"),
+        Path::new("--out"),
+        &p("fitted-import"),
+        Path::new("--no-report"),
+    ]);
+    assert!(ok, "maillog: {text}");
+    let (ok, text) = smtpsim(&[
+        Path::new("compare"),
+        &p("postfix"),
+        &p("fitted-import"),
+        Path::new("--out"),
+        &p("fitted-compare"),
+        Path::new("--no-report"),
+        Path::new("--check"),
+    ]);
+    assert!(
+        ok,
+        "the fitted scenario does not reproduce Postfix's log:\n{text}\n{toml}"
+    );
 }

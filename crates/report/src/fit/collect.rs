@@ -64,7 +64,8 @@ pub(crate) struct Collected {
     pub malformed: u64,
     /// The log's first timestamp, microseconds since the Unix epoch.
     pub origin: Option<i64>,
-    /// Arrivals by hour since the origin: count, first and last arrival (microseconds).
+    /// Arrivals by hour of the clock, counted from the origin's hour: count, first and last
+    /// arrival (microseconds since the origin).
     pub hours: BTreeMap<u64, (u64, u64, u64)>,
     pub messages: u64,
     pub notices: u64,
@@ -204,6 +205,11 @@ impl Pass {
 
     /// Adds a message that left the queue (or the log) to the counts.
     fn fold(&mut self, message: Open) {
+        // Hours of the clock: the origin's minutes and seconds come first.
+        let skew = self
+            .clock
+            .origin()
+            .map_or(0, |o| o.rem_euclid(3600 * SECOND as i64) as u64);
         let out = &mut self.out;
         if message.notice {
             out.notices += 1;
@@ -212,7 +218,7 @@ impl Pass {
         out.messages += 1;
         let hour = out
             .hours
-            .entry(message.arrived / (3600 * SECOND))
+            .entry((message.arrived + skew) / (3600 * SECOND))
             .or_insert((0, u64::MAX, 0));
         hour.0 += 1;
         hour.1 = hour.1.min(message.arrived);

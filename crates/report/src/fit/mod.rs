@@ -397,7 +397,10 @@ fn arrivals(c: &Collected, origin: i64) -> Vec<Burst> {
                 at: (first_hour_start + offset) % 86_400.0,
                 count,
                 over: 3600.0,
-                comment: format!("hour {h} (UTC): {} arrivals over {days} days", by_hour[h]),
+                comment: format!(
+                    "hour {h} of the day (UTC): {} arrivals over {days} days",
+                    by_hour[h]
+                ),
             }
         })
         .collect()
@@ -568,4 +571,80 @@ fn write_domain(out: &mut String, d: &FittedDomain, counts: Option<&DomainCounts
         let _ = writeln!(out, "# {note}.");
     }
     let _ = writeln!(out, "behaviour = {{ {} }}", parts.join(", "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: u64 = 3_600_000_000;
+
+    #[test]
+    fn a_day_or_less_gives_a_burst_per_hour_between_its_first_and_last_arrival() {
+        let mut c = Collected::default();
+        // 11 arrivals from 10 s to 110 s, then 1 in the next hour.
+        c.hours.insert(0, (11, 10_000_000, 110_000_000));
+        c.hours.insert(1, (1, HOUR + 5_000_000, HOUR + 5_000_000));
+        let b = arrivals(&c, 0);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].at, b[0].count), (10.0, 11));
+        // 11 evenly over `over`: the last at 10 + over × 10/11 = 110.
+        assert!((b[0].over - 110.0).abs() < 1e-9);
+        assert_eq!((b[1].at, b[1].count, b[1].over), (3605.0, 1, 0.0));
+    }
+
+    #[test]
+    fn a_longer_log_gives_an_hour_of_day_profile_averaged_over_its_days() {
+        let mut c = Collected::default();
+        // The log starts at 22:30 UTC; arrivals in hour 23 of two days and hour 1 of one.
+        let origin = (22 * 3600 + 1800) * 1_000_000i64;
+        // Keys are clock hours from the origin's (22:00).
+        c.hours.insert(1, (40, 1_800_000_000, 1_900_000_000)); // 23:00 day 1
+        c.hours.insert(
+            25,
+            (60, 24 * HOUR + 1_800_000_000, 24 * HOUR + 1_900_000_000),
+        ); // 23:00 day 2
+        c.hours.insert(27, (10, 26 * HOUR, 26 * HOUR + 10)); // 01:00 day 3
+        let b = arrivals(&c, origin);
+        let hour = |h: usize| {
+            b.iter()
+                .find(|x| x.comment.starts_with(&format!("hour {h} ")))
+                .unwrap()
+        };
+        // Over 2 days (the span is a little over one): hour 23 averages 50, hour 1 has 5.
+        assert_eq!(hour(23).count, 50);
+        assert_eq!(hour(1).count, 5);
+        // Hour 23 starts 30 minutes after the log's first second, hour 1 2.5 hours after.
+        assert_eq!(hour(23).at, 1800.0);
+        assert_eq!(hour(1).at, 9000.0);
+        assert!(b.iter().all(|x| x.over == 3600.0));
+    }
+
+    #[test]
+    fn greylisting_needs_most_first_attempts_deferred_and_nothing_held_after_a_pass() {
+        let mut d = DomainCounts {
+            first_attempts: 100,
+            ..DomainCounts::default()
+        };
+        d.first_deferred.insert("451 4.7.1".into(), 90);
+        d.later.insert((20, Some("451 4.7.1".into())), 40);
+        d.later.insert((30, None), 80);
+        d.later.insert((30, Some("451 4.3.0".into())), 10);
+        let g = greylisting(&d).unwrap();
+        assert_eq!((g.bounds, g.delay, g.observations), ((20, 30), 25, 90));
+        // The random deferrals after the greylist: 10 of 90 attempts.
+        let fitted = fit_domain("x", &d);
+        assert!((fitted.temp_failures.0 - 10.0 / 90.0).abs() < 1e-12);
+        assert_eq!(fitted.temp_failures.1, 90);
+        // The same code still deferring well after passes: not a greylist.
+        d.later.insert((300, Some("451 4.7.1".into())), 5);
+        assert!(greylisting(&d).is_none());
+        // Fewer than half the first attempts deferred: not a greylist.
+        let mut e = DomainCounts {
+            first_attempts: 100,
+            ..DomainCounts::default()
+        };
+        e.first_deferred.insert("451 4.3.0".into(), 20);
+        assert!(greylisting(&e).is_none());
+    }
 }
