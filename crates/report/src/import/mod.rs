@@ -62,7 +62,7 @@
 //! let result = import(&[log], &out, &ImportOptions::default())?;
 //! assert_eq!(result.summary.outcomes.inbox, 1);
 //! assert_eq!(result.counts.other_lines, 1);
-//! assert!((result.summary.latency.p50_s - 1.3).abs() < 0.01);
+//! assert!((result.summary.latency.p50_s.unwrap() - 1.3).abs() < 0.01);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -1,10 +1,10 @@
-//! The kinds of chart a report draws, as SVG text (plotters' SVG backend; text is left to
-//! the browser's fonts, so nothing here needs a font file).
+//! Overlaid lines and error bars for `smtpsim compare`'s page, as SVG text (plotters' SVG
+//! backend; text is left to the browser's fonts).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::PageError;
+use super::super::PageError;
 
 const SIZE: (u32, u32) = (760, 420);
 const FONT: &str = "sans-serif";
@@ -186,82 +186,6 @@ pub fn lines(
     })
 }
 
-/// Vertical bars, one per category.
-pub fn bars(
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    labels: &[String],
-    values: &[f64],
-) -> Result<String, PageError> {
-    let n = labels.len().max(1) as f64;
-    let (_, top) = span(values.iter().copied(), true);
-    svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5..n - 0.5, 0.0..top)
-            .map_err(chart_error)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_labels(labels.len() * 2 + 1)
-            .x_label_formatter(&|x| category(labels, *x))
-            .y_label_formatter(&|y| tick(*y))
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(chart_error)?;
-        chart
-            .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                let x = i as f64;
-                Rectangle::new([(x - 0.35, 0.0), (x + 0.35, v)], color(0).filled())
-            }))
-            .map_err(chart_error)?;
-        Ok(())
-    })
-}
-
-/// Horizontal bars, one per category (for long labels such as failure reasons).
-pub fn horizontal_bars(
-    title: &str,
-    x_desc: &str,
-    labels: &[String],
-    values: &[f64],
-) -> Result<String, PageError> {
-    let n = labels.len().max(1) as f64;
-    let (_, right) = span(values.iter().copied(), true);
-    svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(250)
-            .build_cartesian_2d(0.0..right, -0.5..n - 0.5)
-            .map_err(chart_error)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc(x_desc)
-            .y_labels(labels.len() * 2 + 1)
-            .y_label_formatter(&|y| category(labels, *y))
-            .x_label_formatter(&|x| tick(*x))
-            .label_style((FONT, 12))
-            .draw()
-            .map_err(chart_error)?;
-        chart
-            .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                let y = i as f64;
-                Rectangle::new([(0.0, y - 0.35), (v, y + 0.35)], color(5).filled())
-            }))
-            .map_err(chart_error)?;
-        Ok(())
-    })
-}
-
 /// A named series of means, each with the half-width of its confidence interval.
 pub type Intervals = (String, Vec<(f64, Option<f64>)>);
 
@@ -372,25 +296,6 @@ mod tests {
     }
 
     #[test]
-    fn count_axes_have_no_decimals() {
-        let labels: Vec<String> = ["inbox", "spam"].map(String::from).into();
-        let svg = bars(
-            "outcomes",
-            "outcome",
-            "recipients",
-            &labels,
-            &[1200.0, 2500.0],
-        )
-        .unwrap();
-        let texts: Vec<&str> = svg.lines().map(str::trim).collect();
-        assert!(texts.contains(&"2000"), "{svg}");
-        assert!(
-            !texts.iter().any(|t| t.ends_with(".0")),
-            "a count axis label with a decimal: {svg}"
-        );
-    }
-
-    #[test]
     fn charts_are_svg_with_their_labels() {
         let labels: Vec<String> = ["60s", "300s", "900s"].map(String::from).into();
         let text = error_bars(
@@ -423,10 +328,6 @@ mod tests {
         )
         .unwrap();
         assert!(text.contains("<polyline") || text.contains("<path"));
-        let text = bars("attempts", "n", "recipients", &labels, &[1.0, 2.0, 0.0]).unwrap();
-        assert!(text.contains("<rect"));
-        let text = horizontal_bars("reasons", "recipients", &[], &[]).unwrap();
-        assert!(text.contains("reasons"));
     }
 
     #[test]
