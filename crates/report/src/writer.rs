@@ -309,6 +309,10 @@ impl Recorder for RunWriter {
         self.recipient_with(record, &[]);
     }
 
+    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
+        self.stats.record_sources(records);
+    }
+
     fn trace(&mut self, record: &TraceRecord<'_>) {
         if !self.options.trace || self.error.is_some() {
             return;
