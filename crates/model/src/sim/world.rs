@@ -106,6 +106,8 @@ pub(crate) struct DomainModel {
     pub held: bool,
     /// An automation rule's action on it, while it lasts.
     pub hold: Option<Hold>,
+    /// Deliveries are deferred without trying until then ([`RelayModel::suspend_unreachable`]).
+    pub suspended_until: SimTime,
 }
 
 /// An automation rule's action on a domain or provider, until it ends.
@@ -192,6 +194,8 @@ pub(crate) struct RelayModel {
     pub max_attempts: Option<u32>,
     pub starttls: bool,
     pub pipelining: bool,
+    /// How long a domain is suspended after an attempt that reached none of its hosts.
+    pub suspend_unreachable: SimDuration,
     pub retry: RetryPolicy,
     pub retry_rng: SimRng,
 }
@@ -293,6 +297,7 @@ impl World {
                 provider: domain_providers[i as usize],
                 held: false,
                 hold: None,
+                suspended_until: SimTime::ZERO,
             });
         }
 
@@ -355,6 +360,7 @@ impl World {
             max_attempts: r.max_attempts,
             starttls: r.starttls,
             pipelining: r.pipelining,
+            suspend_unreachable: r.suspend_unreachable.map_or(SimDuration::ZERO, |d| d.0),
             retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
             retry_rng: streams.stream("retry", 0),
         };

@@ -19,4 +19,5 @@ mod retry_props;
 mod retry_ranges;
 mod scenarios;
 mod stories;
+mod suspend;
 mod validation;

@@ -8,6 +8,7 @@
 //!   fields.
 
 mod charts;
+mod compare;
 mod html;
 mod run;
 mod sweep;
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::ReportError;
 use crate::files::write_files;
+
+pub use compare::write_compare_report;
 
 /// The page's file name.
 pub const REPORT_HTML: &str = "report.html";
@@ -63,6 +66,13 @@ fn read(path: &Path) -> Result<String, PageError> {
     std::fs::read_to_string(path).map_err(|source| PageError::Read {
         path: path.to_owned(),
         source,
+    })
+}
+
+fn parse_json(path: &Path) -> Result<serde_json::Value, PageError> {
+    serde_json::from_str(&read(path)?).map_err(|e| PageError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
     })
 }
 

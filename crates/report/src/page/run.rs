@@ -2,17 +2,23 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use super::charts;
 use super::html::{Section, page, table};
-use super::{Chart, PageError, read};
-use crate::summary::Summary;
+use super::{Chart, PageError, parse_json, read};
+use crate::summary::decode_histogram;
 
 /// At most this many failure reasons are drawn (the most frequent).
 const MAX_REASONS: usize = 15;
 
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap_or(0.0)
+}
+
 /// Seconds in words, or `none` for a time with no observation (`null`).
-fn secs_of(value: Option<f64>) -> String {
-    value.map_or_else(|| "none".to_string(), secs)
+fn secs_of(value: &Value) -> String {
+    value.as_f64().map_or_else(|| "none".to_string(), secs)
 }
 
 fn secs(s: f64) -> String {
@@ -77,6 +83,35 @@ fn increases(hours: &[f64], totals: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The words that differ between a simulated run and an imported mail log.
+struct Words {
+    title: &'static str,
+    intro: &'static str,
+    time: &'static str,
+    queue: &'static str,
+}
+
+impl Words {
+    /// An import when `import.json` is there (`smtpsim maillog`), else a run.
+    fn of(dir: &Path) -> Words {
+        if dir.join(crate::import::IMPORT_JSON).is_file() {
+            Words {
+                title: "smtpsim maillog",
+                intro: "<p>A Postfix mail log: outcomes, latency and the queue over the log's time.</p>",
+                time: "hours since the log's first line",
+                queue: "messages",
+            }
+        } else {
+            Words {
+                title: "smtpsim run",
+                intro: "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",
+                time: "simulated time, hours",
+                queue: "deliveries (message × domain)",
+            }
+        }
+    }
+}
+
 /// A chart named `name`.
 fn chart(name: &str, svg: String) -> Chart {
     Chart {
@@ -87,8 +122,11 @@ fn chart(name: &str, svg: String) -> Chart {
 
 /// The complementary CDF of the delivered recipients' latency, from the histogram itself,
 /// with the retry policy's retry times marked.
-fn latency_chart(s: &Summary, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
-    let histogram = s.latency.decode().map_err(|e| bad(&e.to_string()))?;
+fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
+    let encoded = s["latency"]["histogram"]
+        .as_str()
+        .ok_or_else(|| bad("no latency histogram"))?;
+    let histogram = decode_histogram(encoded).map_err(|e| bad(&e.to_string()))?;
     let buckets: Vec<(f64, u64)> = histogram
         .iter_recorded()
         .map(|v| {
@@ -97,7 +135,10 @@ fn latency_chart(s: &Summary, bad: impl Fn(&str) -> PageError) -> Result<Chart, 
         })
         .collect();
     let floor = charts::ccdf_floor(histogram.len());
-    let retries = &s.retry_times_s;
+    let retries: Vec<f64> = s["retry_times_s"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
     Ok(chart(
         "latency_ccdf",
         charts::ccdf(
@@ -106,7 +147,7 @@ fn latency_chart(s: &Summary, bad: impl Fn(&str) -> PageError) -> Result<Chart, 
             "fraction delivered later than x",
             &charts::ccdf_steps(&buckets, floor),
             floor,
-            ("retry times of the policy (numbered)", retries),
+            ("retry times of the policy (numbered)", &retries),
         )?,
     ))
 }
@@ -135,7 +176,7 @@ fn traffic_end(ts: &Timeseries) -> f64 {
 
 /// Deliveries, deferrals and failures per interval, and the queue over time; series whose
 /// scales differ by 10× on separate axes.
-fn time_charts(ts: &Timeseries) -> Result<[Chart; 2], PageError> {
+fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> {
     let [active, deferred, connections, delivered, deferrals, bounced] =
         [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
     let end = traffic_end(ts);
@@ -157,14 +198,14 @@ fn time_charts(ts: &Timeseries) -> Result<[Chart; 2], PageError> {
     );
     let zip = |v: &[f64]| ts.hours.iter().copied().zip(v.iter().copied()).collect();
     let queue = charts::split_by_scale(
-        "deliveries (message × domain)",
+        words.queue,
         vec![
             series("active", 0, zip(&active)),
             series("deferred", 1, zip(&deferred)),
             series("connections open", 2, zip(&connections)),
         ],
     );
-    let hours = "simulated time, hours";
+    let hours = words.time;
     Ok([
         chart(
             "deliveries",
@@ -183,13 +224,16 @@ fn time_charts(ts: &Timeseries) -> Result<[Chart; 2], PageError> {
 }
 
 /// Recipients by number of attempts, on a numeric axis.
-fn attempts_chart(s: &Summary) -> Result<Chart, PageError> {
-    // In order of the attempt count.
-    let counts: Vec<(f64, f64)> = s
-        .attempts
-        .iter()
-        .map(|(&attempts, &n)| (f64::from(attempts), n as f64))
-        .collect();
+fn attempts_chart(s: &Value) -> Result<Chart, PageError> {
+    let mut counts: Vec<(f64, f64)> = s["attempts"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.parse::<u32>().ok()? as f64, number(v))))
+                .collect()
+        })
+        .unwrap_or_default();
+    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(chart(
         "attempts",
         charts::histogram(
@@ -201,23 +245,19 @@ fn attempts_chart(s: &Summary) -> Result<Chart, PageError> {
     ))
 }
 
-/// The outcomes, in the order of `summary.json`, with their counts.
-fn outcome_counts(s: &Summary) -> [(&'static str, u64); 5] {
-    let o = &s.outcomes;
-    [
-        ("inbox", o.inbox),
-        ("spam", o.spam),
-        ("bounced", o.bounced),
-        ("expired", o.expired),
-        ("rejected_at_submission", o.rejected_at_submission),
-    ]
-}
+/// The outcomes, in the order of `summary.json`.
+const OUTCOMES: [&str; 5] = [
+    "inbox",
+    "spam",
+    "bounced",
+    "expired",
+    "rejected_at_submission",
+];
 
 /// Recipients per outcome as a table, and as bars on a log axis.
-fn outcomes(s: &Summary) -> Result<(String, Chart), PageError> {
-    let outcomes = outcome_counts(s);
-    let counts: Vec<f64> = outcomes.iter().map(|(_, n)| *n as f64).collect();
-    let labels: Vec<String> = outcomes.iter().map(|(k, _)| k.replace('_', " ")).collect();
+fn outcomes(s: &Value) -> Result<(String, Chart), PageError> {
+    let counts: Vec<f64> = OUTCOMES.iter().map(|k| number(&s["outcomes"][k])).collect();
+    let labels: Vec<String> = OUTCOMES.iter().map(|k| k.replace('_', " ")).collect();
     // Below the bars there is room for one word each.
     let short: Vec<String> = labels
         .iter()
@@ -245,13 +285,11 @@ fn outcomes(s: &Summary) -> Result<(String, Chart), PageError> {
 }
 
 /// Undelivered recipients by reason, the most frequent first.
-fn reasons_chart(s: &Summary) -> Result<Chart, PageError> {
-    let mut reasons: Vec<(String, f64)> = s
-        .failures
-        .by_reason
-        .iter()
-        .map(|(reason, n)| (reason.clone(), *n as f64))
-        .collect();
+fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
+    let mut reasons: Vec<(String, f64)> = s["failures"]["by_reason"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
+        .unwrap_or_default();
     reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     reasons.truncate(MAX_REASONS);
     let (labels, values): (Vec<String>, Vec<f64>) = reasons.into_iter().unzip();
@@ -267,15 +305,16 @@ fn reasons_chart(s: &Summary) -> Result<Chart, PageError> {
 }
 
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
+    let words = Words::of(dir);
     let summary_path = dir.join(crate::SUMMARY_JSON);
+    let s = parse_json(&summary_path)?;
     let bad = |message: &str| PageError::Parse {
         path: summary_path.clone(),
         message: message.to_string(),
     };
-    let s = Summary::from_json(&read(&summary_path)?).map_err(|e| bad(&e.to_string()))?;
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
     let (outcome_table, outcome_chart) = outcomes(&s)?;
-    let [deliveries, queue] = time_charts(&ts)?;
+    let [deliveries, queue] = time_charts(&ts, &words)?;
     let charts = vec![
         outcome_chart,
         reasons_chart(&s)?,
@@ -284,38 +323,46 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         deliveries,
         queue,
     ];
-    let (o, r, l, q) = (&s.outcomes, &s.rates, &s.latency, &s.queue_wait);
-    let rows = vec![
-        vec!["messages".into(), s.run.messages.to_string()],
-        vec!["recipients".into(), s.run.recipients.to_string()],
-        vec!["delivery attempts".into(), s.run.attempts.to_string()],
+    let o = &s["outcomes"];
+    let r = &s["rates"];
+    let l = &s["latency"];
+    let q = &s["queue_wait"];
+    let mut rows = vec![
+        vec!["messages".into(), s["run"]["messages"].to_string()],
+        vec!["recipients".into(), s["run"]["recipients"].to_string()],
+        vec!["delivery attempts".into(), s["run"]["attempts"].to_string()],
         vec![
             "delivered (inbox + spam)".into(),
-            format!("{} ({:.2}%)", o.inbox + o.spam, r.delivered * 100.0),
+            format!(
+                "{} ({:.2}%)",
+                number(&o["inbox"]) + number(&o["spam"]),
+                number(&r["delivered"]) * 100.0
+            ),
         ],
         vec![
             "bounced".into(),
-            format!("{} ({:.2}%)", o.bounced, r.bounced * 100.0),
+            format!("{} ({:.2}%)", o["bounced"], number(&r["bounced"]) * 100.0),
         ],
         vec![
             "expired".into(),
-            format!("{} ({:.2}%)", o.expired, r.expired * 100.0),
+            format!("{} ({:.2}%)", o["expired"], number(&r["expired"]) * 100.0),
         ],
         vec![
             "latency p50 / p90 / p99 / max".into(),
-            [l.p50_s, l.p90_s, l.p99_s, l.max_s]
-                .map(secs_of)
+            ["p50_s", "p90_s", "p99_s", "max_s"]
+                .map(|k| secs_of(&l[k]))
                 .join(" / "),
         ],
         vec![
             "queue wait mean / p99".into(),
-            format!("{} / {}", secs_of(q.mean_s), secs_of(q.p99_s)),
-        ],
-        vec![
-            "peak queue depth (deliveries)".into(),
-            s.run.peak_queue_depth.to_string(),
+            format!("{} / {}", secs_of(&q["mean_s"]), secs_of(&q["p99_s"])),
         ],
     ];
+    // Summaries written before the peak was followed do not have it.
+    if let Some(peak) = s["run"].get("peak_queue_depth") {
+        let unit = words.queue.split(' ').next().unwrap_or(words.queue);
+        rows.push(vec![format!("peak queue depth ({unit})"), peak.to_string()]);
+    }
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -341,11 +388,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
-    let html = page(
-        &format!("smtpsim run: {name}"),
-        "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",
-        &sections,
-    );
+    let html = page(&format!("{}: {name}", words.title), words.intro, &sections);
     Ok((charts, html))
 }
 

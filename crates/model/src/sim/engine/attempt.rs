@@ -6,6 +6,10 @@ use super::*;
 use crate::sim::content::{FactsRef, Source};
 use crate::sim::world::{DomainModel, HostModel, NetworkModel, RelayModel, SenderModel};
 
+/// Why a delivery to a suspended domain was deferred without trying (Postfix's words).
+pub(super) const SUSPENDED: &str =
+    "delivery temporarily suspended: no MX host accepted a connection";
+
 /// A trace line of an attempt, at its offset from the attempt's start.
 type Timed = (SimDuration, TraceLine);
 
@@ -19,6 +23,8 @@ struct Tried {
     elapsed: SimDuration,
     /// Trace lines, for traced messages.
     lines: Vec<Timed>,
+    /// The domain was suspended: no host was tried.
+    suspended: bool,
 }
 
 /// What trying an MX host draws on besides the attempt and the domain.
@@ -85,6 +91,7 @@ impl Engine<'_> {
     fn record_attempt(&mut self, now: SimTime, job: u32, tried: Tried) {
         let network = &mut self.world.network;
         let duration = match &network.attempt_duration {
+            _ if tried.suspended => SimDuration::ZERO,
             Some(dist) => dist.sample(&mut network.rng).0,
             None => tried.elapsed,
         };
@@ -157,18 +164,26 @@ fn try_hosts(
     let Route::Mx(hosts) = &domain.route else {
         unreachable!("only domains with MX hosts get attempts")
     };
+    // A suspended domain gets no attempt at any host.
+    let suspended = now < domain.suspended_until;
     let mut tried = Tried {
         outcome: AttemptOutcome {
             open: None,
             recipients: Vec::new(),
             verdict: None,
-            unreachable: Some("no MX host accepted a connection"),
+            unreachable: Some(if suspended {
+                SUSPENDED
+            } else {
+                "no MX host accepted a connection"
+            }),
         },
         host: None,
         elapsed: SimDuration::ZERO,
         lines: Vec::new(),
+        suspended,
     };
     let candidates = match reuse {
+        _ if suspended => 0..0,
         Some(open) => open.host..open.host + 1,
         None => 0..hosts.len(),
     };

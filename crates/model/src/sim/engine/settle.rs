@@ -19,6 +19,12 @@ impl Engine<'_> {
             .collect();
         let mut notes: Vec<(Hop, Note)> = Vec::new();
         if let Some(why) = result.unreachable {
+            let suspend = self.world.relay.suspend_unreachable;
+            let d = &mut self.world.domains[domain as usize];
+            if why != super::attempt::SUSPENDED && !suspend.is_zero() {
+                d.suspended_until = d.suspended_until.max(now + suspend);
+            }
+            let j = self.jobs[job as usize].as_mut().expect("live job");
             for &i in &undecided {
                 let r = &mut j.recipients[i];
                 r.last_reply = None;
