@@ -145,10 +145,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         sample_limit: None,
     };
     sim::check_with(&scenario, &options)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(sanitise(&scenario.simulation.name)));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(smtpsim_sweep::sanitise(&scenario.simulation.name))
+    });
     let mut writer = RunWriter::create(
         &out,
         WriterOptions {
@@ -244,18 +243,6 @@ fn progress_bar(args: &Args, scenario: &Scenario) -> Option<ProgressBar> {
 pub(crate) fn remove_report(out: &Path) -> anyhow::Result<()> {
     smtpsim_report::page::remove_report(out)
         .with_context(|| format!("cannot remove the old report in {}", out.display()))
-}
-
-pub(crate) fn sanitise(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn print_summary(

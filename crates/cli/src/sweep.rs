@@ -2,26 +2,22 @@
 //! with the same seeds, in parallel; `sweep.csv`, `sweep_summary.csv` and `sweep.json`.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use smtpsim_des::SimDuration;
-use smtpsim_model::scenario::{Parameter, Scenario, Setting};
-use smtpsim_model::sim::{
-    self, Cancel, ExchangeMode, Options, RecipientRecord, Recorder, Sample, TraceMode, TraceRecord,
+use smtpsim_model::scenario::Parameter;
+use smtpsim_model::sim::TraceMode;
+use smtpsim_report::sweep::Shard;
+use smtpsim_sweep::{
+    PointSummary, RunFiles, Runner, Sweep, SweepOutput, SweepRunError, SweepSpec, default_out,
 };
-use smtpsim_model::stable_hash::StableHasher;
-use smtpsim_report::sweep::{
-    PointSummary, RunResult, Shard, SweepDefinition, SweepOutput, SweptField,
-};
-use smtpsim_report::{RunWriter, Stats, WriterOptions};
 
 use crate::interrupt;
-use crate::run::{human, parse_duration, parse_trace, remove_report, sanitise};
+use crate::run::{human, parse_duration, parse_trace, remove_report};
 
 /// Options of `smtpsim sweep`.
 #[derive(Debug, clap::Args)]
@@ -80,178 +76,25 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
 }
 
-/// A run's aggregates, with or without its files.
-enum Sink {
-    Stats(Box<Stats>),
-    Files(Box<RunWriter>),
-}
-
-/// What a sweep run records: aggregates, and files if asked.
-struct SweepRecorder {
-    sink: Sink,
-}
-
-impl Recorder for SweepRecorder {
-    fn recipient(&mut self, record: &RecipientRecord<'_>) {
-        match &mut self.sink {
-            Sink::Stats(stats) => stats.record(record),
-            Sink::Files(writer) => writer.recipient(record),
-        }
-    }
-
-    fn trace(&mut self, record: &TraceRecord<'_>) {
-        if let Sink::Files(writer) = &mut self.sink {
-            writer.trace(record);
-        }
-    }
-
-    fn sample(&mut self, sample: &Sample) {
-        if let Sink::Files(writer) = &mut self.sink {
-            writer.sample(sample);
-        }
-    }
-}
-
-/// Everything a run needs, shared by the worker threads.
-struct Plan<'a> {
-    definition: &'a SweepDefinition,
-    scenarios: &'a [Scenario],
-    args: &'a Args,
-    out: &'a Path,
-    cancel: &'a Cancel,
-}
-
-impl Plan<'_> {
-    fn run(&self, k: usize) -> anyhow::Result<RunResult> {
-        let (point, replication) = self.definition.run_at(k);
-        let scenario = &self.scenarios[point];
-        let seed = self
-            .definition
-            .seed_of(scenario.simulation.seed, replication);
-        let options = Options {
-            seed: Some(seed),
-            messages: self.args.messages,
-            duration: self.args.duration,
-            trace: if self.args.run_files {
-                self.args.trace
-            } else {
-                TraceMode::None
-            },
-            exchange: ExchangeMode::Auto,
-            cancel: self.cancel.clone(),
-            stall_limit: None,
-            sample_limit: None,
-        };
-        let sink = if self.args.run_files {
-            let dir = self
-                .out
-                .join("runs")
-                .join(format!("p{point:04}-r{replication:04}"));
-            let writer = RunWriter::create(
-                &dir,
-                WriterOptions {
-                    trace: options.trace != TraceMode::None,
-                    no_messages: false,
-                },
-            )
-            .with_context(|| format!("cannot write to {}", dir.display()))?;
-            Sink::Files(Box::new(writer))
-        } else {
-            Sink::Stats(Box::default())
-        };
-        let mut recorder = SweepRecorder { sink };
-        let started = Instant::now();
-        let stats = sim::run(scenario, &options, &mut recorder)?;
-        interrupt::check(self.cancel)?;
-        let result = match recorder.sink {
-            Sink::Stats(aggregates) => {
-                RunResult::new(point, replication, seed, &aggregates, &stats)?
-            }
-            Sink::Files(writer) => {
-                let result = RunResult::new(point, replication, seed, writer.stats(), &stats)?;
-                writer.finish(&stats, started.elapsed())?;
-                result
-            }
-        };
-        Ok(result)
-    }
-}
-
-/// The scenario of every point, checked before anything runs.
-fn load_points(
-    args: &Args,
-    text: &str,
-    definition: &SweepDefinition,
-) -> anyhow::Result<Vec<Scenario>> {
-    let file = args.scenario.display().to_string();
-    (0..definition.points())
-        .map(|point| {
-            let settings: Vec<Setting> = definition
-                .indices(point)
-                .into_iter()
-                .zip(&args.set)
-                .map(|(i, p)| p.setting(i))
-                .collect();
-            let mut scenario = Scenario::parse_with(text, &file, &settings)?;
-            scenario.path = Some(args.scenario.clone());
-            let options = Options {
-                messages: args.messages,
-                duration: args.duration,
-                ..Options::default()
-            };
-            sim::check_with(&scenario, &options)?;
-            Ok(scenario)
-        })
-        .collect()
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let cancel = interrupt::on_signal()?;
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
-    let base = Scenario::parse(&text, &args.scenario.display().to_string())?;
-    for (i, p) in args.set.iter().enumerate() {
-        if args.set[..i].iter().any(|q| q.path == p.path) {
-            bail!(
-                "--set {} is given twice: list all its values in one --set",
-                p.path
-            );
-        }
-    }
-    let mut hash = StableHasher::new();
-    hash.write(text.as_bytes());
-    let definition = SweepDefinition {
-        scenario: base.simulation.name.clone(),
-        file: args.scenario.display().to_string(),
-        file_hash: format!("{:016x}", hash.finish()),
-        parameters: args
-            .set
-            .iter()
-            .map(|p| SweptField {
-                path: p.path.clone(),
-                values: p.values.clone(),
-            })
-            .collect(),
+    let spec = SweepSpec {
+        scenario: args.scenario.clone(),
+        set: args.set.clone(),
         replications: args.replications,
         seed: args.seed,
         messages: args.messages,
-        duration: args.duration.map(|d| d.to_string()),
+        duration: args.duration,
+        shard: args.shard,
     };
-    definition.check_size().map_err(anyhow::Error::msg)?;
-    let scenarios = load_points(args, &text, &definition)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut name = format!("{}-sweep", sanitise(&base.simulation.name));
-        if let Some(shard) = args.shard {
-            name.push_str(&format!("-shard-{}-of-{}", shard.index, shard.count));
-        }
-        PathBuf::from("reports").join(name)
-    });
-    let runs: Vec<usize> = (0..definition.runs())
-        .filter(|&k| args.shard.is_none_or(|s| s.contains(k)))
-        .collect();
-
+    let sweep = Sweep::load(&spec)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(sweep.name(), args.shard));
+    let runs = sweep.runs().len();
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(runs.len() as u64);
+        let bar = ProgressBar::new(runs as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} {pos}/{len} runs [{bar:30}] {elapsed} elapsed, ETA {eta}",
@@ -261,47 +104,30 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    // No more threads than runs.
-    let jobs = args
-        .jobs
-        .map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            |n| n as usize,
-        )
-        .min(runs.len())
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("cannot start the worker threads")?;
-    let plan = Plan {
-        definition: &definition,
-        scenarios: &scenarios,
-        args,
-        out: &out,
-        cancel: &cancel,
-    };
+    let mut runner = Runner::new().cancel(cancel.clone());
+    if let Some(jobs) = args.jobs {
+        runner = runner.jobs(jobs as usize);
+    }
+    if args.run_files {
+        runner = runner.run_files(RunFiles {
+            dir: out.clone(),
+            trace: args.trace,
+        });
+    }
+    if let Some(bar) = bar.clone() {
+        runner = runner.on_run_done(move || bar.inc(1));
+    }
+    let jobs = runner.threads(runs);
     let started = Instant::now();
-    let results: anyhow::Result<Vec<RunResult>> = pool.install(|| {
-        // One run a piece: runs last from milliseconds to minutes, and a thread that is done
-        // must be able to take any run another has not started yet.
-        runs.par_iter()
-            .with_max_len(1)
-            .map(|&k| {
-                let result = plan.run(k);
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
-                result
-            })
-            .collect()
-    });
+    let output = sweep.run(&runner);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let results = results?;
+    let output = match output {
+        Err(SweepRunError::Cancelled) => return Err(interrupt::Interrupted.into()),
+        other => other.with_context(|| format!("cannot run the sweep into {}", out.display()))?,
+    };
     let wall = started.elapsed().as_secs_f64();
-    let output = SweepOutput::new(definition, args.shard, results);
     let points = output
         .write(&out)
         .with_context(|| format!("cannot write the sweep to {}", out.display()))?;
