@@ -14,6 +14,7 @@ mod report;
 mod run;
 mod serve;
 mod sweep;
+mod sweep_print;
 mod walk;
 
 use std::process::ExitCode;

@@ -12,12 +12,11 @@ use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::Parameter;
 use smtpsim_model::sim::TraceMode;
 use smtpsim_report::sweep::Shard;
-use smtpsim_sweep::{
-    PointSummary, RunFiles, Runner, Sweep, SweepOutput, SweepRunError, SweepSpec, default_out,
-};
+use smtpsim_sweep::{RunFiles, Runner, Sweep, SweepRunError, SweepSpec, default_out};
 
 use crate::interrupt;
-use crate::run::{human, parse_duration, parse_trace, remove_report};
+use crate::run::{parse_duration, parse_trace, remove_report};
+pub use crate::sweep_print::print_points;
 
 /// Options of `smtpsim sweep`.
 #[derive(Debug, clap::Args)]
@@ -32,6 +31,14 @@ pub struct Args {
     /// random numbers).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     replications: u32,
+    /// The point the others are compared with in sweep_diff.csv and the printout (0-based,
+    /// as numbered in the printout).
+    #[arg(long, default_value_t = 0)]
+    baseline: usize,
+    /// Run each point with its own seeds (base + point · 2^32 + replication) instead of the
+    /// seeds every point shares; differences are then compared as independent samples.
+    #[arg(long)]
+    independent: bool,
     /// Runs at once, 1 to 1024 (default: one per core), at most one per run. The output does
     /// not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -86,6 +93,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         messages: args.messages,
         duration: args.duration,
         shard: args.shard,
+        baseline: args.baseline,
+        independent: args.independent,
     };
     let sweep = Sweep::load(&spec)?;
     let out = args
@@ -141,6 +150,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         let mut text = std::io::stdout().lock();
         print_points(&mut text, &output, &points)?;
+        crate::sweep_print::print_comparisons(&mut text, &output)?;
         if let Some(page) = &page {
             writeln!(text, "  report: {}", page.display())?;
         }
@@ -152,57 +162,4 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// One line per point: delivery rate and p99 latency with their 95% confidence half-widths.
-pub fn print_points(
-    text: &mut impl Write,
-    output: &SweepOutput,
-    points: &[PointSummary],
-) -> std::io::Result<()> {
-    let d = &output.definition;
-    let shard = output
-        .shard
-        .map(|s| format!(" (shard {s})"))
-        .unwrap_or_default();
-    writeln!(
-        text,
-        "{}: {} points × {} replications{shard}",
-        d.scenario,
-        d.points(),
-        d.replications
-    )?;
-    for p in points {
-        let values: Vec<String> = d
-            .parameters
-            .iter()
-            .zip(&p.values)
-            .map(|(f, v)| format!("{}={v}", f.path))
-            .collect();
-        let m = |name: &str| &p.metrics[name];
-        let ci = |v: Option<f64>, show: &dyn Fn(f64) -> String| {
-            v.map(|v| format!(" ± {}", show(v))).unwrap_or_default()
-        };
-        let rate = m("delivery_rate");
-        let p99 = m("latency_p99_s");
-        let attempts = m("mean_attempts");
-        writeln!(
-            text,
-            "  {:>3} {}  delivered {:.2}%{}  p99 {}{}  attempts {:.3}{}",
-            p.point,
-            if values.is_empty() {
-                "(scenario as written)".to_string()
-            } else {
-                values.join(" ")
-            },
-            rate.mean.unwrap_or(0.0) * 100.0,
-            ci(rate.ci95, &|v| format!("{:.2}", v * 100.0)),
-            p99.mean
-                .map_or_else(|| "none (no deliveries)".to_string(), human),
-            ci(p99.ci95, &|v| human(v)),
-            attempts.mean.unwrap_or(0.0),
-            ci(attempts.ci95, &|v| format!("{v:.3}")),
-        )?;
-    }
-    Ok(())
 }

@@ -93,6 +93,10 @@ pub struct SweepSpec {
     pub duration: Option<SimDuration>,
     /// Run only this share of the runs.
     pub shard: Option<Shard>,
+    /// The point the others are compared with (0: the first).
+    pub baseline: usize,
+    /// Each point with its own seeds instead of the seeds every point shares.
+    pub independent: bool,
 }
 
 impl SweepSpec {
@@ -106,6 +110,8 @@ impl SweepSpec {
             messages: None,
             duration: None,
             shard: None,
+            baseline: 0,
+            independent: false,
         }
     }
 }
@@ -188,8 +194,17 @@ impl Sweep {
             seed: spec.seed,
             messages: spec.messages,
             duration: spec.duration.map(|d| d.to_string()),
+            baseline: spec.baseline,
+            independent: spec.independent,
         };
         definition.check_size().map_err(SweepRunError::Definition)?;
+        if spec.baseline >= definition.points() {
+            return Err(SweepRunError::Definition(format!(
+                "--baseline {} is not a point: the sweep has points 0 to {}",
+                spec.baseline,
+                definition.points() - 1
+            )));
+        }
         let scenarios = load_points(spec, &text, &definition)?;
         Ok(Sweep {
             definition,

@@ -112,7 +112,7 @@ impl Runner {
         let definition = &sweep.definition;
         let (point, replication) = definition.run_at(k);
         let scenario = &sweep.scenarios[point];
-        let seed = definition.seed_of(scenario.simulation.seed, replication);
+        let seed = definition.seed_of(scenario.simulation.seed, point, replication);
         let options = Options {
             seed: Some(seed),
             messages: sweep.messages,

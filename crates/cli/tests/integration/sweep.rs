@@ -10,7 +10,13 @@ fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
 }
 
-const FILES: [&str; 3] = ["sweep.csv", "sweep_summary.csv", "sweep.json"];
+const FILES: [&str; 5] = [
+    "sweep.csv",
+    "sweep_summary.csv",
+    "sweep_diff.csv",
+    "sweep_ranking.csv",
+    "sweep.json",
+];
 
 /// A small sweep of the greylisting scenario: 2 × 2 points, 3 replications, 200 messages.
 fn sweep(out: &Path, extra: &[&str]) -> String {

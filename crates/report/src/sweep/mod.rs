@@ -9,6 +9,7 @@
 //! - [`SweepOutput`]: the runs of a sweep (or of a shard of it); writes `sweep.csv`,
 //!   `sweep_summary.csv` and `sweep.json`, reads `sweep.json` back and merges shards.
 
+mod diff;
 mod interval;
 mod output;
 
@@ -23,8 +24,12 @@ use crate::ReportError;
 use crate::stats::{Exact, Stats};
 use crate::summary::{Outcomes, encode_histogram};
 
+pub use diff::{Comparison, Ranking, compare, higher_is_better, holm, rank};
 pub use interval::{Interval, t_quantile_975};
-pub use output::{PointSummary, SWEEP_CSV, SWEEP_JSON, SWEEP_SUMMARY_CSV, SweepError, SweepOutput};
+pub use output::{
+    PointSummary, SWEEP_CSV, SWEEP_DIFF_CSV, SWEEP_JSON, SWEEP_RANKING_CSV, SWEEP_SUMMARY_CSV,
+    SweepError, SweepOutput,
+};
 
 /// The most runs (points × replications) one sweep has: each point's scenario is kept in
 /// memory and each run leaves a result of a few kilobytes.
@@ -61,6 +66,13 @@ pub struct SweepDefinition {
     pub messages: Option<u64>,
     /// `--duration`, if given, as written.
     pub duration: Option<String>,
+    /// The point the others are compared with in `sweep_diff.csv`.
+    #[serde(default)]
+    pub baseline: usize,
+    /// Whether each point runs with its own seeds (`--independent`) rather than the seeds
+    /// shared by every point; differences are then compared as independent samples.
+    #[serde(default)]
+    pub independent: bool,
 }
 
 impl SweepDefinition {
@@ -132,10 +144,18 @@ impl SweepDefinition {
         (k / r, (k % r) as u32)
     }
 
-    /// The seed of replication `r` when the point's own seed is `point_seed`.
-    pub fn seed_of(&self, point_seed: u64, replication: u32) -> u64 {
+    /// The seed of replication `r` of `point` when the point's own seed is `point_seed`:
+    /// base + `r` (the same at every point), or with [`SweepDefinition::independent`]
+    /// base + `point` · 2³² + `r` (each point its own seeds).
+    pub fn seed_of(&self, point_seed: u64, point: usize, replication: u32) -> u64 {
+        let stride = if self.independent {
+            (point as u64) << 32
+        } else {
+            0
+        };
         self.seed
             .unwrap_or(point_seed)
+            .wrapping_add(stride)
             .wrapping_add(u64::from(replication))
     }
 }
@@ -365,6 +385,8 @@ mod tests {
             seed: None,
             messages: None,
             duration: None,
+            baseline: 0,
+            independent: false,
         }
     }
 
@@ -393,7 +415,7 @@ mod tests {
         assert_eq!(d.values(3), ["2", "x"]);
         assert_eq!(d.values(5), ["2", "z"]);
         assert_eq!(d.run_at(9), (2, 1));
-        assert_eq!(d.seed_of(7, 3), 10);
+        assert_eq!(d.seed_of(7, 2, 3), 10);
         let d = SweepDefinition {
             parameters: vec![],
             seed: Some(100),
@@ -401,7 +423,13 @@ mod tests {
         };
         assert_eq!(d.points(), 1);
         assert_eq!(d.values(0), Vec::<&str>::new());
-        assert_eq!(d.seed_of(7, 3), 103);
+        assert_eq!(d.seed_of(7, 0, 3), 103);
+        let d = SweepDefinition {
+            independent: true,
+            ..d
+        };
+        assert_eq!(d.seed_of(7, 0, 3), 103);
+        assert_eq!(d.seed_of(7, 2, 3), 103 + (2 << 32));
     }
 
     #[test]

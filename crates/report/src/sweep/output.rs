@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Interval, Metrics, RunResult, Shard, SweepDefinition};
+use super::{Comparison, Interval, Metrics, Ranking, RunResult, Shard, SweepDefinition};
 use crate::ReportError;
 use crate::files::write_files;
 use crate::stats::{Exact, merge_histogram, new_histogram};
@@ -16,6 +16,10 @@ use crate::summary::{Distribution, Outcomes, decode_histogram};
 pub const SWEEP_CSV: &str = "sweep.csv";
 /// A row per point: mean, standard deviation and 95% confidence half-width of each metric.
 pub const SWEEP_SUMMARY_CSV: &str = "sweep_summary.csv";
+/// A row per point and metric: the difference from the baseline point with its 95% interval.
+pub const SWEEP_DIFF_CSV: &str = "sweep_diff.csv";
+/// A row per metric: the best point and whether it is better than every other at 95%.
+pub const SWEEP_RANKING_CSV: &str = "sweep_ranking.csv";
 /// Everything: the definition, the shard, the pooled points and every run with its histograms.
 pub const SWEEP_JSON: &str = "sweep.json";
 
@@ -88,6 +92,8 @@ struct SweepFile<'a> {
     definition: &'a SweepDefinition,
     shard: Option<Shard>,
     points: &'a [PointSummary],
+    comparisons: &'a [Comparison],
+    ranking: &'a [Ranking],
     runs: &'a [RunResult],
 }
 
@@ -228,6 +234,99 @@ impl SweepOutput {
         csv.into_inner().map_err(|e| e.into_error().into())
     }
 
+    /// Every point against the baseline, for every metric (see [`super::compare`]).
+    pub fn comparisons(&self) -> Vec<Comparison> {
+        let d = &self.definition;
+        super::compare(&self.runs, d.points(), d.baseline, !d.independent)
+    }
+
+    /// The best point of every metric (see [`super::rank`]).
+    pub fn ranking(&self) -> Vec<Ranking> {
+        let d = &self.definition;
+        super::rank(&self.runs, d.points(), !d.independent)
+    }
+
+    /// `sweep_diff.csv`: a row per point and metric.
+    pub fn diff_csv(&self, comparisons: &[Comparison]) -> Result<Vec<u8>, csv::Error> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<&str> = vec!["point"];
+        header.extend(self.definition.parameters.iter().map(|p| p.path.as_str()));
+        header.extend([
+            "baseline",
+            "paired",
+            "metric",
+            "n",
+            "diff",
+            "diff_ci95",
+            "diff_low",
+            "diff_high",
+            "change_pct",
+            "change_ci95_pct",
+            "excludes_zero",
+            "p_value",
+        ]);
+        csv.write_record(&header)?;
+        for c in comparisons {
+            let mut row: Vec<String> = vec![c.point.to_string()];
+            row.extend(
+                self.definition
+                    .values(c.point)
+                    .into_iter()
+                    .map(str::to_owned),
+            );
+            let low = c.diff.zip(c.diff_ci95).map(|(d, h)| d - h);
+            let high = c.diff.zip(c.diff_ci95).map(|(d, h)| d + h);
+            row.extend([
+                self.definition.baseline.to_string(),
+                (!self.definition.independent).to_string(),
+                c.metric.clone(),
+                c.n.to_string(),
+                optional(c.diff),
+                optional(c.diff_ci95),
+                optional(low),
+                optional(high),
+                optional(c.change_pct),
+                optional(c.change_ci95_pct),
+                c.excludes_zero.to_string(),
+                optional(c.p_value),
+            ]);
+            csv.write_record(&row)?;
+        }
+        csv.into_inner().map_err(|e| e.into_error().into())
+    }
+
+    /// `sweep_ranking.csv`: a row per metric.
+    pub fn ranking_csv(&self, ranking: &[Ranking]) -> Result<Vec<u8>, csv::Error> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record([
+            "metric",
+            "better",
+            "best_point",
+            "best_values",
+            "best_mean",
+            "runner_up_point",
+            "holm_p_max",
+            "better_than_all_95",
+        ])?;
+        for r in ranking {
+            let values = r
+                .best
+                .map(|p| self.definition.values(p).join(" "))
+                .unwrap_or_default();
+            csv.write_record([
+                r.metric.clone(),
+                r.better.to_string(),
+                r.best.map(|p| p.to_string()).unwrap_or_default(),
+                values,
+                optional(r.best_mean),
+                r.runner_up.map(|p| p.to_string()).unwrap_or_default(),
+                optional(r.holm_p_max),
+                r.better_than_all_95.to_string(),
+            ])?;
+        }
+        csv.into_inner().map_err(|e| e.into_error().into())
+    }
+
     /// `sweep_summary.csv` from the pooled points.
     pub fn summary_csv(&self, points: &[PointSummary]) -> Result<Vec<u8>, csv::Error> {
         let mut csv = csv::Writer::from_writer(Vec::new());
@@ -281,10 +380,20 @@ impl SweepOutput {
         let summary = self
             .summary_csv(&points)
             .map_err(csv_error(SWEEP_SUMMARY_CSV))?;
+        let comparisons = self.comparisons();
+        let ranking = self.ranking();
+        let diff = self
+            .diff_csv(&comparisons)
+            .map_err(csv_error(SWEEP_DIFF_CSV))?;
+        let ranks = self
+            .ranking_csv(&ranking)
+            .map_err(csv_error(SWEEP_RANKING_CSV))?;
         let mut json = serde_json::to_string_pretty(&SweepFile {
             definition: &self.definition,
             shard: self.shard,
             points: &points,
+            comparisons: &comparisons,
+            ranking: &ranking,
             runs: &self.runs,
         })
         .map_err(ReportError::Json)?;
@@ -294,6 +403,8 @@ impl SweepOutput {
             &[
                 (SWEEP_CSV, &sweep),
                 (SWEEP_SUMMARY_CSV, &summary),
+                (SWEEP_DIFF_CSV, &diff),
+                (SWEEP_RANKING_CSV, &ranks),
                 (SWEEP_JSON, json.as_bytes()),
             ],
         )?;
@@ -313,6 +424,14 @@ impl SweepOutput {
                 source,
             })?;
         let d = &output.definition;
+        if d.baseline >= d.points() {
+            return Err(SweepError::Merge(format!(
+                "{}: the baseline point {} is outside the sweep ({} points)",
+                path.display(),
+                d.baseline,
+                d.points()
+            )));
+        }
         if let Some(run) = output
             .runs
             .iter()
@@ -361,7 +480,8 @@ impl SweepOutput {
                 let why = if part.definition.file_hash != definition.file_hash {
                     "a different scenario file"
                 } else {
-                    "different --set, --replications, --seed, --messages or --duration"
+                    "different --set, --replications, --seed, --messages, --duration, \
+                     --baseline or --independent"
                 };
                 return Err(SweepError::Merge(format!(
                     "the outputs are not shards of one sweep: {why}"
