@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::Parameter;
 use smtpsim_model::sim::TraceMode;
-use smtpsim_report::sweep::Shard;
+use smtpsim_report::sweep::{Precision, Shard};
 use smtpsim_sweep::{RunFiles, Runner, Sweep, SweepRunError, SweepSpec, default_out};
 
 use crate::interrupt;
@@ -31,6 +31,15 @@ pub struct Args {
     /// random numbers).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     replications: u32,
+    /// Add replications in batches of --replications to each point until the 95% half-width
+    /// of METRIC is within the target: a percentage of the mean (mean_attempts=2%), a time
+    /// (latency_p50_s=0.5s) or a number in the metric's unit (delivery_rate=0.001). Not with
+    /// --shard.
+    #[arg(long, value_name = "METRIC=TARGET", value_parser = parse_precision)]
+    precision: Option<Precision>,
+    /// With --precision, the most replications of a point.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    max_replications: u32,
     /// The point the others are compared with in sweep_diff.csv and the printout (0-based,
     /// as numbered in the printout).
     #[arg(long, default_value_t = 0)]
@@ -79,6 +88,10 @@ fn parse_parameter(s: &str) -> Result<Parameter, String> {
     s.parse()
 }
 
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse()
+}
+
 fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
 }
@@ -95,6 +108,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         shard: args.shard,
         baseline: args.baseline,
         independent: args.independent,
+        precision: args.precision.clone().map(|p| Precision {
+            max_replications: args.max_replications,
+            ..p
+        }),
     };
     let sweep = Sweep::load(&spec)?;
     let out = args

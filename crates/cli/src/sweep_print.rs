@@ -54,13 +54,26 @@ pub fn print_points(
         .shard
         .map(|s| format!(" (shard {s})"))
         .unwrap_or_default();
-    writeln!(
-        text,
-        "{}: {} points × {} replications{shard}",
-        d.scenario,
-        d.points(),
-        d.replications
-    )?;
+    match &d.precision {
+        None => writeln!(
+            text,
+            "{}: {} points × {} replications{shard}",
+            d.scenario,
+            d.points(),
+            d.replications
+        )?,
+        Some(p) => writeln!(
+            text,
+            "{}: {} points, replications in batches of {} until the 95% half-width of {} \
+             is within {} (at most {})",
+            d.scenario,
+            d.points(),
+            d.replications,
+            p.metric,
+            p.target,
+            p.max_replications
+        )?,
+    }
     for p in points {
         let m = |name: &str| &p.metrics[name];
         let ci = |v: Option<f64>, show: &dyn Fn(f64) -> String| {
@@ -82,6 +95,14 @@ pub fn print_points(
             attempts.mean.unwrap_or(0.0),
             ci(attempts.ci95, &|v| format!("{v:.3}")),
         )?;
+        if let Some(reached) = p.precision_reached {
+            writeln!(
+                text,
+                "      {} replications, target {}",
+                p.replications,
+                if reached { "reached" } else { "NOT reached" }
+            )?;
+        }
     }
     Ok(())
 }

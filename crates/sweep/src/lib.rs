@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod precision;
 mod runner;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ use smtpsim_model::scenario::{Parameter, Scenario, ScenarioError, Setting};
 use smtpsim_model::sim::{self, Options, SimError};
 use smtpsim_model::stable_hash::StableHasher;
 use smtpsim_report::ReportError;
-use smtpsim_report::sweep::{Shard, SweepDefinition, SweptField};
+use smtpsim_report::sweep::{Precision, Shard, SweepDefinition, SweptField};
 
 pub use runner::{RunFiles, Runner};
 pub use smtpsim_report::sweep::{PointSummary, RunResult, SweepOutput};
@@ -97,6 +98,9 @@ pub struct SweepSpec {
     pub baseline: usize,
     /// Each point with its own seeds instead of the seeds every point shares.
     pub independent: bool,
+    /// Add replications in batches of [`SweepSpec::replications`] until every point's mean
+    /// of a metric is this precise (refused with a shard).
+    pub precision: Option<Precision>,
 }
 
 impl SweepSpec {
@@ -112,6 +116,7 @@ impl SweepSpec {
             shard: None,
             baseline: 0,
             independent: false,
+            precision: None,
         }
     }
 }
@@ -196,7 +201,11 @@ impl Sweep {
             duration: spec.duration.map(|d| d.to_string()),
             baseline: spec.baseline,
             independent: spec.independent,
+            precision: spec.precision.clone(),
         };
+        if let Some(p) = &spec.precision {
+            precision::check(p, spec)?;
+        }
         definition.check_size().map_err(SweepRunError::Definition)?;
         if spec.baseline >= definition.points() {
             return Err(SweepRunError::Definition(format!(
@@ -238,10 +247,19 @@ impl Sweep {
             .collect()
     }
 
-    /// Runs every run of [`Sweep::runs`] on the runner's threads; the output is the same
-    /// whatever the number of threads.
+    /// Runs every run of [`Sweep::runs`] on the runner's threads, or with a precision target
+    /// batches of replications until every point reaches it (see [`precision`]); the output
+    /// is the same whatever the number of threads.
     pub fn run(&self, runner: &Runner) -> Result<SweepOutput, SweepRunError> {
-        let results = runner.run_all(self, &self.runs())?;
+        if self.definition.precision.is_some() {
+            return precision::run_until(self, runner);
+        }
+        let runs: Vec<(usize, u32)> = self
+            .runs()
+            .into_iter()
+            .map(|k| self.definition.run_at(k))
+            .collect();
+        let results = runner.run_all(self, &runs)?;
         Ok(SweepOutput::new(
             self.definition.clone(),
             self.shard,

@@ -81,11 +81,12 @@ impl Runner {
             .max(1)
     }
 
-    /// Runs the runs `ks` of `sweep`, in parallel; the results in the order of `ks`.
+    /// Runs the (point, replication) runs of `sweep`, in parallel; the results in the order
+    /// given.
     pub(crate) fn run_all(
         &self,
         sweep: &Sweep,
-        ks: &[usize],
+        ks: &[(usize, u32)],
     ) -> Result<Vec<RunResult>, SweepRunError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads(ks.len()))
@@ -96,8 +97,8 @@ impl Runner {
             // done must be able to take any run another has not started yet.
             ks.par_iter()
                 .with_max_len(1)
-                .map(|&k| {
-                    let result = self.run_one(sweep, k);
+                .map(|&(point, replication)| {
+                    let result = self.run_one(sweep, point, replication);
                     if let Some(progress) = &self.progress {
                         progress();
                     }
@@ -107,10 +108,14 @@ impl Runner {
         })
     }
 
-    /// Run `k` of `sweep`.
-    fn run_one(&self, sweep: &Sweep, k: usize) -> Result<RunResult, SweepRunError> {
+    /// Replication `replication` of `point` of `sweep`.
+    fn run_one(
+        &self,
+        sweep: &Sweep,
+        point: usize,
+        replication: u32,
+    ) -> Result<RunResult, SweepRunError> {
         let definition = &sweep.definition;
-        let (point, replication) = definition.run_at(k);
         let scenario = &sweep.scenarios[point];
         let seed = definition.seed_of(scenario.simulation.seed, point, replication);
         let options = Options {

@@ -19,5 +19,6 @@ mod serve_ops;
 mod serve_smtplib;
 mod serve_swaks;
 mod sweep;
+mod sweep_precision;
 mod walk;
 mod walk_html;

@@ -12,6 +12,7 @@
 mod diff;
 mod interval;
 mod output;
+mod precision;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +31,7 @@ pub use output::{
     PointSummary, SWEEP_CSV, SWEEP_DIFF_CSV, SWEEP_JSON, SWEEP_RANKING_CSV, SWEEP_SUMMARY_CSV,
     SweepError, SweepOutput,
 };
+pub use precision::{Precision, Target};
 
 /// The most runs (points × replications) one sweep has: each point's scenario is kept in
 /// memory and each run leaves a result of a few kilobytes.
@@ -73,6 +75,12 @@ pub struct SweepDefinition {
     /// shared by every point; differences are then compared as independent samples.
     #[serde(default)]
     pub independent: bool,
+    /// With `--precision`: replications are added in batches of [`SweepDefinition::replications`]
+    /// to each point until the target is reached or the point has
+    /// [`Precision::max_replications`]; the points can then have different numbers of
+    /// replications.
+    #[serde(default)]
+    pub precision: Option<Precision>,
 }
 
 impl SweepDefinition {
@@ -113,7 +121,7 @@ impl SweepDefinition {
             .parameters
             .iter()
             .map(|p| p.values.len())
-            .chain([self.replications as usize])
+            .chain([self.max_replications() as usize])
             .try_fold(1usize, |acc, n| {
                 acc.checked_mul(n).filter(|&r| r <= MAX_RUNS)
             });
@@ -122,19 +130,27 @@ impl SweepDefinition {
                 .parameters
                 .iter()
                 .map(|p| format!("{} values of {}", p.values.len(), p.path))
-                .chain([format!("{} replications", self.replications)])
+                .chain([format!("{} replications", self.max_replications())])
                 .collect();
             let product = self
                 .parameters
                 .iter()
                 .map(|p| p.values.len() as f64)
                 .product::<f64>()
-                * f64::from(self.replications);
+                * f64::from(self.max_replications());
             format!(
                 "the sweep has {} = {product:.3e} runs; a sweep has at most {MAX_RUNS} runs \
                  (split it, or give fewer values or replications)",
                 factors.join(" × ")
             )
+        })
+    }
+
+    /// The most replications a point can have: [`SweepDefinition::replications`], or the
+    /// precision's maximum.
+    pub fn max_replications(&self) -> u32 {
+        self.precision.as_ref().map_or(self.replications, |p| {
+            p.max_replications.max(self.replications)
         })
     }
 
@@ -387,6 +403,7 @@ mod tests {
             duration: None,
             baseline: 0,
             independent: false,
+            precision: None,
         }
     }
 

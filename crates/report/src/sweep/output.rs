@@ -84,6 +84,9 @@ pub struct PointSummary {
     pub failure_latency: Distribution,
     /// Each metric over the replications, by name.
     pub metrics: BTreeMap<String, Interval>,
+    /// With a precision target: whether this point's half-width reached it (if not, the
+    /// point stopped at the most replications).
+    pub precision_reached: Option<bool>,
 }
 
 /// The layout of `sweep.json`.
@@ -160,7 +163,12 @@ impl SweepOutput {
                         runs.iter().filter_map(|r| r.metrics.values()[i]).collect();
                     (name.to_string(), Interval::of(&values))
                 })
-                .collect();
+                .collect::<BTreeMap<String, Interval>>();
+            let precision_reached = self
+                .definition
+                .precision
+                .as_ref()
+                .map(|p| p.reached(&metrics[&p.metric]));
             points.push(PointSummary {
                 point,
                 values: self
@@ -176,6 +184,7 @@ impl SweepOutput {
                 queue_wait: Distribution::of(&queue_wait, &exact[1])?,
                 failure_latency: Distribution::of(&failure_latency, &exact[2])?,
                 metrics,
+                precision_reached,
             });
         }
         Ok(points)
@@ -345,6 +354,9 @@ impl SweepOutput {
         header.extend(
             ["count", "p50_s", "p90_s", "p99_s", "max_s"].map(|p| format!("pooled_latency_{p}")),
         );
+        if self.definition.precision.is_some() {
+            header.push("precision_reached".into());
+        }
         csv.write_record(&header)?;
         for p in points {
             let mut row: Vec<String> = vec![p.point.to_string()];
@@ -360,6 +372,9 @@ impl SweepOutput {
             let l = &p.latency;
             row.push(l.count.to_string());
             row.extend([l.p50_s, l.p90_s, l.p99_s, l.max_s].map(optional));
+            if let Some(reached) = p.precision_reached {
+                row.push(reached.to_string());
+            }
             csv.write_record(&row)?;
         }
         csv.into_inner().map_err(|e| e.into_error().into())
@@ -435,7 +450,7 @@ impl SweepOutput {
         if let Some(run) = output
             .runs
             .iter()
-            .find(|r| r.point >= d.points() || r.replication >= d.replications)
+            .find(|r| r.point >= d.points() || r.replication >= d.max_replications())
         {
             return Err(SweepError::Merge(format!(
                 "{}: run of point {} replication {} is outside the sweep ({} points × {} replications)",
@@ -443,7 +458,7 @@ impl SweepOutput {
                 run.point,
                 run.replication,
                 d.points(),
-                d.replications
+                d.max_replications()
             )));
         }
         Ok(output)

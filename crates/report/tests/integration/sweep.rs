@@ -25,6 +25,7 @@ fn definition(replications: u32) -> SweepDefinition {
         duration: None,
         baseline: 0,
         independent: false,
+        precision: None,
     }
 }
 
