@@ -80,6 +80,7 @@ use std::io;
 use std::path::PathBuf;
 
 mod csv_row;
+mod domains;
 mod files;
 mod hdrlog;
 pub mod journey;
@@ -91,6 +92,7 @@ mod summary;
 pub mod sweep;
 mod writer;
 
+pub use domains::{ByDomain, DomainFigures, DomainStats};
 pub use files::write_files;
 pub use hdrlog::HdrLog;
 pub use maillog::{MailLog, queue_id};

@@ -9,6 +9,7 @@ use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats};
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
+use crate::domains::ByDomain;
 use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, Summary};
 
 /// Significant decimal digits kept by the latency histograms (relative error under 0.1%).
@@ -144,6 +145,7 @@ pub struct Stats {
     failure_latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
     exact: [Exact; 3],
+    domains: ByDomain,
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
@@ -187,12 +189,14 @@ impl Stats {
             failure_latency: new_histogram(),
             queue_wait: new_histogram(),
             exact: [Exact::default(); 3],
+            domains: ByDomain::default(),
         }
     }
 
     /// Counts one recipient.
     pub fn record(&mut self, record: &RecipientRecord<'_>) {
         self.outcomes[fate_index(record.fate)] += 1;
+        self.domains.record(record);
         *self.attempts.entry(record.attempts).or_insert(0) += 1;
         let latency = record.latency().as_micros();
         if record.fate.delivered() {
@@ -234,6 +238,12 @@ impl Stats {
         for (mine, theirs) in self.exact.iter_mut().zip(&other.exact) {
             mine.merge(theirs);
         }
+        self.domains.merge(&other.domains);
+    }
+
+    /// The totals of each recipient domain.
+    pub fn domains(&self) -> &ByDomain {
+        &self.domains
     }
 
     /// Recipients recorded.
@@ -329,6 +339,7 @@ impl Stats {
             latency: Distribution::of(&self.latency, self.latency_exact())?,
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
+            domains: self.domains.figures()?,
             performance: None,
         })
     }

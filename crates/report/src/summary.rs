@@ -11,6 +11,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::Serialize;
 
 use crate::ReportError;
+use crate::domains::DomainFigures;
 use crate::stats::Exact;
 
 /// Header of `summary.csv`.
@@ -38,6 +39,8 @@ pub struct Summary {
     pub failure_latency: Distribution,
     /// Time waiting for a free connection, of recipients the relay tried to deliver.
     pub queue_wait: Distribution,
+    /// The figures of each recipient domain, by name.
+    pub domains: BTreeMap<String, DomainFigures>,
     /// Wall-clock figures: the only values that differ between identical runs. Written to
     /// `summary.json` only, never to `summary.csv`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -328,6 +331,17 @@ impl Summary {
             row(section, "count", d.count.to_string());
             for (key, secs) in d.rows() {
                 row(section, key, secs.map(fixed).unwrap_or_default());
+            }
+        }
+        // `domain` rows: the key is `<domain>:<figure>`.
+        for (name, figures) in &self.domains {
+            for (figure, value) in DomainFigures::NAMES.iter().zip(figures.values()) {
+                let value = if figure.ends_with("_s") || *figure == "mean_attempts" {
+                    value.map(fixed).unwrap_or_default()
+                } else {
+                    value.map_or_else(String::new, |v| (v as u64).to_string())
+                };
+                row("domain", &format!("{name}:{figure}"), value);
             }
         }
         rows

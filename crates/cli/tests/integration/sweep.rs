@@ -10,11 +10,13 @@ fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
 }
 
-const FILES: [&str; 5] = [
+const FILES: [&str; 7] = [
     "sweep.csv",
     "sweep_summary.csv",
     "sweep_diff.csv",
     "sweep_ranking.csv",
+    "sweep_domains.csv",
+    "sweep_domains_summary.csv",
     "sweep.json",
 ];
 
@@ -62,7 +64,8 @@ fn output_does_not_depend_on_the_number_of_threads() {
     let mut lines = rows.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with(
-        "point,replication,seed,relay.retry.initial,relay.retry.multiplier,messages,"
+        "point,replication,seed,relay.retry.initial,relay.retry.multiplier,relay.retry.initial_s,\
+         messages,"
     ));
     for metric in [
         "delivery_rate",
@@ -79,7 +82,28 @@ fn output_does_not_depend_on_the_number_of_threads() {
     for row in &rows {
         let replication: u64 = row[1].parse().unwrap();
         assert_eq!(row[2], (7 + replication).to_string());
-        assert_eq!(row[5], "200");
+        assert_eq!(row[6], "200");
+    }
+    // The swept durations also in seconds, beside their text.
+    assert!(header.contains("relay.retry.initial_s"), "{header}");
+    assert!(rows.iter().all(|r| r[5] == "60" || r[5] == "240"));
+    // Tidy per-domain rows: 12 runs × 5 domains (the sender's own included when it
+    // receives nothing: only domains with recipients) × 12 figures.
+    let tidy = String::from_utf8(read(&one, "sweep_domains.csv")).unwrap();
+    let tidy: Vec<Vec<&str>> = tidy
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(tidy.len(), 12 * 4 * 12);
+    // Per domain, the recipients of a run add up to the run's.
+    for row in rows.iter().take(3) {
+        let recipients: u64 = tidy
+            .iter()
+            .filter(|t| t[0] == row[0] && t[1] == row[1] && t[7] == "recipients")
+            .map(|t| t[8].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(recipients.to_string(), row[7]);
     }
     let summary = String::from_utf8(read(&one, "sweep_summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 5);

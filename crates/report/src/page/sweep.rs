@@ -13,6 +13,7 @@ fn describe(metric: &str) -> &'static str {
         "delivery_rate" => "delivered, fraction of recipients",
         "bounce_rate" => "bounced, fraction of recipients",
         "expiry_rate" => "expired, fraction of recipients",
+        "latency_mean_s" => "mean latency, seconds",
         "latency_p50_s" => "median latency, seconds",
         "latency_p90_s" => "p90 latency, seconds",
         "latency_p99_s" => "p99 latency, seconds",

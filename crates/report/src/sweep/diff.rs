@@ -104,8 +104,9 @@ fn t975(df: f64) -> f64 {
         .inverse_cdf(0.975)
 }
 
-/// Point `y` against point `x` for one metric: the pairs by replication, or two samples.
-fn compare_two(x: &[(u32, f64)], y: &[(u32, f64)], paired: bool) -> Comparison {
+/// Point `y` against point `x` for one metric: the pairs by replication, or two samples
+/// (the `point` and `metric` of the result are left for the caller).
+pub(crate) fn compare_two(x: &[(u32, f64)], y: &[(u32, f64)], paired: bool) -> Comparison {
     let mut c = Comparison {
         point: 0,
         metric: String::new(),

@@ -10,6 +10,7 @@
 //!   `sweep_summary.csv` and `sweep.json`, reads `sweep.json` back and merges shards.
 
 mod diff;
+mod domains;
 mod interval;
 mod output;
 mod precision;
@@ -22,14 +23,15 @@ use serde::{Deserialize, Serialize};
 use smtpsim_model::sim::RunStats;
 
 use crate::ReportError;
+use crate::domains::DomainFigures;
 use crate::stats::{Exact, Stats};
 use crate::summary::{Outcomes, encode_histogram};
 
 pub use diff::{Comparison, Ranking, compare, higher_is_better, holm, rank};
 pub use interval::{Interval, t_quantile_975};
 pub use output::{
-    PointSummary, SWEEP_CSV, SWEEP_DIFF_CSV, SWEEP_JSON, SWEEP_RANKING_CSV, SWEEP_SUMMARY_CSV,
-    SweepError, SweepOutput,
+    PointSummary, SWEEP_CSV, SWEEP_DIFF_CSV, SWEEP_DOMAINS_CSV, SWEEP_DOMAINS_SUMMARY_CSV,
+    SWEEP_JSON, SWEEP_RANKING_CSV, SWEEP_SUMMARY_CSV, SweepError, SweepOutput,
 };
 pub use precision::{Precision, Target};
 
@@ -112,6 +114,47 @@ impl SweepDefinition {
             .zip(&self.parameters)
             .map(|(i, p)| p.values[i].as_str())
             .collect()
+    }
+
+    /// The swept fields whose values are all durations (`60s`, `5m`), as (field index,
+    /// `<path>_s`, the seconds of each value), so that tables carry them as numbers in SI
+    /// units beside the text. Fields of plain numbers are numbers already and get no column.
+    pub fn si_columns(&self) -> Vec<(usize, String, Vec<f64>)> {
+        let seconds = |v: &str| {
+            let v = v.trim();
+            if v.parse::<f64>().is_ok() {
+                return None;
+            }
+            v.parse::<smtpsim_des::SimDuration>()
+                .ok()
+                .map(|d| d.as_secs_f64())
+        };
+        self.parameters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let values: Option<Vec<f64>> = p.values.iter().map(|v| seconds(v)).collect();
+                values.map(|s| (i, format!("{}_s", p.path), s))
+            })
+            .collect()
+    }
+
+    /// The header of the columns that name a point: the swept fields as written, then
+    /// [`SweepDefinition::si_columns`].
+    pub fn point_header(&self) -> Vec<String> {
+        let mut header: Vec<String> = self.parameters.iter().map(|p| p.path.clone()).collect();
+        header.extend(self.si_columns().into_iter().map(|(_, name, _)| name));
+        header
+    }
+
+    /// The cells of [`SweepDefinition::point_header`] at `point`.
+    pub fn point_cells(&self, point: usize) -> Vec<String> {
+        let indices = self.indices(point);
+        let mut cells: Vec<String> = self.values(point).into_iter().map(str::to_owned).collect();
+        for (field, _, seconds) in self.si_columns() {
+            cells.push(seconds[indices[field]].to_string());
+        }
+        cells
     }
 
     /// The number of runs if it is at most [`MAX_RUNS`], or why the sweep is too large
@@ -225,6 +268,9 @@ pub struct Metrics {
     pub bounce_rate: f64,
     /// Recipients expired, as a fraction.
     pub expiry_rate: f64,
+    /// Mean latency of delivered recipients, seconds (exact to the microsecond).
+    #[serde(default)]
+    pub latency_mean_s: Option<f64>,
     /// Median latency of delivered recipients, seconds.
     pub latency_p50_s: Option<f64>,
     /// 90th percentile latency, seconds.
@@ -245,10 +291,11 @@ pub struct Metrics {
 
 impl Metrics {
     /// The metric names, as columns.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "delivery_rate",
         "bounce_rate",
         "expiry_rate",
+        "latency_mean_s",
         "latency_p50_s",
         "latency_p90_s",
         "latency_p99_s",
@@ -265,11 +312,12 @@ impl Metrics {
     }
 
     /// The values in the order of [`Metrics::NAMES`].
-    pub fn values(&self) -> [Option<f64>; 11] {
+    pub fn values(&self) -> [Option<f64>; 12] {
         [
             Some(self.delivery_rate),
             Some(self.bounce_rate),
             Some(self.expiry_rate),
+            self.latency_mean_s,
             self.latency_p50_s,
             self.latency_p90_s,
             self.latency_p99_s,
@@ -313,6 +361,9 @@ pub struct RunResult {
     pub failure_latency: String,
     /// The exact count, extremes and sum of the latencies.
     pub latency_exact: Exact,
+    /// The figures of each recipient domain, by name.
+    #[serde(default)]
+    pub domains: BTreeMap<String, DomainFigures>,
     /// The same of the queue waits.
     pub queue_wait_exact: Exact,
     /// The same of the failure latencies.
@@ -344,6 +395,7 @@ impl RunResult {
             delivery_rate: summary.rates.delivered,
             bounce_rate: summary.rates.bounced,
             expiry_rate: summary.rates.expired,
+            latency_mean_s: summary.latency.mean_s,
             latency_p50_s: summary.latency.p50_s,
             latency_p90_s: summary.latency.p90_s,
             latency_p99_s: summary.latency.p99_s,
@@ -372,6 +424,7 @@ impl RunResult {
             queue_wait: encode_histogram(stats.queue_wait())?,
             failure_latency: encode_histogram(stats.failure_latency())?,
             latency_exact: *stats.latency_exact(),
+            domains: summary.domains,
             queue_wait_exact: *stats.queue_wait_exact(),
             failure_latency_exact: *stats.failure_latency_exact(),
         })

@@ -20,6 +20,11 @@ pub const SWEEP_SUMMARY_CSV: &str = "sweep_summary.csv";
 pub const SWEEP_DIFF_CSV: &str = "sweep_diff.csv";
 /// A row per metric: the best point and whether it is better than every other at 95%.
 pub const SWEEP_RANKING_CSV: &str = "sweep_ranking.csv";
+/// Tidy: a row per run, recipient domain and figure.
+pub const SWEEP_DOMAINS_CSV: &str = "sweep_domains.csv";
+/// Tidy: a row per point, recipient domain and figure: the mean over replications with its
+/// 95% interval, and the paired difference from the baseline point.
+pub const SWEEP_DOMAINS_SUMMARY_CSV: &str = "sweep_domains_summary.csv";
 /// Everything: the definition, the shard, the pooled points and every run with its histograms.
 pub const SWEEP_JSON: &str = "sweep.json";
 
@@ -100,12 +105,12 @@ struct SweepFile<'a> {
     runs: &'a [RunResult],
 }
 
-fn fixed(value: f64) -> String {
+pub(super) fn fixed(value: f64) -> String {
     format!("{value:.6}")
 }
 
 /// Six decimals, or nothing for a figure with no observation.
-fn optional(value: Option<f64>) -> String {
+pub(super) fn optional(value: Option<f64>) -> String {
     value.map(fixed).unwrap_or_default()
 }
 
@@ -193,8 +198,9 @@ impl SweepOutput {
     /// `sweep.csv`.
     pub fn sweep_csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut csv = csv::Writer::from_writer(Vec::new());
+        let point_header = self.definition.point_header();
         let mut header: Vec<&str> = vec!["point", "replication", "seed"];
-        header.extend(self.definition.parameters.iter().map(|p| p.path.as_str()));
+        header.extend(point_header.iter().map(String::as_str));
         header.extend([
             "messages",
             "recipients",
@@ -216,12 +222,7 @@ impl SweepOutput {
                 run.replication.to_string(),
                 run.seed.to_string(),
             ];
-            row.extend(
-                self.definition
-                    .values(run.point)
-                    .into_iter()
-                    .map(str::to_owned),
-            );
+            row.extend(self.definition.point_cells(run.point));
             row.extend(
                 [
                     run.messages,
@@ -258,8 +259,9 @@ impl SweepOutput {
     /// `sweep_diff.csv`: a row per point and metric.
     pub fn diff_csv(&self, comparisons: &[Comparison]) -> Result<Vec<u8>, csv::Error> {
         let mut csv = csv::Writer::from_writer(Vec::new());
+        let point_header = self.definition.point_header();
         let mut header: Vec<&str> = vec!["point"];
-        header.extend(self.definition.parameters.iter().map(|p| p.path.as_str()));
+        header.extend(point_header.iter().map(String::as_str));
         header.extend([
             "baseline",
             "paired",
@@ -277,12 +279,7 @@ impl SweepOutput {
         csv.write_record(&header)?;
         for c in comparisons {
             let mut row: Vec<String> = vec![c.point.to_string()];
-            row.extend(
-                self.definition
-                    .values(c.point)
-                    .into_iter()
-                    .map(str::to_owned),
-            );
+            row.extend(self.definition.point_cells(c.point));
             let low = c.diff.zip(c.diff_ci95).map(|(d, h)| d - h);
             let high = c.diff.zip(c.diff_ci95).map(|(d, h)| d + h);
             row.extend([
@@ -340,7 +337,7 @@ impl SweepOutput {
     pub fn summary_csv(&self, points: &[PointSummary]) -> Result<Vec<u8>, csv::Error> {
         let mut csv = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<String> = vec!["point".into()];
-        header.extend(self.definition.parameters.iter().map(|p| p.path.clone()));
+        header.extend(self.definition.point_header());
         header.push("replications".into());
         for name in Metrics::NAMES {
             // Replications with a value, for the figures a run can lack.
@@ -352,7 +349,8 @@ impl SweepOutput {
             }
         }
         header.extend(
-            ["count", "p50_s", "p90_s", "p99_s", "max_s"].map(|p| format!("pooled_latency_{p}")),
+            ["count", "mean_s", "p50_s", "p90_s", "p99_s", "max_s"]
+                .map(|p| format!("pooled_latency_{p}")),
         );
         if self.definition.precision.is_some() {
             header.push("precision_reached".into());
@@ -360,7 +358,7 @@ impl SweepOutput {
         csv.write_record(&header)?;
         for p in points {
             let mut row: Vec<String> = vec![p.point.to_string()];
-            row.extend(p.values.iter().cloned());
+            row.extend(self.definition.point_cells(p.point));
             row.push(p.replications.to_string());
             for name in Metrics::NAMES {
                 let i = &p.metrics[name];
@@ -371,7 +369,7 @@ impl SweepOutput {
             }
             let l = &p.latency;
             row.push(l.count.to_string());
-            row.extend([l.p50_s, l.p90_s, l.p99_s, l.max_s].map(optional));
+            row.extend([l.mean_s, l.p50_s, l.p90_s, l.p99_s, l.max_s].map(optional));
             if let Some(reached) = p.precision_reached {
                 row.push(reached.to_string());
             }
@@ -403,6 +401,9 @@ impl SweepOutput {
         let ranks = self
             .ranking_csv(&ranking)
             .map_err(csv_error(SWEEP_RANKING_CSV))?;
+        let domains = super::domains::runs_csv(self).map_err(csv_error(SWEEP_DOMAINS_CSV))?;
+        let domain_summary =
+            super::domains::summary_csv(self).map_err(csv_error(SWEEP_DOMAINS_SUMMARY_CSV))?;
         let mut json = serde_json::to_string_pretty(&SweepFile {
             definition: &self.definition,
             shard: self.shard,
@@ -420,6 +421,8 @@ impl SweepOutput {
                 (SWEEP_SUMMARY_CSV, &summary),
                 (SWEEP_DIFF_CSV, &diff),
                 (SWEEP_RANKING_CSV, &ranks),
+                (SWEEP_DOMAINS_CSV, &domains),
+                (SWEEP_DOMAINS_SUMMARY_CSV, &domain_summary),
                 (SWEEP_JSON, json.as_bytes()),
             ],
         )?;
