@@ -9,6 +9,7 @@ mod converse;
 mod explain;
 mod interrupt;
 mod merge;
+mod provenance;
 mod repl;
 mod report;
 mod run;

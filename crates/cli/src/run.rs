@@ -59,6 +59,10 @@ pub struct Args {
     /// removed.
     #[arg(long)]
     no_report: bool,
+    /// Without --out, replace an earlier output in `reports/<scenario name>/` instead of
+    /// writing to the first free `reports/<scenario name>-2/`, `-3/`, ...
+    #[arg(long)]
+    force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -130,6 +134,8 @@ impl Recorder for Progress<'_> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let cancel = interrupt::on_signal()?;
     let scenario = Scenario::load(&args.scenario)?;
+    let bytes = crate::provenance::read(&args.scenario)?;
+    let provenance = crate::provenance::of(&args.scenario, &bytes, args.seed, Vec::new())?;
     let options = Options {
         seed: args.seed,
         messages: args.messages,
@@ -146,7 +152,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     sim::check_with(&scenario, &options)?;
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("reports").join(smtpsim_sweep::sanitise(&scenario.simulation.name))
+        crate::provenance::fresh_default(
+            PathBuf::from("reports").join(smtpsim_sweep::sanitise(&scenario.simulation.name)),
+            args.force,
+        )
     });
     let mut writer = RunWriter::create(
         &out,
@@ -156,6 +165,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;
+    writer.set_provenance(provenance);
     let bar = progress_bar(args, &scenario);
     let start = scenario.simulation.start;
     let mut maillog = match &args.maillog {

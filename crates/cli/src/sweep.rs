@@ -79,6 +79,10 @@ pub struct Args {
     /// removed.
     #[arg(long)]
     no_report: bool,
+    /// Without --out, replace an earlier output in `reports/<scenario name>-sweep/` instead
+    /// of writing to the first free `...-sweep-2/`, `-3/`, ...
+    #[arg(long)]
+    force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -114,10 +118,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }),
     };
     let sweep = Sweep::load(&spec)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(sweep.name(), args.shard));
+    let bytes = crate::provenance::read(&args.scenario)?;
+    let set: Vec<String> = args
+        .set
+        .iter()
+        .map(|p| format!("{}={}", p.path, p.values.join(",")))
+        .collect();
+    let provenance = crate::provenance::of(&args.scenario, &bytes, args.seed, set)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        crate::provenance::fresh_default(default_out(sweep.name(), args.shard), args.force)
+    });
     let runs = sweep.runs().len();
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(runs as u64);
@@ -153,6 +163,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Err(SweepRunError::Cancelled) => return Err(interrupt::Interrupted.into()),
         other => other.with_context(|| format!("cannot run the sweep into {}", out.display()))?,
     };
+    let mut output = output;
+    output.provenance = vec![provenance];
     let wall = started.elapsed().as_secs_f64();
     let points = output
         .write(&out)

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use smtpsim_report::sweep::{Comparison, PointSummary, SweepOutput};
+use smtpsim_report::sweep::{Comparison, PointSummary, SweepOutput, domain_rows};
 
 use crate::run::human;
 
@@ -156,6 +156,7 @@ pub fn print_comparisons(text: &mut impl Write, output: &SweepOutput) -> std::io
             .collect();
         writeln!(text, "  {point:>3} {}", cells.join("  "))?;
     }
+    print_domains(text, output)?;
     for r in output.ranking() {
         let Some((_, short)) = SHOWN.iter().find(|(m, _)| *m == r.metric) else {
             continue;
@@ -176,6 +177,37 @@ pub fn print_comparisons(text: &mut impl Write, output: &SweepOutput) -> std::io
                 )
             }
         )?;
+    }
+    Ok(())
+}
+
+/// Per recipient domain, each point's mean latency and attempts against the baseline.
+fn print_domains(text: &mut impl Write, output: &SweepOutput) -> std::io::Result<()> {
+    let d = &output.definition;
+    let rows = domain_rows(output);
+    writeln!(
+        text,
+        "  per domain, against point {} (mean latency; mean attempts):",
+        d.baseline
+    )?;
+    for point in (0..d.points()).filter(|&p| p != d.baseline) {
+        let cells: Vec<String> = rows
+            .chunk_by(|a, b| a.point == b.point && a.domain == b.domain)
+            .filter(|chunk| chunk[0].point == point)
+            .map(|chunk| {
+                let find = |m: &str| chunk.iter().find(|r| r.metric == m);
+                let latency = find("latency_mean_s").map_or_else(
+                    || "no values".to_string(),
+                    |r| show_diff(&r.against_baseline),
+                );
+                let attempts = find("mean_attempts").map_or_else(
+                    || "no values".to_string(),
+                    |r| show_diff(&r.against_baseline),
+                );
+                format!("{} {latency}; {attempts}", chunk[0].domain)
+            })
+            .collect();
+        writeln!(text, "  {point:>3} {}", cells.join("\n      "))?;
     }
     Ok(())
 }

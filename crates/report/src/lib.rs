@@ -86,6 +86,7 @@ mod hdrlog;
 pub mod journey;
 mod maillog;
 pub mod page;
+mod provenance;
 mod staged;
 mod stats;
 mod summary;
@@ -96,6 +97,7 @@ pub use domains::{ByDomain, DomainFigures, DomainStats};
 pub use files::write_files;
 pub use hdrlog::HdrLog;
 pub use maillog::{MailLog, queue_id};
+pub use provenance::{Provenance, START_TIME_ENV, sha256_hex, start_time};
 pub use staged::write_whole;
 pub use stats::{Exact, FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
 pub use summary::{

@@ -312,6 +312,7 @@ impl Stats {
             rejected_at_submission: count(Fate::RejectedAtSubmission),
         };
         Ok(Summary {
+            provenance: None,
             run: RunTotals {
                 messages: run.messages,
                 recipients: self.recipients(),

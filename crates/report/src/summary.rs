@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::ReportError;
 use crate::domains::DomainFigures;
+use crate::provenance::Provenance;
 use crate::stats::Exact;
 
 /// Header of `summary.csv`.
@@ -23,6 +24,9 @@ pub const SUMMARY_HEADER: [&str; 3] = ["section", "key", "value"];
 /// seconds of simulated time (whole microseconds), rates are fractions of all recipients.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Where the run came from, when the command gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
     /// Totals of the run.
     pub run: RunTotals,
     /// Recipients per outcome.
@@ -285,6 +289,11 @@ impl Summary {
         let mut row = |section: &'static str, key: &str, value: String| {
             rows.push((section, key.to_owned(), value));
         };
+        if let Some(p) = &self.provenance {
+            for (key, value) in p.rows() {
+                row("provenance", key, value);
+            }
+        }
         let run = &self.run;
         row("run", "messages", run.messages.to_string());
         row("run", "recipients", run.recipients.to_string());

@@ -8,6 +8,7 @@
 //!   fields.
 
 mod charts;
+mod facts;
 mod html;
 mod run;
 mod sweep;

@@ -260,7 +260,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
     let find = |n: &str| charts.iter().find(|c| c.name == n).expect("drawn above");
-    let sections = vec![
+    let mut sections = vec![
         Section {
             heading: "Summary".into(),
             html: table(&["figure".into(), "value".into()], &rows),
@@ -277,6 +277,13 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
+    if let Ok(domains) = serde_json::from_value(s["domains"].clone()) {
+        sections.push(super::facts::domains(&domains));
+    }
+    let records: Vec<crate::Provenance> = serde_json::from_value(s["provenance"].clone())
+        .map(|p| vec![p])
+        .unwrap_or_default();
+    sections.push(super::facts::provenance(&records));
     let html = page(
         &format!("smtpsim run: {name}"),
         "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",

@@ -141,6 +141,9 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: indices.iter().map(|&i| &charts[i]).collect(),
         });
     }
+    sections.insert(1, super::facts::comparisons(&output));
+    sections.insert(2, super::facts::sweep_domains(&output));
+    sections.push(super::facts::provenance(&output.provenance));
     let shard = output
         .shard
         .map(|s| format!(", shard {s}"))

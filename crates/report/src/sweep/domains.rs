@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 
+use super::Comparison;
 use super::diff::compare_two;
 use super::output::optional;
 use super::{Interval, SweepOutput};
@@ -71,6 +72,50 @@ fn values(output: &SweepOutput, point: usize, domain: &str, i: usize) -> Vec<(u3
         .collect()
 }
 
+/// One point, domain and figure: over the replications, and against the baseline.
+#[derive(Debug, Clone)]
+pub struct DomainRow<'a> {
+    /// The point.
+    pub point: usize,
+    /// The recipient domain.
+    pub domain: &'a str,
+    /// One of [`DomainFigures::NAMES`].
+    pub metric: &'static str,
+    /// Over the point's replications.
+    pub interval: Interval,
+    /// The point minus the baseline point (paired unless the sweep is independent).
+    pub against_baseline: Comparison,
+}
+
+/// Every point, domain and figure, in that order.
+pub fn rows(output: &SweepOutput) -> Vec<DomainRow<'_>> {
+    let d = &output.definition;
+    let points: BTreeSet<usize> = output.runs.iter().map(|r| r.point).collect();
+    let all = domains(output);
+    let mut rows = Vec::new();
+    for &point in &points {
+        for &domain in &all {
+            for (i, &metric) in DomainFigures::NAMES.iter().enumerate() {
+                let here = values(output, point, domain, i);
+                let plain: Vec<f64> = here.iter().map(|v| v.1).collect();
+                let base = values(output, d.baseline, domain, i);
+                let paired = !d.independent || point == d.baseline;
+                let mut against_baseline = compare_two(&base, &here, paired);
+                against_baseline.point = point;
+                against_baseline.metric = metric.to_string();
+                rows.push(DomainRow {
+                    point,
+                    domain,
+                    metric,
+                    interval: Interval::of(&plain),
+                    against_baseline,
+                });
+            }
+        }
+    }
+    rows
+}
+
 /// `sweep_domains_summary.csv`.
 pub(super) fn summary_csv(output: &SweepOutput) -> Result<Vec<u8>, csv::Error> {
     let d = &output.definition;
@@ -94,34 +139,24 @@ pub(super) fn summary_csv(output: &SweepOutput) -> Result<Vec<u8>, csv::Error> {
         .map(String::from),
     );
     csv.write_record(&header)?;
-    let points: BTreeSet<usize> = output.runs.iter().map(|r| r.point).collect();
-    let all = domains(output);
-    for &point in &points {
-        for domain in &all {
-            for (i, metric) in DomainFigures::NAMES.iter().enumerate() {
-                let here = values(output, point, domain, i);
-                let plain: Vec<f64> = here.iter().map(|v| v.1).collect();
-                let interval = Interval::of(&plain);
-                let base = values(output, d.baseline, domain, i);
-                let c = compare_two(&base, &here, !d.independent || point == d.baseline);
-                let mut row = vec![point.to_string()];
-                row.extend(d.point_cells(point));
-                row.extend([
-                    domain.to_string(),
-                    metric.to_string(),
-                    interval.n.to_string(),
-                    optional(interval.mean),
-                    optional(interval.sd),
-                    optional(interval.ci95),
-                    optional(c.diff),
-                    optional(c.diff_ci95),
-                    optional(c.change_pct),
-                    optional(c.change_ci95_pct),
-                    c.excludes_zero.to_string(),
-                ]);
-                csv.write_record(&row)?;
-            }
-        }
+    for r in rows(output) {
+        let (interval, c) = (&r.interval, &r.against_baseline);
+        let mut row = vec![r.point.to_string()];
+        row.extend(d.point_cells(r.point));
+        row.extend([
+            r.domain.to_string(),
+            r.metric.to_string(),
+            interval.n.to_string(),
+            optional(interval.mean),
+            optional(interval.sd),
+            optional(interval.ci95),
+            optional(c.diff),
+            optional(c.diff_ci95),
+            optional(c.change_pct),
+            optional(c.change_ci95_pct),
+            c.excludes_zero.to_string(),
+        ]);
+        csv.write_record(&row)?;
     }
     csv.into_inner().map_err(|e| e.into_error().into())
 }

@@ -10,7 +10,7 @@
 //!   `sweep_summary.csv` and `sweep.json`, reads `sweep.json` back and merges shards.
 
 mod diff;
-mod domains;
+pub(crate) mod domains;
 mod interval;
 mod output;
 mod precision;
@@ -28,6 +28,7 @@ use crate::stats::{Exact, Stats};
 use crate::summary::{Outcomes, encode_histogram};
 
 pub use diff::{Comparison, Ranking, compare, higher_is_better, holm, rank};
+pub use domains::{DomainRow, rows as domain_rows};
 pub use interval::{Interval, t_quantile_975};
 pub use output::{
     PointSummary, SWEEP_CSV, SWEEP_DIFF_CSV, SWEEP_DOMAINS_CSV, SWEEP_DOMAINS_SUMMARY_CSV,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Comparison, Interval, Metrics, Ranking, RunResult, Shard, SweepDefinition};
 use crate::ReportError;
 use crate::files::write_files;
+use crate::provenance::Provenance;
 use crate::stats::{Exact, merge_histogram, new_histogram};
 use crate::summary::{Distribution, Outcomes, decode_histogram};
 
@@ -62,6 +63,10 @@ pub struct SweepOutput {
     pub definition: SweepDefinition,
     /// The shard these runs are, or none for a whole sweep.
     pub shard: Option<Shard>,
+    /// Where the runs came from: the command of the sweep, or those of the merged shards
+    /// in shard order.
+    #[serde(default)]
+    pub provenance: Vec<Provenance>,
     /// The runs.
     pub runs: Vec<RunResult>,
 }
@@ -97,6 +102,7 @@ pub struct PointSummary {
 /// The layout of `sweep.json`.
 #[derive(Serialize)]
 struct SweepFile<'a> {
+    provenance: &'a [Provenance],
     definition: &'a SweepDefinition,
     shard: Option<Shard>,
     points: &'a [PointSummary],
@@ -125,6 +131,7 @@ impl SweepOutput {
         SweepOutput {
             definition,
             shard,
+            provenance: Vec::new(),
             runs,
         }
     }
@@ -405,6 +412,7 @@ impl SweepOutput {
         let domain_summary =
             super::domains::summary_csv(self).map_err(csv_error(SWEEP_DOMAINS_SUMMARY_CSV))?;
         let mut json = serde_json::to_string_pretty(&SweepFile {
+            provenance: &self.provenance,
             definition: &self.definition,
             shard: self.shard,
             points: &points,
@@ -470,7 +478,12 @@ impl SweepOutput {
     /// Merges the outputs of the shards of one sweep into the whole sweep: the same runs as
     /// an unsharded sweep, so the same files, byte for byte. The shards must have equal
     /// definitions, no run twice, and together every run.
-    pub fn merge(parts: Vec<SweepOutput>) -> Result<SweepOutput, SweepError> {
+    pub fn merge(mut parts: Vec<SweepOutput>) -> Result<SweepOutput, SweepError> {
+        parts.sort_by_key(|p| p.shard.map(|s| s.index));
+        let provenance: Vec<Provenance> = parts
+            .iter()
+            .flat_map(|p| p.provenance.iter().cloned())
+            .collect();
         let mut parts = parts.into_iter();
         let first = parts
             .next()
@@ -521,6 +534,8 @@ impl SweepOutput {
                 missing.1
             )));
         }
-        Ok(SweepOutput::new(definition, None, runs))
+        let mut merged = SweepOutput::new(definition, None, runs);
+        merged.provenance = provenance;
+        Ok(merged)
     }
 }
