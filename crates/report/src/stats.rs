@@ -341,6 +341,7 @@ impl Stats {
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             domains: self.domains.figures()?,
+            retry_times_s: Vec::new(),
             performance: None,
         })
     }

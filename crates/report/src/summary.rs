@@ -45,6 +45,11 @@ pub struct Summary {
     pub queue_wait: Distribution,
     /// The figures of each recipient domain, by name.
     pub domains: BTreeMap<String, DomainFigures>,
+    /// When the relay's retry policy retries a message that keeps failing, in seconds after
+    /// its first failure (modelled: attempts take no time, random draws at their midpoint);
+    /// the latency chart marks them. Empty (and left out of `summary.json`) when not given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retry_times_s: Vec<f64>,
     /// Wall-clock figures: the only values that differ between identical runs. Written to
     /// `summary.json` only, never to `summary.csv`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -127,6 +127,7 @@ pub struct RunWriter {
     stats: Stats,
     error: Option<(&'static str, io::Error)>,
     provenance: Option<Provenance>,
+    retry_times_s: Vec<f64>,
 }
 
 impl RunWriter {
@@ -148,6 +149,7 @@ impl RunWriter {
             stats: Stats::new(),
             error: None,
             provenance: None,
+            retry_times_s: Vec::new(),
         })
     }
 
@@ -159,6 +161,12 @@ impl RunWriter {
     /// The output directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Records the relay's retry times for [`Summary::retry_times_s`] (seconds after a first
+    /// failure), which the latency chart marks.
+    pub fn set_retry_times(&mut self, seconds: Vec<f64>) {
+        self.retry_times_s = seconds;
     }
 
     /// What has been aggregated so far.
@@ -180,6 +188,7 @@ impl RunWriter {
             stats,
             error,
             provenance,
+            retry_times_s,
             ..
         } = self;
         let io_error = |name: &str| {
@@ -190,6 +199,7 @@ impl RunWriter {
             return Err(io_error(name)(source));
         }
         let mut summary = stats.summary(run)?;
+        summary.retry_times_s = retry_times_s;
         summary.performance = Some(Performance::new(run.events, wall));
         summary.provenance = provenance;
 
