@@ -12,11 +12,13 @@ mod fit;
 mod interrupt;
 mod maillog;
 mod merge;
+mod provenance;
 mod repl;
 mod report;
 mod run;
 mod serve;
 mod sweep;
+mod sweep_print;
 mod walk;
 
 use std::process::ExitCode;

@@ -9,6 +9,7 @@ use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats, SourceRecord
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
+use crate::domains::ByDomain;
 use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, SourceSummary, Summary};
 
 /// Significant decimal digits kept by the latency histograms (relative error under 0.1%).
@@ -146,6 +147,7 @@ pub struct Stats {
     exact: [Exact; 3],
     /// Per source address of the relay's pool, in the pool's order.
     sources: Vec<SourceRecord>,
+    domains: ByDomain,
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
@@ -190,6 +192,7 @@ impl Stats {
             queue_wait: new_histogram(),
             exact: [Exact::default(); 3],
             sources: Vec::new(),
+            domains: ByDomain::default(),
         }
     }
 
@@ -212,6 +215,7 @@ impl Stats {
     /// Counts one recipient.
     pub fn record(&mut self, record: &RecipientRecord<'_>) {
         self.outcomes[fate_index(record.fate)] += 1;
+        self.domains.record(record);
         *self.attempts.entry(record.attempts).or_insert(0) += 1;
         let latency = record.latency().as_micros();
         if record.fate.delivered() {
@@ -254,6 +258,12 @@ impl Stats {
         for (mine, theirs) in self.exact.iter_mut().zip(&other.exact) {
             mine.merge(theirs);
         }
+        self.domains.merge(&other.domains);
+    }
+
+    /// The totals of each recipient domain.
+    pub fn domains(&self) -> &ByDomain {
+        &self.domains
     }
 
     /// Recipients recorded.
@@ -322,6 +332,7 @@ impl Stats {
             rejected_at_submission: count(Fate::RejectedAtSubmission),
         };
         Ok(Summary {
+            provenance: None,
             run: RunTotals {
                 messages: run.messages,
                 recipients: self.recipients(),
@@ -350,6 +361,7 @@ impl Stats {
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             sources: self.sources.iter().map(SourceSummary::of).collect(),
+            domains: self.domains.figures()?,
             retry_times_s: Vec::new(),
             performance: None,
         })

@@ -26,6 +26,7 @@ mod serve_smtplib;
 mod serve_swaks;
 mod slurm;
 mod sweep;
+mod sweep_precision;
 mod twin_postfix;
 mod walk;
 mod walk_html;

@@ -213,6 +213,7 @@ fn summary_json_separates_performance() {
             "latency",
             "failure_latency",
             "queue_wait",
+            "domains",
             "performance"
         ]
     );
