@@ -30,8 +30,9 @@ pub(crate) struct Verdict {
     pub results: Rc<str>,
 }
 
-/// The DNS the scenario describes, as the authentication checks see it.
-pub(crate) fn zone(scenario: &Scenario) -> StaticResolver {
+/// The DNS the scenario describes, as the authentication checks see it: each domain's MX, A,
+/// TXT, SPF, DMARC and other records, and a stand-in key record for each `dkim_keys` selector.
+pub fn zone(scenario: &Scenario) -> StaticResolver {
     let mut zone = StaticResolver::new();
     for d in &scenario.domains {
         let name = d.name.as_str();

@@ -270,6 +270,11 @@ pub trait Recorder {
     fn trace(&mut self, record: &TraceRecord<'_>) {
         let _ = record;
     }
+    /// The content a traced message's delivery attempt carries to the MX, as the MX receives
+    /// it (headers and body, lines ending in CRLF), once per attempt that has content.
+    fn content(&mut self, message_id: u64, attempt: u32, content: &[u8]) {
+        let _ = (message_id, attempt, content);
+    }
     /// A periodic sample.
     fn sample(&mut self, sample: &Sample) {
         let _ = sample;

@@ -81,6 +81,9 @@ impl Engine<'_> {
                 size,
             )
         };
+        if traced {
+            self.recorder.content(message, attempt_no, &body());
+        }
         let mut id_text = itoa::Buffer::new();
         let facts = content::FactsRef {
             from_domain: Some(sender.header_from_domain.as_bytes()),

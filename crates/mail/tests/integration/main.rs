@@ -1,0 +1,3 @@
+//! Integration tests of smtpsim-mail: one binary, a module per behaviour.
+
+mod signatures;
