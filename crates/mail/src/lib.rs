@@ -29,6 +29,8 @@
 //! ```
 
 pub mod canon;
+pub mod journey;
 pub mod keys;
+pub mod lookups;
 pub mod sign;
 pub mod verify;

@@ -19,7 +19,7 @@ mod world;
 
 pub use cancel::Cancel;
 pub use engine::run;
-pub use placement::{AuthCheck, zone};
+pub use placement::{AuthCheck, zone, zone_with_keys};
 pub use records::{
     DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
     SubmissionRecord, TraceKind, TraceRecord,

@@ -81,9 +81,6 @@ impl Engine<'_> {
                 size,
             )
         };
-        if traced {
-            self.recorder.content(message, attempt_no, &body());
-        }
         let mut id_text = itoa::Buffer::new();
         let facts = content::FactsRef {
             from_domain: Some(sender.header_from_domain.as_bytes()),
@@ -164,6 +161,8 @@ impl Engine<'_> {
                     TraceKind::Note,
                     format!("{how} {} [{}]", host.name, host.ip),
                 ));
+                self.recorder
+                    .content(message, attempt_no, &host.name, &body());
             }
             let outcome = match self.options.exchange {
                 _ if traced => {
