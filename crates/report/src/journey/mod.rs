@@ -7,7 +7,7 @@ mod html;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use smtpsim_model::journey::{Journey, Place, Speaker, Step, human};
+use smtpsim_model::journey::{Journey, Place, Speaker, Step, clock, human};
 
 pub use html::html;
 
@@ -115,8 +115,7 @@ pub fn write_step(journey: &Journey, step: &Step, out: &mut dyn Write) -> io::Re
     for line in &step.lines {
         write!(out, "  ")?;
         if timed {
-            let after = format!("+{}", human(line.time_us.saturating_sub(step.time_us)));
-            write!(out, "{DIM}{after:>6}{DIM:#} ")?;
+            write!(out, "{DIM}{}{DIM:#} ", clock(line.time_us))?;
         }
         match line.speaker {
             Speaker::Client => writeln!(out, "{CLIENT}C: {}{CLIENT:#}", line.text)?,
