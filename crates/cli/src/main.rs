@@ -13,6 +13,7 @@ mod repl;
 mod report;
 mod run;
 mod serve;
+mod serve_explain;
 mod sweep;
 mod walk;
 

@@ -32,5 +32,7 @@ pub mod canon;
 pub mod journey;
 pub mod keys;
 pub mod lookups;
+pub mod received;
+pub mod records;
 pub mod sign;
 pub mod verify;

@@ -15,6 +15,7 @@ mod repl;
 mod report;
 mod run;
 mod serve_curl;
+mod serve_explain;
 mod serve_ops;
 mod serve_smtplib;
 mod serve_swaks;
