@@ -220,6 +220,23 @@ fn retry() -> impl Strategy<Value = String> {
         )),
         proptest::collection::vec(duration(), 1..4)
             .prop_map(|d| format!("{{ policy = \"fixed\", schedule = [{}] }}", d.join(", "))),
+        (duration(), duration()).prop_map(|(run, max)| format!(
+            "{{ policy = \"exim\", queue_run = {run}, retry_interval_max = {max} }}"
+        )),
+        (duration(), duration()).prop_map(|(interval, max)| format!(
+            "{{ policy = \"kumomta\", retry_interval = {interval}, max_retry_interval = {max} }}"
+        )),
+        (count(), proptest::collection::vec(duration(), 0..4)).prop_map(|(n, list)| format!(
+            "{{ policy = \"haraka\", max_temp_failures = {n}, temp_fail_intervals = [{}] }}",
+            list.join(", ")
+        )),
+        (count(), duration(), duration()).prop_map(|(n, quick, slow)| format!(
+            "{{ policy = \"exchange\", transient_failure_retry_count = {n}, \
+             transient_failure_retry_interval = {quick}, message_retry_interval = {slow} }}"
+        )),
+        (duration(), duration()).prop_map(|(run, age)| format!(
+            "{{ policy = \"sendmail\", queue_interval = {run}, min_queue_age = {age} }}"
+        )),
     ]
 }
 

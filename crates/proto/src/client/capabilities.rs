@@ -168,17 +168,7 @@ mod tests {
     #[test]
     fn offered_by_matches_the_ehlo_reply() {
         for bits in 0u32..1 << 9 {
-            let on = |bit: u32| bits & (1 << bit) != 0;
-            let mut config = ServerConfig::new("mx.example");
-            config.pipelining = on(0);
-            config.eight_bit_mime = on(1);
-            config.enhanced_status_codes = on(2);
-            config.starttls = on(3);
-            config.auth = on(4);
-            config.auth_without_tls = on(5);
-            config.smtputf8 = on(6);
-            config.chunking = on(7);
-            config.limits.message_size = on(8).then_some(u64::from(bits) * 1_000_003);
+            let config = crate::server::tests::config_of_bits("mx.example", bits);
             for tls in [false, true] {
                 let reply = Reply::new_static(250, None, "").with_text(config.ehlo_text(tls, "c"));
                 assert_eq!(

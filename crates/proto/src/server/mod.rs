@@ -768,25 +768,37 @@ impl<P: Policy> ServerSession<P> {
 use transaction::closes;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A configuration whose options are bits 0 to 8 of `bits`: PIPELINING, 8BITMIME,
+    /// ENHANCEDSTATUSCODES, STARTTLS, AUTH, AUTH without TLS, SMTPUTF8, CHUNKING and SIZE.
+    pub(crate) fn config_of_bits(name: &str, bits: u32) -> ServerConfig {
+        let on = |bit: u32| bits & (1 << bit) != 0;
+        let mut config = ServerConfig::new(name);
+        config.pipelining = on(0);
+        config.eight_bit_mime = on(1);
+        config.enhanced_status_codes = on(2);
+        config.starttls = on(3);
+        config.auth = on(4);
+        config.auth_without_tls = on(5);
+        config.smtputf8 = on(6);
+        config.chunking = on(7);
+        config.limits.message_size = on(8).then_some(u64::from(bits) * 1_000_003);
+        config
+    }
 
     /// The EHLO reply written in place is the reply the text would give, for every mix of
     /// options.
     #[test]
     fn ehlo_reply_written_in_place_matches_the_reply_of_its_text() {
         for bits in 0u32..1 << 10 {
-            let on = |bit: u32| bits & (1 << bit) != 0;
-            let mut config = ServerConfig::new(if on(9) { "mx\nsecond" } else { "mx.example" });
-            config.pipelining = on(0);
-            config.eight_bit_mime = on(1);
-            config.enhanced_status_codes = on(2);
-            config.starttls = on(3);
-            config.auth = on(4);
-            config.auth_without_tls = on(5);
-            config.smtputf8 = on(6);
-            config.chunking = on(7);
-            config.limits.message_size = on(8).then_some(bits as u64 * 1_000_003);
+            let name = if bits & (1 << 9) != 0 {
+                "mx\nsecond"
+            } else {
+                "mx.example"
+            };
+            let config = config_of_bits(name, bits);
             for tls in [false, true] {
                 let mut written = b"before".to_vec();
                 config.write_ehlo_reply(tls, "client.example", &mut written);
