@@ -5,10 +5,9 @@
 
 use std::net::IpAddr;
 
-use smtpsim_model::auth::dkim::{DkimResult, DkimVerdict};
-use smtpsim_model::auth::dmarc::{self, DmarcResult};
+use smtpsim_model::auth::dkim::DkimResult;
 use smtpsim_model::auth::dns::Resolver;
-use smtpsim_model::auth::spf::{self, SpfQuery, SpfResult};
+use smtpsim_model::auth::{AuthInput, AuthOutcome, Placement, evaluate_with_dkim};
 use smtpsim_model::sim::content;
 
 use crate::verify::{DkimCheck, verify};
@@ -16,22 +15,21 @@ use crate::verify::{DkimCheck, verify};
 /// What the checks found for one received message.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// SPF for the envelope sender's domain (the HELO name for a null sender).
-    pub spf: SpfResult,
     /// Every DKIM signature, verified for real.
     pub dkim: DkimCheck,
-    /// DMARC for the visible From domain.
-    pub dmarc: DmarcResult,
-    /// The visible From domain, if the message has one.
-    pub from_domain: Option<String>,
+    /// SPF, DMARC and the placement, decided by the simulator's rule with this DKIM result,
+    /// and the journeys' sentences.
+    pub outcome: AuthOutcome,
 }
 
 impl Checked {
-    /// One sentence per check, SPF, each DKIM signature, DMARC, as a person reads them.
+    /// One sentence per check, SPF, each DKIM signature, DMARC, as a person reads them, then
+    /// the verdict in the journeys' sentences.
     pub fn sentences(&self) -> Vec<String> {
+        let o = &self.outcome;
         let mut out = vec![format!(
             "SPF {} for {}: {}",
-            self.spf.verdict, self.spf.domain, self.spf.reason
+            o.spf.verdict, o.spf.domain, o.spf.reason
         )];
         if self.dkim.signatures.is_empty() {
             out.push("DKIM none: the message carries no DKIM-Signature".to_string());
@@ -42,10 +40,13 @@ impl Checked {
                 s.verdict, s.domain, s.selector, s.sentence
             ));
         }
-        out.push(format!(
-            "DMARC {}: {}",
-            self.dmarc.verdict, self.dmarc.reason
-        ));
+        out.push(format!("DMARC {}: {}", o.dmarc.verdict, o.dmarc.reason));
+        let placement = match &o.placement {
+            Placement::Inbox => "inbox".to_string(),
+            Placement::Spam => "spam folder".to_string(),
+            Placement::Reject(reply) => format!("refused with {reply}"),
+        };
+        out.push(format!("Verdict ({placement}): {}", o.reasons.join("; ")));
         out
     }
 }
@@ -59,28 +60,20 @@ pub fn check(
     mail_from: &str,
     dns: &dyn Resolver,
 ) -> Checked {
-    let spf = spf::check(&SpfQuery::for_mail_from(client, mail_from, helo), dns);
     let dkim = verify(message, dns, &[]);
-    let from_domain = content::facts_ref(message).owned().from_domain;
+    let from_domain = content::facts_ref(message)
+        .owned()
+        .from_domain
+        .unwrap_or_default();
     let deciding = dkim.deciding();
+    let sentence = deciding.map_or_else(|| "not signed".to_string(), |s| s.sentence.clone());
     let dkim_result = DkimResult {
         verdict: dkim.verdict,
         domain: deciding.map(|s| s.domain.to_ascii_lowercase()),
         selector: deciding.map(|s| s.selector.clone()),
-        reason: deciding.map_or_else(|| "not signed".to_string(), |s| s.sentence.clone()),
+        reason: sentence.clone(),
     };
-    let dmarc = dmarc::evaluate(
-        from_domain.as_deref().unwrap_or(""),
-        &spf,
-        &dkim_result,
-        0.0,
-        dns,
-    );
-    debug_assert!(dkim.verdict != DkimVerdict::Pass || deciding.is_some());
-    Checked {
-        spf,
-        dkim,
-        dmarc,
-        from_domain,
-    }
+    let input = AuthInput::new(client, helo, mail_from, &from_domain).with_pct_draw(0.0);
+    let outcome = evaluate_with_dkim(&input, dkim_result, sentence.into(), dns);
+    Checked { dkim, outcome }
 }

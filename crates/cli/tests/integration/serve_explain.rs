@@ -134,6 +134,10 @@ fn signed_unsigned_and_altered_mail_is_checked_for_real() {
         "{signed}"
     );
     assert!(signed.contains("DMARC pass"), "{signed}");
+    assert!(
+        signed.contains("Verdict (inbox): sender IP allowed by domain policy; DKIM signature"),
+        "{signed}"
+    );
     let unsigned = sessions[1];
     assert!(
         unsigned.contains("DKIM none: the message carries no DKIM-Signature"),
