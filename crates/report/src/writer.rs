@@ -286,6 +286,10 @@ impl Recorder for RunWriter {
         self.keep(MESSAGES_CSV, result);
     }
 
+    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
+        self.stats.record_sources(records);
+    }
+
     fn trace(&mut self, record: &TraceRecord<'_>) {
         if !self.options.trace || self.error.is_some() {
             return;

@@ -8,6 +8,7 @@ use smtpsim_des::SimDuration;
 
 use super::dist::Dist;
 use super::mta_retry::{Exchange, Haraka, KumoMta, Sendmail};
+use super::pool::SourcePool;
 use super::units::{Bandwidth, Duration, Rate};
 
 /// The relay MTA.
@@ -17,9 +18,13 @@ pub struct Relay {
     /// The name it gives in EHLO.
     #[serde(default = "default_hostname")]
     pub hostname: String,
-    /// The address it connects from (what SPF checks and rate limits count).
+    /// The address it connects from (what SPF checks and rate limits count), when it has no
+    /// `pool`.
     #[serde(default = "default_ip")]
     pub ip: IpAddr,
+    /// A pool of source addresses, in place of `ip`.
+    #[serde(default)]
+    pub pool: Option<SourcePool>,
     /// Outgoing connections open at once, all destinations together.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
@@ -69,6 +74,14 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// The source addresses with their weights: the pool's, or `ip` alone.
+    pub fn sources(&self) -> Vec<(IpAddr, u32)> {
+        match &self.pool {
+            Some(pool) => pool.addresses.iter().map(|a| (a.ip, a.weight)).collect(),
+            None => vec![(self.ip, 1)],
+        }
+    }
+
     /// The queue lifetime in force: `queue_lifetime` if the scenario gives one, else the retry
     /// policy's default, else none ([`SimDuration::MAX`]).
     pub fn lifetime(&self) -> SimDuration {
@@ -83,7 +96,8 @@ fn default_hostname() -> String {
     "relay.example".to_string()
 }
 
-fn default_ip() -> IpAddr {
+/// The address of a relay that gives none.
+pub(super) fn default_ip() -> IpAddr {
     IpAddr::from([192, 0, 2, 25])
 }
 

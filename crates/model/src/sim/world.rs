@@ -10,6 +10,7 @@ use smtpsim_proto::server::ServerConfig;
 
 use super::arrivals::ArrivalGen;
 use super::placement::AuthCheck;
+use super::sources::Sources;
 use super::{Options, SimError};
 use crate::behaviour::{MxBehaviour, TokenBucket};
 use crate::retry::RetryPolicy;
@@ -96,7 +97,6 @@ pub(crate) struct DomainModel {
 /// The relay's settings and random streams.
 pub(crate) struct RelayModel {
     pub hostname: String,
-    pub ip: IpAddr,
     pub max_connections: u32,
     pub max_per_domain: u32,
     /// With connection reuse, the most messages per connection.
@@ -119,6 +119,8 @@ pub(crate) struct World {
     pub senders: Vec<SenderModel>,
     pub domains: Vec<DomainModel>,
     pub relay: RelayModel,
+    /// The relay's source addresses.
+    pub sources: Sources,
     /// Arrivals stop at this time.
     pub arrivals_end: SimTime,
     /// And after this many messages.
@@ -240,7 +242,6 @@ impl World {
         let r = &scenario.relay;
         let relay = RelayModel {
             hostname: r.hostname.clone(),
-            ip: r.ip,
             max_connections: r.max_connections,
             max_per_domain: r.max_connections_per_domain,
             reuse: r
@@ -262,6 +263,7 @@ impl World {
             senders,
             domains,
             relay,
+            sources: Sources::new(r, streams.stream("source_address", 0)),
             arrivals_end: SimTime::ZERO
                 + options.duration.unwrap_or(scenario.simulation.duration.0),
             max_messages: options.messages.or(scenario.simulation.messages),

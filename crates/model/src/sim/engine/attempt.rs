@@ -56,6 +56,7 @@ impl Engine<'_> {
         j.attempt_started = Some(now);
         j.queue_wait += now - j.ready_since;
         let (message, attempt_no, traced) = (j.message, j.attempts, j.traced);
+        let source = self.world.sources.choose(message, j.sender);
         let domain = j.domain as usize;
         let sender = &self.world.senders[j.sender as usize];
         let relay = &mut self.world.relay;
@@ -92,7 +93,7 @@ impl Engine<'_> {
             message_id: Some((id_text.format(message).as_bytes(), sender.domain.as_bytes())),
         };
         let attempt = Attempt {
-            client_ip: relay.ip,
+            client_ip: self.world.sources.ip(source),
             helo: &relay.hostname,
             starttls: relay.starttls,
             pipelining: relay.pipelining,
@@ -107,6 +108,7 @@ impl Engine<'_> {
         let Route::Mx(hosts) = &d.route else {
             unreachable!("only domains with MX hosts get attempts")
         };
+        let throttled_before = d.behaviour.throttled();
         let mut elapsed = SimDuration::ZERO;
         let mut lines: Vec<(SimDuration, TraceKind, String)> = Vec::new();
         let mut result = None;
@@ -269,6 +271,11 @@ impl Engine<'_> {
             Some(dist) => dist.sample(&mut relay.network_rng).0,
             None => elapsed,
         };
+        let throttled = d.behaviour.throttled() > throttled_before;
+        let unanswered = result.unreachable.map(|_| to.len());
+        self.world
+            .sources
+            .record(source, &result.recipients, unanswered, throttled);
         j.result = Some(result);
         j.host = answered;
         drop(to);
