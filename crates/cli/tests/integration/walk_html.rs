@@ -83,7 +83,7 @@ fn console_lines(stderr: &str) -> Vec<&str> {
 /// The Step button goes through every step in a window `width` pixels wide, the page never
 /// wider than the window; the page reports `ok steps=N lines=M`.
 fn steps_through(story: &str, width: u32) {
-    let scratch = Scratch::new(story);
+    let scratch = Scratch::new(&format!("{story}-{width}"));
     let path = page(&scratch.0, story);
     let json = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
         .args(["walk", "--story", story, "--format", "json"])
