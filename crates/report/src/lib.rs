@@ -79,9 +79,12 @@
 use std::io;
 use std::path::PathBuf;
 
+pub mod compare;
 mod csv_row;
 mod files;
+pub mod fit;
 mod hdrlog;
+pub mod import;
 pub mod journey;
 mod maillog;
 pub mod page;

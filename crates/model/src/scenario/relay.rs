@@ -58,6 +58,11 @@ pub struct Relay {
     /// Time lost on an MX host that does not answer before the next one is tried.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout: Duration,
+    /// After an attempt in which no MX host of a domain took the connection, the relay defers
+    /// the domain's deliveries without trying for this long (Postfix marks the destination
+    /// dead and suspends it for `minimal_backoff_time`); none if absent.
+    #[serde(default)]
+    pub suspend_unreachable: Option<Duration>,
     /// Network round-trip time to an MX host, drawn once per connection and added to every
     /// command exchange on it.
     #[serde(default)]
@@ -136,9 +141,9 @@ pub enum RetryConfig {
         /// Randomisation of each delay.
         jitter: Jitter,
     },
-    /// Postfix: the next attempt waits the message's age, clamped to
-    /// `[minimal_backoff, maximal_backoff]`, and happens at the next deferred-queue scan
-    /// (every `queue_run_delay`).
+    /// Postfix: the next attempt waits the message's age in whole seconds, clamped to
+    /// `[minimal_backoff, maximal_backoff]`, and happens at the first deferred-queue scan
+    /// (every `queue_run_delay`) no earlier than one second before that.
     Postfix {
         /// How often the deferred queue is scanned (Postfix `queue_run_delay`).
         queue_run_delay: Duration,

@@ -132,6 +132,14 @@ fn check_relay(s: &Scenario) -> Result<(), Problem> {
             format!("must be from 1 to {MAX_ATTEMPTS}, not {max}"),
         ));
     }
+    if let Some(suspend) = relay.suspend_unreachable
+        && !(1.0..=30.0 * 86_400.0).contains(&suspend.secs())
+    {
+        return Err(problem(
+            "relay.suspend_unreachable",
+            format!("must be from 1s to 30d, not {}s", suspend.secs()),
+        ));
+    }
     if let Some(pool) = &relay.pool {
         check_pool(relay, pool)?;
     }

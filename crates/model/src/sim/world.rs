@@ -92,6 +92,8 @@ pub(crate) struct DomainModel {
     pub shaping: Option<TokenBucket>,
     /// A shaping wake-up is scheduled.
     pub shaping_wakeup: bool,
+    /// Deliveries are deferred without trying until then ([`RelayModel::suspend_unreachable`]).
+    pub suspended_until: SimTime,
 }
 
 /// The relay's settings and random streams.
@@ -106,6 +108,8 @@ pub(crate) struct RelayModel {
     pub starttls: bool,
     pub pipelining: bool,
     pub connect_timeout: SimDuration,
+    /// How long a domain is suspended after an attempt that reached none of its hosts.
+    pub suspend_unreachable: SimDuration,
     pub round_trip: Dist<Duration>,
     pub bandwidth: f64,
     pub attempt_duration: Option<Dist<Duration>>,
@@ -189,6 +193,7 @@ impl World {
                     .rate_per_domain
                     .map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO)),
                 shaping_wakeup: false,
+                suspended_until: SimTime::ZERO,
             });
         }
 
@@ -252,6 +257,7 @@ impl World {
             starttls: r.starttls,
             pipelining: r.pipelining,
             connect_timeout: r.connect_timeout.0,
+            suspend_unreachable: r.suspend_unreachable.map_or(SimDuration::ZERO, |d| d.0),
             round_trip: r.round_trip.clone(),
             bandwidth: r.bandwidth.bytes_per_second(),
             attempt_duration: r.attempt_duration.clone(),

@@ -17,4 +17,5 @@ mod retry_props;
 mod retry_ranges;
 mod scenarios;
 mod stories;
+mod suspend;
 mod validation;

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Why a delivery to a suspended domain was deferred without trying (Postfix's words).
+const SUSPENDED: &str = "delivery temporarily suspended: no MX host accepted a connection";
+
 impl Engine<'_> {
     // --- connection slots ----------------------------------------------------------------
 
@@ -113,8 +116,11 @@ impl Engine<'_> {
         let mut lines: Vec<(SimDuration, TraceKind, String)> = Vec::new();
         let mut result = None;
         let mut answered = None;
-        // A reused connection stays with its host; a new one tries them in preference order.
+        // A reused connection stays with its host; a new one tries them in preference order;
+        // a suspended domain none.
+        let suspended = now < d.suspended_until;
         let candidates = match reuse {
+            _ if suspended => 0..0,
             Some(open) => open.host..open.host + 1,
             None => 0..hosts.len(),
         };
@@ -265,9 +271,14 @@ impl Engine<'_> {
             open: None,
             recipients: Vec::new(),
             verdict: None,
-            unreachable: Some("no MX host accepted a connection"),
+            unreachable: Some(if suspended {
+                SUSPENDED
+            } else {
+                "no MX host accepted a connection"
+            }),
         });
         let duration = match &relay.attempt_duration {
+            _ if suspended => SimDuration::ZERO,
             Some(dist) => dist.sample(&mut relay.network_rng).0,
             None => elapsed,
         };
@@ -307,6 +318,12 @@ impl Engine<'_> {
             .collect();
         let mut notes: Vec<(Hop, String)> = Vec::new();
         if let Some(why) = result.unreachable {
+            let suspend = self.world.relay.suspend_unreachable;
+            let d = &mut self.world.domains[domain as usize];
+            if why != SUSPENDED && !suspend.is_zero() {
+                d.suspended_until = d.suspended_until.max(now + suspend);
+            }
+            let j = self.jobs[job as usize].as_mut().expect("live job");
             for &i in &undecided {
                 let r = &mut j.recipients[i];
                 r.last_reply = None;
