@@ -17,6 +17,7 @@ mod repl;
 mod report;
 mod run;
 mod serve;
+mod serve_explain;
 mod sweep;
 mod sweep_print;
 mod walk;

@@ -20,6 +20,7 @@ mod report;
 mod run;
 mod serve_console;
 mod serve_curl;
+mod serve_explain;
 mod serve_ops;
 mod serve_page;
 mod serve_smtplib;

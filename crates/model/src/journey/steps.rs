@@ -72,6 +72,13 @@ fn phase_opened(line: &str) -> Option<Phase> {
     }
 }
 
+/// Whether `lines` send a message's content (the client's content line).
+pub(crate) fn sends_content(lines: &[Line]) -> bool {
+    lines
+        .iter()
+        .any(|l| l.speaker == Speaker::Client && phase_opened(&l.text) == Some(Phase::Content))
+}
+
 /// Whether a note of the relay-to-MX hop reports the end of an attempt.
 fn reports_result(text: &str) -> bool {
     text.starts_with("deferred; next attempt")
@@ -172,6 +179,8 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
                 clock: clock(d.time_us),
                 note: notes::note(d.kind, &d.lines),
                 lines: d.lines,
+                record: None,
+                message: None,
             }
         })
         .collect()

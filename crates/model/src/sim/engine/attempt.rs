@@ -169,6 +169,8 @@ impl Engine<'_> {
                     TraceKind::Note,
                     format!("{how} {} [{}]", host.name, host.ip),
                 ));
+                self.recorder
+                    .content(message, attempt_no, &host.name, &body());
             }
             let outcome = match self.options.exchange {
                 _ if traced => {

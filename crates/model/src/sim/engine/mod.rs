@@ -451,10 +451,12 @@ impl Engine<'_> {
                 Route::Mx(hosts) => hosts.first(),
                 Route::NullMx | Route::NxDomain => None,
             });
+        let mut sent = None;
         match host {
             Some(host) => {
                 let content =
                     bounce::notice(&relay.hostname, to, j.message, &sender.domain, &report);
+                sent = Some((host.name.clone(), content.clone()));
                 lines.push((
                     TraceKind::Note,
                     format!("connected to {} [{}]", host.name, host.ip),
@@ -481,6 +483,9 @@ impl Engine<'_> {
             )),
         }
         let (message, attempt) = (j.message, j.attempts);
+        if let Some((host, content)) = sent {
+            self.recorder.notice(message, &host, &content);
+        }
         for (kind, text) in &lines {
             self.trace(now, message, attempt, Hop::RelaySender, *kind, text);
         }
