@@ -398,8 +398,12 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
     /// MAIL, RCPT, DATA and the content, pipelined as the client pipelines them.
     fn transaction<const RECORD: bool>(&mut self) {
         let pipelined = self.attempt.pipelining && self.capabilities.pipelining;
-        let utf8 =
-            !self.attempt.from.is_ascii() || self.attempt.recipients.iter().any(|r| !r.is_ascii());
+        let utf8 = !transaction::is_ascii_text(self.attempt.from)
+            || self
+                .attempt
+                .recipients
+                .iter()
+                .any(|r| !transaction::is_ascii_text(r));
         // The simulator's content is ASCII.
         let params = self
             .capabilities
