@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use smtpsim_des::SimDuration;
+use smtpsim_model::retry::RetryPolicy;
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
     self, ExchangeMode, Options, RecipientRecord, Recorder, Sample, StatusRecord, SubmissionRecord,
@@ -157,6 +158,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;
+    writer.set_retry_times(retry_times(&scenario));
     let bar = progress_bar(args, &scenario);
     let start = scenario.simulation.start;
     let mut maillog = match &args.maillog {
@@ -208,6 +210,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The relay's retry times after a first failure, in seconds, for the latency chart.
+fn retry_times(scenario: &Scenario) -> Vec<f64> {
+    /// More marks than a chart can show apart.
+    const MOST: u32 = 200;
+    let relay = &scenario.relay;
+    let lifetime = relay.lifetime();
+    RetryPolicy::new(relay.retry.clone())
+        .with_lifetime(lifetime)
+        .first_retry_times(lifetime, MOST)
+        .iter()
+        .map(|t| t.as_secs_f64())
+        .collect()
 }
 
 /// Warns on stderr when `--trace message:N` names a message past the last one.

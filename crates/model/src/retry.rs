@@ -169,10 +169,35 @@ impl RetryPolicy {
     /// no time, with every random draw at its midpoint; `None` if more than `limit` (a delay
     /// of 0 that never lets time pass among them).
     pub fn retries_within(&self, lifetime: SimDuration, limit: u32) -> Option<Retries> {
+        let times = self.retry_times(lifetime, limit)?;
+        Some(Retries {
+            count: times.len() as u32,
+            last: times.last().copied().unwrap_or(SimDuration::ZERO),
+        })
+    }
+
+    /// When each of those retries happens, after the first failure (the policy's schedule as
+    /// a message that always fails would see it); `None` if more than `limit`.
+    pub fn retry_times(&self, lifetime: SimDuration, limit: u32) -> Option<Vec<SimDuration>> {
+        self.walk(lifetime, limit).ok()
+    }
+
+    /// The first `n` (at most) of those retries.
+    pub fn first_retry_times(&self, lifetime: SimDuration, n: u32) -> Vec<SimDuration> {
+        self.walk(lifetime, n).unwrap_or_else(|first| first)
+    }
+
+    /// The retries within `lifetime`, or the first `limit` of them if there are more.
+    fn walk(
+        &self,
+        lifetime: SimDuration,
+        limit: u32,
+    ) -> Result<Vec<SimDuration>, Vec<SimDuration>> {
         let end = SimTime::ZERO + lifetime;
         let mut rng = Midpoint;
         let mut now = SimTime::ZERO;
         let mut previous = None;
+        let mut times = Vec::new();
         for failures in 1..=limit.saturating_add(1) {
             let history = History {
                 arrived: SimTime::ZERO,
@@ -180,27 +205,24 @@ impl RetryPolicy {
                 failures,
                 previous,
             };
-            let done = Retries {
-                count: failures - 1,
-                last: now.saturating_duration_since(SimTime::ZERO),
-            };
             let Some(next) = self.next(now, &history, &mut rng) else {
-                return Some(done);
+                return Ok(times);
             };
             if next.at >= end {
-                return Some(done);
+                return Ok(times);
             }
             // Only a fixed schedule runs out while time stands still.
             let stuck = next.at == now
                 && next.delay.is_zero()
                 && !matches!(self.config, RetryConfig::Fixed { .. });
             if failures > limit || stuck {
-                return None;
+                return Err(times);
             }
             previous = Some(next.remember(now));
             now = next.at;
+            times.push(now.saturating_duration_since(SimTime::ZERO));
         }
-        None
+        Err(times)
     }
 }
 
@@ -308,6 +330,19 @@ mod tests {
         assert_eq!(count(fixed(&["1m", "1m"]), 10), Some(2));
         assert_eq!(last(fixed(&["1m", "1m"])), Some(120.0));
         assert_eq!(count(fixed(&["0s", "0s"]), 10), Some(2));
+        let times = fixed(&["1m", "5m", "15m"]).retry_times(day, 10).unwrap();
+        let secs: Vec<f64> = times.iter().map(|t| t.as_secs_f64()).collect();
+        assert_eq!(
+            secs,
+            [60.0, 360.0, 1260.0],
+            "each retry after the first failure"
+        );
+        let short = fixed(&["1m", "5m", "15m"])
+            .retry_times(d("10m").0, 10)
+            .unwrap();
+        assert_eq!(short.len(), 2, "a retry past the lifetime is not made");
+        let first = fixed(&["1m", "5m", "15m"]).first_retry_times(day, 2);
+        assert_eq!(first, times[..2]);
         let exponential = |initial: &str, multiplier: f64| {
             RetryPolicy::new(RetryConfig::Exponential {
                 initial: d(initial),

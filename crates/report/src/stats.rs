@@ -329,6 +329,7 @@ impl Stats {
             latency: Distribution::of(&self.latency, self.latency_exact())?,
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
+            retry_times_s: Vec::new(),
             performance: None,
         })
     }

@@ -38,6 +38,11 @@ pub struct Summary {
     pub failure_latency: Distribution,
     /// Time waiting for a free connection, of recipients the relay tried to deliver.
     pub queue_wait: Distribution,
+    /// When the relay's retry policy retries a message that keeps failing, in seconds after
+    /// its first failure (modelled: attempts take no time, random draws at their midpoint);
+    /// the latency chart marks them. Empty (and left out of `summary.json`) when not given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retry_times_s: Vec<f64>,
     /// Wall-clock figures: the only values that differ between identical runs. Written to
     /// `summary.json` only, never to `summary.csv`.
     #[serde(skip_serializing_if = "Option::is_none")]

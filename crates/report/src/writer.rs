@@ -125,6 +125,7 @@ pub struct RunWriter {
     timeseries: CsvFile,
     stats: Stats,
     error: Option<(&'static str, io::Error)>,
+    retry_times_s: Vec<f64>,
 }
 
 impl RunWriter {
@@ -145,12 +146,19 @@ impl RunWriter {
             timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
             stats: Stats::new(),
             error: None,
+            retry_times_s: Vec::new(),
         })
     }
 
     /// The output directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Records the relay's retry times for [`Summary::retry_times_s`] (seconds after a first
+    /// failure), which the latency chart marks.
+    pub fn set_retry_times(&mut self, seconds: Vec<f64>) {
+        self.retry_times_s = seconds;
     }
 
     /// What has been aggregated so far.
@@ -171,6 +179,7 @@ impl RunWriter {
             timeseries,
             stats,
             error,
+            retry_times_s,
             ..
         } = self;
         let io_error = |name: &str| {
@@ -181,6 +190,7 @@ impl RunWriter {
             return Err(io_error(name)(source));
         }
         let mut summary = stats.summary(run)?;
+        summary.retry_times_s = retry_times_s;
         summary.performance = Some(Performance::new(run.events, wall));
 
         let mut ready = Vec::with_capacity(5);

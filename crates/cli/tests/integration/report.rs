@@ -9,14 +9,112 @@ use std::process::Command;
 use support::{out_dir, scenario, smtpsim};
 
 /// What chromium made of a page: the screenshot's pixels (RGBA rows) and its console lines.
-struct Rendered {
+pub struct Rendered {
     pixels: Vec<[u8; 3]>,
-    console: Vec<String>,
+    /// The console's lines.
+    pub console: Vec<String>,
 }
 
 fn render(page: &Path) -> Rendered {
-    let shot = page.with_extension("png");
+    render_at(page, 1400)
+}
+
+/// Headless chromium's narrowest window: a narrower page is shown in a frame.
+const NARROWEST_WINDOW: u32 = 500;
+
+/// A page beside `page` that shows it in a frame `width` pixels wide and, once loaded, writes
+/// what its layout came to as JSON into `<pre id="layout">`: the page's scrolling width and
+/// inner width, each chart's left and right edge, and the smallest font size in the charts
+/// as drawn (the SVG's font size times the chart's scale).
+fn framed(page: &Path, width: u32) -> std::path::PathBuf {
+    const MEASURE: &str = "window.addEventListener('load',function(){\
+var w=document.getElementById('page').contentWindow,d=w.document,font=1e9;\
+var charts=[].map.call(d.querySelectorAll('.chart svg'),function(s){\
+var r=s.getBoundingClientRect(),scale=r.width/s.viewBox.baseVal.width;\
+[].forEach.call(s.querySelectorAll('text'),function(t){\
+font=Math.min(font,parseFloat(w.getComputedStyle(t).fontSize)*scale);});\
+return [r.left,r.right];});\
+var out=document.createElement('pre');out.id='layout';\
+out.textContent=JSON.stringify({scroll:d.documentElement.scrollWidth,inner:w.innerWidth,\
+charts:charts,font:font});document.body.appendChild(out);});";
+    let name = page.file_name().unwrap().to_string_lossy();
+    let frame = page.with_extension(format!("{width}.frame.html"));
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"page\" src=\"{name}\" \
+         style=\"width:{width}px;height:1800px;border:0\"></iframe><script>{MEASURE}</script>\
+         </body></html>"
+    );
+    std::fs::write(&frame, html).unwrap();
+    frame
+}
+
+/// How a page is laid out in a window `width` pixels wide.
+#[derive(Debug)]
+pub struct Layout {
+    /// The page's scrolling width: more than `inner` if it scrolls sideways.
+    pub scroll: f64,
+    /// The window's inner width.
+    pub inner: f64,
+    /// Each chart's left and right edge.
+    pub charts: Vec<(f64, f64)>,
+    /// The smallest font size in the charts as drawn, pixels.
+    pub font: f64,
+}
+
+/// The layout of `page` in a window `width` pixels wide, measured by chromium.
+pub fn layout_at(page: &Path, width: u32) -> Layout {
+    let frame = framed(page, width).canonicalize().unwrap();
+    let profile = frame.with_extension("chromium-profile");
+    let _ = std::fs::remove_dir_all(&profile);
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        // Lets the frame's page be measured from the page around it.
+        .arg("--allow-file-access-from-files")
+        .arg(format!(
+            "--window-size={},1800",
+            width.max(NARROWEST_WINDOW)
+        ))
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", frame.display()))
+        .output()
+        .expect("chromium is installed (Debian package chromium)");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("<pre id=\"layout\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no layout in {dom}"));
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let number = |v: &serde_json::Value| v.as_f64().unwrap();
+    Layout {
+        scroll: number(&v["scroll"]),
+        inner: number(&v["inner"]),
+        charts: v["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (number(&c[0]), number(&c[1])))
+            .collect(),
+        font: number(&v["font"]),
+    }
+}
+
+/// The page rendered in a window `width` pixels wide (the screenshot beside it, named after
+/// the width); narrower than chromium's narrowest window, in a frame that wide.
+pub fn render_at(page: &Path, width: u32) -> Rendered {
+    let shot = page.with_extension(format!("{width}.png"));
     let _ = std::fs::remove_file(&shot);
+    let page = if width < NARROWEST_WINDOW {
+        framed(page, width)
+    } else {
+        page.to_owned()
+    };
     let page = page.canonicalize().unwrap();
     // A profile of its own: tests render at the same time, and HOME may not be writable.
     let profile = page.with_extension("chromium-profile");
@@ -27,7 +125,9 @@ fn render(page: &Path) -> Rendered {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
-            "--window-size=1400,1800",
+            &format!("--window-size={},1800", width.max(NARROWEST_WINDOW)),
+            // A framed page is measured from the page around it.
+            "--allow-file-access-from-files",
             "--enable-logging=stderr",
             "--v=0",
             "--no-first-run",
@@ -57,7 +157,7 @@ fn render(page: &Path) -> Rendered {
 }
 
 /// The page shows something: many colours, and a fair share of pixels that are not white.
-fn assert_not_blank(r: &Rendered) {
+pub fn assert_not_blank(r: &Rendered) {
     let mut colours: Vec<[u8; 3]> = r.pixels.clone();
     colours.sort_unstable();
     colours.dedup();
@@ -68,6 +168,26 @@ fn assert_not_blank(r: &Rendered) {
         "{inked} of {} pixels",
         r.pixels.len()
     );
+}
+
+/// The vertices of each `<polyline>` of an SVG.
+fn svg_lines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|p| {
+            let at = p.find(" points=\"")? + 9;
+            let points = p[at..].split('"').next()?;
+            Some(
+                points
+                    .split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 fn assert_offline(html: &str) {
@@ -115,7 +235,7 @@ fn a_run_report_renders_in_chromium() {
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("report: "), "{stdout}");
     for chart in [
-        "latency_cdf",
+        "latency_ccdf",
         "deliveries",
         "queue_depth",
         "attempts",
@@ -134,6 +254,19 @@ fn a_run_report_renders_in_chromium() {
     assert!(peak > 0);
     let row = format!("<td>peak queue depth (deliveries)</td><td>{peak}</td>");
     assert!(html.contains(&row), "{row} in the summary table");
+    // The latency is a step function: every segment of its line is flat or vertical.
+    let ccdf = std::fs::read_to_string(out.join("charts/latency_ccdf.svg")).unwrap();
+    let line = svg_lines(&ccdf).into_iter().max_by_key(Vec::len).unwrap();
+    assert!(line.len() > 20, "{} vertices", line.len());
+    for w in line.windows(2) {
+        assert!(
+            w[0].0 == w[1].0 || w[0].1 == w[1].1,
+            "a sloped segment {w:?}"
+        );
+    }
+    let retries = summary["retry_times_s"].as_array().unwrap();
+    assert!(!retries.is_empty());
+    assert!(ccdf.contains("retry times of the policy"));
 
     let r = render(&out.join("report.html"));
     assert!(r.console.is_empty(), "{:?}", r.console);
@@ -163,6 +296,27 @@ fn a_sweep_report_renders_in_chromium_and_report_remakes_it() {
     // Each of the 11 metrics against each of the 2 fields.
     assert_eq!(html.matches("<svg").count(), 22);
     assert!(html.contains("latency_p99_s by relay.retry.initial"));
+    // Durations on a numeric axis in seconds, labelled with the swept values.
+    let chart =
+        std::fs::read_to_string(out.join("charts/latency_p99_s_vs_relay_retry_initial.svg"))
+            .unwrap();
+    assert!(chart.contains("relay.retry.initial, seconds"));
+    let texts: Vec<&str> = chart.lines().map(str::trim).collect();
+    for value in ["60", "240", "600"] {
+        assert!(texts.contains(&value), "{value}");
+    }
+    assert!(!texts.contains(&"60s"));
+    // A rate's axis stays within 0 to 1 (with a sliver for the marks at 1).
+    let rate = std::fs::read_to_string(out.join("charts/delivery_rate_vs_relay_retry_initial.svg"))
+        .unwrap();
+    let ticks: Vec<f64> = rate
+        .lines()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        // The x axis' labels are the swept values.
+        .filter(|t| ![60.0, 240.0, 600.0].contains(t))
+        .collect();
+    assert!(ticks.len() >= 3, "{ticks:?}");
+    assert!(ticks.iter().all(|t| (0.0..=1.0).contains(t)), "{ticks:?}");
 
     let r = render(&out.join("report.html"));
     assert!(r.console.is_empty(), "{:?}", r.console);

@@ -23,7 +23,8 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A table: a header row and rows of cells, all escaped.
 pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = String::from("<table><thead><tr>");
+    // Wide tables scroll within their box on a narrow screen instead of widening the page.
+    let mut out = String::from("<div class=\"table\"><table><thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }
@@ -35,7 +36,7 @@ pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
     out
 }
 
@@ -46,13 +47,15 @@ pub(crate) struct Section<'a> {
     pub(crate) charts: Vec<&'a Chart>,
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1600px;color:#222;background:#fff}\
+const STYLE: &str = "body{font-family:sans-serif;margin:1em auto;padding:0 12px;max-width:1600px;color:#222;background:#fff}\
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f0f0f0}\
 td:first-child,th:first-child{text-align:left}\
-.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #ddd}\
-nav a{margin-right:1em}";
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:12px}\
+.chart{border:1px solid #ddd;min-width:0}.chart svg{display:block;width:100%;height:auto}\
+.table{overflow-x:auto}\
+nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}";
 
 /// Lists the sections at the top of the page.
 const SCRIPT: &str = "document.addEventListener('DOMContentLoaded',function(){\

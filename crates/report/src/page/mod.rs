@@ -1,7 +1,7 @@
 //! Pictures of a run or a sweep: SVG charts in `charts/` and one self-contained
 //! `report.html` (the charts inline, no external file, no network) in the output folder.
 //!
-//! - A run's folder (`summary.json`, `timeseries.csv`): the latency CDF, deliveries over time,
+//! - A run's folder (`summary.json`, `timeseries.csv`): the latency CCDF, deliveries over time,
 //!   queue depth over time, the attempts histogram, outcomes and failure reasons.
 //! - A sweep's folder (`sweep.json`): each metric against each swept field, the mean of the
 //!   replications with its 95% confidence interval, one series per combination of the other
@@ -134,7 +134,7 @@ mod tests {
         std::fs::create_dir_all(&charts).unwrap();
         std::fs::write(dir.join(REPORT_HTML), "old").unwrap();
         std::fs::write(dir.join("summary.json"), "{}").unwrap();
-        std::fs::write(charts.join("latency_cdf.svg"), "<svg/>").unwrap();
+        std::fs::write(charts.join("latency_ccdf.svg"), "<svg/>").unwrap();
         remove_report(&dir).unwrap();
         assert!(!dir.join(REPORT_HTML).exists());
         assert!(!charts.exists());

@@ -83,6 +83,198 @@ fn increases(hours: &[f64], totals: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A chart named `name`.
+fn chart(name: &str, svg: String) -> Chart {
+    Chart {
+        name: name.to_string(),
+        svg,
+    }
+}
+
+/// The complementary CDF of the delivered recipients' latency, from the histogram itself,
+/// with the retry policy's retry times marked.
+fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
+    let encoded = s["latency"]["histogram"]
+        .as_str()
+        .ok_or_else(|| bad("no latency histogram"))?;
+    let histogram = decode_histogram(encoded).map_err(|e| bad(&e.to_string()))?;
+    let buckets: Vec<(f64, u64)> = histogram
+        .iter_recorded()
+        .map(|v| {
+            let micros = histogram.highest_equivalent(v.value_iterated_to()).max(1);
+            (micros as f64 / 1e6, v.count_since_last_iteration())
+        })
+        .collect();
+    let floor = charts::ccdf_floor(histogram.len());
+    let retries: Vec<f64> = s["retry_times_s"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    Ok(chart(
+        "latency_ccdf",
+        charts::ccdf(
+            "Latency of delivered recipients",
+            "submission to mailbox, seconds",
+            "fraction delivered later than x",
+            &charts::ccdf_steps(&buckets, floor),
+            floor,
+            ("retry times of the policy (numbered)", &retries),
+        )?,
+    ))
+}
+
+/// The last time with traffic (anything queued, open or counted), one interval on.
+fn traffic_end(ts: &Timeseries) -> f64 {
+    let step = ts.hours.get(1).copied().unwrap_or(1.0) - ts.hours.first().copied().unwrap_or(0.0);
+    let mut end = 0.0;
+    let mut previous: Vec<f64> = vec![0.0; ts.columns.len()];
+    for (row, &h) in ts.hours.iter().enumerate() {
+        let mut busy = false;
+        for (c, column) in ts.columns.iter().enumerate() {
+            let v = column.get(row).copied().unwrap_or(0.0);
+            // Columns 0..3 are levels, the others running totals.
+            busy |= if c < 3 { v > 0.0 } else { v > previous[c] };
+            previous[c] = v;
+        }
+        if busy {
+            end = h;
+        }
+    }
+    (end + step.max(0.0))
+        .min(ts.hours.last().copied().unwrap_or(1.0))
+        .max(step.max(1e-3))
+}
+
+/// Deliveries, deferrals and failures per interval, and the queue over time; series whose
+/// scales differ by 10× on separate axes.
+fn time_charts(ts: &Timeseries) -> Result<[Chart; 2], PageError> {
+    let [active, deferred, connections, delivered, deferrals, bounced] =
+        [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
+    let end = traffic_end(ts);
+    let cut = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        points.into_iter().filter(|p| p.0 <= end).collect()
+    };
+    let series = |name: &str, color: usize, points: Vec<(f64, f64)>| charts::Series {
+        name: name.to_string(),
+        color,
+        points: cut(points),
+    };
+    let per_interval = charts::split_by_scale(
+        "recipients per interval",
+        vec![
+            series("delivered", 0, increases(&ts.hours, &delivered)),
+            series("deferred attempts", 1, increases(&ts.hours, &deferrals)),
+            series("bounced or expired", 5, increases(&ts.hours, &bounced)),
+        ],
+    );
+    let zip = |v: &[f64]| ts.hours.iter().copied().zip(v.iter().copied()).collect();
+    let queue = charts::split_by_scale(
+        "deliveries (message × domain)",
+        vec![
+            series("active", 0, zip(&active)),
+            series("deferred", 1, zip(&deferred)),
+            series("connections open", 2, zip(&connections)),
+        ],
+    );
+    let hours = "simulated time, hours";
+    Ok([
+        chart(
+            "deliveries",
+            charts::panels(
+                "Deliveries over time (per interval)",
+                hours,
+                (0.0, end),
+                &per_interval,
+            )?,
+        ),
+        chart(
+            "queue_depth",
+            charts::panels("Queue depth over time", hours, (0.0, end), &queue)?,
+        ),
+    ])
+}
+
+/// Recipients by number of attempts, on a numeric axis.
+fn attempts_chart(s: &Value) -> Result<Chart, PageError> {
+    let mut counts: Vec<(f64, f64)> = s["attempts"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.parse::<u32>().ok()? as f64, number(v))))
+                .collect()
+        })
+        .unwrap_or_default();
+    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(chart(
+        "attempts",
+        charts::histogram(
+            "Delivery attempts per recipient",
+            "attempts",
+            "recipients",
+            &counts,
+        )?,
+    ))
+}
+
+/// The outcomes, in the order of `summary.json`.
+const OUTCOMES: [&str; 5] = [
+    "inbox",
+    "spam",
+    "bounced",
+    "expired",
+    "rejected_at_submission",
+];
+
+/// Recipients per outcome as a table, and as bars on a log axis.
+fn outcomes(s: &Value) -> Result<(String, Chart), PageError> {
+    let counts: Vec<f64> = OUTCOMES.iter().map(|k| number(&s["outcomes"][k])).collect();
+    let labels: Vec<String> = OUTCOMES.iter().map(|k| k.replace('_', " ")).collect();
+    // Below the bars there is room for one word each.
+    let short: Vec<String> = labels
+        .iter()
+        .map(|l| l.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    let total: f64 = counts.iter().sum();
+    let rows: Vec<Vec<String>> = labels
+        .iter()
+        .zip(&counts)
+        .map(|(label, &n)| {
+            let share = if total > 0.0 { n / total * 100.0 } else { 0.0 };
+            vec![
+                label.clone(),
+                charts::thousands(n as i64),
+                format!("{share:.2}%"),
+            ]
+        })
+        .collect();
+    let html = table(
+        &["outcome".into(), "recipients".into(), "share".into()],
+        &rows,
+    );
+    let svg = charts::outcome_bars("Outcomes (log scale)", "recipients", &short, &counts)?;
+    Ok((html, chart("outcomes", svg)))
+}
+
+/// Undelivered recipients by reason, the most frequent first.
+fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
+    let mut reasons: Vec<(String, f64)> = s["failures"]["by_reason"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
+        .unwrap_or_default();
+    reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    reasons.truncate(MAX_REASONS);
+    let (labels, values): (Vec<String>, Vec<f64>) = reasons.into_iter().unzip();
+    Ok(chart(
+        "failure_reasons",
+        charts::horizontal_bars(
+            "Undelivered recipients by reason and last reply",
+            "recipients",
+            &labels,
+            &values,
+        )?,
+    ))
+}
+
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let summary_path = dir.join(crate::SUMMARY_JSON);
     let s = parse_json(&summary_path)?;
@@ -91,128 +283,16 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         message: message.to_string(),
     };
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
-    let mut charts = Vec::new();
-    let mut add = |name: &str, svg: String| {
-        charts.push(Chart {
-            name: name.to_string(),
-            svg,
-        });
-    };
-
-    // Latency CDF of delivered recipients, from the histogram itself.
-    let encoded = s["latency"]["histogram"]
-        .as_str()
-        .ok_or_else(|| bad("no latency histogram"))?;
-    let histogram = decode_histogram(encoded).map_err(|e| bad(&e.to_string()))?;
-    let cdf: Vec<(f64, f64)> = if histogram.is_empty() {
-        Vec::new()
-    } else {
-        histogram
-            .iter_quantiles(4)
-            .map(|q| {
-                (
-                    (q.value_iterated_to().max(1)) as f64 / 1e6,
-                    q.quantile_iterated_to(),
-                )
-            })
-            .collect()
-    };
-    add(
-        "latency_cdf",
-        charts::lines(
-            "Latency of delivered recipients (CDF)",
-            "submission to mailbox, seconds (log scale)",
-            "fraction delivered within",
-            &[("delivered".into(), cdf)],
-            true,
-        )?,
-    );
-    let [
-        active,
-        deferred,
-        connections,
-        delivered,
-        _deferrals,
-        bounced,
-    ] = [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
-    add(
-        "deliveries",
-        charts::lines(
-            "Deliveries over time (per timeseries interval)",
-            "simulated time, hours",
-            "recipients per interval",
-            &[
-                ("delivered".into(), increases(&ts.hours, &delivered)),
-                ("bounced or expired".into(), increases(&ts.hours, &bounced)),
-            ],
-            false,
-        )?,
-    );
-    let zip = |v: &[f64]| ts.hours.iter().copied().zip(v.iter().copied()).collect();
-    add(
-        "queue_depth",
-        charts::lines(
-            "Queue depth over time",
-            "simulated time, hours",
-            "deliveries (message × domain)",
-            &[
-                ("active".into(), zip(&active)),
-                ("deferred".into(), zip(&deferred)),
-                ("connections open".into(), zip(&connections)),
-            ],
-            false,
-        )?,
-    );
-    let attempts: Vec<(String, f64)> = s["attempts"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
-        .unwrap_or_default();
-    let mut attempts = attempts;
-    attempts.sort_by_key(|(k, _)| k.parse::<u64>().unwrap_or(u64::MAX));
-    let (labels, values): (Vec<String>, Vec<f64>) = attempts.into_iter().unzip();
-    add(
-        "attempts",
-        charts::bars(
-            "Delivery attempts per recipient",
-            "attempts",
-            "recipients",
-            &labels,
-            &values,
-        )?,
-    );
-    let outcome_names = [
-        "inbox",
-        "spam",
-        "bounced",
-        "expired",
-        "rejected_at_submission",
+    let (outcome_table, outcome_chart) = outcomes(&s)?;
+    let [deliveries, queue] = time_charts(&ts)?;
+    let charts = vec![
+        outcome_chart,
+        reasons_chart(&s)?,
+        latency_chart(&s, bad)?,
+        attempts_chart(&s)?,
+        deliveries,
+        queue,
     ];
-    let outcomes: Vec<f64> = outcome_names
-        .iter()
-        .map(|k| number(&s["outcomes"][k]))
-        .collect();
-    let outcome_labels: Vec<String> = outcome_names.iter().map(|k| k.replace('_', " ")).collect();
-    add(
-        "outcomes",
-        charts::bars("Outcomes", "", "recipients", &outcome_labels, &outcomes)?,
-    );
-    let mut reasons: Vec<(String, f64)> = s["failures"]["by_reason"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
-        .unwrap_or_default();
-    reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    reasons.truncate(MAX_REASONS);
-    let (reason_labels, reason_values): (Vec<String>, Vec<f64>) = reasons.into_iter().unzip();
-    add(
-        "failure_reasons",
-        charts::horizontal_bars(
-            "Undelivered recipients by reason and last reply",
-            "recipients",
-            &reason_labels,
-            &reason_values,
-        )?,
-    );
-
     let o = &s["outcomes"];
     let r = &s["rates"];
     let l = &s["latency"];
@@ -263,13 +343,16 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let sections = vec![
         Section {
             heading: "Summary".into(),
-            html: table(&["figure".into(), "value".into()], &rows),
+            html: format!(
+                "{}{outcome_table}",
+                table(&["figure".into(), "value".into()], &rows)
+            ),
             charts: vec![find("outcomes"), find("failure_reasons")],
         },
         Section {
             heading: "Latency".into(),
             html: String::new(),
-            charts: vec![find("latency_cdf"), find("attempts")],
+            charts: vec![find("latency_ccdf"), find("attempts")],
         },
         Section {
             heading: "Over time".into(),
@@ -283,4 +366,33 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         &sections,
     );
     Ok((charts, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_series_stop_one_interval_after_the_traffic() {
+        // Hours 0..10; something queued until hour 2, a delivery counted at hour 3, then
+        // nothing moves.
+        let hours: Vec<f64> = (0..=10).map(f64::from).collect();
+        let level = |until: usize| -> Vec<f64> {
+            (0..=10)
+                .map(|h| if h <= until { 5.0 } else { 0.0 })
+                .collect()
+        };
+        let total =
+            |at: usize| -> Vec<f64> { (0..=10).map(|h| if h >= at { 7.0 } else { 0.0 }).collect() };
+        let ts = Timeseries {
+            hours,
+            columns: vec![level(2), level(1), level(0), total(3), total(1), total(0)],
+        };
+        assert_eq!(traffic_end(&ts), 4.0);
+        let quiet = Timeseries {
+            hours: vec![0.0, 1.0, 2.0],
+            columns: vec![vec![0.0; 3]; 6],
+        };
+        assert_eq!(traffic_end(&quiet), 1.0);
+    }
 }

@@ -6,6 +6,7 @@ use super::charts;
 use super::html::{Section, escape, page, table};
 use super::{Chart, PageError};
 use crate::sweep::{Metrics, SweepOutput};
+use smtpsim_model::scenario::Duration;
 
 /// What each metric is, for axis titles.
 fn describe(metric: &str) -> &'static str {
@@ -25,6 +26,30 @@ fn describe(metric: &str) -> &'static str {
     }
 }
 
+/// The range a metric can take: rates are fractions, the others cannot be negative.
+fn limits(metric: &str) -> (f64, f64) {
+    if metric.ends_with("_rate") {
+        charts::FRACTION
+    } else {
+        (0.0, f64::INFINITY)
+    }
+}
+
+/// A swept value that is a duration (`"60s"`, `"5m"`), in seconds.
+fn as_seconds(value: &str) -> Option<f64> {
+    let text = value.trim().trim_matches('"');
+    // A bare number is not a duration.
+    if text.parse::<f64>().is_ok() {
+        return None;
+    }
+    text.parse::<Duration>().ok().map(Duration::secs)
+}
+
+/// A swept value as a number: a duration in seconds, or a plain number.
+fn as_number(value: &str) -> Option<f64> {
+    as_seconds(value).or_else(|| value.trim().trim_matches('"').parse::<f64>().ok())
+}
+
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let output = SweepOutput::read(dir).map_err(|e| PageError::Parse {
         path: dir.join(crate::sweep::SWEEP_JSON),
@@ -35,6 +60,13 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let mut charts = Vec::new();
     let mut sections_charts: Vec<(String, Vec<usize>)> = Vec::new();
     for (f, field) in d.parameters.iter().enumerate() {
+        let x = charts::XValues::of(&field.values, as_number);
+        let x_desc = match &x {
+            charts::XValues::Numbers(_) if field.values.iter().any(|v| as_seconds(v).is_some()) => {
+                format!("{}, seconds", field.path)
+            }
+            _ => field.path.clone(),
+        };
         let mut in_section = Vec::new();
         for metric in Metrics::NAMES.iter() {
             // One series per combination of the other fields' values.
@@ -72,11 +104,12 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
                 values.retain(|(mean, _)| mean.is_finite());
             }
             let name = format!("{}_vs_{}", metric, field.path.replace(['.', '[', ']'], "_"));
-            let svg = charts::error_bars(
+            let svg = charts::intervals(
                 &format!("{metric} by {}", field.path),
-                &field.path,
+                &x_desc,
                 describe(metric),
-                &field.values,
+                &x,
+                limits(metric),
                 &series,
             )?;
             in_section.push(charts.len());
@@ -155,4 +188,20 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     );
     let html = page(&format!("smtpsim sweep: {}", d.scenario), &intro, &sections);
     Ok((charts, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swept_values_read_as_numbers() {
+        assert_eq!(as_number("60s"), Some(60.0));
+        assert_eq!(as_number("5m"), Some(300.0));
+        assert_eq!(as_number("1.5"), Some(1.5));
+        assert_eq!(as_seconds("1.5"), None, "a bare number is not a duration");
+        assert_eq!(as_number("exponential"), None);
+        assert_eq!(limits("delivery_rate"), charts::FRACTION);
+        assert_eq!(limits("latency_p99_s").0, 0.0);
+    }
 }

@@ -1,0 +1,292 @@
+//! Lines over a numeric axis: time series in stacked panels, and the latency's complementary
+//! CDF as a step function on log-log axes.
+
+use plotters::prelude::*;
+
+use super::{
+    CAPTION, COUNT, FONT, Key, LABEL, Legend, PLOT_HEIGHT, PageError, chart_error, color,
+    decade_below, span, svg, tick,
+};
+
+/// A named line and the index of its colour (kept across panels).
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// The legend's text.
+    pub name: String,
+    /// Its colour, by index ([`super::color`]).
+    pub color: usize,
+    /// The points, in x order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Series that share a y axis.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// What the y axis counts.
+    pub y_desc: String,
+    /// The lines.
+    pub series: Vec<Series>,
+}
+
+/// The largest value of a series (0 for none).
+fn peak(series: &Series) -> f64 {
+    series.points.iter().map(|p| p.1).fold(0.0, f64::max)
+}
+
+/// Series grouped so that those whose largest values differ by 10× or more get separate axes
+/// (a panel each): deferrals in the tens stay visible beside deliveries in the thousands.
+/// The largest series come first.
+pub fn split_by_scale(y_desc: &str, mut series: Vec<Series>) -> Vec<Panel> {
+    series.sort_by(|a, b| peak(b).total_cmp(&peak(a)));
+    let mut panels: Vec<(f64, Panel)> = Vec::new();
+    for s in series {
+        let top = peak(&s);
+        match panels.last_mut() {
+            Some((first, panel)) if top * 10.0 > *first => panel.series.push(s),
+            _ => panels.push((
+                top,
+                Panel {
+                    y_desc: y_desc.to_string(),
+                    series: vec![s],
+                },
+            )),
+        }
+    }
+    panels.into_iter().map(|(_, panel)| panel).collect()
+}
+
+/// A panel's axis title: the names of its series when the chart has several panels and
+/// they are short, else the panel's.
+fn y_desc(panel: &Panel, panels: usize) -> String {
+    let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
+    let names = names.join(", ");
+    if panels > 1 && names.chars().count() <= 24 {
+        names
+    } else {
+        panel.y_desc.clone()
+    }
+}
+
+/// Stacked panels over one x range (from `x_range.0` to `x_range.1`), each with its own y
+/// axis from zero; one legend for all.
+pub fn panels(
+    title: &str,
+    x_desc: &str,
+    x_range: (f64, f64),
+    panels: &[Panel],
+) -> Result<String, PageError> {
+    let mut legend = Legend::default();
+    for s in panels.iter().flat_map(|p| &p.series) {
+        legend.add(s.name.as_str(), Key::Line(color(s.color)));
+    }
+    let height = PLOT_HEIGHT + 160 * panels.len().saturating_sub(1) as u32;
+    svg(height, &legend, |root| {
+        let area = root.titled(title, (FONT, CAPTION)).map_err(chart_error)?;
+        let areas = area.split_evenly((panels.len().max(1), 1));
+        for (i, (panel, area)) in panels.iter().zip(&areas).enumerate() {
+            let last = i + 1 == panels.len();
+            let (y0, y1) = span(
+                panel
+                    .series
+                    .iter()
+                    .flat_map(|s| s.points.iter().map(|p| p.1)),
+                COUNT,
+            );
+            let mut chart = ChartBuilder::on(area)
+                .margin(10)
+                .margin_right(24)
+                .x_label_area_size(if last { 52 } else { 8 })
+                .y_label_area_size(86)
+                .build_cartesian_2d(x_range.0..x_range.1, 0f64.min(y0)..y1)
+                .map_err(chart_error)?;
+            let mut mesh = chart.configure_mesh();
+            mesh.y_desc(y_desc(panel, panels.len()))
+                .x_labels(8)
+                .y_labels(5)
+                .x_label_formatter(&|x| tick(*x))
+                .y_label_formatter(&|y| tick(*y))
+                .label_style((FONT, LABEL));
+            if last {
+                mesh.x_desc(x_desc);
+            } else {
+                mesh.x_label_formatter(&|_| String::new());
+            }
+            mesh.draw().map_err(chart_error)?;
+            for s in &panel.series {
+                chart
+                    .draw_series(LineSeries::new(
+                        s.points.iter().copied(),
+                        color(s.color).stroke_width(2),
+                    ))
+                    .map_err(chart_error)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The complementary CDF of a sample from its histogram: `buckets` are (value, count) in
+/// increasing value. Returns the vertices of the step function "fraction above x" from the
+/// smallest value on, each drop vertical at a value, flat between values, ending at the
+/// largest value with the fraction `floor` (the lowest the log axis shows).
+pub fn ccdf_steps(buckets: &[(f64, u64)], floor: f64) -> Vec<(f64, f64)> {
+    let total: u64 = buckets.iter().map(|b| b.1).sum();
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut above = total;
+    let mut steps = Vec::with_capacity(buckets.len() * 2);
+    let fraction = |n: u64| (n as f64 / total as f64).max(floor);
+    for &(value, count) in buckets.iter().filter(|b| b.1 > 0) {
+        steps.push((value, fraction(above)));
+        above -= count;
+        steps.push((value, fraction(above)));
+    }
+    steps
+}
+
+/// The lowest fraction a CCDF axis of `total` observations shows: a decade below 1/total.
+pub fn ccdf_floor(total: u64) -> f64 {
+    decade_below(1.0 / total.max(1) as f64) / 10.0
+}
+
+/// A complementary CDF on log-log axes, with `marks` (such as the retry times) as dashed
+/// vertical lines where they fall within the data's range.
+pub fn ccdf(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    steps: &[(f64, f64)],
+    floor: f64,
+    marks: (&str, &[f64]),
+) -> Result<String, PageError> {
+    let lo = steps.first().map_or(0.1, |p| p.0.max(1e-6));
+    let hi = steps.last().map_or(1.0, |p| p.0).max(lo * 10.0);
+    let (x0, x1) = (lo / 1.2, hi * 1.2);
+    // Each mark with its number (1 for the first retry), where it falls within the data.
+    let shown: Vec<(usize, f64)> = marks
+        .1
+        .iter()
+        .copied()
+        .enumerate()
+        .map(|(i, m)| (i + 1, m))
+        .filter(|&(_, m)| m >= lo && m <= hi * 1.5)
+        .collect();
+    // Numbers at least 4% of the axis apart, so that they do not run together.
+    let gap = (x1 / x0).log10() * 0.04;
+    let mut numbered: Vec<(usize, f64)> = Vec::new();
+    for &(n, m) in &shown {
+        if numbered.last().is_none_or(|&(_, p)| (m / p).log10() >= gap) {
+            numbered.push((n, m));
+        }
+    }
+    let mut legend = Legend::default();
+    legend.add("delivered", Key::Line(color(0)));
+    if !shown.is_empty() {
+        legend.add(marks.0, Key::Dashed(color(5)));
+    }
+    svg(PLOT_HEIGHT, &legend, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, CAPTION))
+            .margin(10)
+            .margin_right(24)
+            .x_label_area_size(52)
+            .y_label_area_size(86)
+            .build_cartesian_2d((x0..x1).log_scale(), (floor..1.0).log_scale())
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_label_formatter(&|x| tick(*x))
+            .y_label_formatter(&|y| tick(*y))
+            .label_style((FONT, LABEL))
+            .draw()
+            .map_err(chart_error)?;
+        for &(_, m) in &shown {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(m, floor), (m, 1.0)],
+                    6,
+                    4,
+                    color(5).stroke_width(1),
+                ))
+                .map_err(chart_error)?;
+        }
+        let style = (FONT, LABEL - 2).into_font().color(&color(5)).pos(
+            plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Top,
+            ),
+        );
+        chart
+            .draw_series(
+                numbered
+                    .iter()
+                    .map(|&(n, m)| Text::new(format!("{n}"), (m * 1.04, 0.8), style.clone())),
+            )
+            .map_err(chart_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                steps.iter().copied(),
+                color(0).stroke_width(2),
+            ))
+            .map_err(chart_error)?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str, top: f64) -> Series {
+        Series {
+            name: name.into(),
+            color: 0,
+            points: vec![(0.0, 0.0), (1.0, top)],
+        }
+    }
+
+    #[test]
+    fn scales_ten_times_apart_get_their_own_panel() {
+        let panels = split_by_scale(
+            "n",
+            vec![
+                series("deferred", 30.0),
+                series("delivered", 2500.0),
+                series("bounced", 400.0),
+            ],
+        );
+        let names: Vec<Vec<&str>> = panels
+            .iter()
+            .map(|p| p.series.iter().map(|s| s.name.as_str()).collect())
+            .collect();
+        assert_eq!(names, [vec!["delivered", "bounced"], vec!["deferred"]]);
+        let one = split_by_scale("n", vec![series("a", 10.0), series("b", 2.0)]);
+        assert_eq!(one.len(), 1);
+    }
+
+    #[test]
+    fn the_ccdf_is_a_step_function() {
+        let steps = ccdf_steps(&[(1.0, 2), (5.0, 0), (60.0, 1), (61.0, 1)], 0.01);
+        assert_eq!(
+            steps,
+            [
+                (1.0, 1.0),
+                (1.0, 0.5),
+                (60.0, 0.5),
+                (60.0, 0.25),
+                (61.0, 0.25),
+                (61.0, 0.01)
+            ]
+        );
+        // Between values the line is flat: no segment both rises in x and falls in y.
+        for w in steps.windows(2) {
+            assert!(w[0].0 == w[1].0 || w[0].1 == w[1].1, "{w:?}");
+        }
+        assert!(ccdf_steps(&[], 0.1).is_empty());
+        assert!((ccdf_floor(4) / 0.01 - 1.0).abs() < 1e-9);
+        assert!((ccdf_floor(250_000) / 1e-7 - 1.0).abs() < 1e-9);
+    }
+}
