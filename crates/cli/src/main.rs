@@ -5,9 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod blast;
+mod compare;
 mod converse;
 mod explain;
+mod fit;
 mod interrupt;
+mod maillog;
 mod merge;
 mod repl;
 mod report;
@@ -59,6 +62,15 @@ enum Command {
     Merge(merge::Args),
     /// Draw the SVG charts and the self-contained report.html of a run's or a sweep's output.
     Report(report::Args),
+    /// Read Postfix mail logs (syslog or maillog_file format, rotated, gzip) into the files a
+    /// run writes: messages.csv, timeseries.csv, summary.csv, summary.json, charts.
+    Maillog(maillog::Args),
+    /// Put two outputs (run, maillog) side by side: counts, rates, latency percentiles with
+    /// confidence intervals, KS and chi-square tests; compare.csv, compare.json, charts.
+    Compare(compare::Args),
+    /// Fit a scenario to Postfix mail logs: arrivals per hour, domains and their weights,
+    /// deferrals, greylisting, unknown users, the postfix retry policy, attempt durations.
+    Fit(fit::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +87,9 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Maillog(args) => maillog::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Fit(args) => fit::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -97,6 +97,10 @@ impl Recorder for Progress<'_> {
         self.inner.trace(record);
     }
 
+    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
+        self.inner.sources(records);
+    }
+
     fn wants_attempts(&self) -> bool {
         self.maillog.is_some()
     }
@@ -323,6 +327,18 @@ fn print_summary(
         "  queue wait: {waits}   peak queue: {}   attempts: {}   bounce notices: {}",
         s.run.peak_queue_depth, s.run.attempts, s.run.bounce_notices
     )?;
+    for source in &s.sources {
+        writeln!(
+            text,
+            "  from {}: {} attempts, {} delivered, {} deferred, {} bounced, {} throttled",
+            source.ip,
+            source.attempts,
+            source.deliveries,
+            source.deferrals,
+            source.bounces,
+            source.throttled
+        )?;
+    }
     writeln!(
         text,
         "  {} events in {:.2} s ({:.1} M events/s); reports in {}",

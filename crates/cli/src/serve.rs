@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use smtpsim_des::SimDuration;
 use smtpsim_model::scenario::{
-    self, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate, Scenario,
+    self, CountBy, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate,
+    Scenario,
 };
 use smtpsim_server::{Chaos, ServeConfig, Server, TlsSetup, shutdown_signal};
 
@@ -57,6 +58,10 @@ pub struct Args {
     /// most 1000000/s.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     connection_rate: Option<Rate>,
+    /// What rate limits and greylisting count by: address, network (/24 or /64) or
+    /// sender_domain.
+    #[arg(long, value_name = "KEY", value_parser = parse_count_by)]
+    count_by: Option<CountBy>,
     /// Refuse mail over a connection without TLS (530 5.7.0).
     #[arg(long)]
     require_tls: bool,
@@ -133,10 +138,72 @@ pub struct Args {
     /// Apply --max-connections-per-ip to loopback clients (127.0.0.0/8, ::1) too.
     #[arg(long)]
     limit_loopback: bool,
+    /// Link speed: each connection reads and writes at most this many bytes a second in
+    /// each direction (1 to 1000000000).
+    #[arg(long, value_name = "BYTES_PER_S", value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=smtpsim_server::MAX_BANDWIDTH))]
+    bandwidth: Option<u64>,
+    /// Reply rules: a TOML file of [[rule]] tables (stage, a regular expression on an
+    /// address, the EHLO name, the client address, the AUTH user or a header, an optional
+    /// probability, count or time window, and the reply); the first that applies wins.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Print no line for each session (the start-up and summary lines still are).
+    #[arg(long)]
+    quiet: bool,
+    /// Read magic addresses: the local part of a sender or recipient picks the reply for
+    /// that message, such as rcpt-550-5.1.1@any.example (listed at start-up).
+    #[arg(long)]
+    magic: bool,
     /// After SIGINT or SIGTERM, how long sessions may go on before they are closed (0s to
     /// 1d).
     #[arg(long, default_value = "10s", value_parser = parse_grace)]
     shutdown_grace: ScenarioDuration,
+    /// Serve the HTTP control and capture API and its page on this address (PORT alone, or
+    /// localhost:PORT, means 127.0.0.1:PORT; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", value_parser = parse_http)]
+    http: Option<SocketAddr>,
+    /// Let --http listen on an address that is not loopback: anyone who reaches it can read
+    /// the mail and change the behaviour.
+    #[arg(long, requires = "http")]
+    http_public: bool,
+    /// Most messages the API keeps; the oldest go first (1 to 1000000).
+    #[arg(long, default_value_t = 1000, requires = "http", value_parser = captured())]
+    http_max_messages: usize,
+    /// Most octets of message content the API keeps in memory without --maildir, such as
+    /// "100MB"; the oldest messages go first (1 octet to 64GiB).
+    #[arg(long, default_value = "100MiB", requires = "http", value_parser = parse_capture_bytes)]
+    http_max_bytes: scenario::Bytes,
+    /// Most sessions the API keeps with their transcripts; the oldest go first (1 to
+    /// 1000000).
+    #[arg(long, default_value_t = 200, requires = "http", value_parser = captured())]
+    http_max_sessions: usize,
+    /// Worker threads of the async runtime (1 to 1024; default: one per CPU core). With
+    /// fewer workers than cores, the clients on the same machine keep a core to themselves.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    threads: Option<usize>,
+}
+
+/// The range of `--http-max-messages` and `--http-max-sessions`.
+fn captured() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new()
+        .range(1..=smtpsim_server::MAX_CAPTURED as u64)
+}
+
+/// `PORT` or `localhost:PORT` (on 127.0.0.1), or `ADDR:PORT`.
+fn parse_http(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.strip_prefix("localhost:").unwrap_or(s).parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| format!("{s:?} is neither a port nor an address such as 127.0.0.1:8025"))
+}
+
+fn parse_capture_bytes(s: &str) -> Result<scenario::Bytes, String> {
+    let size: scenario::Bytes = s.parse()?;
+    if size.0 == 0 || size.0 > smtpsim_server::MAX_CAPTURED_BYTES {
+        return Err(format!("{s} is not between 1 octet and 64GiB"));
+    }
+    Ok(size)
 }
 
 /// The range of `--max-connections` and `--max-connections-per-ip`.
@@ -199,6 +266,10 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
     s.parse()
 }
 
+fn parse_count_by(s: &str) -> Result<CountBy, String> {
+    s.parse()
+}
+
 fn std_duration(d: ScenarioDuration) -> std::time::Duration {
     d.0.into()
 }
@@ -241,6 +312,7 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
             delay,
             window: "4h".parse().map_err(anyhow::Error::msg)?,
             whitelist_after: 0,
+            reply: None,
         });
     }
     if let Some(p) = args.unknown_users {
@@ -265,6 +337,9 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     }
     if let Some(rate) = args.connection_rate {
         b.rate_limits.connections = Some(bucket(rate));
+    }
+    if let Some(by) = args.count_by {
+        b.count_by = by;
     }
     b.require_tls |= args.require_tls;
     if args.max_size.is_some() {
@@ -316,13 +391,33 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.limit_loopback = args.limit_loopback;
     config.log_required = args.log_required;
     config.shutdown_grace = std_duration(args.shutdown_grace);
+    config.magic = args.magic;
+    config.console = !args.quiet;
+    config.bandwidth = args.bandwidth;
+    if let Some(path) = &args.rules {
+        config.rules = std::sync::Arc::new(smtpsim_server::RuleSet::load(path)?);
+    }
+    config.http = args.http.map(|listen| smtpsim_server::http::HttpSetup {
+        listen,
+        public: args.http_public,
+        bounds: smtpsim_server::CaptureBounds {
+            max_messages: args.http_max_messages,
+            max_bytes: args.http_max_bytes.0,
+            max_sessions: args.http_max_sessions,
+        },
+    });
     Ok(config)
 }
 
 /// Serves until SIGINT or SIGTERM; prints where it listens on stdout at once.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let config = config(args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let describe = config.describe();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(threads);
+    }
+    let runtime = runtime
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -333,9 +428,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         let mut out = std::io::stdout().lock();
-        writeln!(out, "smtpsim serve: listening on {}", server.local_addr())?;
+        writeln!(
+            out,
+            "smtpsim serve: {describe}; listening on {}",
+            server.local_addr()
+        )?;
         if let Some(addr) = server.tls_local_addr() {
             writeln!(out, "smtpsim serve: implicit TLS on {addr}")?;
+        }
+        if let Some(addr) = server.http_local_addr() {
+            writeln!(out, "smtpsim serve: HTTP API and page on http://{addr}/")?;
+        }
+        if args.magic {
+            writeln!(out, "smtpsim serve: {}", smtpsim_server::magic_listing())?;
         }
         out.flush()?;
         drop(out);

@@ -105,6 +105,13 @@ impl Recorder for SweepRecorder {
         }
     }
 
+    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
+        match &mut self.sink {
+            Sink::Stats(stats) => stats.record_sources(records),
+            Sink::Files(writer) => writer.sources(records),
+        }
+    }
+
     fn sample(&mut self, sample: &Sample) {
         if let Sink::Files(writer) = &mut self.sink {
             writer.sample(sample);

@@ -43,3 +43,18 @@ pub const STALL_EVENTS: u64 = 10_000_000;
 /// Events allowed at one instant for each delivery alive then: arrival, DNS, attempt and
 /// shaping events of deliveries that do not retry stay well below it.
 pub const STALL_EVENTS_PER_JOB: u64 = 64;
+
+/// The most source addresses in `relay.pool`.
+pub const MAX_POOL_ADDRESSES: usize = 4096;
+
+/// The largest `weight` of a pool address.
+pub const MAX_POOL_WEIGHT: u32 = 1_000_000;
+
+/// The largest daily limit of a `behaviour.reputation`.
+pub const MAX_DAILY_LIMIT: u64 = 1_000_000_000;
+
+/// The largest `growth` of a `behaviour.reputation`.
+pub const MAX_GROWTH: f64 = 1000.0;
+
+/// The most files one scenario is built from with `include`.
+pub const MAX_INCLUDED_FILES: usize = 64;

@@ -117,21 +117,13 @@ impl RetryPolicy {
                 queue_run_delay,
                 minimal_backoff,
                 maximal_backoff,
-            } => {
-                let age = now.saturating_duration_since(history.arrived).as_micros();
-                let delay = age.clamp(
-                    minimal_backoff.micros(),
-                    maximal_backoff.micros().max(minimal_backoff.micros()),
-                );
-                let due = now.as_micros() + delay;
-                let run = queue_run_delay.micros().max(1);
-                let at = due.div_ceil(run) * run;
-                Some(NextAttempt {
-                    at: SimTime::from_micros(at),
-                    delay: SimDuration::from_micros(delay),
-                    rule: 0,
-                })
-            }
+            } => Some(postfix_next(
+                now,
+                history.arrived,
+                queue_run_delay.0,
+                minimal_backoff.0,
+                maximal_backoff.0,
+            )),
             RetryConfig::Exim {
                 rules,
                 queue_run,
@@ -146,6 +138,44 @@ impl RetryPolicy {
             RetryConfig::Exchange(config) => Some(exchange::next(config, now, history)),
             RetryConfig::Sendmail(config) => Some(sendmail::next(config, now, history)),
         }
+    }
+}
+
+/// Postfix's queue manager (qmgr, Postfix 3.7 … 3.12) after a failure at `now` of a message
+/// that arrived at `arrived`, the deferred queue being scanned every `run` from time 0.
+///
+/// - `qmgr_active.c`, `qmgr_active_done_3_generic`: `delay = event_time() -
+///   message->create_time`, clamped to `maximal_backoff_time` then `minimal_backoff_time`;
+///   both times are whole seconds (`time_t`), so the age is the difference of the two
+///   truncated times, not of the exact ones.
+/// - `qmgr_active_defer`: the queue file's mtime becomes `event_time() + delay` (whole seconds,
+///   truncated `now` plus the delay) and the file moves to the deferred queue.
+/// - `qmgr.c`, `qmgr_deferred_run_event`: a deferred queue scan every `queue_run_delay`, on a
+///   timer that starts with qmgr, not with the message.
+/// - `qmgr_active_feed`: a scan skips a file only while `st_mtime > time(0) + 1`, so a file is
+///   taken by the first scan at or after its mtime minus one second.
+///
+/// Rounding the exact age up or down, or forgetting the second of grace, moves the next
+/// attempt by a whole queue run for the messages whose due time falls within a second of a
+/// scan: with 10 s runs and greylisting that is about a third of them.
+fn postfix_next(
+    now: SimTime,
+    arrived: SimTime,
+    run: SimDuration,
+    minimal: SimDuration,
+    maximal: SimDuration,
+) -> NextAttempt {
+    const SECOND: u64 = 1_000_000;
+    let now_secs = now.as_micros() / SECOND * SECOND;
+    let arrived_secs = arrived.as_micros() / SECOND * SECOND;
+    let age = now_secs.saturating_sub(arrived_secs);
+    let delay = age.min(maximal.as_micros()).max(minimal.as_micros());
+    let mtime = now_secs.saturating_add(delay);
+    let eligible = mtime.saturating_sub(SECOND).max(now.as_micros() + 1);
+    NextAttempt {
+        at: next_run_at_or_after(SimTime::from_micros(eligible), run),
+        delay: SimDuration::from_micros(delay),
+        rule: 0,
     }
 }
 
@@ -438,6 +468,79 @@ mod tests {
         let next = policy.next(secs(10_000), &history(0, 9), &mut rng).unwrap();
         assert_eq!(next.delay.as_micros(), 4_000_000_000);
         assert_eq!(next.at, secs(14_100));
+    }
+
+    fn at(micros: u64) -> SimTime {
+        SimTime::from_micros(micros)
+    }
+
+    fn postfix_short() -> RetryPolicy {
+        RetryPolicy::new(RetryConfig::Postfix {
+            queue_run_delay: d("10s"),
+            minimal_backoff: d("10s"),
+            maximal_backoff: d("80s"),
+        })
+    }
+
+    /// The next attempt after a failure at `now` of a message that arrived at `arrived`.
+    fn postfix_after(policy: &RetryPolicy, now: u64, arrived: u64, failures: u32) -> u64 {
+        let history = History {
+            arrived: at(arrived),
+            first_failure: at(arrived),
+            failures,
+            previous: None,
+        };
+        let mut rng = RandomStreams::new(1).stream("t", 0);
+        policy
+            .next(at(now), &history, &mut rng)
+            .unwrap()
+            .at
+            .as_micros()
+    }
+
+    #[test]
+    fn postfix_ages_in_whole_seconds_and_takes_a_file_one_second_early() {
+        let policy = postfix_short();
+        let s = |x: f64| (x * 1e6).round() as u64;
+        // Arrived and failed at 100.3: age 0 -> 10 s, mtime 100 + 10 = 110, taken from 109:
+        // the scan at 110 (the exact due time 110.3 would wait for 120).
+        assert_eq!(postfix_after(&policy, s(100.3), s(100.3), 1), s(110.0));
+        // Failed again at 110: age 110 - 100 = 10, mtime 120, taken by the scan at 120.
+        assert_eq!(postfix_after(&policy, s(110.0), s(100.3), 2), s(120.0));
+        // Arrived at 109.5, failed at 120: age 120 - 109 = 11 (not 10.5), mtime 131, taken
+        // from 130: the scan at 130 (the exact 130.5 would wait for 140).
+        assert_eq!(postfix_after(&policy, s(120.0), s(109.5), 2), s(130.0));
+        // Arrived at 105.2, failed at 120: age 15, mtime 135, the scan at 140.
+        assert_eq!(postfix_after(&policy, s(120.0), s(105.2), 2), s(140.0));
+        // Old: the maximal 80 s from 1000 (not 1000.7), taken from 1079: the scan at 1080.
+        assert_eq!(postfix_after(&policy, s(1000.7), s(0.2), 5), s(1080.0));
+        // A minimal backoff of 0 still retries strictly later, at the next scan.
+        let eager = RetryPolicy::new(RetryConfig::Postfix {
+            queue_run_delay: d("10s"),
+            minimal_backoff: d("0s"),
+            maximal_backoff: d("0s"),
+        });
+        assert_eq!(postfix_after(&eager, s(110.0), s(110.0), 1), s(120.0));
+    }
+
+    #[test]
+    fn postfix_greylisting_for_25s_catches_three_tenths_of_third_attempts() {
+        // Runs every 10 s, backoff 10 … 80 s, attempts taking no time, a greylist that defers
+        // the first 25 s. Write the arrival as 10m + j + u (j whole, 0 <= u < 1). The first
+        // failure sets mtime 10m + j + 10, taken from 10m + j + 9: the scan at 10m + 10 for
+        // j <= 1, else 10m + 20, with ages 10 - j or 20 - j. The third attempt comes at the
+        // next scan, less than 25 s after arrival, when that age is at most 11: j in {0, 1, 9}.
+        let policy = postfix_short();
+        let arrivals: Vec<u64> = (0..1000).map(|k| 1_000_000_000 + k * 10_000).collect();
+        let early = arrivals
+            .iter()
+            .filter(|&&arrived| {
+                let second = postfix_after(&policy, arrived, arrived, 1);
+                let third = postfix_after(&policy, second, arrived, 2);
+                third < arrived + 25_000_000
+            })
+            .count();
+        assert_eq!(early, 300);
     }
 
     #[test]

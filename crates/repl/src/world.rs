@@ -126,7 +126,7 @@ impl World {
             .unwrap_or_else(|| "alice@example.com".to_string());
         World {
             targets,
-            client_ip: scenario.relay.ip,
+            client_ip: scenario.relay.sources()[0].0,
             client_name: scenario.relay.hostname.clone(),
             sender,
         }

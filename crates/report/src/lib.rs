@@ -79,9 +79,12 @@
 use std::io;
 use std::path::PathBuf;
 
+pub mod compare;
 mod csv_row;
 mod files;
+pub mod fit;
 mod hdrlog;
+pub mod import;
 pub mod journey;
 mod maillog;
 pub mod page;
@@ -97,8 +100,8 @@ pub use maillog::{MailLog, queue_id};
 pub use staged::write_whole;
 pub use stats::{Exact, FailureReason, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram};
 pub use summary::{
-    Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, Summary,
-    decode_histogram, encode_histogram,
+    Distribution, Failures, Outcomes, Performance, Rates, RunTotals, SUMMARY_HEADER, SourceSummary,
+    Summary, decode_histogram, encode_histogram,
 };
 pub use writer::{
     EVENTS_CSV, EVENTS_HEADER, MESSAGES_CSV, MESSAGES_HEADER, RunWriter, SUMMARY_CSV, SUMMARY_JSON,

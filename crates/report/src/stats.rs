@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats};
+use smtpsim_model::sim::{Fate, RecipientRecord, Recorder, RunStats, SourceRecord};
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
-use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, Summary};
+use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, SourceSummary, Summary};
 
 /// Significant decimal digits kept by the latency histograms (relative error under 0.1%).
 pub const SIGNIFICANT_DIGITS: u8 = 3;
@@ -144,6 +144,8 @@ pub struct Stats {
     failure_latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
     exact: [Exact; 3],
+    /// Per source address of the relay's pool, in the pool's order.
+    sources: Vec<SourceRecord>,
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
@@ -187,6 +189,23 @@ impl Stats {
             failure_latency: new_histogram(),
             queue_wait: new_histogram(),
             exact: [Exact::default(); 3],
+            sources: Vec::new(),
+        }
+    }
+
+    /// Adds what each source address of the pool achieved, to the address's counts.
+    pub fn record_sources(&mut self, records: &[SourceRecord]) {
+        for record in records {
+            match self.sources.iter_mut().find(|s| s.ip == record.ip) {
+                Some(mine) => {
+                    mine.attempts += record.attempts;
+                    mine.deliveries += record.deliveries;
+                    mine.deferrals += record.deferrals;
+                    mine.bounces += record.bounces;
+                    mine.throttled += record.throttled;
+                }
+                None => self.sources.push(*record),
+            }
         }
     }
 
@@ -216,6 +235,7 @@ impl Stats {
 
     /// Adds everything `other` recorded, exactly (see [`merge_histogram`]).
     pub fn merge(&mut self, other: &Stats) {
+        self.record_sources(&other.sources);
         for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
             *mine += theirs;
         }
@@ -329,6 +349,7 @@ impl Stats {
             latency: Distribution::of(&self.latency, self.latency_exact())?,
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
+            sources: self.sources.iter().map(SourceSummary::of).collect(),
             retry_times_s: Vec::new(),
             performance: None,
         })
@@ -340,6 +361,10 @@ impl Stats {
 impl Recorder for Stats {
     fn recipient(&mut self, record: &RecipientRecord<'_>) {
         self.record(record);
+    }
+
+    fn sources(&mut self, records: &[SourceRecord]) {
+        self.record_sources(records);
     }
 }
 

@@ -38,6 +38,10 @@ pub struct Summary {
     pub failure_latency: Distribution,
     /// Time waiting for a free connection, of recipients the relay tried to deliver.
     pub queue_wait: Distribution,
+    /// Per source address of the relay's pool, in the pool's order; empty (and not written)
+    /// when the relay has no pool.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceSummary>,
     /// When the relay's retry policy retries a message that keeps failing, in seconds after
     /// its first failure (modelled: attempts take no time, random draws at their midpoint);
     /// the latency chart marks them. Empty (and left out of `summary.json`) when not given.
@@ -47,6 +51,38 @@ pub struct Summary {
     /// `summary.json` only, never to `summary.csv`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub performance: Option<Performance>,
+}
+
+/// What one source address achieved: attempts made from it, recipients delivered, deferred
+/// (per attempt) and bounced, and attempts a rate limit or daily limit refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceSummary {
+    /// The address.
+    pub ip: String,
+    /// Attempts made from it.
+    pub attempts: u64,
+    /// Recipients delivered.
+    pub deliveries: u64,
+    /// Recipients deferred, once per attempt.
+    pub deferrals: u64,
+    /// Recipients refused for good.
+    pub bounces: u64,
+    /// Attempts refused by a rate limit or a reputation's daily limit.
+    pub throttled: u64,
+}
+
+impl SourceSummary {
+    /// The summary of a source's record.
+    pub fn of(r: &smtpsim_model::sim::SourceRecord) -> SourceSummary {
+        SourceSummary {
+            ip: r.ip.to_string(),
+            attempts: r.attempts,
+            deliveries: r.deliveries,
+            deferrals: r.deferrals,
+            bounces: r.bounces,
+            throttled: r.throttled,
+        }
+    }
 }
 
 /// Totals of a run.
@@ -333,6 +369,17 @@ impl Summary {
             row(section, "count", d.count.to_string());
             for (key, secs) in d.rows() {
                 row(section, key, secs.map(fixed).unwrap_or_default());
+            }
+        }
+        for s in &self.sources {
+            for (name, n) in [
+                ("attempts", s.attempts),
+                ("deliveries", s.deliveries),
+                ("deferrals", s.deferrals),
+                ("bounces", s.bounces),
+                ("throttled", s.throttled),
+            ] {
+                row("source", &format!("{} {name}", s.ip), n.to_string());
             }
         }
         rows

@@ -132,6 +132,18 @@ impl RunWriter {
     /// Creates `dir` if needed and opens the temporary files, headers written. Temporary
     /// files that stopped runs left in `dir` are removed first.
     pub fn create(dir: &Path, options: WriterOptions) -> io::Result<RunWriter> {
+        RunWriter::create_with_columns(dir, options, &[])
+    }
+
+    /// [`RunWriter::create`] with `extra` columns after [`MESSAGES_HEADER`] in
+    /// `messages.csv`, filled by [`RunWriter::recipient_with`] (`smtpsim maillog` adds the
+    /// queue ID and the relay).
+    pub fn create_with_columns(
+        dir: &Path,
+        options: WriterOptions,
+        extra: &[&str],
+    ) -> io::Result<RunWriter> {
+        let header: Vec<&str> = MESSAGES_HEADER.iter().chain(extra).copied().collect();
         fs::create_dir_all(dir)?;
         staged::remove_stale(dir)?;
         Ok(RunWriter {
@@ -140,7 +152,7 @@ impl RunWriter {
             messages: if options.no_messages {
                 None
             } else {
-                Some(CsvFile::create(dir, MESSAGES_CSV, &MESSAGES_HEADER)?)
+                Some(CsvFile::create(dir, MESSAGES_CSV, &header)?)
             },
             events: CsvFile::create(dir, EVENTS_CSV, &EVENTS_HEADER)?,
             timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
@@ -273,8 +285,10 @@ fn write_recipient(f: &mut Row<'_>, r: &RecipientRecord<'_>) {
     f.secs(r.queue_wait.as_micros());
 }
 
-impl Recorder for RunWriter {
-    fn recipient(&mut self, record: &RecipientRecord<'_>) {
+impl RunWriter {
+    /// Records a recipient as [`Recorder::recipient`] does, with the values of the extra
+    /// columns given to [`RunWriter::create_with_columns`] (as many, in order).
+    pub fn recipient_with(&mut self, record: &RecipientRecord<'_>, extra: &[&str]) {
         self.stats.record(record);
         if self.error.is_some() {
             return;
@@ -282,8 +296,21 @@ impl Recorder for RunWriter {
         let Some(messages) = &mut self.messages else {
             return;
         };
-        let result = messages.write(|f| write_recipient(f, record));
+        let result = messages.write(|f| {
+            write_recipient(f, record);
+            extra.iter().for_each(|value| f.text(value));
+        });
         self.keep(MESSAGES_CSV, result);
+    }
+}
+
+impl Recorder for RunWriter {
+    fn recipient(&mut self, record: &RecipientRecord<'_>) {
+        self.recipient_with(record, &[]);
+    }
+
+    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
+        self.stats.record_sources(records);
     }
 
     fn trace(&mut self, record: &TraceRecord<'_>) {

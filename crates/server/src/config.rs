@@ -3,10 +3,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use smtpsim_model::scenario::{Behaviour, Outage};
 use smtpsim_proto::Limits;
+
+use crate::http::HttpSetup;
+use crate::rules::RuleSet;
 pub use smtpsim_proto::server::Timeouts;
 
 /// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
@@ -60,6 +64,19 @@ pub struct ServeConfig {
     /// Stop the server when the session log cannot be written; by default new transactions
     /// are refused with `451 4.3.0` until it can be written again.
     pub log_required: bool,
+    /// Read magic addresses: the local part of a sender or recipient says how to answer
+    /// (see [`Magic`](crate::Magic)).
+    pub magic: bool,
+    /// Print one line for each session on stdout: the client, its EHLO name, TLS and AUTH
+    /// user, each message's envelope and final reply, the refusals and how it ended.
+    pub console: bool,
+    /// The link speed of each connection in each direction, in bytes a second (1 to
+    /// [`MAX_BANDWIDTH`](crate::MAX_BANDWIDTH)); unlimited when `None`.
+    pub bandwidth: Option<u64>,
+    /// The reply rules (part of the behaviour that `PUT /api/behaviour` replaces).
+    pub rules: Arc<RuleSet>,
+    /// Serve the HTTP control and capture API and its page.
+    pub http: Option<HttpSetup>,
 }
 
 impl ServeConfig {
@@ -90,6 +107,11 @@ impl ServeConfig {
             chaos: Chaos::default(),
             limit_loopback: false,
             log_required: false,
+            magic: false,
+            console: false,
+            bandwidth: None,
+            rules: Arc::default(),
+            http: None,
         }
     }
 }
@@ -174,9 +196,99 @@ impl Chaos {
     }
 }
 
+impl ServeConfig {
+    /// What the server will do, in a few words: where mail goes, TLS, and each way it
+    /// misbehaves (`accepts everything` when none).
+    pub fn describe(&self) -> String {
+        let store = match &self.maildir {
+            Some(dir) => format!("Maildir {}", dir.display()),
+            None => "sink (content dropped)".to_string(),
+        };
+        let tls = match (&self.tls, self.starttls) {
+            (TlsSetup::Off, _) => "no TLS",
+            (_, true) => "STARTTLS",
+            (_, false) => "TLS without STARTTLS",
+        };
+        let b = &self.behaviour;
+        let mut does = Vec::new();
+        if self.magic {
+            does.push("magic addresses".to_string());
+        }
+        if let Some(g) = &b.greylisting {
+            does.push(format!("greylisting {}", g.delay));
+        }
+        if !self.unknown.is_empty() {
+            does.push(format!("{} unknown addresses", self.unknown.len()));
+        }
+        let fractions = [
+            ("unknown users", b.unknown_users.0),
+            (
+                "full mailboxes",
+                b.full_mailboxes.as_ref().map_or(0.0, |f| f.fraction.0),
+            ),
+            ("temporary failures", b.temp_failures.0),
+        ];
+        for (what, p) in fractions.into_iter().filter(|(_, p)| *p > 0.0) {
+            does.push(format!("{what} {p}"));
+        }
+        if let Some(m) = &b.rate_limits.messages {
+            does.push(format!("message rate {}/s", m.rate.per_second));
+        }
+        if let Some(c) = &b.rate_limits.connections {
+            does.push(format!("connection rate {}/s", c.rate.per_second));
+        }
+        if b.require_tls {
+            does.push("TLS required".to_string());
+        }
+        if self.require_auth {
+            does.push("AUTH required".to_string());
+        }
+        if let Some(size) = b.size_limit {
+            does.push(format!("largest message {} octets", size.0));
+        }
+        if !(b.latency.is_constant() && b.latency.mean() == 0.0) {
+            does.push(format!("reply latency mean {}s", b.latency.mean()));
+        }
+        if self.chaos.any() {
+            does.push("chaos".to_string());
+        }
+        if !self.rules.is_empty() {
+            let names: Vec<&str> = self.rules.names().collect();
+            does.push(format!("rules {}", names.join(" ")));
+        }
+        if let Some(rate) = self.bandwidth {
+            does.push(format!("bandwidth {rate} bytes/s"));
+        }
+        if !self.outages.is_empty() {
+            does.push(format!("{} outages", self.outages.len()));
+        }
+        if does.is_empty() {
+            does.push("accepts everything".to_string());
+        }
+        format!("{store}, {tls}, {}", does.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describe_says_what_the_server_does() {
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            config.describe(),
+            "sink (content dropped), STARTTLS, accepts everything"
+        );
+        config.magic = true;
+        config.maildir = Some(PathBuf::from("/tmp/M"));
+        config.tls = TlsSetup::Off;
+        config.behaviour.temp_failures.0 = 0.25;
+        assert_eq!(
+            config.describe(),
+            "Maildir /tmp/M, no TLS, magic addresses, temporary failures 0.25"
+        );
+    }
 
     #[test]
     fn chaos_stages() {

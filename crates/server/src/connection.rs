@@ -20,9 +20,13 @@ use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::capture::{Capture, Recorder};
 use crate::config::Timeouts;
+use crate::console;
 use crate::log::{LogHandle, LogRecord};
 use crate::policy::{CHAOS_REPLY, ServePolicy, Shared};
+use crate::throttle::Throttle;
+use crate::trace::TlsDetails;
 
 /// A byte stream: plain TCP or TLS over it.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -59,6 +63,12 @@ pub(crate) struct Context {
     pub(crate) log: LogHandle,
     pub(crate) stop: CancellationToken,
     pub(crate) counters: Arc<Counters>,
+    /// Prints a line for each session on stdout, if the server does.
+    pub(crate) console: Option<console::Console>,
+    /// The link speed of each connection in each direction, in bytes a second, if limited.
+    pub(crate) bandwidth: Option<u64>,
+    /// What the HTTP API shows, when it is on.
+    pub(crate) capture: Option<Arc<Capture>>,
 }
 
 /// Serves one client until either side closes; logs how it went.
@@ -79,10 +89,14 @@ pub(crate) async fn serve(
             ..LogRecord::new(id, peer, "connect")
         });
     }
-    let why = match drive(&ctx, stream, peer, id, implicit_tls).await {
+    let mut rec = ctx.capture.as_ref().map(|c| c.begin(id, peer));
+    let why = match drive(&ctx, stream, peer, id, implicit_tls, &mut rec).await {
         Ok(why) => why.to_string(),
         Err(e) => format!("connection error: {e}"),
     };
+    if let Some(rec) = &rec {
+        rec.close(&why);
+    }
     if ctx.log.enabled() {
         ctx.log.write(&LogRecord {
             text: Some(&why),
@@ -98,12 +112,14 @@ async fn drive(
     peer: SocketAddr,
     id: u64,
     implicit_tls: bool,
+    rec: &mut Option<Recorder>,
 ) -> io::Result<&'static str> {
     let mut io: Box<dyn Io> = Box::new(stream);
-    let mut tls = false;
+    let mut tls = None;
     if implicit_tls {
-        io = handshake(ctx, io).await?;
-        tls = true;
+        let (secured, details) = handshake(ctx, io, rec).await?;
+        io = secured;
+        tls = Some(details);
     }
     match ctx.shared.outage() {
         Some(OutageMode::Refuse) => return Ok("outage: connection refused"),
@@ -118,18 +134,48 @@ async fn drive(
     }
     let info = SessionInfo {
         client_ip: Some(peer.ip()),
-        tls,
+        tls: tls.is_some(),
         ..SessionInfo::default()
     };
-    let policy = ServePolicy::new(ctx.shared.clone(), id);
-    let started = Instant::now();
+    let mut policy = ServePolicy::new(ctx.shared.clone(), id);
+    if let Some(details) = tls {
+        policy.set_tls(details);
+    }
     let mut session = ServerSession::greet(ctx.session.clone(), policy, info);
+    let why = converse(ctx, &mut session, io, peer, id, rec).await;
+    if let Some(console) = &ctx.console {
+        let reason = match &why {
+            Ok(why) => why.to_string(),
+            Err(e) => format!("connection error: {e}"),
+        };
+        let policy = session.policy();
+        let line = policy
+            .summary()
+            .line(id, peer, session.info(), policy.tls(), &reason);
+        console.print(line);
+    }
+    why
+}
+
+/// Drives a greeted session until either side closes.
+async fn converse(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    mut io: Box<dyn Io>,
+    peer: SocketAddr,
+    id: u64,
+    rec: &mut Option<Recorder>,
+) -> io::Result<&'static str> {
+    let started = Instant::now();
     let mut timed_out = false;
+    let mut link = Link::new(ctx.bandwidth);
     let blocking_deliveries = ctx.shared.maildir.is_some()
         && tokio::runtime::Handle::current().runtime_flavor()
             == tokio::runtime::RuntimeFlavor::MultiThread;
     let mut out = Vec::with_capacity(1024);
     let mut buf = vec![0u8; READ_BUFFER];
+    // When the client's last input arrived, for the reply latency of the API's metrics.
+    let mut asked = rec.as_ref().map(|_| Instant::now());
     loop {
         session.drain_output_into(&mut out);
         if session.policy().dropped() {
@@ -138,14 +184,17 @@ async fn drive(
             if out.ends_with(&reply) {
                 out.truncate(out.len() - reply.len());
             }
-            events(ctx, &mut session, peer, id);
+            events(ctx, session, peer, id, rec);
             if !out.is_empty() {
-                send(ctx, &mut io, &out).await?;
+                send(ctx, &mut io, &out, &mut link).await?;
             }
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
-            return Ok("chaos: hung up without a reply");
+            return Ok(session
+                .policy()
+                .drop_reason()
+                .unwrap_or("hung up without a reply"));
         }
-        let (start_tls, close) = events(ctx, &mut session, peer, id);
+        let (start_tls, close) = events(ctx, session, peer, id, rec);
         if !out.is_empty() {
             let delay = session.policy_mut().reply_delay();
             if !delay.is_zero() {
@@ -156,8 +205,11 @@ async fn drive(
                     _ = ctx.stop.cancelled() => {}
                 }
             }
-            send(ctx, &mut io, &out).await?;
+            send(ctx, &mut io, &out, &mut link).await?;
             out.clear();
+            if let (Some(rec), Some(at)) = (rec.as_ref(), asked.take()) {
+                rec.capture().observe_latency(at.elapsed());
+            }
         }
         if close {
             let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
@@ -168,7 +220,9 @@ async fn drive(
             });
         }
         if start_tls {
-            io = handshake(ctx, io).await?;
+            let (secured, details) = handshake(ctx, io, rec).await?;
+            io = secured;
+            session.policy_mut().set_tls(details);
             session.handle_timeout(started.elapsed());
             session.tls_established();
             continue;
@@ -176,7 +230,7 @@ async fn drive(
         ctx.log.ready().await;
         let wake = session.poll_timeout().and_then(|d| started.checked_add(d));
         let read = tokio::select! {
-            read = io.read(&mut buf) => read?,
+            read = io.read(&mut buf[..link.read_size(READ_BUFFER)]) => read?,
             () = sleep_until(wake) => {
                 // The session answers 421 4.4.2 if its deadline has passed.
                 timed_out = session.handle_timeout(started.elapsed());
@@ -190,6 +244,10 @@ async fn drive(
         if read == 0 {
             return Ok("closed by the client");
         }
+        link.has_read(read).await;
+        if rec.is_some() {
+            asked = Some(Instant::now());
+        }
         if session.handle_timeout(started.elapsed()) {
             // The bytes came after the deadline.
             timed_out = true;
@@ -198,10 +256,49 @@ async fn drive(
         let input = &buf[..read];
         if blocking_deliveries {
             // The policy writes and syncs the message before the 250: off the async workers.
-            tokio::task::block_in_place(|| feed(ctx, &mut session, input, peer, id));
+            tokio::task::block_in_place(|| feed(ctx, session, input, peer, id, rec));
         } else {
-            feed(ctx, &mut session, input, peer, id);
+            feed(ctx, session, input, peer, id, rec);
         }
+    }
+}
+
+/// The socket I/O of a connection, throttled to `--bandwidth` if it is set.
+struct Link {
+    read: Option<Throttle>,
+    write: Option<Throttle>,
+}
+
+impl Link {
+    fn new(bandwidth: Option<u64>) -> Link {
+        Link {
+            read: bandwidth.map(Throttle::new),
+            write: bandwidth.map(Throttle::new),
+        }
+    }
+
+    /// How much of a read buffer of `len` bytes one read may fill.
+    fn read_size(&self, len: usize) -> usize {
+        self.read.as_ref().map_or(len, |t| t.chunk().min(len))
+    }
+
+    /// Waits for the throttle after `n` bytes were read.
+    async fn has_read(&mut self, n: usize) {
+        if let Some(throttle) = &mut self.read {
+            throttle.spend(n).await;
+        }
+    }
+
+    /// Writes `bytes` a throttle's chunk at a time.
+    async fn write_all(&mut self, io: &mut Box<dyn Io>, bytes: &[u8]) -> io::Result<()> {
+        let Some(throttle) = &mut self.write else {
+            return io.write_all(bytes).await;
+        };
+        for piece in bytes.chunks(throttle.chunk()) {
+            throttle.spend(piece.len()).await;
+            io.write_all(piece).await?;
+        }
+        Ok(())
     }
 }
 
@@ -221,34 +318,51 @@ fn feed(
     input: &[u8],
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) {
-    if !ctx.log.enabled() {
+    if !ctx.log.enabled() && rec.is_none() {
         return session.feed(input);
     }
     for piece in input.split_inclusive(|&b| b == b'\n') {
         session.feed(piece);
-        log_step(ctx, session, peer, id);
+        log_step(ctx, session, peer, id, rec);
     }
 }
 
-/// Logs what the client said, the decisions, then what the server answered.
-fn log_step(ctx: &Context, session: &mut ServerSession<ServePolicy>, peer: SocketAddr, id: u64) {
+/// Logs (and records for the API) what the client said, the decisions, then what the
+/// server answered.
+fn log_step(
+    ctx: &Context,
+    session: &mut ServerSession<ServePolicy>,
+    peer: SocketAddr,
+    id: u64,
+    rec: &mut Option<Recorder>,
+) {
     let log = &ctx.log;
     let lines = session.take_transcript();
+    let decisions = session.policy_mut().take_decisions();
+    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
+    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
+    let lines: Vec<_> = lines
+        .iter()
+        .filter(|l| l.speaker != Speaker::Server || unsent.as_deref() != Some(l.text.as_str()))
+        .collect();
+    if let Some(rec) = rec {
+        rec.lines(&lines, &decisions);
+    }
+    if !log.enabled() {
+        return;
+    }
     let (replies, said): (Vec<_>, Vec<_>) =
         lines.iter().partition(|l| l.speaker == Speaker::Server);
     for line in said {
         log.write(&LogRecord::line(id, peer, line));
     }
-    for decision in session.policy_mut().take_decisions() {
-        log.write(&LogRecord::decision(id, peer, &decision));
+    for decision in &decisions {
+        log.write(&LogRecord::decision(id, peer, decision));
     }
-    // In chaos's drop mode the session's 421 is never sent: it is not logged either.
-    let unsent = session.policy().dropped().then(|| CHAOS_REPLY.to_string());
     for line in replies {
-        if unsent.as_deref() != Some(line.text.as_str()) {
-            log.write(&LogRecord::line(id, peer, line));
-        }
+        log.write(&LogRecord::line(id, peer, line));
     }
 }
 
@@ -258,11 +372,15 @@ fn events(
     session: &mut ServerSession<ServePolicy>,
     peer: SocketAddr,
     id: u64,
+    rec: &mut Option<Recorder>,
 ) -> (bool, bool) {
     let (mut start_tls, mut close) = (false, false);
     let log = &ctx.log;
-    if log.enabled() {
-        log_step(ctx, session, peer, id);
+    if log.enabled() || rec.is_some() {
+        log_step(ctx, session, peer, id, rec);
+    }
+    if let Some(rec) = rec.as_ref() {
+        rec.identity(session.info());
     }
     let mut stored = session.policy_mut().take_stored().into_iter();
     while let Some(event) = session.poll_event() {
@@ -279,6 +397,9 @@ fn events(
                         ..LogRecord::new(id, peer, "message")
                     });
                 }
+                if let Some(rec) = rec.as_mut() {
+                    rec.message(session.info(), &message, file);
+                }
             }
             ServerEvent::StartTls => start_tls = true,
             ServerEvent::Close => close = true,
@@ -287,9 +408,14 @@ fn events(
     (start_tls, close)
 }
 
-async fn send(ctx: &Context, io: &mut Box<dyn Io>, bytes: &[u8]) -> io::Result<()> {
+async fn send(
+    ctx: &Context,
+    io: &mut Box<dyn Io>,
+    bytes: &[u8],
+    link: &mut Link,
+) -> io::Result<()> {
     let write = async {
-        io.write_all(bytes).await?;
+        link.write_all(io, bytes).await?;
         io.flush().await
     };
     tokio::select! {
@@ -315,7 +441,13 @@ pub(crate) async fn goodbye<S: AsyncWrite + Unpin + ?Sized>(io: &mut S, reply: &
     .await;
 }
 
-async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
+/// The TLS handshake; returns the secured stream and what it negotiated, which the API's
+/// record of the session notes too.
+async fn handshake(
+    ctx: &Context,
+    io: Box<dyn Io>,
+    rec: &Option<Recorder>,
+) -> io::Result<(Box<dyn Io>, TlsDetails)> {
     let Some(acceptor) = &ctx.acceptor else {
         return Err(io::Error::other("TLS is not configured"));
     };
@@ -324,7 +456,13 @@ async fn handshake(ctx: &Context, io: Box<dyn Io>) -> io::Result<Box<dyn Io>> {
         _ = ctx.stop.cancelled() => return Err(io::Error::other("server shutting down")),
     };
     match handshake {
-        Ok(Ok(tls)) => Ok(Box::new(tls)),
+        Ok(Ok(tls)) => {
+            let details = TlsDetails::of(tls.get_ref().1);
+            if let Some(rec) = rec {
+                rec.tls(details.clone());
+            }
+            Ok((Box::new(tls), details))
+        }
         Ok(Err(e)) => Err(io::Error::new(
             e.kind(),
             format!("TLS handshake failed: {e}"),

@@ -7,6 +7,10 @@
 //! command and content deadlines and connection limits. Each connection is a tokio task driving the protocol core's
 //! [`ServerSession`](smtpsim_proto::server::ServerSession).
 //!
+//! With [`ServeConfig::http`], the server also serves [`http`]: an API that shows the
+//! messages and session transcripts it captured, changes the behaviour while it runs, and
+//! exports Prometheus metrics, with a page for people.
+//!
 //! [`blast`] is the load generator: many tokio tasks, each driving the protocol core's
 //! [`ClientSession`](smtpsim_proto::client::ClientSession), with latencies in an HdrHistogram.
 //!
@@ -25,18 +29,32 @@
 #![forbid(unsafe_code)]
 
 pub mod blast;
+mod capture;
 mod config;
 mod connection;
+mod console;
+pub mod http;
 mod listener;
+mod live;
 mod log;
+pub mod magic;
 mod maildir;
 mod policy;
+mod rules;
+mod throttle;
 mod tls;
+mod trace;
 
+pub use capture::{CaptureBounds, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
 pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};
+pub use live::BehaviourSettings;
 pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
+pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};
 pub use maildir::{Delivery, Maildir};
 pub use policy::{DecisionRecord, ServePolicy};
+pub use rules::{MAX_COUNT as MAX_RULE_COUNT, On as RuleOn, RuleSet, RuleStage};
+pub use throttle::MAX_BANDWIDTH;
 pub use tls::{Certificate, TlsError, insecure_client_config, server_name};
+pub use trace::TlsDetails;

@@ -18,8 +18,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::capture::{Capture, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 use crate::config::{ServeConfig, TlsSetup};
 use crate::connection::{self, Context, Counters};
+use crate::http::{self, Api};
 use crate::log::SessionLog;
 use crate::maildir::Maildir;
 use crate::policy::Shared;
@@ -82,6 +84,25 @@ pub enum ServeError {
         /// The write error.
         reason: String,
     },
+    /// The HTTP API was asked to listen on an address that is not loopback.
+    #[error(
+        "the HTTP API would listen on {addr}, which is not a loopback address: anyone who reaches it \
+         could read the mail and change the behaviour; allow it explicitly (--http-public)"
+    )]
+    HttpNotLoopback {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// A bound of what the HTTP API keeps out of its range.
+    #[error("{name} must be between 1 and {max}, not {value}")]
+    CaptureBound {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: u64,
+        /// The largest value accepted.
+        max: u64,
+    },
     /// A connection limit out of its range.
     #[error("{name} must be between 1 and {max}, not {value}")]
     Limit {
@@ -130,6 +151,7 @@ pub struct Server {
     limits: Limits,
     log_required: bool,
     grace: Duration,
+    http: Option<TcpListener>,
 }
 
 /// The connection limits.
@@ -198,15 +220,17 @@ impl Server {
             Some(addr) => Some(listen(addr)?),
             None => None,
         };
+        let (capture, http) = http_setup(&config)?;
         let mut session = ServerConfig::new(config.hostname.clone());
         session.limits = config.limits;
         session.timeouts = config.timeouts;
-        session.stream_content = true;
+        // The API keeps whole messages in memory when there is no Maildir.
+        session.stream_content = !capture.as_ref().is_some_and(|c| c.keeps_content());
         session.starttls = acceptor.is_some() && config.starttls;
         session.auth = !config.users.is_empty();
         session.auth_without_tls = config.auth_without_tls;
         session.require_auth = config.require_auth;
-        session.transcript = log.is_some();
+        session.transcript = log.is_some() || capture.is_some();
         if let Some(limit) = config.behaviour.size_limit {
             session.limits.message_size = Some(limit.0);
         }
@@ -221,7 +245,10 @@ impl Server {
             timeouts: config.timeouts,
             log: log.as_ref().map(|l| l.handle()).unwrap_or_default(),
             stop: CancellationToken::new(),
+            console: config.console.then(crate::console::Console::start),
+            bandwidth: config.bandwidth,
             counters: Arc::new(Counters::default()),
+            capture,
         };
         Ok(Server {
             listener,
@@ -232,7 +259,13 @@ impl Server {
             limits,
             log_required: config.log_required,
             grace: config.shutdown_grace,
+            http,
         })
+    }
+
+    /// The HTTP API's address, if it is on.
+    pub fn http_local_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The main listener's address (with the port the system chose, if it was 0).
@@ -270,8 +303,11 @@ impl Server {
             limits,
             log_required,
             mut grace,
+            http,
             ..
         } = self;
+        let http_stop = CancellationToken::new();
+        let api = http.map(|listener| tokio::spawn(start_api(&ctx, &log, listener, &http_stop)));
         let tracker = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(limits.total));
         let per_ip = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
@@ -329,12 +365,26 @@ impl Server {
             ctx.stop.cancel();
             tracker.wait().await;
         }
+        if let Some(console) = &ctx.console {
+            console.finish(Duration::from_secs(1)).await;
+        }
         let counters = &ctx.counters;
         let summary = ServeSummary {
             connections: counters.connections.load(Ordering::Relaxed),
             refused: counters.refused.load(Ordering::Relaxed),
             messages: counters.messages.load(Ordering::Relaxed),
         };
+        http_stop.cancel();
+        if let Some(mut api) = api {
+            // Requests in progress may finish; a client that holds one open does not hold
+            // the server.
+            if tokio::time::timeout(Duration::from_secs(1), &mut api)
+                .await
+                .is_err()
+            {
+                api.abort();
+            }
+        }
         drop(ctx);
         if let Some(log) = log {
             let path = PathBuf::from(log.name());
@@ -348,6 +398,54 @@ impl Server {
                 .map_err(|source| ServeError::Log { path, source })?;
         }
         Ok(summary)
+    }
+}
+
+/// The capture store and the HTTP listener, when the API is on.
+fn http_setup(
+    config: &ServeConfig,
+) -> Result<(Option<Arc<Capture>>, Option<TcpListener>), ServeError> {
+    let Some(setup) = config.http else {
+        return Ok((None, None));
+    };
+    if !setup.public && !setup.listen.ip().to_canonical().is_loopback() {
+        return Err(ServeError::HttpNotLoopback { addr: setup.listen });
+    }
+    let b = setup.bounds;
+    let max = MAX_CAPTURED as u64;
+    for (name, value, max) in [
+        ("max_messages", b.max_messages as u64, max),
+        ("max_sessions", b.max_sessions as u64, max),
+        ("max_bytes", b.max_bytes, MAX_CAPTURED_BYTES),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Err(ServeError::CaptureBound { name, value, max });
+        }
+    }
+    let capture = Capture::new(b, config.maildir.as_deref());
+    Ok((Some(Arc::new(capture)), Some(listen(setup.listen)?)))
+}
+
+/// The API's task.
+fn start_api(
+    ctx: &Arc<Context>,
+    log: &Option<SessionLog>,
+    listener: TcpListener,
+    stop: &CancellationToken,
+) -> impl Future<Output = ()> + use<> {
+    let api = ctx.capture.clone().map(|capture| {
+        Arc::new(Api {
+            shared: ctx.shared.clone(),
+            capture,
+            counters: ctx.counters.clone(),
+            log: log.as_ref().map(|l| l.handle()).unwrap_or_default(),
+        })
+    });
+    let stop = stop.clone();
+    async move {
+        if let Some(api) = api {
+            http::serve(listener, api, stop).await;
+        }
     }
 }
 

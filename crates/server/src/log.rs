@@ -39,7 +39,8 @@ pub struct LogRecord<'a> {
     pub session: u64,
     /// The client's address and port.
     pub client: String,
-    /// `connect`, `command`, `reply`, `note`, `decision`, `message` or `close`.
+    /// `connect`, `command`, `reply`, `note`, `decision`, `message` or `close`; `behaviour`
+    /// (session 0) when the HTTP API changed the behaviour, with the new one as `text`.
     pub event: &'static str,
     /// The command or reply line, the note, or why the connection closed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +60,9 @@ pub struct LogRecord<'a> {
     /// For `decision`: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// For `decision`: the reply rule that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
     /// For `message`: the sender.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<&'a str>,
@@ -90,6 +94,7 @@ impl<'a> LogRecord<'a> {
             subject: None,
             reply: None,
             reason: None,
+            rule: None,
             from: None,
             to: None,
             octets: None,
@@ -122,6 +127,7 @@ impl<'a> LogRecord<'a> {
             subject: decision.subject.as_deref(),
             reply: decision.reply.as_deref(),
             reason: Some(decision.reason),
+            rule: decision.rule.as_deref(),
             ..LogRecord::new(session, client, "decision")
         }
     }

@@ -10,11 +10,14 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 /// A running `smtpsim serve`, stopped with SIGTERM when dropped.
 pub struct Serve {
     child: Option<Child>,
-    stdout: BufReader<ChildStdout>,
+    /// Reads the rest of stdout as it comes (so that the session lines never fill the pipe).
+    stdout: Option<std::thread::JoinHandle<String>>,
     /// The main listener's port.
     pub port: u16,
     /// The implicit-TLS listener's port, if asked for.
     pub tls_port: Option<u16>,
+    /// The HTTP API's port, if asked for.
+    http_port: Option<u16>,
     /// A temporary directory for the Maildir, the log and the certificate.
     pub dir: tempfile::TempDir,
 }
@@ -41,11 +44,24 @@ impl Serve {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let port = read_port(&mut stdout, "listening on");
         let tls_port = implicit_tls.then(|| read_port(&mut stdout, "implicit TLS on"));
+        let http_port = args
+            .contains(&"--http")
+            .then(|| read_port(&mut stdout, "HTTP API and page on http://"));
+        let stdout = std::thread::spawn(move || {
+            let mut rest = String::new();
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            rest
+        });
         Serve {
             child: Some(child),
-            stdout,
+            stdout: Some(stdout),
             port,
             tls_port,
+            http_port,
             dir,
         }
     }
@@ -60,12 +76,13 @@ impl Serve {
         let mut child = self.child.take().unwrap();
         signal(&child, "TERM");
         let status = child.wait().unwrap();
-        let mut rest = String::new();
-        for line in (&mut self.stdout).lines() {
-            rest.push_str(&line.unwrap());
-            rest.push('\n');
-        }
+        let rest = self.stdout.take().unwrap().join().unwrap();
         (status.code(), rest)
+    }
+
+    /// The HTTP API's port; panics unless the server was started with `--http`.
+    pub fn http_port(&self) -> u16 {
+        self.http_port.expect("no line announces the HTTP API")
     }
 
     /// The process id.
@@ -98,6 +115,7 @@ fn read_port(stdout: &mut BufReader<ChildStdout>, what: &str) -> u16 {
     stdout.read_line(&mut line).unwrap();
     assert!(line.contains(what), "unexpected first output: {line:?}");
     line.trim()
+        .trim_end_matches('/')
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
@@ -127,7 +145,8 @@ pub fn check(out: Output, what: &str) -> String {
     stdout
 }
 
-/// The files in a Maildir's `new/`, sorted by name, with their content.
+/// The files in a Maildir's `new/`, sorted by name, with their content after the trace header
+/// lines the server puts first (see [`without_trace`]).
 pub fn maildir_new(root: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(root.join("new"))
         .map(|dir| {
@@ -135,7 +154,7 @@ pub fn maildir_new(root: &Path) -> Vec<(String, Vec<u8>)> {
                 let e = e.unwrap();
                 (
                     e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
+                    without_trace(&std::fs::read(e.path()).unwrap()).to_vec(),
                 )
             })
             .collect()
@@ -143,6 +162,29 @@ pub fn maildir_new(root: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_default();
     files.sort();
     files
+}
+
+/// A stored message without the trace header lines the server puts first (`Return-Path:`,
+/// `X-Original-To:`, `Delivered-To:`, `Received:` and their continuation lines); panics if
+/// they are missing.
+pub fn without_trace(stored: &[u8]) -> &[u8] {
+    let mut rest = stored;
+    assert!(rest.starts_with(b"Return-Path: <"), "no Return-Path first");
+    let mut received = false;
+    let names = [
+        &b"Return-Path:"[..],
+        b"X-Original-To:",
+        b"Delivered-To:",
+        b"Received:",
+        b"\t",
+    ];
+    while names.iter().any(|n| rest.starts_with(n)) {
+        received |= rest.starts_with(b"Received:");
+        let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF") + 2;
+        rest = &rest[end..];
+    }
+    assert!(received, "no Received line");
+    rest
 }
 
 /// The session log's records.

@@ -118,3 +118,32 @@ fn bad_options_are_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("no-such-file.toml: cannot read"), "{err}");
 }
+
+#[test]
+fn a_pool_reports_each_address_in_every_summary() {
+    let dir = out_dir("run-pool");
+    let (code, out, err) = smtpsim(&[
+        "run",
+        &scenario("ip-warmup.toml"),
+        "--messages",
+        "400",
+        "--no-report",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // 400 messages in turn over four addresses: 100 each, under the first day's limit of 200.
+    for last in 10..=13 {
+        let line = format!(
+            "  from 198.51.100.{last}: 100 attempts, 100 delivered, 0 deferred, 0 bounced, 0 throttled"
+        );
+        assert!(out.contains(&line), "{out}");
+        let csv = read(&dir, "summary.csv");
+        assert!(
+            csv.contains(&format!("source,198.51.100.{last} deliveries,100\n")),
+            "{csv}"
+        );
+    }
+    let json = read(&dir, "summary.json");
+    assert!(json.contains("\"sources\": ["), "{json}");
+}

@@ -60,6 +60,10 @@ fn serve_flags_out_of_range_are_errors() {
         ),
         (&["--max-size", "0"], "at least 1 octet"),
         (&["--log-required"], "--log <FILE>"),
+        (&["--bandwidth", "0"], "0 is not in 1..=1000000000"),
+        (&["--bandwidth", "1000000001"], "is not in 1..=1000000000"),
+        (&["--threads", "0"], "0 is not in 1..=1024"),
+        (&["--threads", "1025"], "is not in 1..=1024"),
     ];
     for (flags, expected) in cases {
         let mut args = vec!["serve", "--no-tls", "--listen", "127.0.0.1:0"];
@@ -292,4 +296,57 @@ fn blast_stops_when_it_cannot_connect_or_authenticate() {
     );
     let (_, rest) = serve.stop();
     assert!(rest.contains(", 0 messages accepted"), "{rest}");
+}
+
+#[test]
+fn a_rules_file_with_a_mistake_is_an_error_naming_line_column_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nname = \"r\"\nstage = \"rcpt\"\non = \"address\"\npattern = \"x\"\ncode = 200\n",
+    )
+    .unwrap();
+    let (code, stderr) = exits(&[
+        "serve",
+        "--no-tls",
+        "--listen",
+        "127.0.0.1:0",
+        "--rules",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let expected = format!(
+        "{}:6:8: rule[0].code: a code must be between 400 and 599, not 200",
+        path.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+/// A test fixture that starts the server with a pipe for stdout and never reads it: the
+/// session lines (about 100 KB here, more than a pipe holds) must not hold the server up.
+#[test]
+fn an_unread_stdout_does_not_hold_sessions_up() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["serve", "--no-tls", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    for _ in 0..1500 {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        assert!(reply(&mut reader).starts_with("220 "), "greeted");
+        reader.get_mut().write_all(b"QUIT\r\n").unwrap();
+        assert!(reply(&mut reader).starts_with("221 "));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -314,7 +314,11 @@ except smtplib.SMTPRecipientsRefused as e:
 fn a_message_answered_250_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("Maildir");
-    let serve = Serve::start(&["--maildir", maildir.to_str().unwrap()], false);
+    // One worker thread: the delivery's sync moves off it and the server still answers.
+    let serve = Serve::start(
+        &["--maildir", maildir.to_str().unwrap(), "--threads", "1"],
+        false,
+    );
     let script = r#"
 import smtplib, sys, os, signal
 s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)

@@ -4,11 +4,10 @@
 //! messages with the same triplet pass at once.
 
 use rustc_hash::FxHashMap as HashMap;
-use std::net::IpAddr;
 
 use smtpsim_des::{SimDuration, SimTime};
 
-use super::Mailbox;
+use super::{CountKey, Mailbox};
 use crate::stable_hash::StableHasher;
 
 /// How long a triplet that passed is remembered after it was last seen: 35 days.
@@ -42,8 +41,8 @@ pub struct Greylist {
     whitelist_after: u32,
     /// Triplet hash → what is known of it.
     triplets: HashMap<u64, Entry>,
-    /// Client address → messages passed.
-    passed: HashMap<IpAddr, u32>,
+    /// Counted client (address, network or sending domain) → messages passed.
+    passed: HashMap<CountKey, u32>,
 }
 
 impl Greylist {
@@ -59,11 +58,12 @@ impl Greylist {
         }
     }
 
-    /// Checks a triplet at `now`.
+    /// Checks a triplet at `now`; `client` is what stands for the client in the triplet and
+    /// in the whitelist (its address, its network or its sending domain).
     pub fn check(
         &mut self,
         now: SimTime,
-        client: IpAddr,
+        client: CountKey,
         sender: &str,
         recipient: Mailbox<'_>,
     ) -> GreyVerdict {
@@ -76,10 +76,7 @@ impl Greylist {
             return GreyVerdict::Pass;
         }
         let mut hasher = StableHasher::new();
-        match client {
-            IpAddr::V4(ip) => hasher.write(&ip.octets()),
-            IpAddr::V6(ip) => hasher.write(&ip.octets()),
-        }
+        client.hash_into(&mut hasher);
         hasher.write_lowercase(sender.as_bytes());
         recipient.hash_into(&mut hasher);
         let key = hasher.finish();
@@ -124,6 +121,7 @@ impl Greylist {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
 
     fn m(address: &str) -> Mailbox<'_> {
         Mailbox::split(address)
@@ -132,7 +130,7 @@ mod tests {
     #[test]
     fn defers_then_passes_then_forgets() {
         let t = SimTime::from_secs;
-        let ip = IpAddr::from([192, 0, 2, 1]);
+        let ip = CountKey::Ip(IpAddr::from([192, 0, 2, 1]));
         let mut g = Greylist::new(SimDuration::from_secs(300), SimDuration::from_secs(3600), 0);
         assert_eq!(
             g.check(t(0), ip, "a@x", m("b@y")),
@@ -162,7 +160,7 @@ mod tests {
     #[test]
     fn whitelists_after_passes() {
         let t = SimTime::from_secs;
-        let ip = IpAddr::from([192, 0, 2, 1]);
+        let ip = CountKey::Ip(IpAddr::from([192, 0, 2, 1]));
         let mut g = Greylist::new(SimDuration::from_secs(60), SimDuration::from_secs(3600), 2);
         for rcpt in ["1@y", "2@y"] {
             g.check(t(0), ip, "a@x", m(rcpt));

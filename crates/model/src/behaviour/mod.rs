@@ -10,20 +10,22 @@
 //! | step | check | reply |
 //! |---|---|---|
 //! | connect | outage shown as a reply | 421 4.3.2 |
-//! | connect | connection rate per client address | 421 4.7.0 (or the configured reply) |
+//! | connect | connection rate per client address or network | 421 4.7.0 (or the configured reply) |
 //! | MAIL | TLS required, no TLS | 530 5.7.0 |
 //! | MAIL | declared SIZE above the limit | 552 5.3.4 |
-//! | MAIL | message rate per client address | 451 4.7.28 (or the configured reply) |
+//! | MAIL | message rate per counted client | 451 4.7.28 (or the configured reply) |
+//! | MAIL | daily limit of the client's reputation | 451 4.7.0 (or the configured reply) |
 //! | RCPT | unknown user | 550 5.1.1 |
 //! | RCPT | full mailbox | 452 4.2.2, or 552 5.2.2 if permanent |
-//! | RCPT | greylisting | 451 4.7.1 |
+//! | RCPT | message rate per recipient address | 450 4.2.1 (or the configured reply) |
+//! | RCPT | greylisting | 451 4.7.1 (or the configured reply) |
 //! | RCPT | random temporary failure | 451 4.3.0 |
 //! | end of data | DMARC policy reject | 550 5.7.1 |
 
 mod bucket;
 mod greylist;
-
-use std::net::IpAddr;
+mod key;
+mod reputation;
 
 use rand::Rng;
 use rustc_hash::FxHashMap as HashMap;
@@ -34,6 +36,8 @@ use smtpsim_proto::{EnhancedCode, Reply};
 
 pub use bucket::TokenBucket;
 pub use greylist::{GreyVerdict, Greylist};
+pub use key::{CountKey, connection_key, group_of, message_key, network_of};
+pub use reputation::Reputation;
 
 use crate::scenario::{self, Behaviour, OutageMode};
 use crate::stable_hash::{StableHasher, to_unit};
@@ -63,9 +67,9 @@ impl EndOfData for NoChecks {
 /// The behaviour of one receiving domain's MX hosts.
 ///
 /// Everything it remembers (greylist triplets and passes, rate-limit buckets) is kept per
-/// client address, so a driver may keep one behaviour per group of client addresses and
-/// answer each client as a single behaviour would; only the draws of temporary failures come
-/// from each behaviour's own stream.
+/// counted client ([`CountKey`]), so a driver may keep one behaviour per group of clients
+/// ([`group_of`]) and answer each client as a single behaviour would; only the
+/// draws of temporary failures come from each behaviour's own stream.
 #[derive(Clone)]
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
@@ -76,10 +80,19 @@ pub struct MxBehaviour<E = NoChecks> {
     /// Set by [`MxBehaviour::begin`] for the host being talked to.
     outage: Option<OutageMode>,
     greylist: Option<Greylist>,
-    connection_buckets: HashMap<IpAddr, TokenBucket>,
-    message_buckets: HashMap<IpAddr, TokenBucket>,
+    connection_buckets: HashMap<CountKey, TokenBucket>,
+    message_buckets: HashMap<CountKey, TokenBucket>,
+    /// Recipient mailbox number → its bucket.
+    recipient_buckets: HashMap<u64, TokenBucket>,
     connection_reply: Reply,
     message_reply: Reply,
+    recipient_reply: Reply,
+    reputation: Option<Reputation>,
+    reputation_reply: Reply,
+    /// Refusals by a rate limit or the reputation's daily limit so far.
+    throttled: u64,
+    /// The greylisting reply as written, with `{seconds}` to fill in; `None` for the default.
+    greylist_reply: Option<String>,
     end_of_data: E,
 }
 
@@ -124,7 +137,32 @@ impl<E: EndOfData> MxBehaviour<E> {
                 "Your address has sent too many messages, slow down",
             ),
         );
+        let recipient_reply = reply_of(
+            &limits.recipients,
+            refusal(
+                450,
+                (4, 2, 1),
+                "The user you are trying to contact is receiving mail at a rate that prevents \
+                 additional messages from being delivered",
+            ),
+        );
+        let greylist_reply = config.greylisting.as_ref().and_then(|g| g.reply.clone());
+        let reputation = config.reputation.as_ref().map(Reputation::new);
+        let reputation_reply = config
+            .reputation
+            .as_ref()
+            .and_then(|r| r.reply.as_deref())
+            .and_then(|text| crate::reply_text::parse(text).ok())
+            .unwrap_or(refusal(
+                451,
+                (4, 7, 0),
+                "Daily limit for your address reached, try again later",
+            ));
         MxBehaviour {
+            reputation,
+            reputation_reply,
+            throttled: 0,
+            greylist_reply,
             config,
             seed,
             rng,
@@ -133,8 +171,10 @@ impl<E: EndOfData> MxBehaviour<E> {
             greylist,
             connection_buckets: HashMap::default(),
             message_buckets: HashMap::default(),
+            recipient_buckets: HashMap::default(),
             connection_reply,
             message_reply,
+            recipient_reply,
             end_of_data,
         }
     }
@@ -148,6 +188,54 @@ impl<E: EndOfData> MxBehaviour<E> {
     /// The configuration.
     pub fn config(&self) -> &Behaviour {
         &self.config
+    }
+
+    /// How many times so far a rate limit or the reputation's daily limit refused a
+    /// connection or a message.
+    pub fn throttled(&self) -> u64 {
+        self.throttled
+    }
+
+    /// The refusal of a triplet that must wait `remaining` more.
+    fn greylisted(&self, remaining: smtpsim_des::SimDuration) -> Decision {
+        let seconds = remaining.as_micros().div_ceil(1_000_000);
+        let written = self.greylist_reply.as_deref().and_then(|text| {
+            let text = text.replace("{seconds}", &seconds.to_string());
+            crate::reply_text::parse(&text).ok()
+        });
+        match written {
+            Some(reply) => Decision::Refuse(reply),
+            None => Decision::refuse(
+                451,
+                (4, 7, 1),
+                format!("Greylisted, please try again in {seconds} seconds"),
+            ),
+        }
+    }
+
+    /// The message rate limit, then the reputation's daily limit, for a MAIL from `from`.
+    fn message_limits(&mut self, session: &SessionInfo, from: &ReversePath<'_>) -> Decision {
+        let config = self.config.rate_limits.messages.as_ref();
+        let Some(ip) = session.client_ip else {
+            return Decision::Accept;
+        };
+        if config.is_none() && self.reputation.is_none() {
+            return Decision::Accept;
+        }
+        let mut scratch = String::new();
+        let domain = sender_domain(from, &mut scratch);
+        let client = message_key(self.config.count_by, ip, domain);
+        if !bucket_allows(&mut self.message_buckets, config, Some(client), self.now) {
+            self.throttled += 1;
+            return Decision::Refuse(self.message_reply.clone());
+        }
+        if let Some(reputation) = &mut self.reputation
+            && !reputation.take(self.now, client)
+        {
+            self.throttled += 1;
+            return Decision::Refuse(self.reputation_reply.clone());
+        }
+        Decision::Accept
     }
 
     /// The end-of-data check.
@@ -209,9 +297,9 @@ const MAILBOX_FULL_LATER: Reply = refusal(452, (4, 2, 2), "Mailbox full, try aga
 const TEMPORARY: Reply = refusal(451, (4, 3, 0), "Temporary local problem, try again later");
 
 fn bucket_allows(
-    buckets: &mut HashMap<IpAddr, TokenBucket>,
+    buckets: &mut HashMap<CountKey, TokenBucket>,
     config: Option<&scenario::TokenBucket>,
-    client: Option<IpAddr>,
+    client: Option<CountKey>,
     now: SimTime,
 ) -> bool {
     let (Some(config), Some(client)) = (config, client) else {
@@ -255,6 +343,21 @@ impl<'a> Mailbox<'a> {
     }
 }
 
+/// The domain of a reverse-path (empty for `<>`); an address literal is written out into
+/// `scratch`.
+fn sender_domain<'a>(path: &'a ReversePath<'_>, scratch: &'a mut String) -> &'a str {
+    match path {
+        ReversePath::Null => "",
+        ReversePath::Mailbox(a) => match a.domain {
+            Host::Domain(domain) => domain,
+            other => {
+                *scratch = other.to_string();
+                scratch
+            }
+        },
+    }
+}
+
 /// The recipient's halves; an address-literal domain is written out into `scratch`.
 fn mailbox_of<'a>(path: &'a ForwardPath<'_>, scratch: &'a mut String) -> Mailbox<'a> {
     match path {
@@ -284,12 +387,10 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
             return Decision::Disconnect(OUTAGE);
         }
         let config = self.config.rate_limits.connections.as_ref();
-        if !bucket_allows(
-            &mut self.connection_buckets,
-            config,
-            session.client_ip,
-            self.now,
-        ) {
+        let by = self.config.count_by;
+        let client = session.client_ip.map(|ip| connection_key(by, ip));
+        if !bucket_allows(&mut self.connection_buckets, config, client, self.now) {
+            self.throttled += 1;
             return Decision::Disconnect(self.connection_reply.clone());
         }
         Decision::Accept
@@ -298,7 +399,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
     fn mail(
         &mut self,
         session: &SessionInfo,
-        _: &ReversePath<'_>,
+        from: &ReversePath<'_>,
         params: &MailParams<'_>,
     ) -> Decision {
         if self.config.require_tls && !session.tls {
@@ -309,16 +410,7 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         {
             return Decision::Refuse(TOO_BIG);
         }
-        let config = self.config.rate_limits.messages.as_ref();
-        if !bucket_allows(
-            &mut self.message_buckets,
-            config,
-            session.client_ip,
-            self.now,
-        ) {
-            return Decision::Refuse(self.message_reply.clone());
-        }
-        Decision::Accept
+        self.message_limits(session, from)
     }
 
     fn rcpt(
@@ -346,18 +438,23 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
                 Decision::Refuse(MAILBOX_FULL_LATER)
             };
         }
-        if let (Some(greylist), Some(client)) = (self.greylist.as_mut(), session.client_ip)
-            && let GreyVerdict::Defer { remaining } =
+        if let Some(config) = &self.config.rate_limits.recipients {
+            let bucket = self.recipient_buckets.entry(number).or_insert_with(|| {
+                TokenBucket::new(config.rate.per_second, config.burst, self.now)
+            });
+            if !bucket.take(self.now) {
+                self.throttled += 1;
+                return Decision::Refuse(self.recipient_reply.clone());
+            }
+        }
+        let by = self.config.count_by;
+        if let (Some(greylist), Some(ip)) = (self.greylist.as_mut(), session.client_ip) {
+            let client = message_key(by, ip, key::domain_of(&envelope.from));
+            if let GreyVerdict::Defer { remaining } =
                 greylist.check(self.now, client, &envelope.from, mailbox)
-        {
-            return Decision::refuse(
-                451,
-                (4, 7, 1),
-                format!(
-                    "Greylisted, please try again in {} seconds",
-                    remaining.as_micros().div_ceil(1_000_000)
-                ),
-            );
+            {
+                return self.greylisted(remaining);
+            }
         }
         if self.config.temp_failures.0 > 0.0
             && self.rng.random::<f64>() < self.config.temp_failures.0

@@ -150,9 +150,16 @@ pub struct Behaviour {
     /// Greylisting.
     #[serde(default)]
     pub greylisting: Option<Greylisting>,
-    /// Rate limits per client address.
+    /// What rate limits and greylisting count by: each client address (the default), its
+    /// network (/24 or /64), or the sending domain.
+    #[serde(default)]
+    pub count_by: CountBy,
+    /// Rate limits per counted client.
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// A daily limit per counted client that grows with its earlier volume (warm-up).
+    #[serde(default)]
+    pub reputation: Option<Reputation>,
     /// Check SPF, DKIM and DMARC and place messages in inbox or spam.
     #[serde(default = "yes")]
     pub authentication: bool,
@@ -175,7 +182,9 @@ impl Default for Behaviour {
             full_mailboxes: None,
             temp_failures: Probability::default(),
             greylisting: None,
+            count_by: CountBy::default(),
             rate_limits: RateLimits::default(),
+            reputation: None,
             authentication: yes(),
         }
     }
@@ -206,6 +215,39 @@ pub struct Greylisting {
     /// (0: never).
     #[serde(default)]
     pub whitelist_after: u32,
+    /// The reply to a deferred triplet; `{seconds}` in it is replaced by the seconds left.
+    /// Default `451 4.7.1 Greylisted, please try again in {seconds} seconds`.
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
+/// `count_by`: what the MX's rate limits and greylisting count by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountBy {
+    /// Each client address.
+    #[default]
+    Address,
+    /// The client's network: its /24 (IPv4) or /64 (IPv6), as postgrey groups clients.
+    Network,
+    /// The domain of the MAIL FROM address (connections are still counted by address, the
+    /// sender being unknown at the greeting).
+    SenderDomain,
+}
+
+impl std::str::FromStr for CountBy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<CountBy, String> {
+        match s.trim() {
+            "address" => Ok(CountBy::Address),
+            "network" => Ok(CountBy::Network),
+            "sender_domain" => Ok(CountBy::SenderDomain),
+            other => Err(format!(
+                "{other:?} is not a counting key: use address, network or sender_domain"
+            )),
+        }
+    }
 }
 
 fn default_grey_window() -> Duration {
@@ -216,12 +258,43 @@ fn default_grey_window() -> Duration {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
-    /// New connections per client address; over the limit the greeting is `421 4.7.0`.
+    /// New connections per client address (or network, under `count_by`); over the limit
+    /// the greeting is `421 4.7.0`.
     #[serde(default)]
     pub connections: Option<TokenBucket>,
-    /// Messages per client address; over the limit MAIL gets `451 4.7.28`.
+    /// Messages per counted client (address, network or sending domain, under `count_by`);
+    /// over the limit MAIL gets `451 4.7.28`.
     #[serde(default)]
     pub messages: Option<TokenBucket>,
+    /// Messages per recipient address, from any client; over the limit RCPT gets
+    /// `450 4.2.1`.
+    #[serde(default)]
+    pub recipients: Option<TokenBucket>,
+}
+
+/// `[domains.behaviour.reputation]`: how many messages a day a client may send, growing with
+/// what it sent on earlier days. On day `d` (simulated days from time 0) the limit is
+/// `min(initial_daily_limit + growth × messages passed before day d, max_daily_limit)`;
+/// over it, MAIL gets the `reply`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reputation {
+    /// The daily limit of a client not seen before.
+    pub initial_daily_limit: u64,
+    /// Limit earned per message passed on earlier days.
+    #[serde(default = "one_f64")]
+    pub growth: f64,
+    /// The highest daily limit; none if absent.
+    #[serde(default)]
+    pub max_daily_limit: Option<u64>,
+    /// The reply over the limit; `451 4.7.0 Daily limit for your address reached, try
+    /// again later` if absent.
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 /// A token bucket: `rate` tokens per second, holding at most `burst`.

@@ -7,9 +7,11 @@
 
 mod dist;
 mod domain;
+mod include;
 mod locate;
 mod mta_retry;
 mod overrides;
+mod pool;
 mod relay;
 mod sender;
 mod start;
@@ -23,11 +25,12 @@ use serde::Deserialize;
 
 pub use dist::{Count, Dist, Quantity};
 pub use domain::{
-    Behaviour, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage, OutageMode,
-    RateLimits, TokenBucket,
+    Behaviour, CountBy, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage,
+    OutageMode, RateLimits, Reputation, TokenBucket,
 };
 pub use mta_retry::{Exchange, Haraka, KumoMta, RangeError, Sendmail};
 pub use overrides::{Parameter, Setting};
+pub use pool::{MAX_POOL_ADDRESSES, MAX_POOL_WEIGHT, Selection, SourceAddress, SourcePool};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
 pub use start::StartTime;
@@ -130,8 +133,40 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// Parses and checks scenario text; `file` names it in errors.
+    /// Parses and checks scenario text; `file` names it in errors, and the files it
+    /// includes (`include = [...]`) are found beside it.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        if text.contains("include") {
+            let table = include::parse_table(text, file)?;
+            if include::has_includes(&table) {
+                return Scenario::parse_layers(include::resolve(text, file, table)?);
+            }
+        }
+        Scenario::parse_one(text, file)
+    }
+
+    /// A scenario built from several files.
+    fn parse_layers(layers: include::Layers) -> Result<Scenario, ScenarioError> {
+        let merged = toml::Value::Table(layers.merged.clone());
+        let scenario: Scenario = serde_path_to_error::deserialize(merged).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            let message = e.into_inner().message().trim().to_string();
+            let lookup = match unknown_key(&message) {
+                Some(key) if field.is_empty() => key.to_string(),
+                Some(key) => format!("{field}.{key}"),
+                None => field.clone(),
+            };
+            layers.error(field, &lookup, message)
+        })?;
+        validate::check(&scenario).map_err(|problem| {
+            layers.error(problem.field.clone(), &problem.field, problem.message)
+        })?;
+        Ok(scenario)
+    }
+
+    /// A scenario written in one file.
+    fn parse_one(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let error = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
             let (line, column) = match span {
                 Some(span) => {
@@ -158,10 +193,7 @@ impl Scenario {
             let field = if field == "." { String::new() } else { field };
             let message = inner.message().trim().to_string();
             // An unknown key inside a tagged table is named by the message, not the path.
-            let key = message
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-                .unwrap_or(&field);
+            let key = unknown_key(&message).unwrap_or(&field);
             let span = inner.span().map(|span| refine(text, span, key));
             error(span, field, message)
         })?;
@@ -205,6 +237,13 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ScenarioError> {
             ),
         }
     })
+}
+
+/// The key an "unknown field" message names.
+fn unknown_key(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
 }
 
 /// The TOML parser's message, with the key named when it says only "duplicate key".

@@ -8,6 +8,7 @@ use smtpsim_des::SimDuration;
 
 use super::dist::Dist;
 use super::mta_retry::{Exchange, Haraka, KumoMta, Sendmail};
+use super::pool::SourcePool;
 use super::units::{Bandwidth, Duration, Rate};
 
 /// The relay MTA.
@@ -17,9 +18,13 @@ pub struct Relay {
     /// The name it gives in EHLO.
     #[serde(default = "default_hostname")]
     pub hostname: String,
-    /// The address it connects from (what SPF checks and rate limits count).
+    /// The address it connects from (what SPF checks and rate limits count), when it has no
+    /// `pool`.
     #[serde(default = "default_ip")]
     pub ip: IpAddr,
+    /// A pool of source addresses, in place of `ip`.
+    #[serde(default)]
+    pub pool: Option<SourcePool>,
     /// Outgoing connections open at once, all destinations together.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
@@ -53,6 +58,11 @@ pub struct Relay {
     /// Time lost on an MX host that does not answer before the next one is tried.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout: Duration,
+    /// After an attempt in which no MX host of a domain took the connection, the relay defers
+    /// the domain's deliveries without trying for this long (Postfix marks the destination
+    /// dead and suspends it for `minimal_backoff_time`); none if absent.
+    #[serde(default)]
+    pub suspend_unreachable: Option<Duration>,
     /// Network round-trip time to an MX host, drawn once per connection and added to every
     /// command exchange on it.
     #[serde(default)]
@@ -69,6 +79,14 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// The source addresses with their weights: the pool's, or `ip` alone.
+    pub fn sources(&self) -> Vec<(IpAddr, u32)> {
+        match &self.pool {
+            Some(pool) => pool.addresses.iter().map(|a| (a.ip, a.weight)).collect(),
+            None => vec![(self.ip, 1)],
+        }
+    }
+
     /// The queue lifetime in force: `queue_lifetime` if the scenario gives one, else the retry
     /// policy's default, else none ([`SimDuration::MAX`]).
     pub fn lifetime(&self) -> SimDuration {
@@ -83,7 +101,8 @@ fn default_hostname() -> String {
     "relay.example".to_string()
 }
 
-fn default_ip() -> IpAddr {
+/// The address of a relay that gives none.
+pub(super) fn default_ip() -> IpAddr {
     IpAddr::from([192, 0, 2, 25])
 }
 
@@ -122,9 +141,9 @@ pub enum RetryConfig {
         /// Randomisation of each delay.
         jitter: Jitter,
     },
-    /// Postfix: the next attempt waits the message's age, clamped to
-    /// `[minimal_backoff, maximal_backoff]`, and happens at the next deferred-queue scan
-    /// (every `queue_run_delay`).
+    /// Postfix: the next attempt waits the message's age in whole seconds, clamped to
+    /// `[minimal_backoff, maximal_backoff]`, and happens at the first deferred-queue scan
+    /// (every `queue_run_delay`) no earlier than one second before that.
     Postfix {
         /// How often the deferred queue is scanned (Postfix `queue_run_delay`).
         queue_run_delay: Duration,

@@ -4,7 +4,10 @@
 use smtpsim_des::SimDuration;
 
 use super::{Arrivals, Dist, Quantity, RetryConfig, Scenario};
-use crate::limits::{MAX_ATTEMPTS, MAX_MESSAGE_SIZE, MAX_MESSAGES, MAX_RECIPIENTS, MAX_SAMPLES};
+use crate::limits::{
+    MAX_ATTEMPTS, MAX_DAILY_LIMIT, MAX_GROWTH, MAX_MESSAGE_SIZE, MAX_MESSAGES, MAX_RECIPIENTS,
+    MAX_SAMPLES,
+};
 use crate::retry::RetryPolicy;
 
 /// One problem: the dotted path of the field (which also finds its line) and what is wrong.
@@ -129,6 +132,17 @@ fn check_relay(s: &Scenario) -> Result<(), Problem> {
             format!("must be from 1 to {MAX_ATTEMPTS}, not {max}"),
         ));
     }
+    if let Some(suspend) = relay.suspend_unreachable
+        && !(1.0..=30.0 * 86_400.0).contains(&suspend.secs())
+    {
+        return Err(problem(
+            "relay.suspend_unreachable",
+            format!("must be from 1s to 30d, not {}s", suspend.secs()),
+        ));
+    }
+    if let Some(pool) = &relay.pool {
+        check_pool(relay, pool)?;
+    }
     let finite_growth = |m: f64| m.is_finite() && m >= 1.0;
     match &relay.retry {
         RetryConfig::Exponential { multiplier, .. } if !finite_growth(*multiplier) => {
@@ -175,6 +189,78 @@ fn check_relay(s: &Scenario) -> Result<(), Problem> {
     Ok(())
 }
 
+fn check_pool(relay: &super::Relay, pool: &super::SourcePool) -> Result<(), Problem> {
+    use super::{MAX_POOL_ADDRESSES, MAX_POOL_WEIGHT};
+    if relay.ip != super::relay::default_ip() {
+        return Err(problem(
+            "relay.ip",
+            "give the relay's addresses either as ip or as pool, not both",
+        ));
+    }
+    let count = pool.addresses.len();
+    if !(1..=MAX_POOL_ADDRESSES).contains(&count) {
+        return Err(problem(
+            "relay.pool.addresses",
+            format!("a pool has 1 to {MAX_POOL_ADDRESSES} addresses, not {count}"),
+        ));
+    }
+    for (i, address) in pool.addresses.iter().enumerate() {
+        if !(1..=MAX_POOL_WEIGHT).contains(&address.weight) {
+            return Err(problem(
+                format!("relay.pool.addresses[{i}].weight"),
+                format!(
+                    "must be from 1 to {MAX_POOL_WEIGHT}, not {}",
+                    address.weight
+                ),
+            ));
+        }
+        let ip = address.ip.to_canonical();
+        if let Some(j) = pool.addresses[..i]
+            .iter()
+            .position(|a| a.ip.to_canonical() == ip)
+        {
+            return Err(problem(
+                format!("relay.pool.addresses[{i}].ip"),
+                format!("{ip} is already in the pool (addresses[{j}])"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_reputation(r: &super::Reputation, field: &str) -> Result<(), Problem> {
+    if !(1..=MAX_DAILY_LIMIT).contains(&r.initial_daily_limit) {
+        return Err(problem(
+            format!("{field}.initial_daily_limit"),
+            format!(
+                "must be from 1 to {MAX_DAILY_LIMIT}, not {}",
+                r.initial_daily_limit
+            ),
+        ));
+    }
+    if !(r.growth.is_finite() && (0.0..=MAX_GROWTH).contains(&r.growth)) {
+        return Err(problem(
+            format!("{field}.growth"),
+            format!("must be from 0 to {MAX_GROWTH}, not {}", r.growth),
+        ));
+    }
+    if let Some(max) = r.max_daily_limit
+        && !(r.initial_daily_limit..=MAX_DAILY_LIMIT).contains(&max)
+    {
+        return Err(problem(
+            format!("{field}.max_daily_limit"),
+            format!(
+                "must be from initial_daily_limit ({}) to {MAX_DAILY_LIMIT}, not {max}",
+                r.initial_daily_limit
+            ),
+        ));
+    }
+    if let Some(reply) = &r.reply {
+        crate::reply_text::parse(reply).map_err(|e| problem(format!("{field}.reply"), e))?;
+    }
+    Ok(())
+}
+
 fn check_domains(s: &Scenario) -> Result<(), Problem> {
     for (i, domain) in s.domains.iter().enumerate() {
         for (j, mx) in domain.mx.iter().enumerate() {
@@ -191,6 +277,7 @@ fn check_domains(s: &Scenario) -> Result<(), Problem> {
         for (name, bucket) in [
             ("connections", &limits.connections),
             ("messages", &limits.messages),
+            ("recipients", &limits.recipients),
         ] {
             if let Some(bucket) = bucket {
                 let field = format!("domains[{i}].behaviour.rate_limits.{name}");
@@ -201,6 +288,18 @@ fn check_domains(s: &Scenario) -> Result<(), Problem> {
                     crate::reply_text::parse(reply).map_err(|e| problem(field + ".reply", e))?;
                 }
             }
+        }
+        if let Some(reputation) = &domain.behaviour.reputation {
+            check_reputation(reputation, &format!("domains[{i}].behaviour.reputation"))?;
+        }
+        if let Some(reply) = domain
+            .behaviour
+            .greylisting
+            .as_ref()
+            .and_then(|g| g.reply.as_ref())
+        {
+            crate::reply_text::parse(&reply.replace("{seconds}", "300"))
+                .map_err(|e| problem(format!("domains[{i}].behaviour.greylisting.reply"), e))?;
         }
     }
     Ok(())

@@ -15,14 +15,15 @@ mod engine;
 mod exchange;
 mod placement;
 mod records;
+mod sources;
 mod world;
 
 pub use cancel::Cancel;
 pub use engine::run;
 pub use placement::AuthCheck;
 pub use records::{
-    DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, StatusRecord,
-    SubmissionRecord, TraceKind, TraceRecord,
+    DeliveryStatus, Fate, Hop, RecipientRecord, Recorder, RunStats, Sample, SourceRecord,
+    StatusRecord, SubmissionRecord, TraceKind, TraceRecord,
 };
 
 use crate::scenario::Scenario;

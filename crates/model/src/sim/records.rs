@@ -167,6 +167,39 @@ pub struct Sample {
     pub bounced: u64,
 }
 
+/// What one source address of the relay's pool achieved in a run. Counted per attempt:
+/// `deliveries`, `deferrals` and `bounces` are recipients, `throttled` the attempts a rate
+/// limit or a daily limit refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceRecord {
+    /// The address.
+    pub ip: std::net::IpAddr,
+    /// Attempts made from it.
+    pub attempts: u64,
+    /// Recipients delivered.
+    pub deliveries: u64,
+    /// Recipients deferred (one per recipient and attempt).
+    pub deferrals: u64,
+    /// Recipients refused for good.
+    pub bounces: u64,
+    /// Attempts refused by the MX's connection or message rate limit or its reputation's
+    /// daily limit.
+    pub throttled: u64,
+}
+
+impl Default for SourceRecord {
+    fn default() -> SourceRecord {
+        SourceRecord {
+            ip: std::net::IpAddr::from([0, 0, 0, 0]),
+            attempts: 0,
+            deliveries: 0,
+            deferrals: 0,
+            bounces: 0,
+            throttled: 0,
+        }
+    }
+}
+
 /// Totals of a whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RunStats {
@@ -287,5 +320,10 @@ pub trait Recorder {
     /// An attempt (or DNS lookup) ended for a recipient, if [`Recorder::wants_attempts`].
     fn status(&mut self, record: &StatusRecord<'_>) {
         let _ = record;
+    }
+    /// At the end of a run whose relay has a pool of source addresses: what each address
+    /// achieved, in the pool's order.
+    fn sources(&mut self, records: &[SourceRecord]) {
+        let _ = records;
     }
 }

@@ -10,6 +10,7 @@ use smtpsim_proto::server::ServerConfig;
 
 use super::arrivals::ArrivalGen;
 use super::placement::AuthCheck;
+use super::sources::Sources;
 use super::{Options, SimError};
 use crate::behaviour::{MxBehaviour, TokenBucket};
 use crate::retry::RetryPolicy;
@@ -91,12 +92,13 @@ pub(crate) struct DomainModel {
     pub shaping: Option<TokenBucket>,
     /// A shaping wake-up is scheduled.
     pub shaping_wakeup: bool,
+    /// Deliveries are deferred without trying until then ([`RelayModel::suspend_unreachable`]).
+    pub suspended_until: SimTime,
 }
 
 /// The relay's settings and random streams.
 pub(crate) struct RelayModel {
     pub hostname: String,
-    pub ip: IpAddr,
     pub max_connections: u32,
     pub max_per_domain: u32,
     /// With connection reuse, the most messages per connection.
@@ -106,6 +108,8 @@ pub(crate) struct RelayModel {
     pub starttls: bool,
     pub pipelining: bool,
     pub connect_timeout: SimDuration,
+    /// How long a domain is suspended after an attempt that reached none of its hosts.
+    pub suspend_unreachable: SimDuration,
     pub round_trip: Dist<Duration>,
     pub bandwidth: f64,
     pub attempt_duration: Option<Dist<Duration>>,
@@ -119,6 +123,8 @@ pub(crate) struct World {
     pub senders: Vec<SenderModel>,
     pub domains: Vec<DomainModel>,
     pub relay: RelayModel,
+    /// The relay's source addresses.
+    pub sources: Sources,
     /// Arrivals stop at this time.
     pub arrivals_end: SimTime,
     /// And after this many messages.
@@ -187,6 +193,7 @@ impl World {
                     .rate_per_domain
                     .map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO)),
                 shaping_wakeup: false,
+                suspended_until: SimTime::ZERO,
             });
         }
 
@@ -240,7 +247,6 @@ impl World {
         let r = &scenario.relay;
         let relay = RelayModel {
             hostname: r.hostname.clone(),
-            ip: r.ip,
             max_connections: r.max_connections,
             max_per_domain: r.max_connections_per_domain,
             reuse: r
@@ -251,6 +257,7 @@ impl World {
             starttls: r.starttls,
             pipelining: r.pipelining,
             connect_timeout: r.connect_timeout.0,
+            suspend_unreachable: r.suspend_unreachable.map_or(SimDuration::ZERO, |d| d.0),
             round_trip: r.round_trip.clone(),
             bandwidth: r.bandwidth.bytes_per_second(),
             attempt_duration: r.attempt_duration.clone(),
@@ -262,6 +269,7 @@ impl World {
             senders,
             domains,
             relay,
+            sources: Sources::new(r, streams.stream("source_address", 0)),
             arrivals_end: SimTime::ZERO
                 + options.duration.unwrap_or(scenario.simulation.duration.0),
             max_messages: options.messages.or(scenario.simulation.messages),

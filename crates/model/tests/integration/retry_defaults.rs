@@ -90,8 +90,9 @@ const DAY: f64 = 86_400.0;
 fn postfix_defaults() {
     // Postfix (postconf(5)): queue_run_delay 300s, minimal_backoff_time 300s,
     // maximal_backoff_time 4000s, maximal_queue_lifetime 5d. After a failure the message
-    // waits its age, clamped to [300, 4000], and goes at the next deferred-queue scan (every
-    // 300 s from time 0). Submitted at 10:
+    // waits its age in whole seconds, clamped to [300, 4000], and goes at the first
+    // deferred-queue scan (every 300 s from time 0) no earlier than one second before it is
+    // due (qmgr_active.c). Submitted at 10:
     // - fails at 10, age 0 -> 300, due 310, scan 600;
     // - at 600 age 590, due 1190, scan 1200; at 1200 age 1190, due 2390, scan 2400;
     // - at 2400 age 2390, due 4790, scan 4800; at 4800 age 4790 -> 4000, due 8800, scan 9000;
@@ -118,6 +119,21 @@ fn postfix_overrides_and_a_lifetime_of_the_scenario_wins() {
     let relay = r#"queue_lifetime = "15m"
 retry = { policy = "postfix", queue_run_delay = "60s", minimal_backoff = "100s", maximal_backoff = "200s" }"#;
     assert_eq!(run("0s", relay), [0.0, 120.0, 240.0, 480.0, 720.0, 960.0]);
+}
+
+#[test]
+fn postfix_short_runs_age_whole_seconds_and_take_a_file_a_second_early() {
+    // queue_run_delay 10s, backoff 10..80 s, queue_lifetime 5m, submitted at 100.3. Ages are
+    // differences of whole seconds and a file is taken from one second before it is due:
+    // - fails at 100.3, age 0 -> 10, due 100 + 10 = 110, taken by the scan at 110;
+    // - at 110 age 10, due 120; at 120 age 20, due 140; at 140 age 40, due 180;
+    // - at 180 age 80, due 260; then 80 s apart: 340, 420, at or past 400.3: expired.
+    let relay = r#"queue_lifetime = "5m"
+retry = { policy = "postfix", queue_run_delay = "10s", minimal_backoff = "10s", maximal_backoff = "80s" }"#;
+    assert_eq!(
+        run("100300ms", relay),
+        [100.3, 110.0, 120.0, 140.0, 180.0, 260.0, 340.0, 420.0]
+    );
 }
 
 #[test]

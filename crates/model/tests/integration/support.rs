@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{
-    self, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+    self, Fate, Options, RecipientRecord, Recorder, RunStats, Sample, SourceRecord, TraceRecord,
 };
 
 /// One recipient row, owned.
@@ -32,6 +32,7 @@ pub struct Memory {
     pub rows: Vec<Row>,
     pub trace: Vec<String>,
     pub samples: Vec<Sample>,
+    pub sources: Vec<SourceRecord>,
 }
 
 impl Recorder for Memory {
@@ -67,6 +68,10 @@ impl Recorder for Memory {
     fn sample(&mut self, s: &Sample) {
         self.samples.push(*s);
     }
+
+    fn sources(&mut self, records: &[SourceRecord]) {
+        self.sources = records.to_vec();
+    }
 }
 
 /// The path of a bundled scenario.
@@ -97,7 +102,8 @@ pub fn bundled_scenarios() -> Vec<String> {
         for entry in entries {
             let name = entry.expect("a folder entry").file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".toml") {
+            // providers.toml is a part for scenarios to include, not a scenario.
+            if name.ends_with(".toml") && name != "providers.toml" {
                 names.push(format!("{dir}{name}"));
             }
         }

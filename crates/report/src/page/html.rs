@@ -54,7 +54,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f
 td:first-child,th:first-child{text-align:left}\
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:12px}\
 .chart{border:1px solid #ddd;min-width:0}.chart svg{display:block;width:100%;height:auto}\
-.table{overflow-x:auto}\
+.table{overflow-x:auto}.wide{overflow-x:auto;max-width:100%}\
 nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}";
 
 /// Lists the sections at the top of the page.

@@ -8,6 +8,7 @@
 //!   fields.
 
 mod charts;
+mod compare;
 mod html;
 mod run;
 mod sweep;
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::ReportError;
 use crate::files::write_files;
+
+pub use compare::write_compare_report;
 
 /// The page's file name.
 pub const REPORT_HTML: &str = "report.html";

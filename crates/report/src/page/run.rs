@@ -83,6 +83,35 @@ fn increases(hours: &[f64], totals: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The words that differ between a simulated run and an imported mail log.
+struct Words {
+    title: &'static str,
+    intro: &'static str,
+    time: &'static str,
+    queue: &'static str,
+}
+
+impl Words {
+    /// An import when `import.json` is there (`smtpsim maillog`), else a run.
+    fn of(dir: &Path) -> Words {
+        if dir.join(crate::import::IMPORT_JSON).is_file() {
+            Words {
+                title: "smtpsim maillog",
+                intro: "<p>A Postfix mail log: outcomes, latency and the queue over the log's time.</p>",
+                time: "hours since the log's first line",
+                queue: "messages",
+            }
+        } else {
+            Words {
+                title: "smtpsim run",
+                intro: "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",
+                time: "simulated time, hours",
+                queue: "deliveries (message × domain)",
+            }
+        }
+    }
+}
+
 /// A chart named `name`.
 fn chart(name: &str, svg: String) -> Chart {
     Chart {
@@ -147,7 +176,7 @@ fn traffic_end(ts: &Timeseries) -> f64 {
 
 /// Deliveries, deferrals and failures per interval, and the queue over time; series whose
 /// scales differ by 10× on separate axes.
-fn time_charts(ts: &Timeseries) -> Result<[Chart; 2], PageError> {
+fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> {
     let [active, deferred, connections, delivered, deferrals, bounced] =
         [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
     let end = traffic_end(ts);
@@ -169,14 +198,14 @@ fn time_charts(ts: &Timeseries) -> Result<[Chart; 2], PageError> {
     );
     let zip = |v: &[f64]| ts.hours.iter().copied().zip(v.iter().copied()).collect();
     let queue = charts::split_by_scale(
-        "deliveries (message × domain)",
+        words.queue,
         vec![
             series("active", 0, zip(&active)),
             series("deferred", 1, zip(&deferred)),
             series("connections open", 2, zip(&connections)),
         ],
     );
-    let hours = "simulated time, hours";
+    let hours = words.time;
     Ok([
         chart(
             "deliveries",
@@ -276,6 +305,7 @@ fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
 }
 
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
+    let words = Words::of(dir);
     let summary_path = dir.join(crate::SUMMARY_JSON);
     let s = parse_json(&summary_path)?;
     let bad = |message: &str| PageError::Parse {
@@ -284,7 +314,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     };
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
     let (outcome_table, outcome_chart) = outcomes(&s)?;
-    let [deliveries, queue] = time_charts(&ts)?;
+    let [deliveries, queue] = time_charts(&ts, &words)?;
     let charts = vec![
         outcome_chart,
         reasons_chart(&s)?,
@@ -330,10 +360,8 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     ];
     // Summaries written before the peak was followed do not have it.
     if let Some(peak) = s["run"].get("peak_queue_depth") {
-        rows.push(vec![
-            "peak queue depth (deliveries)".into(),
-            peak.to_string(),
-        ]);
+        let unit = words.queue.split(' ').next().unwrap_or(words.queue);
+        rows.push(vec![format!("peak queue depth ({unit})"), peak.to_string()]);
     }
     let name = dir
         .file_name()
@@ -360,11 +388,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
-    let html = page(
-        &format!("smtpsim run: {name}"),
-        "<p>Simulated delivery: outcomes, latency and the relay's queue over simulated time.</p>",
-        &sections,
-    );
+    let html = page(&format!("{}: {name}", words.title), words.intro, &sections);
     Ok((charts, html))
 }
 

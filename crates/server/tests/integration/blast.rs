@@ -116,6 +116,7 @@ async fn refusals_are_counted_per_reply_code() {
         delay: "1h".parse().unwrap(),
         window: "4h".parse().unwrap(),
         whitelist_after: 0,
+        reply: None,
     });
     cfg.unknown = vec!["rcpt1@example.net".into()];
     let server = start(cfg).await;

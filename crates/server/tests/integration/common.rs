@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 pub struct Running {
     pub addr: SocketAddr,
     pub tls_addr: Option<SocketAddr>,
+    pub http_addr: Option<SocketAddr>,
     pub counters: Arc<Counters>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<ServeSummary>,
@@ -52,6 +53,7 @@ pub async fn start(config: ServeConfig) -> Running {
     let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr();
     let tls_addr = server.tls_local_addr();
+    let http_addr = server.http_local_addr();
     let counters = server.counters();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -65,6 +67,7 @@ pub async fn start(config: ServeConfig) -> Running {
     Running {
         addr,
         tls_addr,
+        http_addr,
         counters,
         stop: Some(tx),
         task,
@@ -138,4 +141,27 @@ impl Raw {
 pub fn maildir_counts(root: &std::path::Path) -> (usize, usize) {
     let count = |sub: &str| std::fs::read_dir(root.join(sub)).unwrap().count();
     (count("new"), count("tmp"))
+}
+
+/// A stored message without the trace header lines the server puts first (`Return-Path:`,
+/// `X-Original-To:`, `Delivered-To:`, `Received:` and their continuation lines); panics if
+/// they are missing.
+pub fn without_trace(stored: &[u8]) -> &[u8] {
+    let mut rest = stored;
+    assert!(rest.starts_with(b"Return-Path: <"), "no Return-Path first");
+    let mut received = false;
+    let names = [
+        &b"Return-Path:"[..],
+        b"X-Original-To:",
+        b"Delivered-To:",
+        b"Received:",
+        b"\t",
+    ];
+    while names.iter().any(|n| rest.starts_with(n)) {
+        received |= rest.starts_with(b"Received:");
+        let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF") + 2;
+        rest = &rest[end..];
+    }
+    assert!(received, "no Received line");
+    rest
 }

@@ -129,7 +129,7 @@ async fn a_large_message_is_stored_byte_for_byte() {
     assert_eq!(maildir_counts(dir.path()), (1, 0));
     let stored = std::fs::read(dir.path().join("new").join(&name)).unwrap();
     assert!(
-        stored == content,
+        common::without_trace(&stored) == content,
         "the stored message differs from the one sent"
     );
 }

@@ -2,8 +2,13 @@
 
 mod common;
 
+mod bandwidth;
 mod behaviour;
 mod blast;
+mod http;
 mod limits;
+mod magic;
 mod operation;
 mod robustness;
+mod rules;
+mod trace;

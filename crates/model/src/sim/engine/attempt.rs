@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Why a delivery to a suspended domain was deferred without trying (Postfix's words).
+const SUSPENDED: &str = "delivery temporarily suspended: no MX host accepted a connection";
+
 impl Engine<'_> {
     // --- connection slots ----------------------------------------------------------------
 
@@ -56,6 +59,7 @@ impl Engine<'_> {
         j.attempt_started = Some(now);
         j.queue_wait += now - j.ready_since;
         let (message, attempt_no, traced) = (j.message, j.attempts, j.traced);
+        let source = self.world.sources.choose(message, j.sender);
         let domain = j.domain as usize;
         let sender = &self.world.senders[j.sender as usize];
         let relay = &mut self.world.relay;
@@ -92,7 +96,7 @@ impl Engine<'_> {
             message_id: Some((id_text.format(message).as_bytes(), sender.domain.as_bytes())),
         };
         let attempt = Attempt {
-            client_ip: relay.ip,
+            client_ip: self.world.sources.ip(source),
             helo: &relay.hostname,
             starttls: relay.starttls,
             pipelining: relay.pipelining,
@@ -107,12 +111,16 @@ impl Engine<'_> {
         let Route::Mx(hosts) = &d.route else {
             unreachable!("only domains with MX hosts get attempts")
         };
+        let throttled_before = d.behaviour.throttled();
         let mut elapsed = SimDuration::ZERO;
         let mut lines: Vec<(SimDuration, TraceKind, String)> = Vec::new();
         let mut result = None;
         let mut answered = None;
-        // A reused connection stays with its host; a new one tries them in preference order.
+        // A reused connection stays with its host; a new one tries them in preference order;
+        // a suspended domain none.
+        let suspended = now < d.suspended_until;
         let candidates = match reuse {
+            _ if suspended => 0..0,
             Some(open) => open.host..open.host + 1,
             None => 0..hosts.len(),
         };
@@ -261,12 +269,22 @@ impl Engine<'_> {
             open: None,
             recipients: Vec::new(),
             verdict: None,
-            unreachable: Some("no MX host accepted a connection"),
+            unreachable: Some(if suspended {
+                SUSPENDED
+            } else {
+                "no MX host accepted a connection"
+            }),
         });
         let duration = match &relay.attempt_duration {
+            _ if suspended => SimDuration::ZERO,
             Some(dist) => dist.sample(&mut relay.network_rng).0,
             None => elapsed,
         };
+        let throttled = d.behaviour.throttled() > throttled_before;
+        let unanswered = result.unreachable.map(|_| to.len());
+        self.world
+            .sources
+            .record(source, &result.recipients, unanswered, throttled);
         j.result = Some(result);
         j.host = answered;
         drop(to);
@@ -298,6 +316,12 @@ impl Engine<'_> {
             .collect();
         let mut notes: Vec<(Hop, String)> = Vec::new();
         if let Some(why) = result.unreachable {
+            let suspend = self.world.relay.suspend_unreachable;
+            let d = &mut self.world.domains[domain as usize];
+            if why != SUSPENDED && !suspend.is_zero() {
+                d.suspended_until = d.suspended_until.max(now + suspend);
+            }
+            let j = self.jobs[job as usize].as_mut().expect("live job");
             for &i in &undecided {
                 let r = &mut j.recipients[i];
                 r.last_reply = None;

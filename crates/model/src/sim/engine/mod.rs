@@ -77,6 +77,10 @@ pub fn run(
     };
     engine.start();
     engine.run_loop()?;
+    let sources = engine.world.sources.records();
+    if !sources.is_empty() {
+        engine.recorder.sources(sources);
+    }
     match engine.disagreement {
         Some(what) => Err(SimError(format!(
             "the fast path and the sessions disagree: {what}"

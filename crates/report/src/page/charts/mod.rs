@@ -8,10 +8,12 @@
 
 mod bars;
 mod intervals;
+mod lines;
 mod series;
 
 pub use bars::{histogram, horizontal_bars, outcome_bars};
 pub use intervals::{Intervals, XValues, intervals};
+pub use lines::{error_bars, lines};
 pub use series::{Series, ccdf, ccdf_floor, ccdf_steps, panels, split_by_scale};
 
 use std::fmt::Write as _;
