@@ -19,10 +19,13 @@ pub struct Args {
     /// Where compare.csv, compare.json, the charts and report.html go.
     #[arg(long)]
     out: PathBuf,
-    /// Exit with status 1 when the two disagree: a KS or chi-square p below 0.01, or an
-    /// outcome rate different with p below 0.01.
+    /// Exit with status 1 when the two disagree: a KS or chi-square p below --alpha, or an
+    /// outcome rate different with p below --alpha.
     #[arg(long)]
     check: bool,
+    /// The significance level of the tests (above 0, below 1).
+    #[arg(long, default_value_t = compare::ALPHA, value_parser = parse_alpha)]
+    alpha: f64,
     /// Do not write the charts and report.html.
     #[arg(long)]
     no_report: bool,
@@ -36,7 +39,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Side::load(dir).with_context(|| format!("cannot read the output in {}", dir.display()))
     };
     let (a, b) = (load(&args.a)?, load(&args.b)?);
-    let comparison = compare::compare_sides(&a, &b);
+    let comparison = compare::compare_sides_at(&a, &b, args.alpha);
     compare::write(&comparison, &a, &b, &args.out, args.no_report)
         .with_context(|| format!("cannot write to {}", args.out.display()))?;
     if !args.quiet {
@@ -47,6 +50,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(alpha) if alpha > 0.0 && alpha < 1.0 => Ok(alpha),
+        _ => Err(format!(
+            "a significance level must be above 0 and below 1, not {s}"
+        )),
+    }
 }
 
 /// The table in aligned columns, then the verdict.

@@ -12,11 +12,14 @@ mod fit;
 mod interrupt;
 mod maillog;
 mod merge;
+mod provenance;
 mod repl;
 mod report;
 mod run;
 mod serve;
+mod serve_explain;
 mod sweep;
+mod sweep_print;
 mod walk;
 
 use std::process::ExitCode;

@@ -47,6 +47,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         let mut text = std::io::stdout().lock();
         print_points(&mut text, &merged, &points)?;
+        crate::sweep_print::print_comparisons(&mut text, &merged)?;
         if let Some(page) = &page {
             writeln!(text, "  report: {}", page.display())?;
         }

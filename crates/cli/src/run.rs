@@ -60,6 +60,10 @@ pub struct Args {
     /// removed.
     #[arg(long)]
     no_report: bool,
+    /// Without --out, replace an earlier output in `reports/<scenario name>/` instead of
+    /// writing to the first free `reports/<scenario name>-2/`, `-3/`, ...
+    #[arg(long)]
+    force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -139,6 +143,8 @@ impl Recorder for Progress<'_> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let cancel = interrupt::on_signal()?;
     let scenario = Scenario::load(&args.scenario)?;
+    let bytes = crate::provenance::read(&args.scenario)?;
+    let provenance = crate::provenance::of(&args.scenario, &bytes, args.seed, Vec::new())?;
     let options = Options {
         seed: args.seed,
         messages: args.messages,
@@ -154,10 +160,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         sample_limit: None,
     };
     sim::check_with(&scenario, &options)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(sanitise(&scenario.simulation.name)));
+    let out = args.out.clone().unwrap_or_else(|| {
+        crate::provenance::fresh_default(
+            PathBuf::from("reports").join(smtpsim_sweep::sanitise(&scenario.simulation.name)),
+            args.force,
+        )
+    });
     let mut writer = RunWriter::create(
         &out,
         WriterOptions {
@@ -166,6 +174,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot write to {}", out.display()))?;
+    writer.set_provenance(provenance);
     writer.set_retry_times(retry_times(&scenario));
     let bar = progress_bar(args, &scenario);
     let start = scenario.simulation.start;
@@ -268,18 +277,6 @@ fn progress_bar(args: &Args, scenario: &Scenario) -> Option<ProgressBar> {
 pub(crate) fn remove_report(out: &Path) -> anyhow::Result<()> {
     smtpsim_report::page::remove_report(out)
         .with_context(|| format!("cannot remove the old report in {}", out.display()))
-}
-
-pub(crate) fn sanitise(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn print_summary(

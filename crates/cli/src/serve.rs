@@ -3,16 +3,22 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 use smtpsim_des::SimDuration;
+use smtpsim_mail::keys::KeyRing;
+use smtpsim_mail::records;
 use smtpsim_model::scenario::{
     self, CountBy, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate,
     Scenario,
 };
 use smtpsim_server::{Chaos, ServeConfig, Server, TlsSetup, shutdown_signal};
+
+use crate::serve_explain;
 
 /// Options of `smtpsim serve`.
 #[derive(Debug, clap::Args)]
@@ -138,6 +144,18 @@ pub struct Args {
     /// Apply --max-connections-per-ip to loopback clients (127.0.0.0/8, ::1) too.
     #[arg(long)]
     limit_loopback: bool,
+    /// Print each session's annotated transcript when it closes, and for each message
+    /// accepted its SPF, DKIM and DMARC results checked for real against the DNS of
+    /// --scenario (with its keys derived from the seed) and the records of --dns-txt and
+    /// --dns-file.
+    #[arg(long)]
+    explain: bool,
+    /// A TXT record for --explain, as NAME=TEXT; repeat for several.
+    #[arg(long = "dns-txt", value_name = "NAME=TEXT", requires = "explain")]
+    dns_txt: Vec<String>,
+    /// A file of TXT records for --explain, one a line: NAME TXT "TEXT".
+    #[arg(long, value_name = "FILE", requires = "explain")]
+    dns_file: Option<PathBuf>,
     /// Link speed: each connection reads and writes at most this many bytes a second in
     /// each direction (1 to 1000000000).
     #[arg(long, value_name = "BYTES_PER_S", value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=smtpsim_server::MAX_BANDWIDTH))]
@@ -392,7 +410,8 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     config.log_required = args.log_required;
     config.shutdown_grace = std_duration(args.shutdown_grace);
     config.magic = args.magic;
-    config.console = !args.quiet;
+    // --explain prints each session in full instead of its one line.
+    config.console = !args.quiet && !args.explain;
     config.bandwidth = args.bandwidth;
     if let Some(path) = &args.rules {
         config.rules = std::sync::Arc::new(smtpsim_server::RuleSet::load(path)?);
@@ -409,9 +428,53 @@ fn config(args: &Args) -> anyhow::Result<ServeConfig> {
     Ok(config)
 }
 
+/// The log to follow and the printer of `--explain`, with the server's log and Maildir set
+/// (in `scratch` unless given).
+fn explainer(
+    args: &Args,
+    config: &mut ServeConfig,
+    scratch: &Path,
+) -> anyhow::Result<(PathBuf, serve_explain::Explainer)> {
+    let log = config
+        .log
+        .get_or_insert_with(|| scratch.join("sessions.jsonl"))
+        .clone();
+    let maildir = config
+        .maildir
+        .get_or_insert_with(|| scratch.join("maildir"))
+        .clone();
+    let mut records = Vec::new();
+    for text in &args.dns_txt {
+        records.push(records::parse_assignment(text)?);
+    }
+    if let Some(path) = &args.dns_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        records.extend(records::parse_file(&text, &path.display().to_string())?);
+    }
+    let mut dns = match &args.scenario {
+        Some(path) => {
+            let scenario = Scenario::load(path)?;
+            let seed = args.seed.unwrap_or(scenario.simulation.seed);
+            smtpsim_mail::journey::zone(&scenario, &mut KeyRing::new(seed))
+        }
+        None => Default::default(),
+    };
+    for (name, text) in records {
+        dns = dns.with_txt(&name, text);
+    }
+    Ok((log, serve_explain::Explainer::new(dns, maildir)))
+}
+
 /// Serves until SIGINT or SIGTERM; prints where it listens on stdout at once.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let config = config(args)?;
+    let mut config = config(args)?;
+    // --explain reads what the server logs and stores: in a scratch folder unless given.
+    let scratch = tempfile::tempdir().context("cannot make a scratch folder")?;
+    let explain = match args.explain {
+        true => Some(explainer(args, &mut config, scratch.path())?),
+        false => None,
+    };
     let describe = config.describe();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.threads {
@@ -444,7 +507,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         out.flush()?;
         drop(out);
+        let stop = Arc::new(AtomicBool::new(false));
+        let follower = explain.map(|(log, explainer)| {
+            let stop = stop.clone();
+            std::thread::spawn(move || serve_explain::follow(&log, explainer, stop))
+        });
         let summary = server.run(shutdown_signal()).await?;
+        stop.store(true, Ordering::Release);
+        if let Some(follower) = follower {
+            follower
+                .join()
+                .map_err(|_| anyhow::anyhow!("the --explain printer failed"))??;
+        }
         println!(
             "smtpsim serve: stopped after {} connections ({} refused at the limits), {} messages accepted",
             summary.connections, summary.refused, summary.messages

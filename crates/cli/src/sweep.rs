@@ -2,27 +2,21 @@
 //! with the same seeds, in parallel; `sweep.csv`, `sweep_summary.csv` and `sweep.json`.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use smtpsim_des::SimDuration;
-use smtpsim_model::scenario::{Parameter, Scenario, Setting};
-use smtpsim_model::sim::{
-    self, AutomationRecord, Cancel, ExchangeMode, Options, RecipientRecord, Recorder, Sample,
-    TraceMode, TraceRecord,
-};
-use smtpsim_model::stable_hash::StableHasher;
-use smtpsim_report::sweep::{
-    PointSummary, RunResult, Shard, SweepDefinition, SweepOutput, SweptField,
-};
-use smtpsim_report::{RunWriter, Stats, WriterOptions};
+use smtpsim_model::scenario::Parameter;
+use smtpsim_model::sim::TraceMode;
+use smtpsim_report::sweep::{Precision, Shard};
+use smtpsim_sweep::{RunFiles, Runner, Sweep, SweepRunError, SweepSpec, default_out};
 
 use crate::interrupt;
-use crate::run::{human, parse_duration, parse_trace, remove_report, sanitise};
+use crate::run::{parse_duration, parse_trace, remove_report};
+pub use crate::sweep_print::print_points;
 
 /// Options of `smtpsim sweep`.
 #[derive(Debug, clap::Args)]
@@ -37,6 +31,23 @@ pub struct Args {
     /// random numbers).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     replications: u32,
+    /// Add replications in batches of --replications to each point until the 95% half-width
+    /// of METRIC is within the target: a percentage of the mean (mean_attempts=2%), a time
+    /// (latency_p50_s=0.5s) or a number in the metric's unit (delivery_rate=0.001). Not with
+    /// --shard.
+    #[arg(long, value_name = "METRIC=TARGET", value_parser = parse_precision)]
+    precision: Option<Precision>,
+    /// With --precision, the most replications of a point.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    max_replications: u32,
+    /// The point the others are compared with in sweep_diff.csv and the printout (0-based,
+    /// as numbered in the printout).
+    #[arg(long, default_value_t = 0)]
+    baseline: usize,
+    /// Run each point with its own seeds (base + point · 2^32 + replication) instead of the
+    /// seeds every point shares; differences are then compared as independent samples.
+    #[arg(long)]
+    independent: bool,
     /// Runs at once, 1 to 1024 (default: one per core), at most one per run. The output does
     /// not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -68,6 +79,10 @@ pub struct Args {
     /// removed.
     #[arg(long)]
     no_report: bool,
+    /// Without --out, replace an earlier output in `reports/<scenario name>-sweep/` instead
+    /// of writing to the first free `...-sweep-2/`, `-3/`, ...
+    #[arg(long)]
+    force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -77,196 +92,45 @@ fn parse_parameter(s: &str) -> Result<Parameter, String> {
     s.parse()
 }
 
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse()
+}
+
 fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
 }
 
-/// A run's aggregates, with or without its files.
-enum Sink {
-    Stats(Box<Stats>),
-    Files(Box<RunWriter>),
-}
-
-/// What a sweep run records: aggregates, and files if asked.
-struct SweepRecorder {
-    sink: Sink,
-}
-
-impl Recorder for SweepRecorder {
-    fn recipient(&mut self, record: &RecipientRecord<'_>) {
-        match &mut self.sink {
-            Sink::Stats(stats) => stats.record(record),
-            Sink::Files(writer) => writer.recipient(record),
-        }
-    }
-
-    fn trace(&mut self, record: &TraceRecord<'_>) {
-        if let Sink::Files(writer) = &mut self.sink {
-            writer.trace(record);
-        }
-    }
-
-    fn automation(&mut self, record: &AutomationRecord<'_>) {
-        match &mut self.sink {
-            Sink::Stats(stats) => stats.automation(record),
-            Sink::Files(writer) => writer.automation(record),
-        }
-    }
-
-    fn sources(&mut self, records: &[smtpsim_model::sim::SourceRecord]) {
-        match &mut self.sink {
-            Sink::Stats(stats) => stats.record_sources(records),
-            Sink::Files(writer) => writer.sources(records),
-        }
-    }
-
-    fn sample(&mut self, sample: &Sample) {
-        if let Sink::Files(writer) = &mut self.sink {
-            writer.sample(sample);
-        }
-    }
-}
-
-/// Everything a run needs, shared by the worker threads.
-struct Plan<'a> {
-    definition: &'a SweepDefinition,
-    scenarios: &'a [Scenario],
-    args: &'a Args,
-    out: &'a Path,
-    cancel: &'a Cancel,
-}
-
-impl Plan<'_> {
-    fn run(&self, k: usize) -> anyhow::Result<RunResult> {
-        let (point, replication) = self.definition.run_at(k);
-        let scenario = &self.scenarios[point];
-        let seed = self
-            .definition
-            .seed_of(scenario.simulation.seed, replication);
-        let options = Options {
-            seed: Some(seed),
-            messages: self.args.messages,
-            duration: self.args.duration,
-            trace: if self.args.run_files {
-                self.args.trace
-            } else {
-                TraceMode::None
-            },
-            exchange: ExchangeMode::Auto,
-            cancel: self.cancel.clone(),
-            stall_limit: None,
-            sample_limit: None,
-        };
-        let sink = if self.args.run_files {
-            let dir = self
-                .out
-                .join("runs")
-                .join(format!("p{point:04}-r{replication:04}"));
-            let writer = RunWriter::create(
-                &dir,
-                WriterOptions {
-                    trace: options.trace != TraceMode::None,
-                    no_messages: false,
-                },
-            )
-            .with_context(|| format!("cannot write to {}", dir.display()))?;
-            Sink::Files(Box::new(writer))
-        } else {
-            Sink::Stats(Box::default())
-        };
-        let mut recorder = SweepRecorder { sink };
-        let started = Instant::now();
-        let stats = sim::run(scenario, &options, &mut recorder)?;
-        interrupt::check(self.cancel)?;
-        let result = match recorder.sink {
-            Sink::Stats(aggregates) => {
-                RunResult::new(point, replication, seed, &aggregates, &stats)?
-            }
-            Sink::Files(writer) => {
-                let result = RunResult::new(point, replication, seed, writer.stats(), &stats)?;
-                writer.finish(&stats, started.elapsed())?;
-                result
-            }
-        };
-        Ok(result)
-    }
-}
-
-/// The scenario of every point, checked before anything runs.
-fn load_points(
-    args: &Args,
-    text: &str,
-    definition: &SweepDefinition,
-) -> anyhow::Result<Vec<Scenario>> {
-    let file = args.scenario.display().to_string();
-    (0..definition.points())
-        .map(|point| {
-            let settings: Vec<Setting> = definition
-                .indices(point)
-                .into_iter()
-                .zip(&args.set)
-                .map(|(i, p)| p.setting(i))
-                .collect();
-            let mut scenario = Scenario::parse_with(text, &file, &settings)?;
-            scenario.path = Some(args.scenario.clone());
-            let options = Options {
-                messages: args.messages,
-                duration: args.duration,
-                ..Options::default()
-            };
-            sim::check_with(&scenario, &options)?;
-            Ok(scenario)
-        })
-        .collect()
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let cancel = interrupt::on_signal()?;
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
-    let base = Scenario::parse(&text, &args.scenario.display().to_string())?;
-    for (i, p) in args.set.iter().enumerate() {
-        if args.set[..i].iter().any(|q| q.path == p.path) {
-            bail!(
-                "--set {} is given twice: list all its values in one --set",
-                p.path
-            );
-        }
-    }
-    let mut hash = StableHasher::new();
-    hash.write(text.as_bytes());
-    let definition = SweepDefinition {
-        scenario: base.simulation.name.clone(),
-        file: args.scenario.display().to_string(),
-        file_hash: format!("{:016x}", hash.finish()),
-        parameters: args
-            .set
-            .iter()
-            .map(|p| SweptField {
-                path: p.path.clone(),
-                values: p.values.clone(),
-            })
-            .collect(),
+    let spec = SweepSpec {
+        scenario: args.scenario.clone(),
+        set: args.set.clone(),
         replications: args.replications,
         seed: args.seed,
         messages: args.messages,
-        duration: args.duration.map(|d| d.to_string()),
+        duration: args.duration,
+        shard: args.shard,
+        baseline: args.baseline,
+        independent: args.independent,
+        precision: args.precision.clone().map(|p| Precision {
+            max_replications: args.max_replications,
+            ..p
+        }),
     };
-    definition.check_size().map_err(anyhow::Error::msg)?;
-    let scenarios = load_points(args, &text, &definition)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut name = format!("{}-sweep", sanitise(&base.simulation.name));
-        if let Some(shard) = args.shard {
-            name.push_str(&format!("-shard-{}-of-{}", shard.index, shard.count));
-        }
-        PathBuf::from("reports").join(name)
-    });
-    let runs: Vec<usize> = (0..definition.runs())
-        .filter(|&k| args.shard.is_none_or(|s| s.contains(k)))
+    let sweep = Sweep::load(&spec)?;
+    let bytes = crate::provenance::read(&args.scenario)?;
+    let set: Vec<String> = args
+        .set
+        .iter()
+        .map(|p| format!("{}={}", p.path, p.values.join(",")))
         .collect();
-
+    let provenance = crate::provenance::of(&args.scenario, &bytes, args.seed, set)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        crate::provenance::fresh_default(default_out(sweep.name(), args.shard), args.force)
+    });
+    let runs = sweep.runs().len();
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(runs.len() as u64);
+        let bar = ProgressBar::new(runs as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} {pos}/{len} runs [{bar:30}] {elapsed} elapsed, ETA {eta}",
@@ -276,47 +140,32 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    // No more threads than runs.
-    let jobs = args
-        .jobs
-        .map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            |n| n as usize,
-        )
-        .min(runs.len())
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("cannot start the worker threads")?;
-    let plan = Plan {
-        definition: &definition,
-        scenarios: &scenarios,
-        args,
-        out: &out,
-        cancel: &cancel,
-    };
+    let mut runner = Runner::new().cancel(cancel.clone());
+    if let Some(jobs) = args.jobs {
+        runner = runner.jobs(jobs as usize);
+    }
+    if args.run_files {
+        runner = runner.run_files(RunFiles {
+            dir: out.clone(),
+            trace: args.trace,
+        });
+    }
+    if let Some(bar) = bar.clone() {
+        runner = runner.on_run_done(move || bar.inc(1));
+    }
+    let jobs = runner.threads(runs);
     let started = Instant::now();
-    let results: anyhow::Result<Vec<RunResult>> = pool.install(|| {
-        // One run a piece: runs last from milliseconds to minutes, and a thread that is done
-        // must be able to take any run another has not started yet.
-        runs.par_iter()
-            .with_max_len(1)
-            .map(|&k| {
-                let result = plan.run(k);
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
-                result
-            })
-            .collect()
-    });
+    let output = sweep.run(&runner);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let results = results?;
+    let output = match output {
+        Err(SweepRunError::Cancelled) => return Err(interrupt::Interrupted.into()),
+        other => other.with_context(|| format!("cannot run the sweep into {}", out.display()))?,
+    };
+    let mut output = output;
+    output.provenance = vec![provenance];
     let wall = started.elapsed().as_secs_f64();
-    let output = SweepOutput::new(definition, args.shard, results);
     let points = output
         .write(&out)
         .with_context(|| format!("cannot write the sweep to {}", out.display()))?;
@@ -330,6 +179,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         let mut text = std::io::stdout().lock();
         print_points(&mut text, &output, &points)?;
+        crate::sweep_print::print_comparisons(&mut text, &output)?;
         if let Some(page) = &page {
             writeln!(text, "  report: {}", page.display())?;
         }
@@ -341,57 +191,4 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// One line per point: delivery rate and p99 latency with their 95% confidence half-widths.
-pub fn print_points(
-    text: &mut impl Write,
-    output: &SweepOutput,
-    points: &[PointSummary],
-) -> std::io::Result<()> {
-    let d = &output.definition;
-    let shard = output
-        .shard
-        .map(|s| format!(" (shard {s})"))
-        .unwrap_or_default();
-    writeln!(
-        text,
-        "{}: {} points × {} replications{shard}",
-        d.scenario,
-        d.points(),
-        d.replications
-    )?;
-    for p in points {
-        let values: Vec<String> = d
-            .parameters
-            .iter()
-            .zip(&p.values)
-            .map(|(f, v)| format!("{}={v}", f.path))
-            .collect();
-        let m = |name: &str| &p.metrics[name];
-        let ci = |v: Option<f64>, show: &dyn Fn(f64) -> String| {
-            v.map(|v| format!(" ± {}", show(v))).unwrap_or_default()
-        };
-        let rate = m("delivery_rate");
-        let p99 = m("latency_p99_s");
-        let attempts = m("mean_attempts");
-        writeln!(
-            text,
-            "  {:>3} {}  delivered {:.2}%{}  p99 {}{}  attempts {:.3}{}",
-            p.point,
-            if values.is_empty() {
-                "(scenario as written)".to_string()
-            } else {
-                values.join(" ")
-            },
-            rate.mean.unwrap_or(0.0) * 100.0,
-            ci(rate.ci95, &|v| format!("{:.2}", v * 100.0)),
-            p99.mean
-                .map_or_else(|| "none (no deliveries)".to_string(), human),
-            ci(p99.ci95, &|v| human(v)),
-            attempts.mean.unwrap_or(0.0),
-            ci(attempts.ci95, &|v| format!("{v:.3}")),
-        )?;
-    }
-    Ok(())
 }

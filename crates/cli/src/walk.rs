@@ -79,7 +79,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let message = args.message.unwrap_or(scenario.simulation.follow);
-    let journey = journey::follow(&scenario, &options, message)?;
+    let mut journey = journey::follow(&scenario, &options, message)?;
+    smtpsim_mail::journey::realize(&scenario, journey.seed, &mut journey);
 
     if let Some(path) = &args.html {
         smtpsim_report::write_whole(path, show::html(&journey).as_bytes())

@@ -81,6 +81,7 @@ use std::path::PathBuf;
 
 pub mod compare;
 mod csv_row;
+mod domains;
 mod files;
 pub mod fit;
 mod hdrlog;
@@ -88,15 +89,18 @@ pub mod import;
 pub mod journey;
 mod maillog;
 pub mod page;
+mod provenance;
 mod staged;
 mod stats;
 mod summary;
 pub mod sweep;
 mod writer;
 
+pub use domains::{ByDomain, DomainFigures, DomainStats};
 pub use files::write_files;
 pub use hdrlog::HdrLog;
 pub use maillog::{MailLog, queue_id};
+pub use provenance::{Provenance, START_TIME_ENV, sha256_hex, start_time};
 pub use staged::write_whole;
 pub use stats::{
     Exact, FailureReason, RuleCounts, SIGNIFICANT_DIGITS, Stats, merge_histogram, new_histogram,

@@ -12,6 +12,7 @@ use smtpsim_model::sim::{
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
+use crate::domains::ByDomain;
 use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, SourceSummary, Summary};
 
 /// Significant decimal digits kept by the latency histograms (relative error under 0.1%).
@@ -150,6 +151,7 @@ pub struct Stats {
     automation: BTreeMap<String, RuleCounts>,
     /// Per source address of the relay's pool, in the pool's order.
     sources: Vec<SourceRecord>,
+    domains: ByDomain,
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
@@ -195,6 +197,7 @@ impl Stats {
             exact: [Exact::default(); 3],
             automation: BTreeMap::new(),
             sources: Vec::new(),
+            domains: ByDomain::default(),
         }
     }
 
@@ -240,6 +243,7 @@ impl Stats {
     /// Counts one recipient.
     pub fn record(&mut self, record: &RecipientRecord<'_>) {
         self.outcomes[fate_index(record.fate)] += 1;
+        self.domains.record(record);
         *self.attempts.entry(record.attempts).or_insert(0) += 1;
         let latency = record.latency().as_micros();
         if record.fate.delivered() {
@@ -288,6 +292,12 @@ impl Stats {
             mine.suspensions += theirs.suspensions;
             mine.released += theirs.released;
         }
+        self.domains.merge(&other.domains);
+    }
+
+    /// The totals of each recipient domain.
+    pub fn domains(&self) -> &ByDomain {
+        &self.domains
     }
 
     /// Recipients recorded.
@@ -356,6 +366,7 @@ impl Stats {
             rejected_at_submission: count(Fate::RejectedAtSubmission),
         };
         Ok(Summary {
+            provenance: None,
             run: RunTotals {
                 messages: run.messages,
                 recipients: self.recipients(),
@@ -385,6 +396,7 @@ impl Stats {
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             automation: self.automation.clone(),
             sources: self.sources.iter().map(SourceSummary::of).collect(),
+            domains: self.domains.figures()?,
             retry_times_s: Vec::new(),
             performance: None,
         })

@@ -11,6 +11,8 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
+use crate::domains::DomainFigures;
+use crate::provenance::Provenance;
 use crate::stats::{Exact, RuleCounts};
 
 /// Header of `summary.csv`.
@@ -22,6 +24,9 @@ pub const SUMMARY_HEADER: [&str; 3] = ["section", "key", "value"];
 /// seconds of simulated time (whole microseconds), rates are fractions of all recipients.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Where the run came from, when the command gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
     /// Totals of the run.
     pub run: RunTotals,
     /// Recipients per outcome.
@@ -46,6 +51,8 @@ pub struct Summary {
     /// when the relay has no pool.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceSummary>,
+    /// The figures of each recipient domain, by name.
+    pub domains: BTreeMap<String, DomainFigures>,
     /// When the relay's retry policy retries a message that keeps failing, in seconds after
     /// its first failure (modelled: attempts take no time, random draws at their midpoint);
     /// the latency chart marks them. Empty (and left out of `summary.json`) when not given.
@@ -357,6 +364,11 @@ impl Summary {
         let mut row = |section: &'static str, key: &str, value: String| {
             rows.push((section, key.to_owned(), value));
         };
+        if let Some(p) = &self.provenance {
+            for (key, value) in p.rows() {
+                row("provenance", key, value);
+            }
+        }
         let run = &self.run;
         row("run", "messages", run.messages.to_string());
         row("run", "recipients", run.recipients.to_string());
@@ -431,6 +443,17 @@ impl Summary {
                 ("throttled", s.throttled),
             ] {
                 row("source", &format!("{} {name}", s.ip), n.to_string());
+            }
+        }
+        // `domain` rows: the key is `<domain>:<figure>`.
+        for (name, figures) in &self.domains {
+            for (figure, value) in DomainFigures::NAMES.iter().zip(figures.values()) {
+                let value = if figure.ends_with("_s") || *figure == "mean_attempts" {
+                    value.map(fixed).unwrap_or_default()
+                } else {
+                    value.map_or_else(String::new, |v| (v as u64).to_string())
+                };
+                row("domain", &format!("{name}:{figure}"), value);
             }
         }
         rows

@@ -11,6 +11,7 @@ use smtpsim_model::sim::{
 
 use crate::ReportError;
 use crate::csv_row::Row;
+use crate::provenance::Provenance;
 use crate::staged::{self, Staged};
 use crate::stats::Stats;
 use crate::summary::{Performance, Summary};
@@ -127,6 +128,7 @@ pub struct RunWriter {
     timeseries: CsvFile,
     stats: Stats,
     error: Option<(&'static str, io::Error)>,
+    provenance: Option<Provenance>,
     retry_times_s: Vec<f64>,
 }
 
@@ -160,8 +162,14 @@ impl RunWriter {
             timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
             stats: Stats::new(),
             error: None,
+            provenance: None,
             retry_times_s: Vec::new(),
         })
+    }
+
+    /// Records where the run came from in its summary files.
+    pub fn set_provenance(&mut self, provenance: Provenance) {
+        self.provenance = Some(provenance);
     }
 
     /// The output directory.
@@ -193,6 +201,7 @@ impl RunWriter {
             timeseries,
             stats,
             error,
+            provenance,
             retry_times_s,
             ..
         } = self;
@@ -206,6 +215,7 @@ impl RunWriter {
         let mut summary = stats.summary(run)?;
         summary.retry_times_s = retry_times_s;
         summary.performance = Some(Performance::new(run.events, wall));
+        summary.provenance = provenance;
 
         let mut ready = Vec::with_capacity(5);
         match messages {

@@ -47,6 +47,7 @@ fn two_seeds_of_one_scenario_agree_and_two_scenarios_do_not() {
     let (code, stdout, json) = compare(&a, &b, &dir.join("ab"));
     assert_eq!(code, 0, "{stdout}");
     assert_eq!(json["agree"], true);
+    assert_eq!(json["alpha"], 0.01);
     assert!(json["ks"]["p_value"].as_f64().unwrap() >= 0.01);
     assert!(json["chi_square"]["p_value"].as_f64().unwrap() >= 0.01);
     assert!(stdout.contains("agree: no test has p < 0.01"), "{stdout}");
@@ -87,4 +88,20 @@ fn compare_refuses_a_folder_that_is_not_an_output() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("summary.json"), "{err}");
+    for alpha in ["0", "1", "nan", "1.5"] {
+        let (code, _, err) = smtpsim(&[
+            "compare",
+            dir.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--alpha",
+            alpha,
+        ]);
+        assert_eq!(code, 2, "{alpha}");
+        assert!(
+            err.contains(&format!("above 0 and below 1, not {alpha}")),
+            "{err}"
+        );
+    }
 }

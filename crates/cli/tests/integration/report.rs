@@ -293,8 +293,8 @@ fn a_sweep_report_renders_in_chromium_and_report_remakes_it() {
     assert_eq!(code, 0, "{err}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
-    // Each of the 11 metrics against each of the 2 fields.
-    assert_eq!(html.matches("<svg").count(), 22);
+    // Each of the 12 metrics against each of the 2 fields.
+    assert_eq!(html.matches("<svg").count(), 24);
     assert!(html.contains("latency_p99_s by relay.retry.initial"));
     // Durations on a numeric axis in seconds, labelled with the swept values.
     let chart =

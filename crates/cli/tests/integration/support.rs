@@ -37,6 +37,8 @@ fn command<S: AsRef<OsStr>>(args: &[S]) -> Command {
     command
         .args(args)
         .env_remove("CLICOLOR_FORCE")
+        // A fixed start time in the provenance, so that outputs compare byte for byte.
+        .env("SMTPSIM_START_TIME", "2026-01-01T00:00:00Z")
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     command
 }
@@ -73,4 +75,25 @@ pub fn out_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// The bytes of an output file with its provenance left out (the command line names the
+/// output folder and `--jobs`, which differ between outputs that must otherwise be equal):
+/// the `provenance` rows of `summary.csv`, the `provenance` member of a JSON file.
+pub fn without_provenance(file: &str, bytes: &[u8]) -> Vec<u8> {
+    if file.ends_with(".json") {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).expect("valid JSON");
+        let object = value.as_object_mut().expect("a JSON object");
+        assert!(
+            object.remove("provenance").is_some(),
+            "{file} has a provenance"
+        );
+        return serde_json::to_vec_pretty(&value).unwrap();
+    }
+    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    text.lines()
+        .filter(|l| !l.starts_with("provenance,"))
+        .flat_map(|l| [l, "\n"])
+        .collect::<String>()
+        .into_bytes()
 }

@@ -4,13 +4,21 @@
 use crate::support;
 
 use std::path::{Path, PathBuf};
-use support::{out_dir, scenario, smtpsim};
+use support::{out_dir, scenario, smtpsim, without_provenance};
 
 fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
 }
 
-const FILES: [&str; 3] = ["sweep.csv", "sweep_summary.csv", "sweep.json"];
+const FILES: [&str; 7] = [
+    "sweep.csv",
+    "sweep_summary.csv",
+    "sweep_diff.csv",
+    "sweep_ranking.csv",
+    "sweep_domains.csv",
+    "sweep_domains_summary.csv",
+    "sweep.json",
+];
 
 /// A small sweep of the greylisting scenario: 2 × 2 points, 3 replications, 200 messages.
 fn sweep(out: &Path, extra: &[&str]) -> String {
@@ -47,8 +55,26 @@ fn output_does_not_depend_on_the_number_of_threads() {
     );
     sweep(&two, &["--jobs", "2"]);
     for file in FILES {
-        assert_eq!(read(&one, file), read(&two, file), "{file} differs");
+        assert_eq!(
+            without_provenance(file, &read(&one, file)),
+            without_provenance(file, &read(&two, file)),
+            "{file} differs"
+        );
     }
+    // Where the output came from: the command, the scenario's SHA-256, every --set, and the
+    // start time fixed by SMTPSIM_START_TIME.
+    let json: serde_json::Value = serde_json::from_slice(&read(&one, "sweep.json")).unwrap();
+    let p = &json["provenance"][0];
+    assert_eq!(p["started"], "2026-01-01T00:00:00Z");
+    assert_eq!(p["scenario_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(p["set"][0], "relay.retry.initial=60s,240s");
+    let command: Vec<&str> = p["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(command.ends_with(&["--jobs", "1"]), "{command:?}");
     // No per-run files unless asked.
     assert!(!one.join("runs").exists());
 
@@ -56,7 +82,8 @@ fn output_does_not_depend_on_the_number_of_threads() {
     let mut lines = rows.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with(
-        "point,replication,seed,relay.retry.initial,relay.retry.multiplier,messages,"
+        "point,replication,seed,relay.retry.initial,relay.retry.multiplier,relay.retry.initial_s,\
+         messages,"
     ));
     for metric in [
         "delivery_rate",
@@ -73,7 +100,28 @@ fn output_does_not_depend_on_the_number_of_threads() {
     for row in &rows {
         let replication: u64 = row[1].parse().unwrap();
         assert_eq!(row[2], (7 + replication).to_string());
-        assert_eq!(row[5], "200");
+        assert_eq!(row[6], "200");
+    }
+    // The swept durations also in seconds, beside their text.
+    assert!(header.contains("relay.retry.initial_s"), "{header}");
+    assert!(rows.iter().all(|r| r[5] == "60" || r[5] == "240"));
+    // Tidy per-domain rows: 12 runs × 5 domains (the sender's own included when it
+    // receives nothing: only domains with recipients) × 12 figures.
+    let tidy = String::from_utf8(read(&one, "sweep_domains.csv")).unwrap();
+    let tidy: Vec<Vec<&str>> = tidy
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(tidy.len(), 12 * 4 * 12);
+    // Per domain, the recipients of a run add up to the run's.
+    for row in rows.iter().take(3) {
+        let recipients: u64 = tidy
+            .iter()
+            .filter(|t| t[0] == row[0] && t[1] == row[1] && t[7] == "recipients")
+            .map(|t| t[8].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(recipients.to_string(), row[7]);
     }
     let summary = String::from_utf8(read(&one, "sweep_summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 5);
@@ -112,7 +160,11 @@ fn shards_merge_into_the_unsharded_sweep_byte_for_byte() {
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("12 runs from 3 outputs"), "{stdout}");
     for file in FILES {
-        assert_eq!(read(&whole, file), read(&merged, file), "{file} differs");
+        assert_eq!(
+            without_provenance(file, &read(&whole, file)),
+            without_provenance(file, &read(&merged, file)),
+            "{file} differs"
+        );
     }
 
     // Two shards only: incomplete.

@@ -62,10 +62,10 @@ fn the_text_has_a_counter_a_clock_a_note_and_the_landing() {
         out.contains("\n[3/11] t=0:00:00.000  App -> SMTP relay  "),
         "{out}"
     );
-    // Lines of an attempt carry the time they were said, from the start of their step: the
-    // refusal a round trip and the server's latency after the RCPT went out.
-    assert!(out.contains("\n    +0ms C: RCPT TO:<"), "{out}");
-    assert!(out.contains("   +50ms S: 550 5.1.1 "), "{out}");
+    // Lines of an attempt carry the time they were said, as the steps do: the refusal a round
+    // trip and the server's latency after the RCPT went out.
+    assert!(out.contains("\n  0:00:00.250 C: RCPT TO:<"), "{out}");
+    assert!(out.contains("\n  0:00:00.300 S: 550 5.1.1 "), "{out}");
     assert!(out.contains("  Why: "), "{out}");
     assert!(out.contains("Where it landed\n  user"), "{out}");
     assert!(out.contains(": bounced after "), "{out}");

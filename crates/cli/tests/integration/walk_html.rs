@@ -80,9 +80,10 @@ fn console_lines(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
 }
 
-/// The Step button goes through every step; the page reports `ok steps=N lines=M`.
-fn steps_through(story: &str) {
-    let scratch = Scratch::new(story);
+/// The Step button goes through every step in a window `width` pixels wide, the page never
+/// wider than the window; the page reports `ok steps=N lines=M`.
+fn steps_through(story: &str, width: u32) {
+    let scratch = Scratch::new(&format!("{story}-{width}"));
     let path = page(&scratch.0, story);
     let json = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
         .args(["walk", "--story", story, "--format", "json"])
@@ -95,11 +96,12 @@ fn steps_through(story: &str) {
         .map(|s| s["lines"].as_array().unwrap().len())
         .sum();
 
-    let (dom, stderr) = chromium(&scratch.0, &["--dump-dom", &url(&path, "selftest")]);
+    let size = format!("--window-size={width},900");
+    let (dom, stderr) = chromium(&scratch.0, &[&size, "--dump-dom", &url(&path, "selftest")]);
     let expected = format!("data-selftest=\"ok steps={} lines={lines}\"", steps.len());
     assert!(
         dom.contains(&expected),
-        "{story}: expected {expected}, got {:?}\n{stderr}",
+        "{story} at {width} px: expected {expected}, got {:?}\n{stderr}",
         dom.split("data-selftest")
             .nth(1)
             .map(|s| &s[..s.len().min(120)])
@@ -113,12 +115,19 @@ fn steps_through(story: &str) {
 
 #[test]
 fn the_step_button_goes_through_a_bounce_and_its_notice() {
-    steps_through("queue-expired");
+    steps_through("queue-expired", 1400);
 }
 
 #[test]
 fn the_step_button_goes_through_a_dmarc_rejection() {
-    steps_through("dmarc-reject");
+    steps_through("dmarc-reject", 1400);
+}
+
+#[test]
+fn signed_mail_its_lookups_and_message_fit_1400_and_420_pixels() {
+    steps_through("transactional", 1400);
+    steps_through("transactional", 420);
+    steps_through("dmarc-reject", 420);
 }
 
 #[test]
@@ -161,9 +170,9 @@ fn the_page_renders() {
     assert!(colours.len() > 50, "only {} colours", colours.len());
     assert!(drawn * 10 > total, "only {drawn} of {total} pixels drawn");
 
-    // What the screenshot shows: step 15 of 17, the transcript so far, the verdicts.
+    // What the screenshot shows: step 15 of 21, the transcript so far, the verdicts.
     let (dom, _) = chromium(&scratch.0, &["--dump-dom", &url(&path, "step=15")]);
-    assert!(dom.contains("<span id=\"counter\">15 / 17</span>"), "{dom}");
+    assert!(dom.contains("<span id=\"counter\">15 / 21</span>"), "{dom}");
     assert_eq!(dom.matches("<div class=\"step").count(), 15);
     assert!(dom.contains("id=\"verdict-dmarc\">pass</span>"), "{dom}");
 }

@@ -58,4 +58,6 @@ mod placement;
 pub mod spf;
 mod tags;
 
-pub use placement::{AuthInput, AuthOutcome, Placement, REJECT_CODE, REJECT_ENHANCED, evaluate};
+pub use placement::{
+    AuthInput, AuthOutcome, Placement, REJECT_CODE, REJECT_ENHANCED, evaluate, evaluate_with_dkim,
+};

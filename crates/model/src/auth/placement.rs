@@ -160,14 +160,27 @@ impl AuthOutcome {
 /// assert!(outcome.has_reason("DMARC policy reject: visible From not aligned"));
 /// ```
 pub fn evaluate<R: Resolver + ?Sized>(input: &AuthInput<'_>, resolver: &R) -> AuthOutcome {
+    let dkim = dkim::verify(input.dkim, resolver);
+    let sentence = dkim_sentence(&dkim, input.dkim);
+    evaluate_with_dkim(input, dkim, sentence.into(), resolver)
+}
+
+/// [`evaluate`] with the DKIM result given rather than modelled from `input.dkim` (a signature
+/// verified for real elsewhere), with the sentence that says why: SPF, DMARC and the placement
+/// are decided exactly as [`evaluate`] decides them.
+pub fn evaluate_with_dkim<R: Resolver + ?Sized>(
+    input: &AuthInput<'_>,
+    dkim: DkimResult,
+    dkim_sentence: Cow<'static, str>,
+    resolver: &R,
+) -> AuthOutcome {
     let query = SpfQuery::for_mail_from(input.client_ip, input.mail_from, input.helo);
     let spf = spf::check(&query, resolver);
-    let dkim = dkim::verify(input.dkim, resolver);
     let dmarc = dmarc::evaluate(input.from_domain, &spf, &dkim, input.pct_draw, resolver);
 
     let mut reasons: Vec<Cow<'static, str>> = Vec::with_capacity(4);
     reasons.push(spf_sentence(spf.verdict).into());
-    reasons.push(dkim_sentence(&dkim, input.dkim).into());
+    reasons.push(dkim_sentence);
     reasons.push(dmarc_sentence(&dmarc));
 
     let placement = match (dmarc.verdict, dmarc.policy) {

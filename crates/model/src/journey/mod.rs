@@ -34,6 +34,7 @@
 //! ```
 
 mod notes;
+pub use notes::mailbox as mailbox_note;
 mod steps;
 pub mod stories;
 
@@ -141,6 +142,35 @@ pub struct Step {
     pub lines: Vec<Line>,
     /// Why this step happens and what its replies mean.
     pub note: String,
+    /// For a DNS lookup: the name asked, the type and the records answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<DnsAnswer>,
+    /// The message (headers and body) as it stands at this step, when the step carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Step {
+    /// Whether the client sends the message's content in this step.
+    pub fn sends_content(&self) -> bool {
+        steps::sends_content(&self.lines)
+    }
+}
+
+/// A DNS question and its answer, as a journey shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsAnswer {
+    /// `MX`, `TXT`, `A`.
+    pub kind: String,
+    /// The name asked.
+    pub name: String,
+    /// The records answered, each as text; empty for no record.
+    pub records: Vec<String>,
+    /// The error instead of records (`NXDOMAIN`, `SERVFAIL`, ...), if the lookup failed.
+    pub error: Option<String>,
+    /// The parts of the records that decided the verdict (`ip4:198.51.100.0/24`, `p=reject`),
+    /// as written in them.
+    pub deciding: Vec<String>,
 }
 
 /// One of the SPF, DKIM and DMARC results.
@@ -170,8 +200,37 @@ pub struct Verdicts {
     pub dmarc: Check,
     /// The whole `Authentication-Results:` header body.
     pub authentication_results: String,
+    /// Each DKIM signature verified for real, when the message was signed and verified for
+    /// real (empty when the verdict is the simulator's model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<SignatureCheck>,
     /// The verdict in sentences, ending with the placement.
     pub reasons: Vec<String>,
+}
+
+/// What verifying one real DKIM signature found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureCheck {
+    /// `a=`.
+    pub algorithm: String,
+    /// `d=`.
+    pub domain: String,
+    /// `s=`.
+    pub selector: String,
+    /// `pass`, `fail`, `permerror`, `temperror`.
+    pub result: String,
+    /// What happened, in a sentence.
+    pub sentence: String,
+    /// For a failure on the hashes: `bh=` (the body changed) or `b=` (a signed header
+    /// changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken: Option<String>,
+    /// That hash as signed, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_hash: Option<String>,
+    /// That hash of the message as it arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computed_hash: Option<String>,
 }
 
 /// Where one recipient's copy ended.
@@ -218,6 +277,24 @@ pub struct Journey {
     pub landed: Vec<Landing>,
     /// The address a bounce notice went back to, if one did.
     pub bounce_notice: Option<String>,
+    /// The content each delivery attempt offered each MX host it connected to, in order, as
+    /// the simulator builds it (its DKIM signature modelled).
+    #[serde(skip)]
+    pub carried: Vec<Carried>,
+    /// The bounce notice's content, if one was sent.
+    #[serde(skip)]
+    pub notice: Option<Vec<u8>>,
+}
+
+/// The content a delivery attempt offered an MX host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    /// The attempt.
+    pub attempt: u32,
+    /// The MX host.
+    pub host: String,
+    /// Headers and body, lines ending in CRLF.
+    pub content: Vec<u8>,
 }
 
 /// Why a journey cannot be followed.
@@ -266,6 +343,8 @@ struct Follower {
     message: u64,
     trace: Vec<Traced>,
     landed: Vec<Landing>,
+    carried: Vec<Carried>,
+    notice: Option<Vec<u8>>,
 }
 
 impl Recorder for Follower {
@@ -281,6 +360,22 @@ impl Recorder for Follower {
                     .map(|reply| reply.to_string().replace('\n', " ")),
                 reasons: r.reasons.to_string(),
             });
+        }
+    }
+
+    fn content(&mut self, message_id: u64, attempt: u32, host: &str, content: &[u8]) {
+        if message_id == self.message {
+            self.carried.push(Carried {
+                attempt,
+                host: host.to_string(),
+                content: content.to_vec(),
+            });
+        }
+    }
+
+    fn notice(&mut self, message_id: u64, _host: &str, content: &[u8]) {
+        if message_id == self.message {
+            self.notice = Some(content.to_vec());
         }
     }
 
@@ -311,6 +406,8 @@ pub fn follow(
         message,
         trace: Vec::new(),
         landed: Vec::new(),
+        carried: Vec::new(),
+        notice: None,
     };
     let stats = sim::run(scenario, &options, &mut follower)?;
     if message >= stats.messages {
@@ -335,6 +432,8 @@ pub fn follow(
         verdicts,
         landed: follower.landed,
         bounce_notice,
+        carried: follower.carried,
+        notice: follower.notice,
     })
 }
 
@@ -375,6 +474,7 @@ fn verdicts(trace: &[Traced], landed: &[Landing]) -> Option<Verdicts> {
         dkim: check("dkim"),
         dmarc: check("dmarc"),
         authentication_results: header.to_string(),
+        signatures: Vec::new(),
         reasons,
     })
 }

@@ -163,14 +163,7 @@ pub(crate) fn note(kind: Kind, lines: &[&TraceLine]) -> String {
                  permanent one, and the sender is told."
             }
         },
-        Kind::Mailbox => {
-            "After accepting, the MX files the message. SPF asked whether the relay's address \
-             may send for the envelope domain; DKIM, modelled rather than computed (no signature \
-             is made or checked), whether the signing domain publishes a usable key and the \
-             signed parts arrived unaltered; DMARC whether either passed for the domain in the \
-             visible From. Passing DMARC means the inbox; failing it, or SPF failing on its own, the \
-             spam folder."
-        }
+        Kind::Mailbox => mailbox(false),
         Kind::Notice => {
             "The relay owes the sender an answer: it sends a delivery status notification \
              (RFC 3464) to the return path, the MAIL FROM address. It goes out with an empty \
@@ -211,6 +204,25 @@ fn decisive_reply(lines: &[&TraceLine]) -> Option<String> {
             };
             Some(format!("{label} means \"{name}\", {retry}."))
         })
+}
+
+/// Why the MX files the message: DKIM modelled (the simulator) or verified for real (a
+/// journey whose message was signed and verified for real).
+pub fn mailbox(real_dkim: bool) -> &'static str {
+    if real_dkim {
+        "After accepting, the MX files the message. SPF asked whether the relay's address may \
+         send for the envelope domain; DKIM, verified for real, whether the signature's body \
+         hash (bh=) and signature (b=) still match the message with the key the signing domain \
+         publishes; DMARC whether either passed for the domain in the visible From. Passing \
+         DMARC means the inbox; failing it, or SPF failing on its own, the spam folder."
+    } else {
+        "After accepting, the MX files the message. SPF asked whether the relay's address may \
+         send for the envelope domain; DKIM, modelled rather than computed (no signature is \
+         made or checked), whether the signing domain publishes a usable key and the signed \
+         parts arrived unaltered; DMARC whether either passed for the domain in the visible \
+         From. Passing DMARC means the inbox; failing it, or SPF failing on its own, the spam \
+         folder."
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use smtpsim_proto::Command;
 
 use super::notes;
-use super::{Line, Place, Step, Traced, clock};
+use super::{Line, Place, Speaker, Step, Traced, clock};
 use crate::sim::{Hop, Note, TraceLine};
 
 /// What a step is for.
@@ -70,6 +70,13 @@ fn phase_opened(line: &str) -> Option<Phase> {
         Err(_) if line.starts_with('<') => Some(Phase::Content),
         Err(_) => None,
     }
+}
+
+/// Whether `lines` send a message's content (the client's content line).
+pub(crate) fn sends_content(lines: &[Line]) -> bool {
+    lines
+        .iter()
+        .any(|l| l.speaker == Speaker::Client && phase_opened(&l.text) == Some(Phase::Content))
 }
 
 /// Whether a note of the relay-to-MX hop reports the end of an attempt.
@@ -173,6 +180,8 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
                         time_us: t.time_us,
                     })
                     .collect(),
+                record: None,
+                message: None,
             }
         })
         .collect()

@@ -10,7 +10,7 @@
 mod arrivals;
 mod bounce;
 mod cancel;
-mod content;
+pub mod content;
 mod engine;
 mod exchange;
 mod placement;
@@ -21,7 +21,7 @@ mod world;
 
 pub use cancel::Cancel;
 pub use engine::run;
-pub use placement::AuthCheck;
+pub use placement::{AuthCheck, zone, zone_with_keys};
 pub use records::{
     AutomationEvent, AutomationRecord, DeliveryStatus, Fate, Hop, RecipientRecord, Recorder,
     RunStats, Sample, SourceRecord, StatusRecord, SubmissionRecord, TraceKind, TraceRecord,

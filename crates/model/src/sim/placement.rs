@@ -30,8 +30,29 @@ pub(crate) struct Verdict {
     pub results: Rc<str>,
 }
 
-/// The DNS the scenario describes, as the authentication checks see it.
-pub(crate) fn zone(scenario: &Scenario) -> StaticResolver {
+/// The DNS the scenario describes, as the authentication checks see it: each domain's MX, A,
+/// TXT, SPF, DMARC and other records, and a stand-in key record for each `dkim_keys` selector
+/// (the simulator models signatures, so any well-formed key does).
+pub fn zone(scenario: &Scenario) -> StaticResolver {
+    zone_with_keys(scenario, |domain, selector, published| {
+        let record = if published {
+            "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"
+        } else {
+            "v=DKIM1; k=rsa; p="
+        };
+        vec![(
+            format!("{selector}._domainkey.{domain}"),
+            record.to_string(),
+        )]
+    })
+}
+
+/// The scenario's DNS with the key records of each `dkim_keys` selector given by `keys`
+/// (domain, selector, published), as `(name, text)` pairs.
+pub fn zone_with_keys(
+    scenario: &Scenario,
+    keys: impl Fn(&str, &str, bool) -> Vec<(String, String)>,
+) -> StaticResolver {
     let mut zone = StaticResolver::new();
     for d in &scenario.domains {
         let name = d.name.as_str();
@@ -56,12 +77,9 @@ pub(crate) fn zone(scenario: &Scenario) -> StaticResolver {
             zone = zone.with_txt(&format!("_dmarc.{name}"), dmarc.clone());
         }
         for (selector, published) in &d.dkim_keys {
-            let record = if *published {
-                "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"
-            } else {
-                "v=DKIM1; k=rsa; p="
-            };
-            zone = zone.with_txt(&format!("{selector}._domainkey.{name}"), record);
+            for (key_name, record) in keys(name, selector, *published) {
+                zone = zone.with_txt(&key_name, record);
+            }
         }
         for (record_name, records) in &d.records {
             for txt in records {

@@ -371,6 +371,16 @@ pub trait Recorder {
     fn trace(&mut self, record: &TraceRecord<'_>) {
         let _ = record;
     }
+    /// The content a traced message's delivery attempt offers MX host `host` (headers and
+    /// body, lines ending in CRLF), for each host the attempt connects to.
+    fn content(&mut self, message_id: u64, attempt: u32, host: &str, content: &[u8]) {
+        let _ = (message_id, attempt, host, content);
+    }
+    /// The delivery status notification (RFC 3464) the relay sends to MX host `host` about a
+    /// traced message that failed.
+    fn notice(&mut self, message_id: u64, host: &str, content: &[u8]) {
+        let _ = (message_id, host, content);
+    }
     /// A periodic sample.
     fn sample(&mut self, sample: &Sample) {
         let _ = sample;

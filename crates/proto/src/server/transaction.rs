@@ -238,15 +238,42 @@ pub fn closes(reply: &Reply) -> bool {
 /// Whether an address is ASCII throughout (else it needs SMTPUTF8).
 #[inline(always)]
 pub fn is_ascii(address: &Address<'_>) -> bool {
-    // Addresses are short: one pass that ORs every byte beats a word-wise check per part.
-    let high = |text: &str| text.bytes().fold(0, |acc, b| acc | b);
+    let high = |text: &str| high_bits(text.as_bytes());
     let bits = high(address.local_part)
         | match address.domain {
             Host::Domain(domain) => high(domain),
             Host::General { tag, content } => high(tag) | high(content),
             Host::Ipv4(_) | Host::Ipv6(_) => 0,
         };
-    bits < 0x80
+    bits & 0x80 == 0
+}
+
+/// Whether `text` is ASCII throughout, as [`is_ascii`] judges an address's parts.
+#[inline(always)]
+pub fn is_ascii_text(text: &str) -> bool {
+    high_bits(text.as_bytes()) & 0x80 == 0
+}
+
+/// Every byte of `bytes` OR-ed together, or a value with the same high bit: addresses are
+/// short, so eight bytes are read at a time as overlapping words rather than byte by byte.
+#[inline(always)]
+fn high_bits(bytes: &[u8]) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let n = bytes.len();
+    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    if n >= 8 {
+        // Eight at a time from the start, and the last eight for what is left over.
+        let mut bits = word(&bytes[n - 8..]);
+        for chunk in bytes.chunks_exact(8) {
+            bits |= word(chunk);
+        }
+        u64::from(bits & HIGH != 0) << 7
+    } else if n >= 4 {
+        let half = |chunk: &[u8]| u32::from_le_bytes(chunk.try_into().unwrap_or([0; 4]));
+        u64::from((half(&bytes[..4]) | half(&bytes[n - 4..])) & 0x8080_8080 != 0) << 7
+    } else {
+        bytes.iter().fold(0, |acc, &b| acc | u64::from(b))
+    }
 }
 
 #[cfg(test)]
@@ -399,6 +426,21 @@ mod tests {
             },
         };
         assert!(is_ascii(&general));
+    }
+
+    #[test]
+    fn ascii_text_of_every_length_and_position() {
+        for n in 0..40 {
+            let plain = "a".repeat(n);
+            assert!(is_ascii_text(&plain), "{n}");
+            for at in 0..n {
+                let mut text = "a".repeat(at);
+                text.push('\u{e9}');
+                text.push_str(&"a".repeat(n - at - 1));
+                assert!(!is_ascii_text(&text), "{text:?}");
+                assert_eq!(is_ascii_text(&text), text.is_ascii());
+            }
+        }
     }
 
     #[test]

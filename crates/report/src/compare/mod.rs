@@ -189,7 +189,8 @@ pub struct Row {
     pub statistic: Option<f64>,
     /// The test's p-value.
     pub p_value: Option<f64>,
-    /// The test's verdict (p ≥ [`ALPHA`]); `None` for rows that are not tested.
+    /// The test's verdict (p at least the comparison's significance level); `None` for rows
+    /// that are not tested.
     pub agree: Option<bool>,
 }
 
@@ -205,11 +206,11 @@ impl Row {
         }
     }
 
-    fn tested(mut self, statistic: Option<f64>, p: f64) -> Row {
+    fn tested(mut self, statistic: Option<f64>, p: f64, alpha: f64) -> Row {
         self.statistic = statistic;
         self.p_value = Some(p);
         // A NaN p (a test that could not be computed) counts as agreement.
-        self.agree = Some(p >= ALPHA || p.is_nan());
+        self.agree = Some(p >= alpha || p.is_nan());
         self
     }
 }
@@ -227,6 +228,8 @@ pub struct Comparison {
     pub ks: Option<KsTest>,
     /// Chi-square of the attempts distribution, when it can be made.
     pub chi_square: Option<ChiSquareTest>,
+    /// The significance level of the tests ([`ALPHA`] unless chosen).
+    pub alpha: f64,
     /// Whether no test disagrees (see the module's doc).
     pub agree: bool,
     /// The metrics of the tests that disagree.
@@ -238,8 +241,13 @@ pub fn compare(a: &Path, b: &Path) -> Result<Comparison, PageError> {
     Ok(compare_sides(&Side::load(a)?, &Side::load(b)?))
 }
 
-/// Compares two loaded outputs.
+/// Compares two loaded outputs at the significance level [`ALPHA`].
 pub fn compare_sides(a: &Side, b: &Side) -> Comparison {
+    compare_sides_at(a, b, ALPHA)
+}
+
+/// Compares two loaded outputs; a test whose p is below `alpha` says they disagree.
+pub fn compare_sides_at(a: &Side, b: &Side, alpha: f64) -> Comparison {
     let mut rows = Vec::new();
     for (i, name) in ["messages", "recipients", "attempts"].iter().enumerate() {
         rows.push(Row::plain(
@@ -253,7 +261,7 @@ pub fn compare_sides(a: &Side, b: &Side) -> Comparison {
         let (ka, kb) = (a.outcomes[i], b.outcomes[i]);
         let mut row = share_row(format!("rate.{name}"), ka, na, kb, nb);
         if ka + kb > 0 {
-            row = row.tested(None, two_proportions(ka, na, kb, nb));
+            row = row.tested(None, two_proportions(ka, na, kb, nb), alpha);
         }
         rows.push(row);
     }
@@ -269,7 +277,11 @@ pub fn compare_sides(a: &Side, b: &Side) -> Comparison {
     }
     let ks = ks(&a.latency, &b.latency);
     if let Some(t) = ks {
-        rows.push(Row::plain("latency.ks".into(), f64::NAN, f64::NAN).tested(Some(t.d), t.p_value));
+        rows.push(Row::plain("latency.ks".into(), f64::NAN, f64::NAN).tested(
+            Some(t.d),
+            t.p_value,
+            alpha,
+        ));
     }
     let keys: Vec<u32> = a
         .attempts
@@ -291,8 +303,11 @@ pub fn compare_sides(a: &Side, b: &Side) -> Comparison {
     let chi = chi_square(&counts);
     if let Some(t) = &chi {
         rows.push(
-            Row::plain("attempts.chi_square".into(), f64::NAN, f64::NAN)
-                .tested(Some(t.statistic), t.p_value),
+            Row::plain("attempts.chi_square".into(), f64::NAN, f64::NAN).tested(
+                Some(t.statistic),
+                t.p_value,
+                alpha,
+            ),
         );
     }
     let disagreements: Vec<String> = rows
@@ -306,6 +321,7 @@ pub fn compare_sides(a: &Side, b: &Side) -> Comparison {
         rows,
         ks,
         chi_square: chi,
+        alpha,
         agree: disagreements.is_empty(),
         disagreements,
     }

@@ -7,7 +7,7 @@ mod html;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use smtpsim_model::journey::{Journey, Place, Speaker, Step, human};
+use smtpsim_model::journey::{Journey, Place, Speaker, Step, clock, human};
 
 pub use html::html;
 
@@ -18,6 +18,7 @@ const OK: Style = AnsiColor::Green.on_default();
 const LATER: Style = AnsiColor::Yellow.on_default();
 const NEVER: Style = AnsiColor::Red.on_default();
 const DIM: Style = Style::new().dimmed();
+const HIGHLIGHT: Style = AnsiColor::Yellow.on_default().bold();
 
 /// The style of a server line: green for 2xx and 3xx, yellow for 4xx, red for 5xx.
 fn reply_style(text: &str) -> Style {
@@ -114,8 +115,7 @@ pub fn write_step(journey: &Journey, step: &Step, out: &mut dyn Write) -> io::Re
     for line in &step.lines {
         write!(out, "  ")?;
         if timed {
-            let after = format!("+{}", human(line.time_us.saturating_sub(step.time_us)));
-            write!(out, "{DIM}{after:>6}{DIM:#} ")?;
+            write!(out, "{DIM}{}{DIM:#} ", clock(line.time_us))?;
         }
         match line.speaker {
             Speaker::Client => writeln!(out, "{CLIENT}C: {}{CLIENT:#}", line.text)?,
@@ -126,7 +126,22 @@ pub fn write_step(journey: &Journey, step: &Step, out: &mut dyn Write) -> io::Re
             Speaker::Note => writeln!(out, "{DIM}.. {}{DIM:#}", line.text)?,
         }
     }
+    if let Some(record) = &step.record
+        && !record.deciding.is_empty()
+    {
+        writeln!(
+            out,
+            "  {HIGHLIGHT}deciding: {}{HIGHLIGHT:#}",
+            record.deciding.join(", ")
+        )?;
+    }
     write!(out, "{}", wrap(&format!("Why: {}", step.note), 96, "  "))?;
+    if let Some(message) = &step.message {
+        writeln!(out, "  {DIM}The message as it stands here:{DIM:#}")?;
+        for line in message.lines() {
+            writeln!(out, "  {DIM}|{DIM:#} {line}")?;
+        }
+    }
     Ok(())
 }
 
@@ -148,6 +163,25 @@ pub fn write_footer(journey: &Journey, out: &mut dyn Write) -> io::Result<()> {
                 )
             };
             writeln!(out, "  {name:<6} {style}{}{style:#}{about}", check.result)?;
+        }
+        for signature in &v.signatures {
+            let style = result_style(&signature.result);
+            write!(
+                out,
+                "{}",
+                wrap(
+                    &format!(
+                        "{style}{}{style:#} {} d={} s={}: {}",
+                        signature.result,
+                        signature.algorithm,
+                        signature.domain,
+                        signature.selector,
+                        signature.sentence
+                    ),
+                    96,
+                    "    "
+                )
+            )?;
         }
         for reason in &v.reasons {
             writeln!(out, "  - {reason}")?;

@@ -137,7 +137,7 @@ pub fn write_compare_report(
     let header: Vec<String> = COMPARE_HEADER.iter().map(|h| h.to_string()).collect();
     let rows: Vec<Vec<String>> = c.rows.iter().map(|r| r.cells()).collect();
     let verdict = if c.agree {
-        "The two agree: no test has p < 0.01.".to_string()
+        format!("The two agree: no test has p < {}.", c.alpha)
     } else {
         format!("The two disagree: {}.", c.disagreements.join(", "))
     };

@@ -9,6 +9,7 @@
 
 mod charts;
 mod compare;
+mod facts;
 mod html;
 mod run;
 mod sweep;

@@ -368,7 +368,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
     let find = |n: &str| charts.iter().find(|c| c.name == n).expect("drawn above");
-    let sections = vec![
+    let mut sections = vec![
         Section {
             heading: "Summary".into(),
             html: format!(
@@ -388,6 +388,13 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
+    if let Ok(domains) = serde_json::from_value(s["domains"].clone()) {
+        sections.push(super::facts::domains(&domains));
+    }
+    let records: Vec<crate::Provenance> = serde_json::from_value(s["provenance"].clone())
+        .map(|p| vec![p])
+        .unwrap_or_default();
+    sections.push(super::facts::provenance(&records));
     let html = page(&format!("{}: {name}", words.title), words.intro, &sections);
     Ok((charts, html))
 }

@@ -14,6 +14,7 @@ fn describe(metric: &str) -> &'static str {
         "delivery_rate" => "delivered, fraction of recipients",
         "bounce_rate" => "bounced, fraction of recipients",
         "expiry_rate" => "expired, fraction of recipients",
+        "latency_mean_s" => "mean latency, seconds",
         "latency_p50_s" => "median latency, seconds",
         "latency_p90_s" => "p90 latency, seconds",
         "latency_p99_s" => "p99 latency, seconds",
@@ -173,6 +174,9 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: indices.iter().map(|&i| &charts[i]).collect(),
         });
     }
+    sections.insert(1, super::facts::comparisons(&output));
+    sections.insert(2, super::facts::sweep_domains(&output));
+    sections.push(super::facts::provenance(&output.provenance));
     let shard = output
         .shard
         .map(|s| format!(", shard {s}"))

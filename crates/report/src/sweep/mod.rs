@@ -9,8 +9,11 @@
 //! - [`SweepOutput`]: the runs of a sweep (or of a shard of it); writes `sweep.csv`,
 //!   `sweep_summary.csv` and `sweep.json`, reads `sweep.json` back and merges shards.
 
+mod diff;
+pub(crate) mod domains;
 mod interval;
 mod output;
+mod precision;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,11 +23,18 @@ use serde::{Deserialize, Serialize};
 use smtpsim_model::sim::RunStats;
 
 use crate::ReportError;
+use crate::domains::DomainFigures;
 use crate::stats::{Exact, Stats};
 use crate::summary::{Outcomes, encode_histogram};
 
+pub use diff::{Comparison, Ranking, compare, higher_is_better, holm, rank};
+pub use domains::{DomainRow, rows as domain_rows};
 pub use interval::{Interval, t_quantile_975};
-pub use output::{PointSummary, SWEEP_CSV, SWEEP_JSON, SWEEP_SUMMARY_CSV, SweepError, SweepOutput};
+pub use output::{
+    PointSummary, SWEEP_CSV, SWEEP_DIFF_CSV, SWEEP_DOMAINS_CSV, SWEEP_DOMAINS_SUMMARY_CSV,
+    SWEEP_JSON, SWEEP_RANKING_CSV, SWEEP_SUMMARY_CSV, SweepError, SweepOutput,
+};
+pub use precision::{Precision, Target};
 
 /// The most runs (points × replications) one sweep has: each point's scenario is kept in
 /// memory and each run leaves a result of a few kilobytes.
@@ -61,6 +71,19 @@ pub struct SweepDefinition {
     pub messages: Option<u64>,
     /// `--duration`, if given, as written.
     pub duration: Option<String>,
+    /// The point the others are compared with in `sweep_diff.csv`.
+    #[serde(default)]
+    pub baseline: usize,
+    /// Whether each point runs with its own seeds (`--independent`) rather than the seeds
+    /// shared by every point; differences are then compared as independent samples.
+    #[serde(default)]
+    pub independent: bool,
+    /// With `--precision`: replications are added in batches of [`SweepDefinition::replications`]
+    /// to each point until the target is reached or the point has
+    /// [`Precision::max_replications`]; the points can then have different numbers of
+    /// replications.
+    #[serde(default)]
+    pub precision: Option<Precision>,
 }
 
 impl SweepDefinition {
@@ -94,6 +117,47 @@ impl SweepDefinition {
             .collect()
     }
 
+    /// The swept fields whose values are all durations (`60s`, `5m`), as (field index,
+    /// `<path>_s`, the seconds of each value), so that tables carry them as numbers in SI
+    /// units beside the text. Fields of plain numbers are numbers already and get no column.
+    pub fn si_columns(&self) -> Vec<(usize, String, Vec<f64>)> {
+        let seconds = |v: &str| {
+            let v = v.trim();
+            if v.parse::<f64>().is_ok() {
+                return None;
+            }
+            v.parse::<smtpsim_des::SimDuration>()
+                .ok()
+                .map(|d| d.as_secs_f64())
+        };
+        self.parameters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let values: Option<Vec<f64>> = p.values.iter().map(|v| seconds(v)).collect();
+                values.map(|s| (i, format!("{}_s", p.path), s))
+            })
+            .collect()
+    }
+
+    /// The header of the columns that name a point: the swept fields as written, then
+    /// [`SweepDefinition::si_columns`].
+    pub fn point_header(&self) -> Vec<String> {
+        let mut header: Vec<String> = self.parameters.iter().map(|p| p.path.clone()).collect();
+        header.extend(self.si_columns().into_iter().map(|(_, name, _)| name));
+        header
+    }
+
+    /// The cells of [`SweepDefinition::point_header`] at `point`.
+    pub fn point_cells(&self, point: usize) -> Vec<String> {
+        let indices = self.indices(point);
+        let mut cells: Vec<String> = self.values(point).into_iter().map(str::to_owned).collect();
+        for (field, _, seconds) in self.si_columns() {
+            cells.push(seconds[indices[field]].to_string());
+        }
+        cells
+    }
+
     /// The number of runs if it is at most [`MAX_RUNS`], or why the sweep is too large
     /// (computed without overflow however many values are given).
     pub fn check_size(&self) -> Result<usize, String> {
@@ -101,7 +165,7 @@ impl SweepDefinition {
             .parameters
             .iter()
             .map(|p| p.values.len())
-            .chain([self.replications as usize])
+            .chain([self.max_replications() as usize])
             .try_fold(1usize, |acc, n| {
                 acc.checked_mul(n).filter(|&r| r <= MAX_RUNS)
             });
@@ -110,19 +174,27 @@ impl SweepDefinition {
                 .parameters
                 .iter()
                 .map(|p| format!("{} values of {}", p.values.len(), p.path))
-                .chain([format!("{} replications", self.replications)])
+                .chain([format!("{} replications", self.max_replications())])
                 .collect();
             let product = self
                 .parameters
                 .iter()
                 .map(|p| p.values.len() as f64)
                 .product::<f64>()
-                * f64::from(self.replications);
+                * f64::from(self.max_replications());
             format!(
                 "the sweep has {} = {product:.3e} runs; a sweep has at most {MAX_RUNS} runs \
                  (split it, or give fewer values or replications)",
                 factors.join(" × ")
             )
+        })
+    }
+
+    /// The most replications a point can have: [`SweepDefinition::replications`], or the
+    /// precision's maximum.
+    pub fn max_replications(&self) -> u32 {
+        self.precision.as_ref().map_or(self.replications, |p| {
+            p.max_replications.max(self.replications)
         })
     }
 
@@ -132,10 +204,18 @@ impl SweepDefinition {
         (k / r, (k % r) as u32)
     }
 
-    /// The seed of replication `r` when the point's own seed is `point_seed`.
-    pub fn seed_of(&self, point_seed: u64, replication: u32) -> u64 {
+    /// The seed of replication `r` of `point` when the point's own seed is `point_seed`:
+    /// base + `r` (the same at every point), or with [`SweepDefinition::independent`]
+    /// base + `point` · 2³² + `r` (each point its own seeds).
+    pub fn seed_of(&self, point_seed: u64, point: usize, replication: u32) -> u64 {
+        let stride = if self.independent {
+            (point as u64) << 32
+        } else {
+            0
+        };
         self.seed
             .unwrap_or(point_seed)
+            .wrapping_add(stride)
             .wrapping_add(u64::from(replication))
     }
 }
@@ -189,6 +269,9 @@ pub struct Metrics {
     pub bounce_rate: f64,
     /// Recipients expired, as a fraction.
     pub expiry_rate: f64,
+    /// Mean latency of delivered recipients, seconds (exact to the microsecond).
+    #[serde(default)]
+    pub latency_mean_s: Option<f64>,
     /// Median latency of delivered recipients, seconds.
     pub latency_p50_s: Option<f64>,
     /// 90th percentile latency, seconds.
@@ -209,10 +292,11 @@ pub struct Metrics {
 
 impl Metrics {
     /// The metric names, as columns.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "delivery_rate",
         "bounce_rate",
         "expiry_rate",
+        "latency_mean_s",
         "latency_p50_s",
         "latency_p90_s",
         "latency_p99_s",
@@ -229,11 +313,12 @@ impl Metrics {
     }
 
     /// The values in the order of [`Metrics::NAMES`].
-    pub fn values(&self) -> [Option<f64>; 11] {
+    pub fn values(&self) -> [Option<f64>; 12] {
         [
             Some(self.delivery_rate),
             Some(self.bounce_rate),
             Some(self.expiry_rate),
+            self.latency_mean_s,
             self.latency_p50_s,
             self.latency_p90_s,
             self.latency_p99_s,
@@ -277,6 +362,9 @@ pub struct RunResult {
     pub failure_latency: String,
     /// The exact count, extremes and sum of the latencies.
     pub latency_exact: Exact,
+    /// The figures of each recipient domain, by name.
+    #[serde(default)]
+    pub domains: BTreeMap<String, DomainFigures>,
     /// The same of the queue waits.
     pub queue_wait_exact: Exact,
     /// The same of the failure latencies.
@@ -308,6 +396,7 @@ impl RunResult {
             delivery_rate: summary.rates.delivered,
             bounce_rate: summary.rates.bounced,
             expiry_rate: summary.rates.expired,
+            latency_mean_s: summary.latency.mean_s,
             latency_p50_s: summary.latency.p50_s,
             latency_p90_s: summary.latency.p90_s,
             latency_p99_s: summary.latency.p99_s,
@@ -336,6 +425,7 @@ impl RunResult {
             queue_wait: encode_histogram(stats.queue_wait())?,
             failure_latency: encode_histogram(stats.failure_latency())?,
             latency_exact: *stats.latency_exact(),
+            domains: summary.domains,
             queue_wait_exact: *stats.queue_wait_exact(),
             failure_latency_exact: *stats.failure_latency_exact(),
         })
@@ -365,6 +455,9 @@ mod tests {
             seed: None,
             messages: None,
             duration: None,
+            baseline: 0,
+            independent: false,
+            precision: None,
         }
     }
 
@@ -393,7 +486,7 @@ mod tests {
         assert_eq!(d.values(3), ["2", "x"]);
         assert_eq!(d.values(5), ["2", "z"]);
         assert_eq!(d.run_at(9), (2, 1));
-        assert_eq!(d.seed_of(7, 3), 10);
+        assert_eq!(d.seed_of(7, 2, 3), 10);
         let d = SweepDefinition {
             parameters: vec![],
             seed: Some(100),
@@ -401,7 +494,13 @@ mod tests {
         };
         assert_eq!(d.points(), 1);
         assert_eq!(d.values(0), Vec::<&str>::new());
-        assert_eq!(d.seed_of(7, 3), 103);
+        assert_eq!(d.seed_of(7, 0, 3), 103);
+        let d = SweepDefinition {
+            independent: true,
+            ..d
+        };
+        assert_eq!(d.seed_of(7, 0, 3), 103);
+        assert_eq!(d.seed_of(7, 2, 3), 103 + (2 << 32));
     }
 
     #[test]

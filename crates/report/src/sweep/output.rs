@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Interval, Metrics, RunResult, Shard, SweepDefinition};
+use super::{Comparison, Interval, Metrics, Ranking, RunResult, Shard, SweepDefinition};
 use crate::ReportError;
 use crate::files::write_files;
+use crate::provenance::Provenance;
 use crate::stats::{Exact, merge_histogram, new_histogram};
 use crate::summary::{Distribution, Outcomes, decode_histogram};
 
@@ -16,6 +17,15 @@ use crate::summary::{Distribution, Outcomes, decode_histogram};
 pub const SWEEP_CSV: &str = "sweep.csv";
 /// A row per point: mean, standard deviation and 95% confidence half-width of each metric.
 pub const SWEEP_SUMMARY_CSV: &str = "sweep_summary.csv";
+/// A row per point and metric: the difference from the baseline point with its 95% interval.
+pub const SWEEP_DIFF_CSV: &str = "sweep_diff.csv";
+/// A row per metric: the best point and whether it is better than every other at 95%.
+pub const SWEEP_RANKING_CSV: &str = "sweep_ranking.csv";
+/// Tidy: a row per run, recipient domain and figure.
+pub const SWEEP_DOMAINS_CSV: &str = "sweep_domains.csv";
+/// Tidy: a row per point, recipient domain and figure: the mean over replications with its
+/// 95% interval, and the paired difference from the baseline point.
+pub const SWEEP_DOMAINS_SUMMARY_CSV: &str = "sweep_domains_summary.csv";
 /// Everything: the definition, the shard, the pooled points and every run with its histograms.
 pub const SWEEP_JSON: &str = "sweep.json";
 
@@ -53,6 +63,10 @@ pub struct SweepOutput {
     pub definition: SweepDefinition,
     /// The shard these runs are, or none for a whole sweep.
     pub shard: Option<Shard>,
+    /// Where the runs came from: the command of the sweep, or those of the merged shards
+    /// in shard order.
+    #[serde(default)]
+    pub provenance: Vec<Provenance>,
     /// The runs.
     pub runs: Vec<RunResult>,
 }
@@ -80,23 +94,29 @@ pub struct PointSummary {
     pub failure_latency: Distribution,
     /// Each metric over the replications, by name.
     pub metrics: BTreeMap<String, Interval>,
+    /// With a precision target: whether this point's half-width reached it (if not, the
+    /// point stopped at the most replications).
+    pub precision_reached: Option<bool>,
 }
 
 /// The layout of `sweep.json`.
 #[derive(Serialize)]
 struct SweepFile<'a> {
+    provenance: &'a [Provenance],
     definition: &'a SweepDefinition,
     shard: Option<Shard>,
     points: &'a [PointSummary],
+    comparisons: &'a [Comparison],
+    ranking: &'a [Ranking],
     runs: &'a [RunResult],
 }
 
-fn fixed(value: f64) -> String {
+pub(super) fn fixed(value: f64) -> String {
     format!("{value:.6}")
 }
 
 /// Six decimals, or nothing for a figure with no observation.
-fn optional(value: Option<f64>) -> String {
+pub(super) fn optional(value: Option<f64>) -> String {
     value.map(fixed).unwrap_or_default()
 }
 
@@ -111,6 +131,7 @@ impl SweepOutput {
         SweepOutput {
             definition,
             shard,
+            provenance: Vec::new(),
             runs,
         }
     }
@@ -154,7 +175,12 @@ impl SweepOutput {
                         runs.iter().filter_map(|r| r.metrics.values()[i]).collect();
                     (name.to_string(), Interval::of(&values))
                 })
-                .collect();
+                .collect::<BTreeMap<String, Interval>>();
+            let precision_reached = self
+                .definition
+                .precision
+                .as_ref()
+                .map(|p| p.reached(&metrics[&p.metric]));
             points.push(PointSummary {
                 point,
                 values: self
@@ -170,6 +196,7 @@ impl SweepOutput {
                 queue_wait: Distribution::of(&queue_wait, &exact[1])?,
                 failure_latency: Distribution::of(&failure_latency, &exact[2])?,
                 metrics,
+                precision_reached,
             });
         }
         Ok(points)
@@ -178,8 +205,9 @@ impl SweepOutput {
     /// `sweep.csv`.
     pub fn sweep_csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut csv = csv::Writer::from_writer(Vec::new());
+        let point_header = self.definition.point_header();
         let mut header: Vec<&str> = vec!["point", "replication", "seed"];
-        header.extend(self.definition.parameters.iter().map(|p| p.path.as_str()));
+        header.extend(point_header.iter().map(String::as_str));
         header.extend([
             "messages",
             "recipients",
@@ -201,12 +229,7 @@ impl SweepOutput {
                 run.replication.to_string(),
                 run.seed.to_string(),
             ];
-            row.extend(
-                self.definition
-                    .values(run.point)
-                    .into_iter()
-                    .map(str::to_owned),
-            );
+            row.extend(self.definition.point_cells(run.point));
             row.extend(
                 [
                     run.messages,
@@ -228,11 +251,100 @@ impl SweepOutput {
         csv.into_inner().map_err(|e| e.into_error().into())
     }
 
+    /// Every point against the baseline, for every metric (see [`super::compare`]).
+    pub fn comparisons(&self) -> Vec<Comparison> {
+        let d = &self.definition;
+        super::compare(&self.runs, d.points(), d.baseline, !d.independent)
+    }
+
+    /// The best point of every metric (see [`super::rank`]).
+    pub fn ranking(&self) -> Vec<Ranking> {
+        let d = &self.definition;
+        super::rank(&self.runs, d.points(), !d.independent)
+    }
+
+    /// `sweep_diff.csv`: a row per point and metric.
+    pub fn diff_csv(&self, comparisons: &[Comparison]) -> Result<Vec<u8>, csv::Error> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let point_header = self.definition.point_header();
+        let mut header: Vec<&str> = vec!["point"];
+        header.extend(point_header.iter().map(String::as_str));
+        header.extend([
+            "baseline",
+            "paired",
+            "metric",
+            "n",
+            "diff",
+            "diff_ci95",
+            "diff_low",
+            "diff_high",
+            "change_pct",
+            "change_ci95_pct",
+            "excludes_zero",
+            "p_value",
+        ]);
+        csv.write_record(&header)?;
+        for c in comparisons {
+            let mut row: Vec<String> = vec![c.point.to_string()];
+            row.extend(self.definition.point_cells(c.point));
+            let low = c.diff.zip(c.diff_ci95).map(|(d, h)| d - h);
+            let high = c.diff.zip(c.diff_ci95).map(|(d, h)| d + h);
+            row.extend([
+                self.definition.baseline.to_string(),
+                (!self.definition.independent).to_string(),
+                c.metric.clone(),
+                c.n.to_string(),
+                optional(c.diff),
+                optional(c.diff_ci95),
+                optional(low),
+                optional(high),
+                optional(c.change_pct),
+                optional(c.change_ci95_pct),
+                c.excludes_zero.to_string(),
+                optional(c.p_value),
+            ]);
+            csv.write_record(&row)?;
+        }
+        csv.into_inner().map_err(|e| e.into_error().into())
+    }
+
+    /// `sweep_ranking.csv`: a row per metric.
+    pub fn ranking_csv(&self, ranking: &[Ranking]) -> Result<Vec<u8>, csv::Error> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record([
+            "metric",
+            "better",
+            "best_point",
+            "best_values",
+            "best_mean",
+            "runner_up_point",
+            "holm_p_max",
+            "better_than_all_95",
+        ])?;
+        for r in ranking {
+            let values = r
+                .best
+                .map(|p| self.definition.values(p).join(" "))
+                .unwrap_or_default();
+            csv.write_record([
+                r.metric.clone(),
+                r.better.to_string(),
+                r.best.map(|p| p.to_string()).unwrap_or_default(),
+                values,
+                optional(r.best_mean),
+                r.runner_up.map(|p| p.to_string()).unwrap_or_default(),
+                optional(r.holm_p_max),
+                r.better_than_all_95.to_string(),
+            ])?;
+        }
+        csv.into_inner().map_err(|e| e.into_error().into())
+    }
+
     /// `sweep_summary.csv` from the pooled points.
     pub fn summary_csv(&self, points: &[PointSummary]) -> Result<Vec<u8>, csv::Error> {
         let mut csv = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<String> = vec!["point".into()];
-        header.extend(self.definition.parameters.iter().map(|p| p.path.clone()));
+        header.extend(self.definition.point_header());
         header.push("replications".into());
         for name in Metrics::NAMES {
             // Replications with a value, for the figures a run can lack.
@@ -244,12 +356,16 @@ impl SweepOutput {
             }
         }
         header.extend(
-            ["count", "p50_s", "p90_s", "p99_s", "max_s"].map(|p| format!("pooled_latency_{p}")),
+            ["count", "mean_s", "p50_s", "p90_s", "p99_s", "max_s"]
+                .map(|p| format!("pooled_latency_{p}")),
         );
+        if self.definition.precision.is_some() {
+            header.push("precision_reached".into());
+        }
         csv.write_record(&header)?;
         for p in points {
             let mut row: Vec<String> = vec![p.point.to_string()];
-            row.extend(p.values.iter().cloned());
+            row.extend(self.definition.point_cells(p.point));
             row.push(p.replications.to_string());
             for name in Metrics::NAMES {
                 let i = &p.metrics[name];
@@ -260,7 +376,10 @@ impl SweepOutput {
             }
             let l = &p.latency;
             row.push(l.count.to_string());
-            row.extend([l.p50_s, l.p90_s, l.p99_s, l.max_s].map(optional));
+            row.extend([l.mean_s, l.p50_s, l.p90_s, l.p99_s, l.max_s].map(optional));
+            if let Some(reached) = p.precision_reached {
+                row.push(reached.to_string());
+            }
             csv.write_record(&row)?;
         }
         csv.into_inner().map_err(|e| e.into_error().into())
@@ -281,10 +400,24 @@ impl SweepOutput {
         let summary = self
             .summary_csv(&points)
             .map_err(csv_error(SWEEP_SUMMARY_CSV))?;
+        let comparisons = self.comparisons();
+        let ranking = self.ranking();
+        let diff = self
+            .diff_csv(&comparisons)
+            .map_err(csv_error(SWEEP_DIFF_CSV))?;
+        let ranks = self
+            .ranking_csv(&ranking)
+            .map_err(csv_error(SWEEP_RANKING_CSV))?;
+        let domains = super::domains::runs_csv(self).map_err(csv_error(SWEEP_DOMAINS_CSV))?;
+        let domain_summary =
+            super::domains::summary_csv(self).map_err(csv_error(SWEEP_DOMAINS_SUMMARY_CSV))?;
         let mut json = serde_json::to_string_pretty(&SweepFile {
+            provenance: &self.provenance,
             definition: &self.definition,
             shard: self.shard,
             points: &points,
+            comparisons: &comparisons,
+            ranking: &ranking,
             runs: &self.runs,
         })
         .map_err(ReportError::Json)?;
@@ -294,6 +427,10 @@ impl SweepOutput {
             &[
                 (SWEEP_CSV, &sweep),
                 (SWEEP_SUMMARY_CSV, &summary),
+                (SWEEP_DIFF_CSV, &diff),
+                (SWEEP_RANKING_CSV, &ranks),
+                (SWEEP_DOMAINS_CSV, &domains),
+                (SWEEP_DOMAINS_SUMMARY_CSV, &domain_summary),
                 (SWEEP_JSON, json.as_bytes()),
             ],
         )?;
@@ -313,10 +450,18 @@ impl SweepOutput {
                 source,
             })?;
         let d = &output.definition;
+        if d.baseline >= d.points() {
+            return Err(SweepError::Merge(format!(
+                "{}: the baseline point {} is outside the sweep ({} points)",
+                path.display(),
+                d.baseline,
+                d.points()
+            )));
+        }
         if let Some(run) = output
             .runs
             .iter()
-            .find(|r| r.point >= d.points() || r.replication >= d.replications)
+            .find(|r| r.point >= d.points() || r.replication >= d.max_replications())
         {
             return Err(SweepError::Merge(format!(
                 "{}: run of point {} replication {} is outside the sweep ({} points × {} replications)",
@@ -324,7 +469,7 @@ impl SweepOutput {
                 run.point,
                 run.replication,
                 d.points(),
-                d.replications
+                d.max_replications()
             )));
         }
         Ok(output)
@@ -333,7 +478,12 @@ impl SweepOutput {
     /// Merges the outputs of the shards of one sweep into the whole sweep: the same runs as
     /// an unsharded sweep, so the same files, byte for byte. The shards must have equal
     /// definitions, no run twice, and together every run.
-    pub fn merge(parts: Vec<SweepOutput>) -> Result<SweepOutput, SweepError> {
+    pub fn merge(mut parts: Vec<SweepOutput>) -> Result<SweepOutput, SweepError> {
+        parts.sort_by_key(|p| p.shard.map(|s| s.index));
+        let provenance: Vec<Provenance> = parts
+            .iter()
+            .flat_map(|p| p.provenance.iter().cloned())
+            .collect();
         let mut parts = parts.into_iter();
         let first = parts
             .next()
@@ -361,7 +511,8 @@ impl SweepOutput {
                 let why = if part.definition.file_hash != definition.file_hash {
                     "a different scenario file"
                 } else {
-                    "different --set, --replications, --seed, --messages or --duration"
+                    "different --set, --replications, --seed, --messages, --duration, \
+                     --baseline or --independent"
                 };
                 return Err(SweepError::Merge(format!(
                     "the outputs are not shards of one sweep: {why}"
@@ -383,6 +534,8 @@ impl SweepOutput {
                 missing.1
             )));
         }
-        Ok(SweepOutput::new(definition, None, runs))
+        let mut merged = SweepOutput::new(definition, None, runs);
+        merged.provenance = provenance;
+        Ok(merged)
     }
 }

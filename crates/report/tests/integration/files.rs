@@ -211,6 +211,7 @@ fn summary_json_separates_performance() {
             "latency",
             "failure_latency",
             "queue_wait",
+            "domains",
             "performance"
         ]
     );

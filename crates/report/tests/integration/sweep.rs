@@ -23,6 +23,9 @@ fn definition(replications: u32) -> SweepDefinition {
         seed: None,
         messages: None,
         duration: None,
+        baseline: 0,
+        independent: false,
+        precision: None,
     }
 }
 

@@ -23,6 +23,8 @@ struct Tried {
     elapsed: SimDuration,
     /// Trace lines, for traced messages.
     lines: Vec<Timed>,
+    /// The MX hosts the content was offered to, for traced messages (in order).
+    offered: Vec<String>,
     /// The domain was suspended: no host was tried.
     suspended: bool,
 }
@@ -73,6 +75,12 @@ impl Engine<'_> {
         self.world
             .sources
             .record(source, &tried.outcome.recipients, unanswered, throttled);
+        // A traced message's content, as each host it was offered to would receive it.
+        let (message, attempt_no) = (j.message, j.attempts);
+        for host in &tried.offered {
+            self.recorder
+                .content(message, attempt_no, host, &attempt.content.build());
+        }
         drop(to);
         self.record_attempt(now, job, tried);
     }
@@ -180,6 +188,7 @@ fn try_hosts(
         host: None,
         elapsed: SimDuration::ZERO,
         lines: Vec::new(),
+        offered: Vec::new(),
         suspended,
     };
     let candidates = match reuse {
@@ -201,6 +210,7 @@ fn try_hosts(
             tried
                 .lines
                 .push((tried.elapsed, TraceLine::Note(connected)));
+            tried.offered.push(host.name.clone());
         }
         let exchanged = run_exchange(attempt, host, &mut domain.behaviour, link);
         let refused = exchanged.refused_at_greeting();

@@ -114,15 +114,16 @@ impl Stall {
         }
     }
 
-    /// Counts an event at `now`, with `live` deliveries in the queue; `false` once the
-    /// events at this instant pass the budget.
-    fn tick(&mut self, now: SimTime, live: u64) -> bool {
+    /// Counts an event at `now`, with `live()` deliveries in the queue (asked only when time
+    /// has moved on); `false` once the events at this instant pass the budget.
+    #[inline(always)]
+    fn tick(&mut self, now: SimTime, live: impl FnOnce() -> u64) -> bool {
         if now != self.since {
             self.since = now;
             self.events = 0;
             self.budget = self
                 .limit
-                .saturating_add(live.saturating_mul(STALL_EVENTS_PER_JOB));
+                .saturating_add(live().saturating_mul(STALL_EVENTS_PER_JOB));
         }
         self.events += 1;
         self.events <= self.budget
@@ -279,8 +280,8 @@ impl Engine<'_> {
             }
             self.stats.events += 1;
             self.stats.end = now;
-            let live = (self.jobs.len() - self.free_jobs.len()) as u64;
-            if !self.stall.tick(now, live) {
+            let (jobs, free) = (self.jobs.len(), self.free_jobs.len());
+            if !self.stall.tick(now, || (jobs - free) as u64) {
                 return Err(self.stall.error());
             }
             if !matches!(event, Event::Sample) {
@@ -464,10 +465,12 @@ impl Engine<'_> {
                 Route::Mx(hosts) => hosts.first(),
                 Route::NullMx | Route::NxDomain => None,
             });
+        let mut sent = None;
         match host {
             Some(host) => {
                 let content =
                     bounce::notice(&relay.hostname, to, j.message, &sender.domain, &report);
+                sent = Some((host.name.clone(), content.clone()));
                 lines.push(TraceLine::Note(Note::Connected {
                     host: host.addr(),
                     reused: false,
@@ -490,6 +493,9 @@ impl Engine<'_> {
             })),
         }
         let (message, attempt) = (j.message, j.attempts);
+        if let Some((host, content)) = sent {
+            self.recorder.notice(message, &host, &content);
+        }
         for line in &lines {
             self.trace(now, message, attempt, Hop::RelaySender, line);
         }

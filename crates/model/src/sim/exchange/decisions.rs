@@ -103,10 +103,6 @@ pub(crate) fn decisions<P: FactsPolicy>(
     steps.clear();
     let placeholder =
         RecipientOutcome::deferred(Stage::Quit, "the session ended without a verdict");
-    let capabilities = match attempt.resumed {
-        Some(open) => Capabilities::offered_by(config, open.tls),
-        None => Capabilities::default(),
-    };
     let talk = Talk {
         attempt,
         config,
@@ -119,7 +115,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         decided,
         steps,
         outcomes: vec![placeholder; n],
-        capabilities,
+        ehlo: attempt.resumed.map(|open| open.tls),
         open: false,
         rcpt_attempts: 0,
         bad_commands: 0,
@@ -153,8 +149,9 @@ struct Talk<'s, 'a, P> {
     /// Where the steps go, when recorded.
     steps: &'s mut Vec<Step>,
     outcomes: Vec<RecipientOutcome>,
-    /// What the server offered, as the client read it.
-    capabilities: Capabilities,
+    /// EHLO was answered on a connection whose TLS state is this: the server offered what
+    /// [`Capabilities::offered_by`] says (`None`: nothing, as after HELO).
+    ehlo: Option<bool>,
     /// The server has a transaction open (MAIL accepted).
     open: bool,
     rcpt_attempts: usize,
@@ -184,7 +181,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             let tls = self.info.tls;
             if self.attempt.starttls
                 && !tls
-                && self.capabilities.starttls
+                && self.capabilities().starttls
                 && !self.starttls::<RECORD>()
             {
                 return;
@@ -206,6 +203,15 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             trips: self.trips,
             transcript: Vec::new(),
             recipients,
+        }
+    }
+
+    /// What the server offered, as the client read it.
+    #[inline(always)]
+    fn capabilities(&self) -> Capabilities {
+        match self.ehlo {
+            Some(tls) => Capabilities::offered_by(self.config, tls),
+            None => Capabilities::default(),
         }
     }
 
@@ -360,11 +366,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
             return false;
         }
         if reply.code.is_positive() {
-            self.capabilities = if esmtp {
-                Capabilities::offered_by(self.config, self.info.tls)
-            } else {
-                Capabilities::default()
-            };
+            self.ehlo = esmtp.then_some(self.info.tls);
             return true;
         }
         if self.closed {
@@ -397,13 +399,16 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
 
     /// MAIL, RCPT, DATA and the content, pipelined as the client pipelines them.
     fn transaction<const RECORD: bool>(&mut self) {
-        let pipelined = self.attempt.pipelining && self.capabilities.pipelining;
-        let utf8 =
-            !self.attempt.from.is_ascii() || self.attempt.recipients.iter().any(|r| !r.is_ascii());
+        let capabilities = self.capabilities();
+        let pipelined = self.attempt.pipelining && capabilities.pipelining;
+        let utf8 = !transaction::is_ascii_text(self.attempt.from)
+            || self
+                .attempt
+                .recipients
+                .iter()
+                .any(|r| !transaction::is_ascii_text(r));
         // The simulator's content is ASCII.
-        let params = self
-            .capabilities
-            .mail_params(self.attempt.size, false, utf8);
+        let params = capabilities.mail_params(self.attempt.size, false, utf8);
         let trip = self.batch();
         self.command::<RECORD>(trip, At::Start, "MAIL");
         if pipelined {

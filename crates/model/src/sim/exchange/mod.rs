@@ -127,16 +127,79 @@ fn reusable(recipients: &[RecipientOutcome]) -> bool {
     })
 }
 
-/// Splits a simulator-made address (`local@domain`, plain dot-atoms) without parsing. Addresses
-/// are short: a plain loop beats setting up a vectorised search.
+/// Splits a simulator-made address (`local@domain`, plain dot-atoms) without parsing, at its
+/// last `@`.
 fn split(address: &str) -> Address<'_> {
-    let at = address.bytes().rposition(|b| b == b'@');
-    let (local_part, domain) = match at {
+    let (local_part, domain) = match last_at(address.as_bytes()) {
+        // `@` is ASCII, so both sides are whole characters.
         Some(at) => (&address[..at], &address[at + 1..]),
         None => (address, ""),
     };
     Address {
         local_part,
         domain: Host::Domain(domain),
+    }
+}
+
+/// Where the last `@` of `bytes` is. Addresses are short: eight bytes are looked at a time,
+/// from the end, as words whose `@` bytes are found with exact bit arithmetic.
+#[inline]
+fn last_at(bytes: &[u8]) -> Option<usize> {
+    const AT: u64 = 0x4040_4040_4040_4040;
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let n = bytes.len();
+    if n < 8 {
+        return bytes.iter().rposition(|&b| b == b'@');
+    }
+    let mut end = n;
+    loop {
+        // The word ending at `end`, or the first eight bytes (those past `end` hold no `@`).
+        let start = end.saturating_sub(8);
+        let word = u64::from_le_bytes(bytes[start..start + 8].try_into().unwrap_or([0; 8]));
+        let v = word ^ AT;
+        // 0x80 in every byte of `v` that is zero (no carry crosses bytes: each sum is below
+        // 0x100), nothing elsewhere.
+        let zero = !(((v & LOW) + LOW) | v | LOW);
+        if zero != 0 {
+            return Some(start + (63 - zero.leading_zeros() as usize) / 8);
+        }
+        if start == 0 {
+            return None;
+        }
+        end = start;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_at_finds_the_last_at_sign_anywhere() {
+        for n in 0..40 {
+            assert_eq!(last_at(&vec![b'a'; n]), None, "{n}");
+            for at in 0..n {
+                let mut bytes = vec![b'A'; n];
+                bytes[at] = b'@';
+                assert_eq!(last_at(&bytes), Some(at), "{n} {at}");
+                for earlier in 0..at {
+                    let mut two = bytes.clone();
+                    two[earlier] = b'@';
+                    assert_eq!(last_at(&two), Some(at), "{n} {earlier} {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_takes_the_domain_after_the_last_at() {
+        let address = split("user637143@outlook.com");
+        assert_eq!(address.local_part, "user637143");
+        assert_eq!(address.domain, Host::Domain("outlook.com"));
+        let bare = split("postmaster");
+        assert_eq!(
+            (bare.local_part, bare.domain),
+            ("postmaster", Host::Domain(""))
+        );
     }
 }

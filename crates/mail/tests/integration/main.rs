@@ -1,0 +1,4 @@
+//! Integration tests of smtpsim-mail: one binary, a module per behaviour.
+
+mod agreement;
+mod signatures;

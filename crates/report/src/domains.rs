@@ -1,0 +1,250 @@
+//! Figures per recipient domain: how many recipients were delivered, deferred, bounced and
+//! expired, how many attempts they took and how long delivery took, kept in counters and one
+//! latency histogram per domain (so their size depends on the number of domains only).
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use smtpsim_model::sim::{Fate, RecipientRecord};
+
+use crate::ReportError;
+use crate::stats::{Exact, merge_histogram, new_histogram};
+use crate::summary::Distribution;
+
+/// The running totals of one domain.
+#[derive(Debug, Clone)]
+pub struct DomainStats {
+    recipients: u64,
+    delivered: u64,
+    deferred: u64,
+    bounced: u64,
+    expired: u64,
+    tried: u64,
+    attempt_sum: u64,
+    latency: Histogram<u64>,
+    latency_exact: Exact,
+}
+
+impl Default for DomainStats {
+    fn default() -> Self {
+        DomainStats {
+            recipients: 0,
+            delivered: 0,
+            deferred: 0,
+            bounced: 0,
+            expired: 0,
+            tried: 0,
+            attempt_sum: 0,
+            latency: new_histogram(),
+            latency_exact: Exact::default(),
+        }
+    }
+}
+
+impl DomainStats {
+    /// Counts one recipient of this domain.
+    pub fn record(&mut self, record: &RecipientRecord<'_>) {
+        self.recipients += 1;
+        match record.fate {
+            Fate::Inbox | Fate::Spam => {
+                self.delivered += 1;
+                let micros = record.latency().as_micros();
+                if self.latency.record(micros).is_err() {
+                    self.latency.saturating_record(micros);
+                }
+                self.latency_exact.record(micros);
+            }
+            Fate::Bounced => self.bounced += 1,
+            Fate::Expired => self.expired += 1,
+            Fate::RejectedAtSubmission => {}
+        }
+        if record.attempts > 1 {
+            self.deferred += 1;
+        }
+        if record.attempts > 0 {
+            self.tried += 1;
+            self.attempt_sum += u64::from(record.attempts);
+        }
+    }
+
+    /// Adds everything `other` counted, exactly.
+    pub fn merge(&mut self, other: &DomainStats) {
+        self.recipients += other.recipients;
+        self.delivered += other.delivered;
+        self.deferred += other.deferred;
+        self.bounced += other.bounced;
+        self.expired += other.expired;
+        self.tried += other.tried;
+        self.attempt_sum += other.attempt_sum;
+        merge_histogram(&mut self.latency, &other.latency);
+        self.latency_exact.merge(&other.latency_exact);
+    }
+
+    /// The figures of this domain.
+    pub fn figures(&self) -> Result<DomainFigures, ReportError> {
+        let latency = Distribution::of(&self.latency, &self.latency_exact)?;
+        Ok(DomainFigures {
+            recipients: self.recipients,
+            delivered: self.delivered,
+            deferred: self.deferred,
+            bounced: self.bounced,
+            expired: self.expired,
+            mean_attempts: if self.tried == 0 {
+                0.0
+            } else {
+                self.attempt_sum as f64 / self.tried as f64
+            },
+            latency_count: latency.count,
+            latency_mean_s: latency.mean_s,
+            latency_p50_s: latency.p50_s,
+            latency_p90_s: latency.p90_s,
+            latency_p99_s: latency.p99_s,
+            latency_max_s: latency.max_s,
+        })
+    }
+}
+
+/// One domain's figures in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct DomainFigures {
+    /// Recipients of the domain.
+    pub recipients: u64,
+    /// Delivered (inbox or spam).
+    pub delivered: u64,
+    /// Deferred at least once: tried more than once, whatever the end.
+    pub deferred: u64,
+    /// Bounced.
+    pub bounced: u64,
+    /// Expired.
+    pub expired: u64,
+    /// Delivery attempts per recipient the relay tried.
+    pub mean_attempts: f64,
+    /// Delivered recipients with a latency.
+    pub latency_count: u64,
+    /// Their mean latency, seconds (exact to the microsecond).
+    pub latency_mean_s: Option<f64>,
+    /// Median latency, seconds.
+    pub latency_p50_s: Option<f64>,
+    /// 90th percentile, seconds.
+    pub latency_p90_s: Option<f64>,
+    /// 99th percentile, seconds.
+    pub latency_p99_s: Option<f64>,
+    /// Largest latency, seconds (exact).
+    pub latency_max_s: Option<f64>,
+}
+
+impl DomainFigures {
+    /// The figure names, as the `metric` of tidy rows.
+    pub const NAMES: [&'static str; 12] = [
+        "recipients",
+        "delivered",
+        "deferred",
+        "bounced",
+        "expired",
+        "mean_attempts",
+        "latency_count",
+        "latency_mean_s",
+        "latency_p50_s",
+        "latency_p90_s",
+        "latency_p99_s",
+        "latency_max_s",
+    ];
+
+    /// The values in the order of [`DomainFigures::NAMES`] (none: no delivered recipient).
+    pub fn values(&self) -> [Option<f64>; 12] {
+        [
+            Some(self.recipients as f64),
+            Some(self.delivered as f64),
+            Some(self.deferred as f64),
+            Some(self.bounced as f64),
+            Some(self.expired as f64),
+            Some(self.mean_attempts),
+            Some(self.latency_count as f64),
+            self.latency_mean_s,
+            self.latency_p50_s,
+            self.latency_p90_s,
+            self.latency_p99_s,
+            self.latency_max_s,
+        ]
+    }
+}
+
+/// Per-domain totals of a run, by domain name.
+#[derive(Debug, Clone, Default)]
+pub struct ByDomain(BTreeMap<String, DomainStats>);
+
+impl ByDomain {
+    /// Counts one recipient under its domain.
+    pub fn record(&mut self, record: &RecipientRecord<'_>) {
+        match self.0.get_mut(record.domain) {
+            Some(d) => d.record(record),
+            None => {
+                let mut d = DomainStats::default();
+                d.record(record);
+                self.0.insert(record.domain.to_owned(), d);
+            }
+        }
+    }
+
+    /// Adds everything `other` counted.
+    pub fn merge(&mut self, other: &ByDomain) {
+        for (name, d) in &other.0 {
+            self.0.entry(name.clone()).or_default().merge(d);
+        }
+    }
+
+    /// The figures of every domain, by name.
+    pub fn figures(&self) -> Result<BTreeMap<String, DomainFigures>, ReportError> {
+        self.0
+            .iter()
+            .map(|(name, d)| Ok((name.clone(), d.figures()?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtpsim_des::{SimDuration, SimTime};
+
+    fn record(domain: &str, fate: Fate, attempts: u32, secs: u64) -> RecipientRecord<'_> {
+        RecipientRecord {
+            message_id: 1,
+            sender: "app",
+            recipient: "a@x",
+            domain,
+            submitted: SimTime::ZERO,
+            first_attempt: (attempts > 0).then_some(SimTime::ZERO),
+            finished: SimTime::ZERO + SimDuration::from_secs(secs),
+            fate,
+            attempts,
+            queue_wait: SimDuration::ZERO,
+            last_reply: None,
+            reasons: "",
+        }
+    }
+
+    #[test]
+    fn counts_per_domain_add_up_and_merge() {
+        let mut a = ByDomain::default();
+        a.record(&record("grey.example", Fate::Inbox, 2, 240));
+        a.record(&record("grey.example", Fate::Inbox, 1, 0));
+        a.record(&record("plain.example", Fate::Bounced, 1, 5));
+        let mut b = ByDomain::default();
+        b.record(&record("grey.example", Fate::Expired, 4, 900));
+        a.merge(&b);
+        let f = a.figures().unwrap();
+        let grey = &f["grey.example"];
+        assert_eq!(
+            (grey.recipients, grey.delivered, grey.deferred, grey.expired),
+            (3, 2, 2, 1)
+        );
+        assert!((grey.mean_attempts - 7.0 / 3.0).abs() < 1e-12);
+        assert_eq!(grey.latency_count, 2);
+        assert_eq!(grey.latency_mean_s, Some(120.0));
+        assert_eq!(grey.latency_max_s, Some(240.0));
+        let plain = &f["plain.example"];
+        assert_eq!((plain.bounced, plain.latency_mean_s), (1, None));
+    }
+}
