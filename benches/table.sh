@@ -7,7 +7,8 @@
 #
 #   bash benches/table.sh [STEP...]     (default: every step)
 #
-# Steps: parse transaction callgrind data hold simulate run1m walk simpy postfix sweep.
+# Steps: parse transaction callgrind data hold simulate run1m instructions walk providers
+# simpy postfix maillog sweep.
 # Needs valgrind (callgrind), python3 with venv (simpy), Postfix's smtp-sink and smtp-source
 # (postfix); a step whose tool is missing says so and the others go on.
 set -uo pipefail
@@ -15,7 +16,8 @@ cd "$(dirname "$0")/.."
 
 out=target/perf-table
 mkdir -p "$out"
-all=(parse transaction callgrind data hold simulate run1m walk simpy postfix sweep)
+all=(parse transaction callgrind data hold simulate run1m instructions walk providers simpy postfix
+    maillog sweep)
 steps=("${@:-${all[@]}}")
 bin=target/release/smtpsim
 
@@ -47,6 +49,29 @@ step() {
                 echo "with messages.csv, run $i: $(timed "$bin" "${args[@]}")"
             done 2>&1 | tee -a "$out/$name.log"
             "$bin" "${args[@]}" --no-messages 2>&1 | tail -3 | tee -a "$out/$name.log" ;;
+        instructions)
+            cargo build --release -q -p smtpsim
+            valgrind --tool=callgrind --callgrind-out-file="$out/qs100k.callgrind" "$bin" run \
+                scenarios/quickstart.toml --duration 6d --messages 100000 --out target/qs100k \
+                --no-report --no-messages 2>&1 | grep Collected | tee -a "$out/$name.log" ;;
+        providers)
+            cargo build --release -q -p smtpsim
+            python3 benches/scenarios/providers.py > target/providers-5000.toml
+            for i in 1 2 3; do
+                echo "run $i: $(/usr/bin/time -f '%e s wall, %U s user, %M KB peak' "$bin" run \
+                    target/providers-5000.toml --duration 6d --messages 1000000 \
+                    --out target/providers-5000 --no-report --no-messages 2>&1 >/dev/null | tail -1)"
+            done 2>&1 | tee -a "$out/$name.log" ;;
+        maillog)
+            cargo build --release -q -p smtpsim
+            "$bin" run scenarios/quickstart.toml --duration 10d --messages 1700000 --no-messages \
+                --no-report --out target/big --maillog target/big.log -q
+            echo "log lines: $(wc -l < target/big.log)" | tee -a "$out/$name.log"
+            echo "maillog: $(timed "$bin" maillog target/big.log --out target/big-import \
+                --no-report --no-messages)" | tee -a "$out/$name.log"
+            echo "fit: $(timed "$bin" fit target/big.log --out target/big.toml)" \
+                | tee -a "$out/$name.log"
+            rm -f target/big.log ;;
         walk)
             cargo build --release -q -p smtpsim
             for i in 1 2 3; do
