@@ -292,6 +292,10 @@ fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
         .unwrap_or_default();
     reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     reasons.truncate(MAX_REASONS);
+    if reasons.is_empty() {
+        // An empty axis would look like a drawing that failed.
+        reasons.push(("none: no recipient went undelivered".into(), 0.0));
+    }
     let (labels, values): (Vec<String>, Vec<f64>) = reasons.into_iter().unzip();
     Ok(chart(
         "failure_reasons",
