@@ -5,6 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::super::PageError;
+use super::color;
 
 const SIZE: (u32, u32) = (760, 420);
 const FONT: &str = "sans-serif";
@@ -25,20 +26,6 @@ fn svg(
         root.present().map_err(chart_error)?;
     }
     Ok(text)
-}
-
-fn color(i: usize) -> RGBColor {
-    // Colour-blind-safe (Okabe–Ito).
-    const COLORS: [RGBColor; 7] = [
-        RGBColor(0, 114, 178),
-        RGBColor(230, 159, 0),
-        RGBColor(0, 158, 115),
-        RGBColor(204, 121, 167),
-        RGBColor(86, 180, 233),
-        RGBColor(213, 94, 0),
-        RGBColor(120, 120, 120),
-    ];
-    COLORS[i % COLORS.len()]
 }
 
 /// A range around `values` with a little room, never empty.
