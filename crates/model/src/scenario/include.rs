@@ -165,7 +165,8 @@ pub(super) fn parse_table(text: &str, file: &str) -> Result<Table, ScenarioError
     })
 }
 
-fn at(
+/// An error at `span` of `text` (the text of `file`), by line and column.
+pub(super) fn at(
     text: &str,
     file: &str,
     span: Option<Range<usize>>,

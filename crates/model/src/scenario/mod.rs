@@ -173,20 +173,7 @@ impl Scenario {
     /// A scenario written in one file.
     fn parse_one(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let error = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
-            let (line, column) = match span {
-                Some(span) => {
-                    let (l, c) = line_column(text, span.start);
-                    (Some(l), Some(c))
-                }
-                None => (None, None),
-            };
-            ScenarioError {
-                file: file.to_string(),
-                line,
-                column,
-                field,
-                message,
-            }
+            include::at(text, file, span, field, message)
         };
         let deserializer = toml::Deserializer::parse(text).map_err(|e| {
             let message = syntax_message(text, e.span(), e.message().trim());
