@@ -226,11 +226,14 @@ impl Stats {
         match record.event {
             AutomationEvent::Fired { action, .. } => {
                 counts.fired += 1;
-                if action == Action::Suspend {
-                    counts.suspensions += 1;
+                match action {
+                    Action::Suspend => counts.suspensions += 1,
+                    Action::Shape => counts.shapes += 1,
+                    Action::Bounce | Action::Expire => {}
                 }
             }
             AutomationEvent::Released { deliveries, .. } => counts.released += deliveries,
+            AutomationEvent::RampStep { .. } => counts.ramp_steps += 1,
             AutomationEvent::Ended => {}
         }
     }
@@ -291,6 +294,8 @@ impl Stats {
             mine.fired += theirs.fired;
             mine.suspensions += theirs.suspensions;
             mine.released += theirs.released;
+            mine.shapes += theirs.shapes;
+            mine.ramp_steps += theirs.ramp_steps;
         }
         self.domains.merge(&other.domains);
     }
@@ -427,6 +432,16 @@ pub struct RuleCounts {
     pub suspensions: u64,
     /// Deliveries its suspensions held and released when they ended.
     pub released: u64,
+    /// Of its firings, shape actions (not written when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shapes: u64,
+    /// Steps of its shape actions' ramps (not written when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ramp_steps: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -423,6 +423,18 @@ impl Summary {
                 &format!("{rule}.released"),
                 counts.released.to_string(),
             );
+            if counts.shapes > 0 {
+                row(
+                    "automation",
+                    &format!("{rule}.shapes"),
+                    counts.shapes.to_string(),
+                );
+                row(
+                    "automation",
+                    &format!("{rule}.ramp_steps"),
+                    counts.ramp_steps.to_string(),
+                );
+            }
         }
         for (section, d) in [
             ("latency", &self.latency),

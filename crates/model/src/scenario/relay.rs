@@ -81,6 +81,10 @@ pub struct Relay {
     /// `[[relay.providers]]`: groups of domains by MX host, with limits for the group.
     #[serde(default)]
     pub providers: Vec<Provider>,
+    /// `[[relay.domains]]`: shaping towards single domains, in place of
+    /// `max_connections_per_domain` and `rate_per_domain`.
+    #[serde(default)]
+    pub domains: Vec<super::shaping::DomainShaping>,
     /// `[[relay.automation]]`: rules applied to the replies the relay gets.
     #[serde(default)]
     pub automation: Vec<Rule>,

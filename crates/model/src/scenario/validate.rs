@@ -37,6 +37,7 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
     check_relay(s)?;
     check_domains(s)?;
     super::provider::check(s)?;
+    super::shaping::check(s)?;
     super::automation::check(s)?;
     check_run(s, s.simulation.duration.0, s.simulation.messages)
 }

@@ -15,6 +15,7 @@ mod engine;
 mod exchange;
 mod placement;
 mod records;
+mod shaping;
 mod sources;
 mod trace;
 mod world;

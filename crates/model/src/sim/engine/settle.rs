@@ -100,11 +100,14 @@ impl Engine<'_> {
             self.counters.active -= 1;
             self.free_job(job);
         }
-        if let Some(open) = open
-            && let Some(next) = self.next_on_connection(now, domain, open)
-        {
-            self.start_attempt(now, next, Some(open));
-            return;
+        if let Some(open) = open {
+            if let Some(next) = self.next_on_connection(now, domain, open) {
+                self.start_attempt(now, next, Some(open));
+                return;
+            }
+            if self.keep_idle(now, domain, open) {
+                return;
+            }
         }
         self.connection_ended(now, domain);
     }
