@@ -259,6 +259,11 @@ impl Engine<'_> {
                 held
             }
         };
+        if action == Action::Suspend {
+            for &domain in &domains {
+                self.expire_overdue(now, domain);
+            }
+        }
         let deliveries: u64 = domains
             .iter()
             .map(|&d| self.world.domains[d as usize].waiting.len() as u64)
@@ -289,6 +294,46 @@ impl Engine<'_> {
             }
         }
         self.dispatch(now);
+    }
+
+    /// The deliveries to `domain` a suspension held past their queue lifetime expire when it
+    /// ends, as the relay's next look at them would expire them, instead of going out again:
+    /// without this, suspension after suspension would keep them (and the run) going for
+    /// ever.
+    fn expire_overdue(&mut self, now: SimTime, domain: u32) {
+        let lifetime = self.world.relay.lifetime;
+        let waiting = std::mem::take(&mut self.world.domains[domain as usize].waiting);
+        let mut kept = VecDeque::with_capacity(waiting.len());
+        for job in waiting {
+            if now >= self.job(job).submitted.saturating_add(lifetime) {
+                self.expire_held(now, job);
+            } else {
+                kept.push_back(job);
+            }
+        }
+        self.world.domains[domain as usize].waiting = kept;
+    }
+
+    /// A held delivery past its queue lifetime expires.
+    fn expire_held(&mut self, now: SimTime, job: u32) {
+        self.counters.active -= 1;
+        let expiry = Expiry::Lifetime;
+        let why = expiry.text();
+        let j = self.job_mut(job);
+        for r in j.recipients.iter_mut().filter(|r| !r.done) {
+            r.reasons = if r.reasons.is_empty() {
+                Rc::from(why)
+            } else {
+                format!("{why}; last: {}", r.reasons).into()
+            };
+        }
+        let (message, attempt, traced) = (j.message, j.attempts, j.traced);
+        if traced {
+            self.note(now, message, attempt, Hop::RelayMx, Note::Expired(expiry));
+        }
+        self.finish_remaining(now, job, Fate::Expired);
+        self.notify_sender(now, job);
+        self.free_job(job);
     }
 
     /// Takes `domain`'s waiting deliveries out of its queue and puts each back at a time drawn
