@@ -450,6 +450,57 @@ mod tests {
     use smtpsim_des::{SimDuration, SimTime};
     use smtpsim_proto::Reply;
 
+    #[test]
+    fn automation_counts_shapes_and_ramp_steps_per_rule_and_merges_them() {
+        let row = |rule, event| AutomationRecord {
+            time: SimTime::ZERO,
+            rule,
+            target_kind: "domain",
+            target: "a.example",
+            event,
+        };
+        let fired = |action| AutomationEvent::Fired {
+            action,
+            until: SimTime::from_secs(600),
+        };
+        let mut stats = Stats::new();
+        stats.automation(&row("slow", fired(Action::Shape)));
+        for step in 1..=3 {
+            stats.automation(&row("slow", AutomationEvent::RampStep { step, steps: 3 }));
+        }
+        stats.automation(&row("stop", fired(Action::Suspend)));
+        let released = AutomationEvent::Released {
+            deliveries: 7,
+            spread: SimDuration::ZERO,
+        };
+        stats.automation(&row("stop", released));
+        let mut both = stats.clone();
+        both.merge(&stats);
+        let counts = both.automation_counts();
+        assert_eq!(
+            counts["slow"],
+            RuleCounts {
+                fired: 2,
+                suspensions: 0,
+                released: 0,
+                shapes: 2,
+                ramp_steps: 6
+            }
+        );
+        assert_eq!(
+            (
+                counts["stop"].suspensions,
+                counts["stop"].released,
+                counts["stop"].shapes
+            ),
+            (2, 14, 0)
+        );
+        // A rule that never shaped writes no shape counts: summaries of suspensions stay as
+        // they were.
+        let json = serde_json::to_string(&counts["stop"]).unwrap();
+        assert_eq!(json, r#"{"fired":2,"suspensions":2,"released":14}"#);
+    }
+
     fn record<'a>(fate: Fate, secs: u64, reply: Option<&'a Reply>) -> RecipientRecord<'a> {
         RecipientRecord {
             message_id: 1,

@@ -395,6 +395,19 @@ fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64
         .providers
         .iter()
         .flat_map(|p| [p.max_message_rate, p.max_connection_rate])
+        .chain(
+            relay
+                .domains
+                .iter()
+                .flat_map(|d| [d.max_message_rate, d.max_connection_rate]),
+        )
+        .chain(
+            relay
+                .automation
+                .iter()
+                .filter_map(|rule| rule.shape.as_ref())
+                .flat_map(|shape| [shape.max_message_rate, shape.max_connection_rate]),
+        )
         .chain([relay.rate_per_domain])
         .flatten()
         .map(|r| r.per_second)
