@@ -198,3 +198,30 @@ mx = [{{ host = "mx.a.example" }}]
         "{every}"
     );
 }
+
+#[test]
+fn each_ramp_step_is_noted_on_the_traced_deliveries_waiting_then() {
+    let options = Options {
+        trace: smtpsim_model::sim::TraceMode::All,
+        ..Options::default()
+    };
+    let ramp = "ramp = { steps = 2, every = \"5m\" }";
+    let (memory, _) = support::run(&scenario("domain", ramp), &options);
+    for step in 1..=2 {
+        let text = format!("ramp step {step} of 2 on domain a.example");
+        let (time, _) = memory
+            .automation
+            .iter()
+            .find(|(_, row)| row.contains(&text))
+            .expect("a row for the step");
+        let notes: Vec<&String> = memory.trace.iter().filter(|l| l.contains(&text)).collect();
+        // Arrivals outpace the shaped rate, so deliveries wait at every step.
+        assert!(notes.len() > 100, "{} notes of step {step}", notes.len());
+        let secs = format!("{}.{:06} ", time / 1_000_000, time % 1_000_000);
+        assert!(
+            notes.iter().all(|l| l.starts_with(&secs)),
+            "{secs} {:?}",
+            notes[0]
+        );
+    }
+}
