@@ -42,6 +42,7 @@ impl Shaper {
     }
 
     /// When the rates let a new connection start (`now` if they do at once).
+    #[inline]
     pub fn connects_at(&self, now: SimTime) -> SimTime {
         let ready =
             |bucket: &Option<TokenBucket>| bucket.as_ref().map_or(now, |b| b.next_token(now));
@@ -50,6 +51,7 @@ impl Shaper {
 
     /// When the limits let a new connection start with `active` open: `now` if they do at
     /// once, `None` while the connection limit is reached (a connection's end will tell).
+    #[inline]
     pub fn opens_at(&self, active: u32, now: SimTime) -> Option<SimTime> {
         if active >= self.connection_limit {
             return None;
@@ -58,6 +60,7 @@ impl Shaper {
     }
 
     /// When the message rate lets another message go over an open connection.
+    #[inline]
     pub fn sends_at(&self, now: SimTime) -> SimTime {
         self.message_rate
             .as_ref()
@@ -65,6 +68,7 @@ impl Shaper {
     }
 
     /// A new connection starts: it takes a token of each rate.
+    #[inline]
     pub fn take_connection(&mut self, now: SimTime) {
         for bucket in [&mut self.connection_rate, &mut self.message_rate]
             .into_iter()
@@ -75,6 +79,7 @@ impl Shaper {
     }
 
     /// Another message goes over an open connection: it takes a token of the message rate.
+    #[inline]
     pub fn take_message(&mut self, now: SimTime) {
         if let Some(bucket) = &mut self.message_rate {
             bucket.take(now);

@@ -97,25 +97,50 @@ impl Engine<'_> {
     }
 
     /// The delivery that goes next over a connection kept open to `domain`, if the limits
-    /// allow one: the message count per connection and the relay's shaping.
+    /// allow one: the message count per connection and the relay's shaping (the same
+    /// questions as [`Self::may_carry_more`] and [`Self::sends_at`], asked in the order that
+    /// costs least when nothing limits).
+    #[inline]
     pub(super) fn next_on_connection(
         &mut self,
         now: SimTime,
         domain: u32,
         open: OpenConnection,
     ) -> Option<u32> {
-        if self.world.domains[domain as usize].waiting.is_empty()
-            || !self.may_carry_more(domain, &open)
-            || self.sends_at(now, domain) > now
-        {
+        let limit = self.world.relay.reuse?;
+        if open.sent >= limit {
+            return None;
+        }
+        if !self.world.rules.is_empty() && self.hold_on(domain).is_some() {
             return None;
         }
         let d = &mut self.world.domains[domain as usize];
-        d.shaper.take_message(now);
-        if let Some(p) = d.provider {
-            self.world.providers[p as usize].shaper.take_message(now);
+        if d.waiting.is_empty()
+            || d.shaper
+                .per_connection
+                .is_some_and(|most| open.sent >= most)
+        {
+            return None;
         }
-        self.world.domains[domain as usize].waiting.pop_front()
+        let provider = d.provider.map(|p| &mut self.world.providers[p as usize]);
+        if let Some(p) = &provider
+            && (p
+                .shaper
+                .per_connection
+                .is_some_and(|most| open.sent >= most)
+                || p.shaper.sends_at(now) > now)
+        {
+            return None;
+        }
+        if let Some(bucket) = d.shaper.message_rate.as_mut()
+            && !bucket.take(now)
+        {
+            return None;
+        }
+        if let Some(p) = provider {
+            p.shaper.take_message(now);
+        }
+        d.waiting.pop_front()
     }
 
     // --- idle connections ----------------------------------------------------------------
@@ -123,15 +148,29 @@ impl Engine<'_> {
     /// With an idle timeout for `domain` (its own, else its provider's), keeps a connection
     /// that has nothing to send open until it ends, and says so; a delivery waiting for
     /// the message rate is woken when the rate allows.
+    #[inline]
     pub(super) fn keep_idle(&mut self, now: SimTime, domain: u32, open: OpenConnection) -> bool {
         let d = &self.world.domains[domain as usize];
-        let timeout = d.shaper.idle_timeout.or_else(|| {
-            d.provider
-                .and_then(|p| self.world.providers[p as usize].shaper.idle_timeout)
-        });
-        let Some(timeout) = timeout else {
-            return false;
+        let timeout = match (d.shaper.idle_timeout, d.provider) {
+            (Some(timeout), _) => timeout,
+            (None, Some(p)) => match self.world.providers[p as usize].shaper.idle_timeout {
+                Some(timeout) => timeout,
+                None => return false,
+            },
+            (None, None) => return false,
         };
+        self.park_idle(now, domain, open, timeout)
+    }
+
+    /// Keeps the connection open for `timeout` if it may carry more messages.
+    fn park_idle(
+        &mut self,
+        now: SimTime,
+        domain: u32,
+        open: OpenConnection,
+        timeout: SimDuration,
+    ) -> bool {
+        let d = &self.world.domains[domain as usize];
         if !self.may_carry_more(domain, &open) {
             return false;
         }
@@ -193,6 +232,7 @@ impl Engine<'_> {
     }
 
     /// Deliveries joined `domain`'s queue: idle connections take them, then the rotation.
+    #[inline]
     pub(super) fn queued(&mut self, now: SimTime, domain: u32) {
         if self.world.domains[domain as usize].idle > 0 {
             self.resume_idle(now, domain);
@@ -238,6 +278,7 @@ impl Engine<'_> {
     }
 
     /// A connection to `domain` has ended: its slot is free for the next delivery.
+    #[inline]
     pub(super) fn connection_ended(&mut self, now: SimTime, domain: u32) {
         self.connections -= 1;
         let d = &mut self.world.domains[domain as usize];
