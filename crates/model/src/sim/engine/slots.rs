@@ -100,7 +100,7 @@ impl Engine<'_> {
     /// allow one: the message count per connection and the relay's shaping (the same
     /// questions as [`Self::may_carry_more`] and [`Self::sends_at`], asked in the order that
     /// costs least when nothing limits).
-    #[inline]
+    #[inline(always)]
     pub(super) fn next_on_connection(
         &mut self,
         now: SimTime,
@@ -232,7 +232,7 @@ impl Engine<'_> {
     }
 
     /// Deliveries joined `domain`'s queue: idle connections take them, then the rotation.
-    #[inline]
+    #[inline(always)]
     pub(super) fn queued(&mut self, now: SimTime, domain: u32) {
         if self.world.domains[domain as usize].idle > 0 {
             self.resume_idle(now, domain);
@@ -278,7 +278,7 @@ impl Engine<'_> {
     }
 
     /// A connection to `domain` has ended: its slot is free for the next delivery.
-    #[inline]
+    #[inline(always)]
     pub(super) fn connection_ended(&mut self, now: SimTime, domain: u32) {
         self.connections -= 1;
         let d = &mut self.world.domains[domain as usize];
