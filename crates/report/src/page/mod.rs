@@ -70,13 +70,6 @@ fn read(path: &Path) -> Result<String, PageError> {
     })
 }
 
-fn parse_json(path: &Path) -> Result<serde_json::Value, PageError> {
-    serde_json::from_str(&read(path)?).map_err(|e| PageError::Parse {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
-}
-
 /// Writes the charts and `report.html` of the run or sweep in `dir`; returns the page's path.
 pub fn write_report(dir: &Path) -> Result<PathBuf, PageError> {
     let (charts, page) = if dir.join(crate::sweep::SWEEP_JSON).is_file() {

@@ -2,23 +2,26 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::charts;
 use super::html::{Section, page, table};
-use super::{Chart, PageError, parse_json, read};
-use crate::summary::decode_histogram;
+use super::{Chart, PageError, read};
+use crate::summary::{Outcomes, Summary};
 
 /// At most this many failure reasons are drawn (the most frequent).
 const MAX_REASONS: usize = 15;
 
-fn number(value: &Value) -> f64 {
-    value.as_f64().unwrap_or(0.0)
+/// `summary.json` of the run in `dir`, read through [`Summary`]; an error names the file and
+/// what in it does not parse.
+fn read_summary(path: &Path) -> Result<Summary, PageError> {
+    Summary::from_json(&read(path)?).map_err(|e| PageError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
-/// Seconds in words, or `none` for a time with no observation (`null`).
-fn secs_of(value: &Value) -> String {
-    value.as_f64().map_or_else(|| "none".to_string(), secs)
+/// Seconds in words, or `none` for a time with no observation.
+fn secs_of(value: Option<f64>) -> String {
+    value.map_or_else(|| "none".to_string(), secs)
 }
 
 fn secs(s: f64) -> String {
@@ -122,11 +125,8 @@ fn chart(name: &str, svg: String) -> Chart {
 
 /// The complementary CDF of the delivered recipients' latency, from the histogram itself,
 /// with the retry policy's retry times marked.
-fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
-    let encoded = s["latency"]["histogram"]
-        .as_str()
-        .ok_or_else(|| bad("no latency histogram"))?;
-    let histogram = decode_histogram(encoded).map_err(|e| bad(&e.to_string()))?;
+fn latency_chart(s: &Summary, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
+    let histogram = s.latency.decode().map_err(|e| bad(&e.to_string()))?;
     let buckets: Vec<(f64, u64)> = histogram
         .iter_recorded()
         .map(|v| {
@@ -135,10 +135,6 @@ fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, Pa
         })
         .collect();
     let floor = charts::ccdf_floor(histogram.len());
-    let retries: Vec<f64> = s["retry_times_s"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
     Ok(chart(
         "latency_ccdf",
         charts::ccdf(
@@ -147,7 +143,7 @@ fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, Pa
             "fraction delivered later than x",
             &charts::ccdf_steps(&buckets, floor),
             floor,
-            ("retry times of the policy (numbered)", &retries),
+            ("retry times of the policy (numbered)", &s.retry_times_s),
         )?,
     ))
 }
@@ -224,16 +220,13 @@ fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> 
 }
 
 /// Recipients by number of attempts, on a numeric axis.
-fn attempts_chart(s: &Value) -> Result<Chart, PageError> {
-    let mut counts: Vec<(f64, f64)> = s["attempts"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.parse::<u32>().ok()? as f64, number(v))))
-                .collect()
-        })
-        .unwrap_or_default();
-    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+fn attempts_chart(s: &Summary) -> Result<Chart, PageError> {
+    // In increasing attempts: the map is ordered.
+    let counts: Vec<(f64, f64)> = s
+        .attempts
+        .iter()
+        .map(|(&k, &v)| (f64::from(k), v as f64))
+        .collect();
     Ok(chart(
         "attempts",
         charts::histogram(
@@ -245,19 +238,23 @@ fn attempts_chart(s: &Value) -> Result<Chart, PageError> {
     ))
 }
 
-/// The outcomes, in the order of `summary.json`.
-const OUTCOMES: [&str; 5] = [
-    "inbox",
-    "spam",
-    "bounced",
-    "expired",
-    "rejected_at_submission",
-];
+/// The outcomes with their counts, in the order of `summary.json`.
+fn outcome_counts(o: &Outcomes) -> [(&'static str, u64); 5] {
+    [
+        ("inbox", o.inbox),
+        ("spam", o.spam),
+        ("bounced", o.bounced),
+        ("expired", o.expired),
+        ("rejected at submission", o.rejected_at_submission),
+    ]
+}
 
 /// Recipients per outcome as a table, and as bars on a log axis.
-fn outcomes(s: &Value) -> Result<(String, Chart), PageError> {
-    let counts: Vec<f64> = OUTCOMES.iter().map(|k| number(&s["outcomes"][k])).collect();
-    let labels: Vec<String> = OUTCOMES.iter().map(|k| k.replace('_', " ")).collect();
+fn outcomes(s: &Summary) -> Result<(String, Chart), PageError> {
+    let (labels, counts): (Vec<String>, Vec<f64>) = outcome_counts(&s.outcomes)
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n as f64))
+        .unzip();
     // Below the bars there is room for one word each.
     let short: Vec<String> = labels
         .iter()
@@ -285,11 +282,13 @@ fn outcomes(s: &Value) -> Result<(String, Chart), PageError> {
 }
 
 /// Undelivered recipients by reason, the most frequent first.
-fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
-    let mut reasons: Vec<(String, f64)> = s["failures"]["by_reason"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
-        .unwrap_or_default();
+fn reasons_chart(s: &Summary) -> Result<Chart, PageError> {
+    let mut reasons: Vec<(String, f64)> = s
+        .failures
+        .by_reason
+        .iter()
+        .map(|(k, v)| (k.clone(), *v as f64))
+        .collect();
     reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     reasons.truncate(MAX_REASONS);
     if reasons.is_empty() {
@@ -308,10 +307,47 @@ fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
     ))
 }
 
+/// The figures of the summary's table.
+fn summary_rows(s: &Summary, words: &Words) -> Vec<Vec<String>> {
+    let (o, r, l, q) = (&s.outcomes, &s.rates, &s.latency, &s.queue_wait);
+    let unit = words.queue.split(' ').next().unwrap_or(words.queue);
+    vec![
+        vec!["messages".into(), s.run.messages.to_string()],
+        vec!["recipients".into(), s.run.recipients.to_string()],
+        vec!["delivery attempts".into(), s.run.attempts.to_string()],
+        vec![
+            "delivered (inbox + spam)".into(),
+            format!("{} ({:.2}%)", o.inbox + o.spam, r.delivered * 100.0),
+        ],
+        vec![
+            "bounced".into(),
+            format!("{} ({:.2}%)", o.bounced, r.bounced * 100.0),
+        ],
+        vec![
+            "expired".into(),
+            format!("{} ({:.2}%)", o.expired, r.expired * 100.0),
+        ],
+        vec![
+            "latency p50 / p90 / p99 / max".into(),
+            [l.p50_s, l.p90_s, l.p99_s, l.max_s]
+                .map(secs_of)
+                .join(" / "),
+        ],
+        vec![
+            "queue wait mean / p99".into(),
+            format!("{} / {}", secs_of(q.mean_s), secs_of(q.p99_s)),
+        ],
+        vec![
+            format!("peak queue depth ({unit})"),
+            s.run.peak_queue_depth.to_string(),
+        ],
+    ]
+}
+
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let words = Words::of(dir);
     let summary_path = dir.join(crate::SUMMARY_JSON);
-    let s = parse_json(&summary_path)?;
+    let s = read_summary(&summary_path)?;
     let bad = |message: &str| PageError::Parse {
         path: summary_path.clone(),
         message: message.to_string(),
@@ -327,46 +363,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         deliveries,
         queue,
     ];
-    let o = &s["outcomes"];
-    let r = &s["rates"];
-    let l = &s["latency"];
-    let q = &s["queue_wait"];
-    let mut rows = vec![
-        vec!["messages".into(), s["run"]["messages"].to_string()],
-        vec!["recipients".into(), s["run"]["recipients"].to_string()],
-        vec!["delivery attempts".into(), s["run"]["attempts"].to_string()],
-        vec![
-            "delivered (inbox + spam)".into(),
-            format!(
-                "{} ({:.2}%)",
-                number(&o["inbox"]) + number(&o["spam"]),
-                number(&r["delivered"]) * 100.0
-            ),
-        ],
-        vec![
-            "bounced".into(),
-            format!("{} ({:.2}%)", o["bounced"], number(&r["bounced"]) * 100.0),
-        ],
-        vec![
-            "expired".into(),
-            format!("{} ({:.2}%)", o["expired"], number(&r["expired"]) * 100.0),
-        ],
-        vec![
-            "latency p50 / p90 / p99 / max".into(),
-            ["p50_s", "p90_s", "p99_s", "max_s"]
-                .map(|k| secs_of(&l[k]))
-                .join(" / "),
-        ],
-        vec![
-            "queue wait mean / p99".into(),
-            format!("{} / {}", secs_of(&q["mean_s"]), secs_of(&q["p99_s"])),
-        ],
-    ];
-    // Summaries written before the peak was followed do not have it.
-    if let Some(peak) = s["run"].get("peak_queue_depth") {
-        let unit = words.queue.split(' ').next().unwrap_or(words.queue);
-        rows.push(vec![format!("peak queue depth ({unit})"), peak.to_string()]);
-    }
+    let rows = summary_rows(&s, &words);
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -392,12 +389,8 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
-    if let Ok(domains) = serde_json::from_value(s["domains"].clone()) {
-        sections.push(super::facts::domains(&domains));
-    }
-    let records: Vec<crate::Provenance> = serde_json::from_value(s["provenance"].clone())
-        .map(|p| vec![p])
-        .unwrap_or_default();
+    sections.push(super::facts::domains(&s.domains));
+    let records: Vec<crate::Provenance> = s.provenance.iter().cloned().collect();
     sections.push(super::facts::provenance(&records));
     let html = page(&format!("{}: {name}", words.title), words.intro, &sections);
     Ok((charts, html))
@@ -406,6 +399,21 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_that_does_not_parse_is_named_with_its_field() {
+        let dir = std::env::temp_dir().join(format!("smtpsim-page-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(crate::SUMMARY_JSON);
+        std::fs::write(&path, "{\"run\": {\"messages\": \"many\"}}").unwrap();
+        let err = read_summary(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+        std::fs::write(&path, "{}").unwrap();
+        let err = read_summary(&path).unwrap_err().to_string();
+        assert!(err.contains("missing field `run`"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn time_series_stop_one_interval_after_the_traffic() {
