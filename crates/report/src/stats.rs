@@ -397,6 +397,7 @@ impl Stats {
             automation: self.automation.clone(),
             sources: self.sources.iter().map(SourceSummary::of).collect(),
             domains: self.domains.figures()?,
+            domain_latency: self.domains.latency_histograms()?,
             retry_times_s: Vec::new(),
             performance: None,
         })

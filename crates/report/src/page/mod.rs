@@ -11,6 +11,7 @@ mod charts;
 mod compare;
 mod facts;
 mod html;
+mod latency;
 mod run;
 mod sweep;
 
@@ -56,11 +57,32 @@ pub enum PageError {
     Write(#[from] ReportError),
 }
 
-/// A chart: its file name (without `.svg`), title and SVG text.
+/// A chart: its file name (without `.svg`), its SVG text, and whether it is one of a grid of
+/// small multiples.
 #[derive(Debug, Clone)]
 pub(crate) struct Chart {
     name: String,
     svg: String,
+    small: bool,
+}
+
+impl Chart {
+    /// A chart of full size.
+    fn new(name: impl Into<String>, svg: String) -> Chart {
+        Chart {
+            name: name.into(),
+            svg,
+            small: false,
+        }
+    }
+
+    /// One of a grid of small multiples.
+    fn small(name: impl Into<String>, svg: String) -> Chart {
+        Chart {
+            small: true,
+            ..Chart::new(name, svg)
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, PageError> {

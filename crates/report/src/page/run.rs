@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::charts;
 use super::html::{Section, page, table};
+use super::latency;
 use super::{Chart, PageError, read};
 use crate::summary::{Outcomes, Summary};
 
@@ -117,35 +118,7 @@ impl Words {
 
 /// A chart named `name`.
 fn chart(name: &str, svg: String) -> Chart {
-    Chart {
-        name: name.to_string(),
-        svg,
-    }
-}
-
-/// The complementary CDF of the delivered recipients' latency, from the histogram itself,
-/// with the retry policy's retry times marked.
-fn latency_chart(s: &Summary, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
-    let histogram = s.latency.decode().map_err(|e| bad(&e.to_string()))?;
-    let buckets: Vec<(f64, u64)> = histogram
-        .iter_recorded()
-        .map(|v| {
-            let micros = histogram.highest_equivalent(v.value_iterated_to()).max(1);
-            (micros as f64 / 1e6, v.count_since_last_iteration())
-        })
-        .collect();
-    let floor = charts::ccdf_floor(histogram.len());
-    Ok(chart(
-        "latency_ccdf",
-        charts::ccdf(
-            "Latency of delivered recipients",
-            "submission to mailbox, seconds",
-            "fraction delivered later than x",
-            &charts::ccdf_steps(&buckets, floor),
-            floor,
-            ("retry times of the policy (numbered)", &s.retry_times_s),
-        )?,
-    ))
+    Chart::new(name, svg)
 }
 
 /// The last time with traffic (anything queued, open or counted), one interval on.
@@ -355,10 +328,10 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
     let (outcome_table, outcome_chart) = outcomes(&s)?;
     let [deliveries, queue] = time_charts(&ts, &words)?;
-    let charts = vec![
+    let mut charts = vec![
         outcome_chart,
         reasons_chart(&s)?,
-        latency_chart(&s, bad)?,
+        latency::latency_chart(&s, bad)?,
         attempts_chart(&s)?,
         deliveries,
         queue,
@@ -368,6 +341,14 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
+    let at = charts.len();
+    let domain_html = match latency::domain_charts(&s, bad)? {
+        Some((html, small)) => {
+            charts.extend(small);
+            Some(html)
+        }
+        None => None,
+    };
     let find = |n: &str| charts.iter().find(|c| c.name == n).expect("drawn above");
     let mut sections = vec![
         Section {
@@ -389,6 +370,13 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
+    if let Some(html) = domain_html {
+        sections.push(Section {
+            heading: "Latency per domain".into(),
+            html,
+            charts: charts[at..].iter().collect(),
+        });
+    }
     sections.push(super::facts::domains(&s.domains));
     let records: Vec<crate::Provenance> = s.provenance.iter().cloned().collect();
     sections.push(super::facts::provenance(&records));

@@ -4,8 +4,8 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use super::{
-    ANY, CAPTION, FONT, Key, LABEL, Legend, PLOT_HEIGHT, PageError, category, chart_error, color,
-    span, spans_decade, svg, tick,
+    ANY, CAPTION, FONT, FULL, Key, LABEL, Legend, PageError, SMALL, Size, category, chart_error,
+    color, span, spans_decade, svg_sized, tick,
 };
 
 /// A named series of means, each with the half-width of its confidence interval, one per
@@ -40,6 +40,39 @@ impl XValues {
     }
 }
 
+/// The y range that holds every mean of `series` with its interval, within `limits` (the
+/// range the metric can take).
+pub fn interval_span<'a>(
+    series: impl IntoIterator<Item = &'a Intervals>,
+    limits: (f64, f64),
+) -> (f64, f64) {
+    span(
+        series.into_iter().flat_map(|(_, points)| {
+            points.iter().flat_map(|(mean, ci)| {
+                let ci = ci.unwrap_or(0.0);
+                [mean - ci, mean + ci]
+            })
+        }),
+        limits,
+    )
+}
+
+/// A metric against the values of one parameter: its words, where the values go, and one
+/// series per combination of the other parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct IntervalChart<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// What the x axis measures.
+    pub x_desc: &'a str,
+    /// What the y axis measures.
+    pub y_desc: &'a str,
+    /// Where the parameter's values go.
+    pub x: &'a XValues,
+    /// The series.
+    pub series: &'a [Intervals],
+}
+
 /// A metric against the values of one parameter, one series per combination of the other
 /// parameters: the mean with its 95% confidence interval, within `limits` (the range the
 /// metric can take). Series sit a little apart around each value, so that their bars do not
@@ -52,15 +85,31 @@ pub fn intervals(
     limits: (f64, f64),
     series: &[Intervals],
 ) -> Result<String, PageError> {
-    let (y0, y1) = span(
-        series.iter().flat_map(|(_, points)| {
-            points.iter().flat_map(|(mean, ci)| {
-                let ci = ci.unwrap_or(0.0);
-                [mean - ci, mean + ci]
-            })
-        }),
-        limits,
-    );
+    let chart = IntervalChart {
+        title,
+        x_desc,
+        y_desc,
+        x,
+        series,
+    };
+    draw_intervals(&chart, FULL, interval_span(series, limits))
+}
+
+/// One of a grid of [`intervals`] charts ([`SMALL`]) sharing the y range `y` (see
+/// [`interval_span`]).
+pub fn small_intervals(chart: &IntervalChart<'_>, y: (f64, f64)) -> Result<String, PageError> {
+    draw_intervals(chart, SMALL, y)
+}
+
+fn draw_intervals(c: &IntervalChart<'_>, size: Size, y: (f64, f64)) -> Result<String, PageError> {
+    let IntervalChart {
+        title,
+        x_desc,
+        y_desc,
+        x,
+        series,
+    } = *c;
+    let (y0, y1) = y;
     let mut legend = Legend::default();
     for (s, (name, _)) in series.iter().enumerate() {
         legend.add(name.as_str(), Key::Marker(color(s)));
@@ -68,7 +117,7 @@ pub fn intervals(
     let count = series.len().max(1) as f64;
     // Each series' shift from the value, as a fraction of the axis.
     let shift = |s: usize| (s as f64 - (count - 1.0) / 2.0) * 0.012;
-    svg(PLOT_HEIGHT, &legend, |root| {
+    svg_sized(size, &legend, |root| {
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(title, (FONT, CAPTION))

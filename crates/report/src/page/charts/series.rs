@@ -2,10 +2,11 @@
 //! CDF as a step function on log-log axes.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    CAPTION, COUNT, FONT, Key, LABEL, Legend, PLOT_HEIGHT, PageError, chart_error, color,
-    decade_below, span, svg, tick,
+    CAPTION, COUNT, FONT, FULL, Key, LABEL, Legend, PLOT_HEIGHT, PageError, SMALL, Size,
+    chart_error, color, decade_below, span, svg, svg_sized, tick,
 };
 
 /// A named line and the index of its colour (kept across panels).
@@ -150,8 +151,62 @@ pub fn ccdf_floor(total: u64) -> f64 {
     decade_below(1.0 / total.max(1) as f64) / 10.0
 }
 
-/// A complementary CDF on log-log axes, with `marks` (such as the retry times) as dashed
-/// vertical lines where they fall within the data's range.
+/// The axes of latency CCDFs: the values on a log x axis reaching a little beyond the
+/// smallest and the largest, the fraction on a log y axis from `floor` to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CcdfAxes {
+    /// The smallest and the largest value drawn.
+    pub values: (f64, f64),
+    /// The lowest fraction shown (see [`ccdf_floor`]).
+    pub floor: f64,
+}
+
+impl CcdfAxes {
+    /// Axes that hold each of `curves` (from [`ccdf_steps`]), spanning a decade at least.
+    pub fn holding<'a>(curves: impl IntoIterator<Item = &'a [(f64, f64)]>, floor: f64) -> Self {
+        let (mut lo, mut hi) = (f64::INFINITY, 0f64);
+        for steps in curves {
+            if let (Some(first), Some(last)) = (steps.first(), steps.last()) {
+                lo = lo.min(first.0);
+                hi = hi.max(last.0);
+            }
+        }
+        if !lo.is_finite() {
+            (lo, hi) = (0.1, 1.0);
+        }
+        let lo = lo.max(1e-6);
+        CcdfAxes {
+            values: (lo, hi.max(lo * 10.0)),
+            floor,
+        }
+    }
+
+    /// The x axis' range.
+    fn x(&self) -> (f64, f64) {
+        (self.values.0 / 1.2, self.values.1 * 1.2)
+    }
+}
+
+/// A latency CCDF to draw: its words, its steps (from [`ccdf_steps`]) on `axes`, and marks
+/// (such as the retry times: the legend's text and the values).
+#[derive(Debug, Clone, Copy)]
+pub struct Ccdf<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// What the x axis measures.
+    pub x_desc: &'a str,
+    /// What the y axis measures.
+    pub y_desc: &'a str,
+    /// The step function.
+    pub steps: &'a [(f64, f64)],
+    /// The axes.
+    pub axes: CcdfAxes,
+    /// The marks' legend text and values.
+    pub marks: (&'a str, &'a [f64]),
+}
+
+/// A complementary CDF on log-log axes fitted to its steps, with `marks` (such as the retry
+/// times) as dashed vertical lines, numbered, where they fall within the data's range.
 pub fn ccdf(
     title: &str,
     x_desc: &str,
@@ -160,11 +215,29 @@ pub fn ccdf(
     floor: f64,
     marks: (&str, &[f64]),
 ) -> Result<String, PageError> {
-    let lo = steps.first().map_or(0.1, |p| p.0.max(1e-6));
-    let hi = steps.last().map_or(1.0, |p| p.0).max(lo * 10.0);
-    let (x0, x1) = (lo / 1.2, hi * 1.2);
+    let chart = Ccdf {
+        title,
+        x_desc,
+        y_desc,
+        steps,
+        axes: CcdfAxes::holding([steps], floor),
+        marks,
+    };
+    draw_ccdf(&chart, FULL, true)
+}
+
+/// One of a grid of CCDFs on the same axes ([`SMALL`]), its marks not numbered.
+pub fn small_ccdf(chart: &Ccdf<'_>) -> Result<String, PageError> {
+    draw_ccdf(chart, SMALL, false)
+}
+
+fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, PageError> {
+    let (lo, hi) = c.axes.values;
+    let (x0, x1) = c.axes.x();
+    let floor = c.axes.floor;
     // Each mark with its number (1 for the first retry), where it falls within the data.
-    let shown: Vec<(usize, f64)> = marks
+    let shown: Vec<(usize, f64)> = c
+        .marks
         .1
         .iter()
         .copied()
@@ -175,7 +248,7 @@ pub fn ccdf(
     // Numbers at least 4% of the axis apart, so that they do not run together.
     let gap = (x1 / x0).log10() * 0.04;
     let mut numbered: Vec<(usize, f64)> = Vec::new();
-    for &(n, m) in &shown {
+    for &(n, m) in shown.iter().filter(|_| with_numbers) {
         if numbered.last().is_none_or(|&(_, p)| (m / p).log10() >= gap) {
             numbered.push((n, m));
         }
@@ -183,11 +256,11 @@ pub fn ccdf(
     let mut legend = Legend::default();
     legend.add("delivered", Key::Line(color(0)));
     if !shown.is_empty() {
-        legend.add(marks.0, Key::Dashed(color(5)));
+        legend.add(c.marks.0, Key::Dashed(color(5)));
     }
-    svg(PLOT_HEIGHT, &legend, |root| {
+    svg_sized(size, &legend, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, CAPTION))
+            .caption(c.title, (FONT, CAPTION))
             .margin(10)
             .margin_right(24)
             .x_label_area_size(52)
@@ -196,8 +269,9 @@ pub fn ccdf(
             .map_err(chart_error)?;
         chart
             .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
+            .x_desc(c.x_desc)
+            .y_desc(c.y_desc)
+            .x_labels(if size == FULL { 10 } else { 5 })
             .x_label_formatter(&|x| tick(*x))
             .y_label_formatter(&|y| tick(*y))
             .label_style((FONT, LABEL))
@@ -213,12 +287,10 @@ pub fn ccdf(
                 ))
                 .map_err(chart_error)?;
         }
-        let style = (FONT, LABEL - 2).into_font().color(&color(5)).pos(
-            plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Top,
-            ),
-        );
+        let style = (FONT, LABEL - 2)
+            .into_font()
+            .color(&color(5))
+            .pos(Pos::new(HPos::Left, VPos::Top));
         chart
             .draw_series(
                 numbered
@@ -226,9 +298,19 @@ pub fn ccdf(
                     .map(|&(n, m)| Text::new(format!("{n}"), (m * 1.04, 0.8), style.clone())),
             )
             .map_err(chart_error)?;
+        if c.steps.is_empty() {
+            // An empty axis would look like a drawing that failed.
+            let centre = (x0 * x1).sqrt();
+            let middle = (floor.ln() / 2.0).exp();
+            let style = TextStyle::from((FONT, LABEL).into_font())
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            chart
+                .draw_series([Text::new("none delivered", (centre, middle), style)])
+                .map_err(chart_error)?;
+        }
         chart
             .draw_series(LineSeries::new(
-                steps.iter().copied(),
+                c.steps.iter().copied(),
                 color(0).stroke_width(2),
             ))
             .map_err(chart_error)?;
