@@ -212,6 +212,7 @@ fn summary_json_separates_performance() {
             "failure_latency",
             "queue_wait",
             "domains",
+            "domain_latency",
             "performance"
         ]
     );
