@@ -130,7 +130,8 @@ fn legends(html: &str) -> usize {
 }
 
 /// The charts fill the page's width without widening it, and their text is at least 8.5 px
-/// (on a 420 px phone) or 11 px (at 1400 px) as drawn.
+/// (on a 420 px phone) or 11 px (at 1400 px) as drawn; at 1400 px every table fits without
+/// scrolling (on a phone a wide table scrolls within its box).
 fn assert_fills_and_reads(layout: &Layout, width: u32) {
     assert_eq!(layout.inner, f64::from(width), "{layout:?}");
     assert!(
@@ -148,6 +149,15 @@ fn assert_fills_and_reads(layout: &Layout, width: u32) {
     // its width from the inner width, not from the page's.
     assert!(left <= 14.0 && right >= layout.scroll - 14.0, "{layout:?}");
     assert!(layout.scroll >= layout.inner - 20.0, "{layout:?}");
+    if width >= 1400 {
+        assert!(!layout.tables.is_empty(), "{layout:?}");
+        for (i, &(content, shown)) in layout.tables.iter().enumerate() {
+            assert!(
+                content <= shown,
+                "table {i} scrolls at {width} px: {layout:?}"
+            );
+        }
+    }
     let least = if width < 800 { 8.5 } else { 11.0 };
     assert!(
         layout.font >= least,

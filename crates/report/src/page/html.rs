@@ -23,7 +23,8 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A table: a header row and rows of cells, all escaped.
 pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    // Wide tables scroll within their box on a narrow screen instead of widening the page.
+    // Wide tables scroll within their box on a narrow screen instead of widening the page,
+    // their rows one line high.
     let mut out = String::from("<div class=\"table\"><table><thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
@@ -56,7 +57,8 @@ td:first-child,th:first-child{text-align:left}\
 .charts.small{grid-template-columns:repeat(auto-fit,minmax(min(100%,300px),1fr))}\
 .chart{border:1px solid #ddd;min-width:0}.chart svg{display:block;width:100%;height:auto}\
 .table{overflow-x:auto}.wide{overflow-x:auto;max-width:100%}\
-nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}";
+nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}\
+@media (max-width:700px){td{white-space:nowrap}}";
 
 /// Lists the sections at the top of the page.
 const SCRIPT: &str = "document.addEventListener('DOMContentLoaded',function(){\
