@@ -208,6 +208,18 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
         run.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
+    // Automation rules: suspensions shaded, their ends marked, in the time series.
+    let storm = out_dir("legends-storm");
+    let (code, _, err) = smtpsim(&[
+        "run",
+        &scenario("throttle-storm.toml"),
+        "--out",
+        storm.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let storm_html = std::fs::read_to_string(storm.join("report.html")).unwrap();
+    assert!(storm_html.contains("rule google-rate-limited: suspend"));
+    assert!(storm_html.contains("rule google-rate-limited: released"));
     let sweep = out_dir("legends-sweep");
     let (code, _, err) = smtpsim(&[
         "sweep",
@@ -224,7 +236,7 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
         sweep.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    for (dir, least) in [(&run, 3), (&sweep, 22)] {
+    for (dir, least) in [(&run, 3), (&storm, 3), (&sweep, 22)] {
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
         assert!(legends(&html) >= least, "{} legends", legends(&html));
         assert_eq!(

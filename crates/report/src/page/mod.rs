@@ -7,6 +7,7 @@
 //!   replications with its 95% confidence interval, one series per combination of the other
 //!   fields.
 
+mod automation;
 mod charts;
 mod compare;
 mod facts;

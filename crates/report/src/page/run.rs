@@ -145,7 +145,12 @@ fn traffic_end(ts: &Timeseries) -> f64 {
 
 /// Deliveries, deferrals and failures per interval, and the queue over time; series whose
 /// scales differ by 10× on separate axes.
-fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> {
+fn time_charts(
+    ts: &Timeseries,
+    words: &Words,
+    rules: &[charts::RuleEvent],
+) -> Result<[Chart; 2], PageError> {
+    let rules = charts::RuleMarks::of(rules);
     let [active, deferred, connections, delivered, deferrals, bounced] =
         [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
     let end = traffic_end(ts);
@@ -183,11 +188,12 @@ fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> 
                 hours,
                 (0.0, end),
                 &per_interval,
+                &rules,
             )?,
         ),
         chart(
             "queue_depth",
-            charts::panels("Queue depth over time", hours, (0.0, end), &queue)?,
+            charts::panels("Queue depth over time", hours, (0.0, end), &queue, &rules)?,
         ),
     ])
 }
@@ -327,7 +333,7 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     };
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
     let (outcome_table, outcome_chart) = outcomes(&s)?;
-    let [deliveries, queue] = time_charts(&ts, &words)?;
+    let [deliveries, queue] = time_charts(&ts, &words, &super::automation::rule_events(dir)?)?;
     let mut charts = vec![
         outcome_chart,
         reasons_chart(&s)?,

@@ -9,11 +9,13 @@
 mod bars;
 mod intervals;
 mod lines;
+mod rules;
 mod series;
 
 pub use bars::{histogram, horizontal_bars, outcome_bars};
 pub use intervals::{IntervalChart, Intervals, XValues, interval_span, intervals, small_intervals};
 pub use lines::{error_bars, lines};
+pub use rules::{RuleEvent, RuleMarks};
 pub use series::{
     Ccdf, CcdfAxes, Series, ccdf, ccdf_floor, ccdf_steps, panels, small_ccdf, split_by_scale,
 };
@@ -73,6 +75,8 @@ pub enum Key {
     Dashed(RGBColor),
     /// A dot (points with error bars).
     Marker(RGBColor),
+    /// A shaded box (spans of time).
+    Shade(RGBColor),
 }
 
 /// The entries of a chart's legend, drawn below its plotting area.
@@ -153,6 +157,15 @@ impl Legend {
                     out,
                     "<line x1=\"{x0}\" y1=\"{y}\" x2=\"{x1}\" y2=\"{y}\" stroke=\"{}\" \
                      stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
+                    hex(c)
+                ),
+                Key::Shade(c) => writeln!(
+                    out,
+                    "<rect x=\"{x0}\" y=\"{}\" width=\"{}\" height=\"12\" fill=\"{}\" \
+                     fill-opacity=\"0.35\" stroke=\"{}\"/>",
+                    y - 6.0,
+                    x1 - x0,
+                    hex(c),
                     hex(c)
                 ),
                 Key::Marker(c) => writeln!(

@@ -4,6 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::rules::RuleMarks;
 use super::{
     CAPTION, COUNT, FONT, FULL, Key, LABEL, Legend, PLOT_HEIGHT, PageError, SMALL, Size,
     chart_error, color, decade_below, span, svg, svg_sized, tick,
@@ -69,17 +70,20 @@ fn y_desc(panel: &Panel, panels: usize) -> String {
 }
 
 /// Stacked panels over one x range (from `x_range.0` to `x_range.1`), each with its own y
-/// axis from zero; one legend for all.
+/// axis from zero, the automation rules' `rules` drawn under the lines of each; one legend
+/// for all.
 pub fn panels(
     title: &str,
     x_desc: &str,
     x_range: (f64, f64),
     panels: &[Panel],
+    rules: &RuleMarks<'_>,
 ) -> Result<String, PageError> {
     let mut legend = Legend::default();
     for s in panels.iter().flat_map(|p| &p.series) {
         legend.add(s.name.as_str(), Key::Line(color(s.color)));
     }
+    rules.add_to(&mut legend);
     let height = PLOT_HEIGHT + 160 * panels.len().saturating_sub(1) as u32;
     svg(height, &legend, |root| {
         let area = root.titled(title, (FONT, CAPTION)).map_err(chart_error)?;
@@ -113,6 +117,7 @@ pub fn panels(
                 mesh.x_label_formatter(&|_| String::new());
             }
             mesh.draw().map_err(chart_error)?;
+            rules.draw(&mut chart, (0f64.min(y0), y1))?;
             for s in &panel.series {
                 chart
                     .draw_series(LineSeries::new(
