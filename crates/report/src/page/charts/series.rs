@@ -236,6 +236,34 @@ pub fn small_ccdf(chart: &Ccdf<'_>) -> Result<String, PageError> {
     draw_ccdf(chart, SMALL, false)
 }
 
+/// The font size of the marks' numbers, as plotters takes it.
+const MARK_FONT: u32 = LABEL - 2;
+/// A mark's number starts this factor right of the mark (on the log axis).
+const MARK_NUMBER_SHIFT: f64 = 1.04;
+/// The space kept between two numbers, SVG units.
+const MARK_NUMBER_GAP: f64 = 6.0;
+
+/// How wide the number `n` is drawn, SVG units: digits are 0.64 em wide in DejaVu Sans (the
+/// widest of the usual sans-serif fonts), and plotters writes 0.8 times its font size.
+fn number_width(n: usize) -> f64 {
+    n.to_string().len() as f64 * f64::from(MARK_FONT) * 0.8 * 0.65
+}
+
+/// The marks whose numbers are drawn: from left to right, each number that starts after the
+/// previous drawn one ends (with [`MARK_NUMBER_GAP`] between) and ends before `right`, from
+/// `(number, value, left edge)` in increasing value.
+fn thin_numbers(starts: impl Iterator<Item = (usize, f64, f64)>, right: f64) -> Vec<(usize, f64)> {
+    let mut kept = Vec::new();
+    let mut free_from = f64::NEG_INFINITY;
+    for (n, m, x) in starts {
+        if x >= free_from && x + number_width(n) <= right {
+            kept.push((n, m));
+            free_from = x + number_width(n) + MARK_NUMBER_GAP;
+        }
+    }
+    kept
+}
+
 fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, PageError> {
     let (lo, hi) = c.axes.values;
     let (x0, x1) = c.axes.x();
@@ -250,14 +278,6 @@ fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, Pag
         .map(|(i, m)| (i + 1, m))
         .filter(|&(_, m)| m >= lo && m <= hi * 1.5)
         .collect();
-    // Numbers at least 4% of the axis apart, so that they do not run together.
-    let gap = (x1 / x0).log10() * 0.04;
-    let mut numbered: Vec<(usize, f64)> = Vec::new();
-    for &(n, m) in shown.iter().filter(|_| with_numbers) {
-        if numbered.last().is_none_or(|&(_, p)| (m / p).log10() >= gap) {
-            numbered.push((n, m));
-        }
-    }
     let mut legend = Legend::default();
     legend.add("delivered", Key::Line(color(0)));
     if !shown.is_empty() {
@@ -292,16 +312,25 @@ fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, Pag
                 ))
                 .map_err(chart_error)?;
         }
-        let style = (FONT, LABEL - 2)
+        let style = (FONT, MARK_FONT)
             .into_font()
             .color(&color(5))
             .pos(Pos::new(HPos::Left, VPos::Top));
+        let numbered = if with_numbers {
+            // Where each number would start on the page, left to right.
+            let starts = shown.iter().map(|&(n, m)| {
+                let at = (m * MARK_NUMBER_SHIFT, 0.8);
+                (n, m, f64::from(chart.backend_coord(&at).0))
+            });
+            let right = chart.plotting_area().get_pixel_range().0.end;
+            thin_numbers(starts, f64::from(right))
+        } else {
+            Vec::new()
+        };
         chart
-            .draw_series(
-                numbered
-                    .iter()
-                    .map(|&(n, m)| Text::new(format!("{n}"), (m * 1.04, 0.8), style.clone())),
-            )
+            .draw_series(numbered.iter().map(|&(n, m)| {
+                Text::new(format!("{n}"), (m * MARK_NUMBER_SHIFT, 0.8), style.clone())
+            }))
             .map_err(chart_error)?;
         if c.steps.is_empty() {
             // An empty axis would look like a drawing that failed.
@@ -325,6 +354,7 @@ fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, Pag
 
 #[cfg(test)]
 mod tests {
+    use super::super::WIDTH;
     use super::*;
 
     fn series(name: &str, top: f64) -> Series {
@@ -352,6 +382,57 @@ mod tests {
         assert_eq!(names, [vec!["delivered", "bounced"], vec!["deferred"]]);
         let one = split_by_scale("n", vec![series("a", 10.0), series("b", 2.0)]);
         assert_eq!(one.len(), 1);
+    }
+
+    /// The left edge and text of each mark number in `svg` (orange text that is a number).
+    fn mark_numbers(svg: &str) -> Vec<(f64, String)> {
+        let lines: Vec<&str> = svg.lines().collect();
+        lines
+            .windows(2)
+            .filter(|w| w[0].starts_with("<text") && w[0].contains("fill=\"#D55E00\""))
+            .filter(|w| w[1].trim().parse::<usize>().is_ok())
+            .map(|w| {
+                let x = w[0]
+                    .split(" x=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                (x.parse().unwrap(), w[1].trim().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn retry_numbers_never_overlap() {
+        // A long schedule: 60 s growing by half each time, for four days (27 retries).
+        let mut retries = vec![60.0];
+        while *retries.last().unwrap() < 4.0 * 86_400.0 {
+            retries.push(retries.last().unwrap() * 1.5);
+        }
+        let mut buckets = vec![(30.0, 10)];
+        buckets.extend(retries.iter().map(|&r| (r + 1.0, 10)));
+        let floor = ccdf_floor(10 * retries.len() as u64);
+        let steps = ccdf_steps(&buckets, floor);
+        let svg = ccdf("t", "s", "f", &steps, floor, ("retries", &retries)).unwrap();
+        let numbers = mark_numbers(&svg);
+        assert!(numbers.len() >= 5, "{numbers:?}");
+        assert!(numbers.len() < retries.len(), "thinned: {numbers:?}");
+        assert_eq!(numbers[0].1, "1", "the first is always numbered");
+        for w in numbers.windows(2) {
+            let end = w[0].0 + number_width(w[0].1.parse().unwrap());
+            assert!(end < w[1].0, "{w:?} overlap");
+        }
+        // None runs past the plotting area (the chart's width less its right margin).
+        let (x, last) = numbers.last().unwrap();
+        assert!(x + number_width(last.parse().unwrap()) <= f64::from(WIDTH) - 24.0);
+        // Marks far apart are all numbered.
+        let few = [60.0, 600.0, 6000.0];
+        let steps = ccdf_steps(&[(1.0, 1), (7000.0, 1)], 0.01);
+        let svg = ccdf("t", "s", "f", &steps, 0.01, ("retries", &few)).unwrap();
+        let texts: Vec<String> = mark_numbers(&svg).into_iter().map(|n| n.1).collect();
+        assert_eq!(texts, ["1", "2", "3"]);
     }
 
     #[test]
