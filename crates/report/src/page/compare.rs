@@ -112,11 +112,12 @@ fn charts_of(c: &Comparison, a: &Side, b: &Side) -> Result<Vec<Chart>, PageError
         ),
         chart(
             "compare_attempts",
-            charts::error_bars(
+            charts::intervals(
                 "Attempts per recipient (share, 95% interval)",
                 "attempts",
                 "share of recipients",
-                &labels,
+                &charts::XValues::of(&labels, |v| v.parse().ok()),
+                charts::FRACTION,
                 &[(na, sa), (nb, sb)],
             )?,
         ),

@@ -14,7 +14,7 @@ mod series;
 
 pub use bars::{histogram, horizontal_bars, outcome_bars};
 pub use intervals::{IntervalChart, Intervals, XValues, interval_span, intervals, small_intervals};
-pub use lines::{error_bars, lines};
+pub use lines::lines;
 pub use rules::{RuleEvent, RuleMarks};
 pub use series::{
     Ccdf, CcdfAxes, Series, ccdf, ccdf_floor, ccdf_steps, panels, small_ccdf, split_by_scale,
