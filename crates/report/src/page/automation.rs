@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::charts::RuleEvent;
-use super::{PageError, read};
+use super::{PageError, read_csv};
 use crate::{AUTOMATION_CSV, AUTOMATION_HEADER};
 
 /// The rule events of the run in `dir`, in time order, times in hours; none when the output
@@ -14,25 +14,17 @@ pub(super) fn rule_events(dir: &Path) -> Result<Vec<RuleEvent>, PageError> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let text = read(&path)?;
     let bad = |message: String| PageError::Parse {
         path: path.clone(),
         message,
     };
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    if header.iter().collect::<Vec<_>>() != AUTOMATION_HEADER {
-        return Err(bad("not smtpsim's automation.csv header".into()));
-    }
     let hours = |line: usize, field: &str, text: &str| -> Result<f64, PageError> {
         text.parse::<f64>()
             .map(|s| s / 3600.0)
             .map_err(|e| bad(format!("line {line}, {field}: {e}")))
     };
     let mut events = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let line = i + 2;
-        let row = row.map_err(|e| bad(e.to_string()))?;
+    for (line, row) in read_csv(&path, &AUTOMATION_HEADER)? {
         let field = |name: &str| {
             let at = AUTOMATION_HEADER.iter().position(|h| *h == name);
             at.and_then(|at| row.get(at)).unwrap_or_default()
@@ -94,6 +86,12 @@ mod tests {
         .unwrap();
         let err = rule_events(&dir).unwrap_err().to_string();
         assert!(err.contains("automation.csv: line 2, time_s"), "{err}");
+        std::fs::write(&path, "time_s,rule\n1,r\n").unwrap();
+        let err = rule_events(&dir).unwrap_err().to_string();
+        assert!(
+            err.ends_with("not smtpsim's automation.csv header"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -93,6 +93,27 @@ fn read(path: &Path) -> Result<String, PageError> {
     })
 }
 
+/// The rows of a CSV file smtpsim wrote, each with its line number, once its header is
+/// checked to be `header`.
+fn read_csv(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>, PageError> {
+    let text = read(path)?;
+    let bad = |message: String| PageError::Parse {
+        path: path.to_owned(),
+        message,
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let found = reader.headers().map_err(|e| bad(e.to_string()))?;
+    if found.iter().ne(header.iter().copied()) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return Err(bad(format!("not smtpsim's {name} header")));
+    }
+    reader
+        .records()
+        .enumerate()
+        .map(|(i, row)| Ok((i + 2, row.map_err(|e| bad(e.to_string()))?)))
+        .collect()
+}
+
 /// Writes the charts and `report.html` of the run or sweep in `dir`; returns the page's path.
 pub fn write_report(dir: &Path) -> Result<PathBuf, PageError> {
     let (charts, page) = if dir.join(crate::sweep::SWEEP_JSON).is_file() {

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::charts;
 use super::html::{Section, page, table};
 use super::latency;
-use super::{Chart, PageError, read};
+use super::{Chart, PageError, read, read_csv};
 use crate::summary::{Outcomes, Summary};
 
 /// At most this many failure reasons are drawn (the most frequent).
@@ -44,27 +44,20 @@ struct Timeseries {
 }
 
 fn timeseries(path: &Path) -> Result<Timeseries, PageError> {
-    let text = read(path)?;
     let bad = |message: String| PageError::Parse {
         path: path.to_owned(),
         message,
     };
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    if header.iter().collect::<Vec<_>>() != crate::TIMESERIES_HEADER {
-        return Err(bad("not smtpsim's timeseries.csv header".into()));
-    }
     let mut series = Timeseries {
         hours: Vec::new(),
         columns: vec![Vec::new(); 6],
     };
-    for (line, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| bad(e.to_string()))?;
+    for (line, row) in read_csv(path, &crate::TIMESERIES_HEADER)? {
         let values: Vec<f64> = row
             .iter()
             .map(|v| v.parse::<f64>())
             .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("line {}: {e}", line + 2)))?;
+            .map_err(|e| bad(format!("line {line}: {e}")))?;
         series.hours.push(values[0] / 3600.0);
         for (column, v) in series.columns.iter_mut().zip(&values[1..]) {
             column.push(*v);
