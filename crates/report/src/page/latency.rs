@@ -186,11 +186,17 @@ mod tests {
         stats.summary(&RunStats::default()).unwrap()
     }
 
-    /// The texts of an SVG's tick labels (lines that are numbers).
+    /// The texts of an SVG's tick labels: lines that are numbers (`k` and `M` for thousands
+    /// and millions).
     fn ticks(svg: &str) -> Vec<String> {
         svg.lines()
             .map(str::trim)
-            .filter(|l| !l.is_empty() && l.replace([',', '.', 'e', '-'], "").parse::<u64>().is_ok())
+            .filter(|l| {
+                let digits = l
+                    .trim_end_matches(['k', 'M'])
+                    .replace([',', '.', 'e', '-'], "");
+                !digits.is_empty() && digits.parse::<u64>().is_ok()
+            })
             .map(String::from)
             .collect()
     }
@@ -222,7 +228,7 @@ mod tests {
         assert_eq!(charts[11].name, "latency_domain_d03.example");
         assert!(charts.iter().all(|c| c.small));
         let first = ticks(&charts[1].svg);
-        assert!(first.contains(&"1000".to_string()), "{first:?}");
+        assert!(first.contains(&"1k".to_string()), "{first:?}");
         for c in &charts {
             assert_eq!(ticks(&c.svg), first, "{} on other axes", c.name);
         }

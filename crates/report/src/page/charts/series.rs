@@ -236,6 +236,17 @@ pub fn small_ccdf(chart: &Ccdf<'_>) -> Result<String, PageError> {
     draw_ccdf(chart, SMALL, false)
 }
 
+/// A tick label for a narrow axis: thousands and millions of whole numbers as `k` and `M`
+/// (`10k`, not `10,000`), so that the decades do not run together.
+fn short_tick(v: f64) -> String {
+    for (unit, suffix) in [(1e6, "M"), (1e3, "k")] {
+        if v.abs() >= unit && (v / unit).fract() == 0.0 {
+            return format!("{}{suffix}", tick(v / unit));
+        }
+    }
+    tick(v)
+}
+
 /// The font size of the marks' numbers, as plotters takes it.
 const MARK_FONT: u32 = LABEL - 2;
 /// A mark's number starts this factor right of the mark (on the log axis).
@@ -297,7 +308,13 @@ fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, Pag
             .x_desc(c.x_desc)
             .y_desc(c.y_desc)
             .x_labels(if size == FULL { 10 } else { 5 })
-            .x_label_formatter(&|x| tick(*x))
+            .x_label_formatter(&|x| {
+                if size == FULL {
+                    tick(*x)
+                } else {
+                    short_tick(*x)
+                }
+            })
             .y_label_formatter(&|y| tick(*y))
             .label_style((FONT, LABEL))
             .draw()
@@ -402,6 +419,15 @@ mod tests {
                 (x.parse().unwrap(), w[1].trim().to_string())
             })
             .collect()
+    }
+
+    #[test]
+    fn narrow_axes_write_thousands_short() {
+        assert_eq!(short_tick(10_000.0), "10k");
+        assert_eq!(short_tick(1_000_000.0), "1M");
+        assert_eq!(short_tick(100.0), "100");
+        assert_eq!(short_tick(0.1), "0.1");
+        assert_eq!(short_tick(1500.0), "1500");
     }
 
     #[test]
