@@ -124,6 +124,25 @@ fn legend_overlaps(html: &str) -> Vec<String> {
     found
 }
 
+/// The tick labels (text lines that read as numbers, `k` for thousands) of each chart of
+/// `html` whose id starts with `prefix`.
+fn small_multiples(html: &str, prefix: &str) -> Vec<Vec<String>> {
+    html.split(&format!("<div class=\"chart\" id=\"{prefix}"))
+        .skip(1)
+        .map(|chunk| {
+            let svg = chunk.split("</svg>").next().unwrap_or_default();
+            svg.lines()
+                .map(str::trim)
+                .filter(|l| {
+                    let digits = l.trim_end_matches('k').replace([',', '.', '-', 'e'], "");
+                    !digits.is_empty() && digits.parse::<u64>().is_ok()
+                })
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
 /// The number of legends in `html`.
 fn legends(html: &str) -> usize {
     html.matches("<rect class=\"legend-box\"").count()
@@ -236,6 +255,28 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
         sweep.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
+    // Latency per domain: a small chart per domain, all on the same axes.
+    let run_html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let sweep_html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    for (html, prefix, domains) in [
+        (&run_html, "chart-latency_domain_", 7),
+        (
+            &sweep_html,
+            "chart-latency_p90_s_vs_relay_retry_initial_",
+            4,
+        ),
+        (
+            &sweep_html,
+            "chart-latency_p90_s_vs_relay_retry_multiplier_",
+            4,
+        ),
+    ] {
+        let ticks = small_multiples(html, prefix);
+        assert_eq!(ticks.len(), domains, "{prefix}");
+        assert!(ticks[0].len() >= 4, "{ticks:?}");
+        assert!(ticks.iter().all(|t| *t == ticks[0]), "{prefix}: {ticks:?}");
+        assert!(html.contains("<div class=\"charts small\">"));
+    }
     for (dir, least) in [(&run, 3), (&storm, 3), (&sweep, 22)] {
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
         assert!(legends(&html) >= least, "{} legends", legends(&html));

@@ -258,7 +258,8 @@ fn a_run_report_renders_in_chromium() {
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
-    assert_eq!(html.matches("<svg").count(), 6);
+    // Six charts, and the latency of each of the seven recipient domains.
+    assert_eq!(html.matches("<svg").count(), 6 + 7);
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let peak = summary["run"]["peak_queue_depth"].as_u64().unwrap();
@@ -304,8 +305,9 @@ fn a_sweep_report_renders_in_chromium_and_report_remakes_it() {
     assert_eq!(code, 0, "{err}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
-    // Each of the 12 metrics against each of the 2 fields.
-    assert_eq!(html.matches("<svg").count(), 24);
+    // Each of the 12 metrics against each of the 2 fields, and the p90 latency of each of the
+    // 4 domains against each field.
+    assert_eq!(html.matches("<svg").count(), 24 + 2 * 4);
     assert!(html.contains("latency_p99_s by relay.retry.initial"));
     // Durations on a numeric axis in seconds, labelled with the swept values.
     let chart =
