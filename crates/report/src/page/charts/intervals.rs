@@ -147,7 +147,16 @@ fn draw_intervals(c: &IntervalChart<'_>, size: Size, y: (f64, f64)) -> Result<St
                     let chart = builder
                         .build_cartesian_2d(a..b, y0..y1)
                         .map_err(chart_error)?;
-                    draw(chart, x_desc, y_desc, series, &|v| tick(*v), place)
+                    // Whole values (counts) are labelled at whole numbers only.
+                    let whole = values.iter().all(|v| v.fract() == 0.0);
+                    let label = |v: &f64| {
+                        if whole && v.fract() != 0.0 {
+                            String::new()
+                        } else {
+                            tick(*v)
+                        }
+                    };
+                    draw(chart, x_desc, y_desc, series, &label, place)
                 }
             }
             XValues::Categories(labels) => {
@@ -288,6 +297,28 @@ mod tests {
         let tag = lines[at - 1];
         let x = tag.find(" x=\"").unwrap() + 4;
         tag[x..].split('"').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn whole_values_are_labelled_at_whole_numbers() {
+        let x = XValues::Numbers(vec![1.0, 2.0, 3.0, 4.0]);
+        let means = vec![(0.25, Some(0.01)); 4];
+        let svg = intervals("t", "attempts", "y", &x, ANY, &[("s".into(), means)]).unwrap();
+        let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(texts.contains(&"2") && texts.contains(&"3"), "{svg}");
+        assert!(!texts.contains(&"1.5") && !texts.contains(&"2.5"), "{svg}");
+        // Fractions keep their labels.
+        let x = XValues::Numbers(vec![1.5, 2.0]);
+        let svg = intervals(
+            "t",
+            "x",
+            "y",
+            &x,
+            ANY,
+            &[("s".into(), vec![(1.0, None); 2])],
+        )
+        .unwrap();
+        assert!(svg.lines().any(|l| l.trim() == "1.5"), "{svg}");
     }
 
     #[test]
