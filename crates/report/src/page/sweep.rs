@@ -196,6 +196,51 @@ fn series_along<'a>(
     series
 }
 
+/// The table of the points: each one's swept values and main metrics, the mean over its
+/// replications ± the half-width of the 95% confidence interval.
+fn points_table(d: &SweepDefinition, points: &[PointSummary]) -> String {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(d.parameters.iter().map(|p| p.path.clone()));
+    header.extend(
+        [
+            "runs",
+            "delivered",
+            "bounced",
+            "expired",
+            "p99 latency (s)",
+            "mean attempts",
+            "peak queue",
+        ]
+        .map(String::from),
+    );
+    let show = |p: &PointSummary, metric: &str, scale: f64, digits: usize| {
+        let i = &p.metrics[metric];
+        match (i.mean, i.ci95) {
+            (None, _) => "none".to_string(),
+            (Some(mean), Some(ci)) => {
+                format!("{:.digits$} ± {:.digits$}", mean * scale, ci * scale)
+            }
+            (Some(mean), None) => format!("{:.digits$}", mean * scale),
+        }
+    };
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            let mut row = vec![p.point.to_string()];
+            row.extend(p.values.iter().cloned());
+            row.push(p.replications.to_string());
+            row.push(format!("{}%", show(p, "delivery_rate", 100.0, 2)));
+            row.push(format!("{}%", show(p, "bounce_rate", 100.0, 2)));
+            row.push(format!("{}%", show(p, "expiry_rate", 100.0, 2)));
+            row.push(show(p, "latency_p99_s", 1.0, 1));
+            row.push(show(p, "mean_attempts", 1.0, 3));
+            row.push(show(p, "peak_queue_depth", 1.0, 0));
+            row
+        })
+        .collect();
+    table(&header, &rows)
+}
+
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let output = SweepOutput::read(dir).map_err(|e| PageError::Parse {
         path: dir.join(crate::sweep::SWEEP_JSON),
@@ -233,51 +278,12 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
         }
         None => None,
     };
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(d.parameters.iter().map(|p| p.path.clone()));
-    header.extend(
-        [
-            "runs",
-            "delivered",
-            "bounced",
-            "expired",
-            "p99 latency (s)",
-            "mean attempts",
-            "peak queue",
-        ]
-        .map(String::from),
-    );
-    let show = |p: &crate::sweep::PointSummary, metric: &str, scale: f64, digits: usize| {
-        let i = &p.metrics[metric];
-        match (i.mean, i.ci95) {
-            (None, _) => "none".to_string(),
-            (Some(mean), Some(ci)) => {
-                format!("{:.digits$} ± {:.digits$}", mean * scale, ci * scale)
-            }
-            (Some(mean), None) => format!("{:.digits$}", mean * scale),
-        }
-    };
-    let rows: Vec<Vec<String>> = points
-        .iter()
-        .map(|p| {
-            let mut row = vec![p.point.to_string()];
-            row.extend(p.values.iter().cloned());
-            row.push(p.replications.to_string());
-            row.push(format!("{}%", show(p, "delivery_rate", 100.0, 2)));
-            row.push(format!("{}%", show(p, "bounce_rate", 100.0, 2)));
-            row.push(format!("{}%", show(p, "expiry_rate", 100.0, 2)));
-            row.push(show(p, "latency_p99_s", 1.0, 1));
-            row.push(show(p, "mean_attempts", 1.0, 3));
-            row.push(show(p, "peak_queue_depth", 1.0, 0));
-            row
-        })
-        .collect();
     let mut sections = vec![Section {
         heading: "Points".into(),
         html: format!(
             "<p>Mean over the replications ± the half-width of its 95% confidence interval \
              (Student's t).</p>{}",
-            table(&header, &rows)
+            points_table(d, &points)
         ),
         charts: Vec::new(),
     }];
