@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use smtpsim_model::scenario::Action;
 use smtpsim_model::sim::{
-    AutomationEvent, AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
+    AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
 };
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
@@ -223,19 +222,18 @@ impl Stats {
             Some(counts) => counts,
             None => self.automation.entry(record.rule.to_owned()).or_default(),
         };
-        match record.event {
-            AutomationEvent::Fired { action, .. } => {
-                counts.fired += 1;
-                match action {
-                    Action::Suspend => counts.suspensions += 1,
-                    Action::Shape => counts.shapes += 1,
-                    Action::Bounce | Action::Expire => {}
-                }
-            }
-            AutomationEvent::Released { deliveries, .. } => counts.released += deliveries,
-            AutomationEvent::RampStep { .. } => counts.ramp_steps += 1,
-            AutomationEvent::Ended => {}
+        // Named where automation.csv is written, so that the two agree.
+        let (event, until, deliveries) = crate::writer::automation_event(&record.event);
+        if until.is_some() {
+            counts.fired += 1;
         }
+        match event {
+            "suspend" => counts.suspensions += 1,
+            "shape" => counts.shapes += 1,
+            "ramp_step" => counts.ramp_steps += 1,
+            _ => {}
+        }
+        counts.released += deliveries.unwrap_or(0);
     }
 
     /// What each automation rule did, by rule name.
@@ -402,6 +400,7 @@ impl Stats {
             automation: self.automation.clone(),
             sources: self.sources.iter().map(SourceSummary::of).collect(),
             domains: self.domains.figures()?,
+            domain_latency: self.domains.latency_histograms()?,
             retry_times_s: Vec::new(),
             performance: None,
         })
@@ -452,6 +451,8 @@ mod tests {
 
     #[test]
     fn automation_counts_shapes_and_ramp_steps_per_rule_and_merges_them() {
+        use smtpsim_model::scenario::Action;
+        use smtpsim_model::sim::AutomationEvent;
         let row = |rule, event| AutomationRecord {
             time: SimTime::ZERO,
             rule,
