@@ -173,7 +173,7 @@ rm -rf "$OUT/postfix" "$OUT/smtpsim"
 mkdir -p "$OUT"
 cp "$WORK/log/postfix.log" "$OUT/postfix.log"
 cp "$WORK/sim/mail.log" "$OUT/smtpsim.log"
-cp "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$WORK/scans.txt" "$OUT/"
+cp "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$WORK/scans.txt" "$WORK/serve.out" "$OUT/"
 # Both sides read through their logs: the same rounding of delays, and the same attempts
 # (a line with relay=none reached no server and is not one).
 "$SMTPSIM" maillog "$OUT/postfix.log" --out "$OUT/postfix" >/dev/null
