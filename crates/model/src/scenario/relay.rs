@@ -60,14 +60,16 @@ pub struct Relay {
     /// Time lost on an MX host that does not answer before the next one is tried.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout: Duration,
-    /// After an attempt in which no MX host of a domain took the connection, the relay defers
-    /// the domain's deliveries without trying for this long (Postfix marks the destination
+    /// Once attempts in which no MX host of a domain took the connection have declared the
+    /// domain dead (`failed_cohort_limit`, `initial_destination_concurrency`), the relay
+    /// defers its deliveries without trying for this long (Postfix marks the destination
     /// dead and suspends it for `minimal_backoff_time`); none if absent.
     #[serde(default)]
     pub suspend_unreachable: Option<Duration>,
     /// With `suspend_unreachable`: how many failed connections declare a domain dead, as
     /// Postfix's `destination_concurrency_failed_cohort_limit` counts them (each failure adds
-    /// `1 / window` cohorts; 0: never dead). See [`crate::sim`]'s destination health.
+    /// `1 / window` cohorts; 0: never dead), the window as `initial_destination_concurrency`
+    /// says.
     #[serde(default = "default_failed_cohort_limit")]
     pub failed_cohort_limit: u32,
     /// With `suspend_unreachable`: the window that weighs failed connections when a domain is
