@@ -192,7 +192,7 @@ cp "$WORK/exim.conf" "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$OUT/"
 # run's own output (reading the run through the Postfix-style log it writes would round its
 # latencies of 10 s and more to whole seconds). With no outage, every attempt of either side
 # reached the server, so both count attempts alike.
-"$SMTPSIM" maillog "$OUT/exim.log" --out "$OUT/exim" -q
+"$SMTPSIM" maillog "$OUT/exim.log" --out "$OUT/exim" --interval 10s -q
 cp -r "$WORK/sim/out" "$OUT/smtpsim"
 echo "== comparison (written to $OUT/compare/)" >&2
 "$SMTPSIM" compare "$OUT/exim" "$OUT/smtpsim" --out "$OUT/compare" --check --alpha "$ALPHA"

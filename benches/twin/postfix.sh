@@ -176,8 +176,8 @@ cp "$WORK/sim/mail.log" "$OUT/smtpsim.log"
 cp "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$WORK/scans.txt" "$WORK/serve.out" "$OUT/"
 # Both sides read through their logs: the same rounding of delays, and the same attempts
 # (a line with relay=none reached no server and is not one).
-"$SMTPSIM" maillog "$OUT/postfix.log" --out "$OUT/postfix" >/dev/null
-"$SMTPSIM" maillog "$OUT/smtpsim.log" --out "$OUT/smtpsim" >/dev/null
+"$SMTPSIM" maillog "$OUT/postfix.log" --out "$OUT/postfix" --interval 10s >/dev/null
+"$SMTPSIM" maillog "$OUT/smtpsim.log" --out "$OUT/smtpsim" --interval 10s >/dev/null
 echo "== comparison (written to $OUT/)" >&2
 $TWIN compare "$OUT/postfix" "$OUT/smtpsim" --postfix-log "$OUT/postfix.log" \
     --sim-log "$OUT/smtpsim.log" --out "$OUT" --alpha "$ALPHA"

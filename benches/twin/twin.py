@@ -129,6 +129,7 @@ def cmd_scenario(a):
 name = "twin-{a.policy}"
 duration = "1d"
 seed = {a.seed}
+timeseries_interval = "10s"
 
 [[senders]]
 name = "app"
