@@ -62,7 +62,8 @@ find_exim() {
     local cache=${TWIN_EXIM_CACHE:-/var/cache/smtpsim-exim}
     if [ ! -x "$cache/usr/sbin/exim4" ]; then
         mkdir -p "$cache"
-        (cd "$cache" && apt-get download -q exim4-daemon-light >&2 && dpkg -x exim4-daemon-light_*.deb "$cache") || {
+        (cd "$cache" && rm -f exim4-daemon-light_*.deb && apt-get download -q exim4-daemon-light >&2 \
+            && dpkg -x exim4-daemon-light_*.deb "$cache") || {
             echo "exim.sh: no Exim, and Debian's exim4-daemon-light could not be downloaded" >&2
             exit 2
         }
