@@ -25,7 +25,11 @@ use crate::zone::Zone;
 /// receiving side's checks evaluated again against the DNS with the real keys (the SPF and
 /// DMARC the journey shows come from the run), when the message reached the end of data.
 pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<AuthOutcome> {
-    let zone = Zone::for_seed(scenario, seed);
+    realize_in(scenario, &Zone::for_seed(scenario, seed), journey)
+}
+
+/// [`realize`] with the DNS and keys of `zone` (whose keys derive from the journey's seed).
+pub fn realize_in(scenario: &Scenario, zone: &Zone, journey: &mut Journey) -> Option<AuthOutcome> {
     if let Some(notice) = journey.notice.clone()
         && let Some(step) = journey
             .steps
@@ -58,7 +62,7 @@ pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<
     }
     let &last = delivered.last()?;
     journey.verdicts.as_ref()?;
-    let check = verify(&in_transit, &zone, &hashes);
+    let check = verify(&in_transit, zone, &hashes);
     let mail_from = journey.steps[..=last]
         .iter()
         .rev()
@@ -66,7 +70,7 @@ pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<
         .find_map(envelope_sender)
         .unwrap_or_default();
     let input_from = facts.from_domain.clone().unwrap_or_default();
-    let recording = Recording::new(&zone);
+    let recording = Recording::new(zone);
     let modelled = facts.dkim.as_ref().map(|(d, s)| {
         let signature = DkimSignature::new(d.clone(), s.clone());
         if facts.altered {
@@ -117,7 +121,7 @@ pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<
         step.note = journey::mailbox_note(true).to_string();
     }
     let attempt = journey.steps[last].attempt;
-    let lookups = lookup_steps(&asked, &check, &zone, &outcome, attempt, at);
+    let lookups = lookup_steps(&asked, &check, zone, &outcome, attempt, at);
     journey.steps.splice(last + 1..last + 1, lookups);
     for (i, step) in journey.steps.iter_mut().enumerate() {
         step.number = i + 1;

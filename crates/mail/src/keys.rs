@@ -122,6 +122,11 @@ impl SigningKeys {
         &self.rsa_pair().private
     }
 
+    /// Derives the RSA key now, if it is not yet.
+    pub fn derive_rsa(&self) {
+        self.rsa_pair();
+    }
+
     /// Whether the RSA key has been derived.
     pub fn rsa_derived(&self) -> bool {
         self.rsa.get().is_some()

@@ -91,6 +91,30 @@ impl Zone {
         Zone::new(scenario, Arc::new(KeyRing::new(seed)))
     }
 
+    /// Starts deriving, on another thread, the keys the scenario's signing senders sign with,
+    /// so that they are ready (or nearly) when a journey that ran meanwhile needs them. The
+    /// keys are the same whichever thread derives them.
+    pub fn derive_ahead(&self, scenario: &Scenario) {
+        let signers: Vec<(String, String)> = scenario
+            .senders
+            .iter()
+            .filter(|s| s.dkim.sign)
+            .map(|s| {
+                let domain = s.dkim.domain.as_ref().or(s.from_domain.as_ref());
+                (domain.unwrap_or(&s.domain).clone(), s.dkim.selector.clone())
+            })
+            .collect();
+        if signers.is_empty() {
+            return;
+        }
+        let ring = self.ring.clone();
+        std::thread::spawn(move || {
+            for (domain, selector) in signers {
+                ring.keys(&domain, &selector).derive_rsa();
+            }
+        });
+    }
+
     /// The keys the records publish (and the signer signs with).
     pub fn ring(&self) -> &Arc<KeyRing> {
         &self.ring
