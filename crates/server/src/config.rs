@@ -77,6 +77,16 @@ pub struct ServeConfig {
     pub rules: Arc<RuleSet>,
     /// Serve the HTTP control and capture API and its page.
     pub http: Option<HttpSetup>,
+    /// Threads that accept and serve connections (1 to
+    /// [`MAX_THREADS`](crate::MAX_THREADS)). With 1, the runtime that runs the server
+    /// accepts and serves every connection. With more, each further thread runs a
+    /// single-threaded runtime of its own with its own listener on the same port
+    /// (`SO_REUSEPORT`): the kernel spreads new connections over the threads, and each
+    /// connection is served by the thread that accepted it, with no wake-ups across threads.
+    /// Those threads deliver to the [`maildir`](ServeConfig::maildir) in turn, each waiting
+    /// for the disk: with a Maildir, run the server with 1 on a multi-threaded runtime,
+    /// whose workers hand their other connections on while one waits for a sync.
+    pub threads: usize,
 }
 
 impl ServeConfig {
@@ -112,6 +122,7 @@ impl ServeConfig {
             bandwidth: None,
             rules: Arc::default(),
             http: None,
+            threads: 1,
         }
     }
 }

@@ -48,7 +48,9 @@ mod trace;
 pub use capture::{CaptureBounds, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
-pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};
+pub use listener::{
+    MAX_CONNECTIONS, MAX_THREADS, ServeError, ServeSummary, Server, shutdown_signal,
+};
 pub use live::BehaviourSettings;
 pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};
