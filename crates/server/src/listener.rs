@@ -22,7 +22,7 @@ use crate::capture::{Capture, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 use crate::config::{ServeConfig, TlsSetup};
 use crate::connection::{self, Context, Counters};
 use crate::http::{self, Api};
-use crate::log::SessionLog;
+use crate::log::{LogHealth, SessionLog};
 use crate::maildir::Maildir;
 use crate::policy::Shared;
 use crate::tls::{Certificate, TlsError};
@@ -365,16 +365,7 @@ impl Server {
         accepting.cancel();
         accept_task.abort();
         let _ = accept_task.await;
-        let tracker = &gate.tracker;
-        tracker.close();
-        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
-            ctx.stop.cancel();
-            tracker.wait().await;
-        }
-        for thread in finished {
-            // It has served its last connection: it ends at once.
-            let _ = thread.await;
-        }
+        gate.drain(grace, finished).await;
         drop(gate);
         if let Some(console) = &ctx.console {
             console.finish(Duration::from_secs(1)).await;
@@ -386,30 +377,40 @@ impl Server {
             messages: counters.messages.load(Ordering::Relaxed),
         };
         http_stop.cancel();
-        if let Some(mut api) = api {
-            // Requests in progress may finish; a client that holds one open does not hold
-            // the server.
-            if tokio::time::timeout(Duration::from_secs(1), &mut api)
-                .await
-                .is_err()
-            {
-                api.abort();
-            }
+        if let Some(api) = api {
+            stop_api(api).await;
         }
         drop(ctx);
         if let Some(log) = log {
-            let path = PathBuf::from(log.name());
-            if let Some(health) = health.as_ref().filter(|h| h.lost() > 0) {
-                let reason = health.first_error().unwrap_or_default();
-                let _ = log.close().await;
-                return Err(ServeError::LogRequired { path, reason });
-            }
-            log.close()
-                .await
-                .map_err(|source| ServeError::Log { path, source })?;
+            close_log(log, health.as_deref()).await?;
         }
         result.map(|()| summary)
     }
+}
+
+/// Lets the API's requests in progress finish; a client that holds one open does not hold the
+/// server more than a second.
+async fn stop_api(mut api: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(Duration::from_secs(1), &mut api)
+        .await
+        .is_err()
+    {
+        api.abort();
+    }
+}
+
+/// Syncs and closes the log; an error if it cannot, or if lines were lost from a log that is
+/// required (`health`).
+async fn close_log(log: SessionLog, health: Option<&LogHealth>) -> Result<(), ServeError> {
+    let path = PathBuf::from(log.name());
+    if let Some(health) = health.filter(|h| h.lost() > 0) {
+        let reason = health.first_error().unwrap_or_default();
+        let _ = log.close().await;
+        return Err(ServeError::LogRequired { path, reason });
+    }
+    log.close()
+        .await
+        .map_err(|source| ServeError::Log { path, source })
 }
 
 /// What every accept loop shares: the server's context, the connection limits, the
@@ -456,6 +457,21 @@ impl Gate {
         tls_listener: Option<TcpListener>,
     ) -> tokio::task::JoinHandle<std::convert::Infallible> {
         tokio::spawn(async move { self.accept_loop(&listener, tls_listener.as_ref()).await })
+    }
+
+    /// Once no loop accepts any more: lets the sessions go on for `grace`, closes the rest
+    /// with `421 4.3.2`, and waits for them and for the accept threads (`finished`) to end.
+    async fn drain(&self, grace: Duration, finished: Vec<oneshot::Receiver<()>>) {
+        let tracker = &self.tracker;
+        tracker.close();
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            self.ctx.stop.cancel();
+            tracker.wait().await;
+        }
+        for thread in finished {
+            // It has served its last connection: it ends at once.
+            let _ = thread.await;
+        }
     }
 
     /// Serves an accepted connection, or refuses it at the connection limits.
