@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use smtpsim_model::scenario::Action;
 use smtpsim_model::sim::{
-    AutomationEvent, AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
+    AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
 };
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
@@ -223,16 +222,15 @@ impl Stats {
             Some(counts) => counts,
             None => self.automation.entry(record.rule.to_owned()).or_default(),
         };
-        match record.event {
-            AutomationEvent::Fired { action, .. } => {
-                counts.fired += 1;
-                if action == Action::Suspend {
-                    counts.suspensions += 1;
-                }
-            }
-            AutomationEvent::Released { deliveries, .. } => counts.released += deliveries,
-            AutomationEvent::Ended => {}
+        // Named where automation.csv is written, so that the two agree.
+        let (event, until, deliveries) = crate::writer::automation_event(&record.event);
+        if until.is_some() {
+            counts.fired += 1;
         }
+        if event == "suspend" {
+            counts.suspensions += 1;
+        }
+        counts.released += deliveries.unwrap_or(0);
     }
 
     /// What each automation rule did, by rule name.
@@ -397,6 +395,7 @@ impl Stats {
             automation: self.automation.clone(),
             sources: self.sources.iter().map(SourceSummary::of).collect(),
             domains: self.domains.figures()?,
+            domain_latency: self.domains.latency_histograms()?,
             retry_times_s: Vec::new(),
             performance: None,
         })

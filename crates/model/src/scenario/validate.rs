@@ -5,8 +5,8 @@ use smtpsim_des::SimDuration;
 
 use super::{Arrivals, Dist, Quantity, RetryConfig, Scenario};
 use crate::limits::{
-    MAX_ATTEMPTS, MAX_DAILY_LIMIT, MAX_GROWTH, MAX_MESSAGE_SIZE, MAX_MESSAGES, MAX_RECIPIENTS,
-    MAX_SAMPLES,
+    MAX_ATTEMPTS, MAX_COHORTS, MAX_DAILY_LIMIT, MAX_GROWTH, MAX_MESSAGE_SIZE, MAX_MESSAGES,
+    MAX_RECIPIENTS, MAX_SAMPLES,
 };
 use crate::retry::RetryPolicy;
 
@@ -140,6 +140,24 @@ fn check_relay(s: &Scenario) -> Result<(), Problem> {
         return Err(problem(
             "relay.suspend_unreachable",
             format!("must be from 1s to 30d, not {}s", suspend.secs()),
+        ));
+    }
+    if relay.failed_cohort_limit > MAX_COHORTS {
+        return Err(problem(
+            "relay.failed_cohort_limit",
+            format!(
+                "must be from 0 to {MAX_COHORTS}, not {}",
+                relay.failed_cohort_limit
+            ),
+        ));
+    }
+    if !(1..=MAX_COHORTS).contains(&relay.initial_destination_concurrency) {
+        return Err(problem(
+            "relay.initial_destination_concurrency",
+            format!(
+                "must be from 1 to {MAX_COHORTS}, not {}",
+                relay.initial_destination_concurrency
+            ),
         ));
     }
     if let Some(pool) = &relay.pool {

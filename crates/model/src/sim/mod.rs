@@ -13,6 +13,7 @@ mod cancel;
 pub mod content;
 mod engine;
 mod exchange;
+mod health;
 mod placement;
 mod records;
 mod sources;

@@ -9,6 +9,7 @@ use smtpsim_des::{RandomStreams, SimDuration, SimRng, SimTime};
 use smtpsim_proto::server::ServerConfig;
 
 use super::arrivals::ArrivalGen;
+use super::health::{Health, HealthRules};
 use super::placement::AuthCheck;
 use super::sources::Sources;
 use super::{Options, SimError};
@@ -108,6 +109,8 @@ pub(crate) struct DomainModel {
     pub hold: Option<Hold>,
     /// Deliveries are deferred without trying until then ([`RelayModel::suspend_unreachable`]).
     pub suspended_until: SimTime,
+    /// Whether failed connections have made the relay declare the domain dead.
+    pub health: Health,
 }
 
 /// An automation rule's action on a domain or provider, until it ends.
@@ -194,8 +197,11 @@ pub(crate) struct RelayModel {
     pub max_attempts: Option<u32>,
     pub starttls: bool,
     pub pipelining: bool,
-    /// How long a domain is suspended after an attempt that reached none of its hosts.
+    /// How long a domain is suspended once failed attempts (that reached none of its hosts)
+    /// have declared it dead.
     pub suspend_unreachable: SimDuration,
+    /// How failed attempts declare a domain dead.
+    pub health: HealthRules,
     pub retry: RetryPolicy,
     pub retry_rng: SimRng,
 }
@@ -298,6 +304,7 @@ impl World {
                 held: false,
                 hold: None,
                 suspended_until: SimTime::ZERO,
+                health: Health::new(&health_rules(&scenario.relay)),
             });
         }
 
@@ -361,6 +368,7 @@ impl World {
             starttls: r.starttls,
             pipelining: r.pipelining,
             suspend_unreachable: r.suspend_unreachable.map_or(SimDuration::ZERO, |d| d.0),
+            health: health_rules(r),
             retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
             retry_rng: streams.stream("retry", 0),
         };
@@ -457,4 +465,13 @@ fn check_overrides(scenario: &Scenario, options: &Options) -> Result<(), SimErro
 fn made_up_ip(domain: u64, host: usize) -> IpAddr {
     let n = (domain * 8 + host as u64) % 254 + 1;
     IpAddr::from([203, 0, 113, n as u8])
+}
+
+/// The relay's rules for declaring a destination dead, from its scenario section.
+fn health_rules(relay: &crate::scenario::Relay) -> HealthRules {
+    HealthRules {
+        initial_concurrency: relay.initial_destination_concurrency,
+        failed_cohort_limit: relay.failed_cohort_limit,
+        concurrency_limit: relay.max_connections_per_domain,
+    }
 }
