@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# First the table of `smtp-source` against `smtp-sink`, `smtpsim serve` (sink mode) and
-# `serve --threads 1` (one worker thread, as smtp-sink is one process): 1 KB
+# First the table of `smtp-source` against `smtp-sink`, `smtpsim serve` (sink mode: one
+# thread, as smtp-sink is one process) and `serve --threads 2` (two accept threads): 1 KB
 # messages, 10 and 100 sessions, with and without connection reuse, each pairing REPEAT times
 # (alternating the servers), the median messages/s and each server's CPU seconds per 10,000
 # messages from /proc/PID/stat (user + system, before and after the run). Then every pairing of
@@ -30,7 +30,7 @@ SOURCE=${SOURCE:-/usr/sbin/smtp-source}
 SINK_PORT=25251
 SERVE_PORT=25252
 MAILDIR_PORT=25253
-SERVE1_PORT=25255
+SERVE2_PORT=25255
 
 for tool in "$SINK" "$SOURCE"; do
     [ -x "$tool" ] || { echo "compare.sh: $tool not found (install Debian's postfix package)" >&2; exit 1; }
@@ -71,16 +71,16 @@ pids+=($SINK_PID)
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
 SERVE_PID=$!
 pids+=($SERVE_PID)
-"$BIN" serve --listen "127.0.0.1:$SERVE1_PORT" --no-tls --quiet --threads 1 \
+"$BIN" serve --listen "127.0.0.1:$SERVE2_PORT" --no-tls --quiet --threads 2 \
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
-SERVE1_PID=$!
-pids+=($SERVE1_PID)
+SERVE2_PID=$!
+pids+=($SERVE2_PID)
 "$BIN" serve --listen "127.0.0.1:$MAILDIR_PORT" --no-tls --quiet --maildir "$WORK/Maildir" \
     --max-connections 2000 --max-connections-per-ip 2000 >/dev/null &
 pids+=($!)
 wait_port $SINK_PORT
 wait_port $SERVE_PORT
-wait_port $SERVE1_PORT
+wait_port $SERVE2_PORT
 wait_port $MAILDIR_PORT
 
 now() { date +%s.%N; }
@@ -124,30 +124,30 @@ measure() {
 }
 
 echo "== smtp-source, 1 KB messages, $MESSAGES a run, median of $REPEAT (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-# The servers: smtp-sink (one process), serve (one worker thread per core), serve --threads 1.
-printf '| sessions | reuse | smtp-sink msg/s | serve msg/s | serve --threads 1 msg/s | smtp-sink CPU s / 10k msgs | serve CPU s / 10k msgs | serve --threads 1 CPU s / 10k msgs |\n'
+# The servers: smtp-sink (one process), serve (one thread), serve --threads 2.
+printf '| sessions | reuse | smtp-sink msg/s | serve msg/s | serve --threads 2 msg/s | smtp-sink CPU s / 10k msgs | serve CPU s / 10k msgs | serve --threads 2 CPU s / 10k msgs |\n'
 printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for c in $CONCURRENCY; do
     for reuse in no yes; do
-        : >"$WORK/sink" && : >"$WORK/serve" && : >"$WORK/serve1"
+        : >"$WORK/sink" && : >"$WORK/serve" && : >"$WORK/serve2"
         for _ in $(seq 1 "$REPEAT"); do
             measure $SINK_PORT $SINK_PID "$c" $reuse >>"$WORK/sink"; echo >>"$WORK/sink"
             measure $SERVE_PORT $SERVE_PID "$c" $reuse >>"$WORK/serve"; echo >>"$WORK/serve"
-            measure $SERVE1_PORT $SERVE1_PID "$c" $reuse >>"$WORK/serve1"; echo >>"$WORK/serve1"
+            measure $SERVE2_PORT $SERVE2_PID "$c" $reuse >>"$WORK/serve2"; echo >>"$WORK/serve2"
         done
         declare -A rate cost
-        for server in sink serve serve1; do
+        for server in sink serve serve2; do
             rate[$server]=$(cut -d' ' -f1 "$WORK/$server" | median)
             cost[$server]=$(cut -d' ' -f2 "$WORK/$server" | median)
         done
         echo "smtp-source,smtp-sink,$c,1000,$reuse,$MESSAGES,${rate[sink]},${cost[sink]}" >>"$OUT"
         echo "smtp-source,serve,$c,1000,$reuse,$MESSAGES,${rate[serve]},${cost[serve]}" >>"$OUT"
-        echo "smtp-source,serve --threads 1,$c,1000,$reuse,$MESSAGES,${rate[serve1]},${cost[serve1]}" >>"$OUT"
+        echo "smtp-source,serve --threads 2,$c,1000,$reuse,$MESSAGES,${rate[serve2]},${cost[serve2]}" >>"$OUT"
         printf '| %s | %s | %.0f | %.0f (%sx) | %.0f (%sx) | %.2f | %.2f | %.2f |\n' "$c" "$reuse" \
             "${rate[sink]}" "${rate[serve]}" "$(ratio "${rate[serve]}" "${rate[sink]}")" \
-            "${rate[serve1]}" "$(ratio "${rate[serve1]}" "${rate[sink]}")" \
-            "${cost[sink]}" "${cost[serve]}" "${cost[serve1]}"
+            "${rate[serve2]}" "$(ratio "${rate[serve2]}" "${rate[sink]}")" \
+            "${cost[sink]}" "${cost[serve]}" "${cost[serve2]}"
     done
 done
 echo

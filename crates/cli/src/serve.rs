@@ -196,8 +196,9 @@ pub struct Args {
     /// 1000000).
     #[arg(long, default_value_t = 200, requires = "http", value_parser = captured())]
     http_max_sessions: usize,
-    /// Worker threads of the async runtime (1 to 1024; default: one per CPU core). With
-    /// fewer workers than cores, the clients on the same machine keep a core to themselves.
+    /// Threads that serve connections (1 to 1024). In sink mode (default 1), each thread
+    /// accepts on its own listener on the port and serves the connections it accepted. With
+    /// --maildir (default: one per CPU core), the worker threads of the async runtime.
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     threads: Option<usize>,
 }
@@ -475,6 +476,28 @@ fn explain_zone(args: &Args) -> anyhow::Result<Zone> {
     })
 }
 
+/// The runtime that runs the server, with `config.threads` set to match. In sink mode, a
+/// single-threaded runtime, and `--threads` accept threads (default 1) each with its own
+/// listener and runtime: `smtp-sink` is one process, and a connection served by the thread
+/// that accepted it costs no wake-up of another thread. With a Maildir, where each delivery
+/// waits for the disk, a multi-threaded runtime of `--threads` workers (default one per
+/// core): a worker waiting for a sync hands its other connections to another.
+fn runtime(args: &Args, config: &mut ServeConfig) -> std::io::Result<tokio::runtime::Runtime> {
+    if config.maildir.is_some() {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        if let Some(threads) = args.threads {
+            runtime.worker_threads(threads);
+        }
+        config.threads = 1;
+        runtime.enable_all().build()
+    } else {
+        config.threads = args.threads.unwrap_or(1);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+}
+
 /// Serves until SIGINT or SIGTERM; prints where it listens on stdout at once.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut config = config(args)?;
@@ -485,14 +508,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         false => None,
     };
     let describe = config.describe();
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = args.threads {
-        runtime.worker_threads(threads);
-    }
-    let runtime = runtime
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime(args, &mut config).context("cannot start the async runtime")?;
     runtime.block_on(async {
         let server = Server::bind(config).await?;
         if let (Some(path), Some(cert)) = (&args.write_cert, server.certificate()) {

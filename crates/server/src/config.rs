@@ -81,6 +81,16 @@ pub struct ServeConfig {
     /// Explain the captured sessions on the HTTP page and API: their annotated transcripts,
     /// and each message's SPF, DKIM and DMARC checked for real against this DNS.
     pub explain: Option<Arc<Zone>>,
+    /// Threads that accept and serve connections (1 to
+    /// [`MAX_THREADS`](crate::MAX_THREADS)). With 1, the runtime that runs the server
+    /// accepts and serves every connection. With more, each further thread runs a
+    /// single-threaded runtime of its own with its own listener on the same port
+    /// (`SO_REUSEPORT`): the kernel spreads new connections over the threads, and each
+    /// connection is served by the thread that accepted it, with no wake-ups across threads.
+    /// Those threads deliver to the [`maildir`](ServeConfig::maildir) in turn, each waiting
+    /// for the disk: with a Maildir, run the server with 1 on a multi-threaded runtime,
+    /// whose workers hand their other connections on while one waits for a sync.
+    pub threads: usize,
 }
 
 impl ServeConfig {
@@ -117,6 +127,7 @@ impl ServeConfig {
             rules: Arc::default(),
             http: None,
             explain: None,
+            threads: 1,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! wall-clock time, with STARTTLS and implicit TLS (rustls), AUTH PLAIN and LOGIN, Maildir
 //! delivery that is on disk before the 250 reply, a JSON Lines session log, the session's
 //! command and content deadlines and connection limits. Each connection is a tokio task driving the protocol core's
-//! [`ServerSession`](smtpsim_proto::server::ServerSession).
+//! [`ServerSession`](smtpsim_proto::server::ServerSession), on the runtime of the thread that
+//! accepted it ([`ServeConfig::threads`]).
 //!
 //! With [`ServeConfig::http`], the server also serves [`http`]: an API that shows the
 //! messages and session transcripts it captured, changes the behaviour while it runs, and
@@ -51,7 +52,9 @@ pub use capture::{
 };
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
-pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};
+pub use listener::{
+    MAX_CONNECTIONS, MAX_THREADS, ServeError, ServeSummary, Server, shutdown_signal,
+};
 pub use live::BehaviourSettings;
 pub use log::{LogHandle, LogHealth, LogRecord, SessionLog};
 pub use magic::{Magic, Stage as MagicStage, listing as magic_listing};

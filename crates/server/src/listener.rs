@@ -6,14 +6,14 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use smtpsim_proto::server::ServerConfig;
 use smtpsim_proto::{EnhancedCode, Reply};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -22,7 +22,7 @@ use crate::capture::{Capture, MAX_CAPTURED, MAX_CAPTURED_BYTES};
 use crate::config::{ServeConfig, TlsSetup};
 use crate::connection::{self, Context, Counters};
 use crate::http::{self, Api};
-use crate::log::SessionLog;
+use crate::log::{LogHealth, SessionLog};
 use crate::maildir::Maildir;
 use crate::policy::Shared;
 use crate::tls::{Certificate, TlsError};
@@ -103,6 +103,18 @@ pub enum ServeError {
         /// The largest value accepted.
         max: u64,
     },
+    /// The threads that accept connections could not be started.
+    #[error("cannot start the threads that accept connections: {source}")]
+    Threads {
+        /// Why.
+        source: io::Error,
+    },
+    /// [`ServeConfig::threads`] out of its range.
+    #[error("threads must be between 1 and {max}, not {value}", max = MAX_THREADS)]
+    ThreadCount {
+        /// The value given.
+        value: usize,
+    },
     /// A connection limit out of its range.
     #[error("{name} must be between 1 and {max}, not {value}")]
     Limit {
@@ -114,6 +126,9 @@ pub enum ServeError {
         max: usize,
     },
 }
+
+/// The largest [`ServeConfig::threads`] accepted.
+pub const MAX_THREADS: usize = 1024;
 
 /// The largest `max_connections` and `max_connections_per_ip` accepted.
 pub const MAX_CONNECTIONS: usize = 1_000_000;
@@ -152,6 +167,8 @@ pub struct Server {
     log_required: bool,
     grace: Duration,
     http: Option<TcpListener>,
+    /// The listeners of the accept threads besides the one that runs the server.
+    threads: Vec<ThreadListeners>,
 }
 
 /// The connection limits.
@@ -215,11 +232,18 @@ impl Server {
             })?),
             None => None,
         };
-        let listener = listen(config.listen)?;
+        if !(1..=MAX_THREADS).contains(&config.threads) {
+            return Err(ServeError::ThreadCount {
+                value: config.threads,
+            });
+        }
+        let shared_port = config.threads > 1;
+        let listener = listen(config.listen, shared_port)?;
         let tls_listener = match config.tls_listen {
-            Some(addr) => Some(listen(addr)?),
+            Some(addr) => Some(listen(addr, shared_port)?),
             None => None,
         };
+        let threads = thread_listeners(&listener, tls_listener.as_ref(), config.threads - 1)?;
         let (capture, http) = http_setup(&config)?;
         let mut session = ServerConfig::new(config.hostname.clone());
         session.limits = config.limits;
@@ -260,6 +284,7 @@ impl Server {
             log_required: config.log_required,
             grace: config.shutdown_grace,
             http,
+            threads,
         })
     }
 
@@ -304,14 +329,21 @@ impl Server {
             log_required,
             mut grace,
             http,
+            threads,
             ..
         } = self;
         let http_stop = CancellationToken::new();
         let api = http.map(|listener| tokio::spawn(start_api(&ctx, &log, listener, &http_stop)));
-        let tracker = TaskTracker::new();
-        let slots = Arc::new(Semaphore::new(limits.total));
-        let per_ip = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
-        let mut next_id = 0u64;
+        let gate = Arc::new(Gate {
+            ctx: ctx.clone(),
+            slots: Arc::new(Semaphore::new(limits.total)),
+            per_ip: Arc::new(Mutex::new(HashMap::new())),
+            limits,
+            next_id: AtomicU64::new(0),
+            tracker: TaskTracker::new(),
+        });
+        let accepting = CancellationToken::new();
+        let (started, finished) = start_threads(&gate, threads, &accepting).await;
         let health = log.as_ref().filter(|_| log_required).map(|l| l.health());
         let log_failed = async {
             match &health {
@@ -319,52 +351,22 @@ impl Server {
                 None => std::future::pending().await,
             }
         };
-        tokio::pin!(shutdown, log_failed);
-        loop {
-            let (accepted, implicit_tls) = tokio::select! {
-                _ = &mut shutdown => break,
-                _ = &mut log_failed => {
-                    grace = Duration::ZERO;
-                    break;
+        let accept_task = gate.clone().accept_task(listener, tls_listener);
+        let result = match started {
+            Err(source) => Err(ServeError::Threads { source }),
+            Ok(()) => {
+                tokio::select! {
+                    _ = shutdown => {}
+                    _ = log_failed => grace = Duration::ZERO,
                 }
-                a = listener.accept() => (a, false),
-                a = accept(tls_listener.as_ref()) => (a, true),
-            };
-            let (stream, peer) = match accepted {
-                Ok(pair) => pair,
-                Err(_) => {
-                    // Out of file descriptors or a connection reset before it was taken:
-                    // wait a moment instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            next_id += 1;
-            let admission = admit(&slots, &per_ip, peer.ip(), limits);
-            let ctx = ctx.clone();
-            match admission {
-                Ok(guard) => {
-                    ctx.counters.connections.fetch_add(1, Ordering::Relaxed);
-                    let id = next_id;
-                    tracker.spawn(async move {
-                        connection::serve(ctx, stream, peer, id, implicit_tls).await;
-                        drop(guard);
-                    });
-                }
-                Err(reply) => {
-                    ctx.counters.refused.fetch_add(1, Ordering::Relaxed);
-                    tracker.spawn(refuse(stream, reply));
-                }
+                Ok(())
             }
-        }
-        drop(listener);
-        drop(tls_listener);
-        tracker.close();
-        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
-            ctx.stop.cancel();
-            tracker.wait().await;
-        }
+        };
+        accepting.cancel();
+        accept_task.abort();
+        let _ = accept_task.await;
+        gate.drain(grace, finished).await;
+        drop(gate);
         if let Some(console) = &ctx.console {
             console.finish(Duration::from_secs(1)).await;
         }
@@ -375,30 +377,213 @@ impl Server {
             messages: counters.messages.load(Ordering::Relaxed),
         };
         http_stop.cancel();
-        if let Some(mut api) = api {
-            // Requests in progress may finish; a client that holds one open does not hold
-            // the server.
-            if tokio::time::timeout(Duration::from_secs(1), &mut api)
-                .await
-                .is_err()
-            {
-                api.abort();
-            }
+        if let Some(api) = api {
+            stop_api(api).await;
         }
         drop(ctx);
         if let Some(log) = log {
-            let path = PathBuf::from(log.name());
-            if let Some(health) = health.as_ref().filter(|h| h.lost() > 0) {
-                let reason = health.first_error().unwrap_or_default();
-                let _ = log.close().await;
-                return Err(ServeError::LogRequired { path, reason });
-            }
-            log.close()
-                .await
-                .map_err(|source| ServeError::Log { path, source })?;
+            close_log(log, health.as_deref()).await?;
         }
-        Ok(summary)
+        result.map(|()| summary)
     }
+}
+
+/// Lets the API's requests in progress finish; a client that holds one open does not hold the
+/// server more than a second.
+async fn stop_api(mut api: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(Duration::from_secs(1), &mut api)
+        .await
+        .is_err()
+    {
+        api.abort();
+    }
+}
+
+/// Syncs and closes the log; an error if it cannot, or if lines were lost from a log that is
+/// required (`health`).
+async fn close_log(log: SessionLog, health: Option<&LogHealth>) -> Result<(), ServeError> {
+    let path = PathBuf::from(log.name());
+    if let Some(health) = health.filter(|h| h.lost() > 0) {
+        let reason = health.first_error().unwrap_or_default();
+        let _ = log.close().await;
+        return Err(ServeError::LogRequired { path, reason });
+    }
+    log.close()
+        .await
+        .map_err(|source| ServeError::Log { path, source })
+}
+
+/// What every accept loop shares: the server's context, the connection limits, the
+/// connection numbers and the tasks that serve the connections.
+struct Gate {
+    ctx: Arc<Context>,
+    slots: Arc<Semaphore>,
+    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    limits: Limits,
+    next_id: AtomicU64,
+    tracker: TaskTracker,
+}
+
+impl Gate {
+    /// Accepts connections on `listener` (and on `tls_listener`, implicit TLS) and serves
+    /// each in a task of the runtime this runs on, until dropped.
+    async fn accept_loop(
+        &self,
+        listener: &TcpListener,
+        tls_listener: Option<&TcpListener>,
+    ) -> std::convert::Infallible {
+        loop {
+            let (accepted, implicit_tls) = tokio::select! {
+                a = listener.accept() => (a, false),
+                a = accept(tls_listener) => (a, true),
+            };
+            match accepted {
+                Ok((stream, peer)) => self.take(stream, peer, implicit_tls),
+                Err(_) => {
+                    // Out of file descriptors or a connection reset before it was taken:
+                    // wait a moment instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs [`accept_loop`](Gate::accept_loop) in a task of its own (until aborted): the
+    /// connections' tasks are spawned from a task of the runtime, and a new connection
+    /// wakes that task alone.
+    fn accept_task(
+        self: Arc<Self>,
+        listener: TcpListener,
+        tls_listener: Option<TcpListener>,
+    ) -> tokio::task::JoinHandle<std::convert::Infallible> {
+        tokio::spawn(async move { self.accept_loop(&listener, tls_listener.as_ref()).await })
+    }
+
+    /// Once no loop accepts any more: lets the sessions go on for `grace`, closes the rest
+    /// with `421 4.3.2`, and waits for them and for the accept threads (`finished`) to end.
+    async fn drain(&self, grace: Duration, finished: Vec<oneshot::Receiver<()>>) {
+        let tracker = &self.tracker;
+        tracker.close();
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            self.ctx.stop.cancel();
+            tracker.wait().await;
+        }
+        for thread in finished {
+            // It has served its last connection: it ends at once.
+            let _ = thread.await;
+        }
+    }
+
+    /// Serves an accepted connection, or refuses it at the connection limits.
+    fn take(&self, stream: TcpStream, peer: SocketAddr, implicit_tls: bool) {
+        let _ = stream.set_nodelay(true);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let ctx = self.ctx.clone();
+        match admit(&self.slots, &self.per_ip, peer.ip(), self.limits) {
+            Ok(guard) => {
+                ctx.counters.connections.fetch_add(1, Ordering::Relaxed);
+                self.tracker.spawn(async move {
+                    connection::serve(ctx, stream, peer, id, implicit_tls).await;
+                    drop(guard);
+                });
+            }
+            Err(reply) => {
+                ctx.counters.refused.fetch_add(1, Ordering::Relaxed);
+                self.tracker.spawn(refuse(stream, reply));
+            }
+        }
+    }
+}
+
+/// The listeners of one more accept thread: the main listener's port (and the implicit-TLS
+/// one's), bound again with `SO_REUSEPORT`, so that the kernel spreads new connections
+/// over the threads.
+type ThreadListeners = (std::net::TcpListener, Option<std::net::TcpListener>);
+
+/// Starts a thread for each of `threads`, each with a single-threaded runtime that accepts
+/// on its own listeners and serves those connections itself (no wake-ups across threads),
+/// until `accepting` is cancelled and then until the gate's tasks are all done. Returns
+/// whether they all started, and a signal of the end of each.
+async fn start_threads(
+    gate: &Arc<Gate>,
+    threads: Vec<ThreadListeners>,
+    accepting: &CancellationToken,
+) -> (io::Result<()>, Vec<oneshot::Receiver<()>>) {
+    let mut started = Vec::new();
+    let mut finished = Vec::new();
+    let mut spawned = Ok(());
+    for (i, listeners) in threads.into_iter().enumerate() {
+        let (ready, is_ready) = oneshot::channel();
+        let (done, is_done) = oneshot::channel();
+        let (gate, accepting) = (gate.clone(), accepting.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("smtpsim-serve-{}", i + 1))
+            .spawn(move || accept_thread(gate, listeners, accepting, ready, done));
+        match thread {
+            Ok(_) => {
+                started.push(is_ready);
+                finished.push(is_done);
+            }
+            Err(e) => {
+                spawned = Err(e);
+                break;
+            }
+        }
+    }
+    for ready in started {
+        let outcome = ready
+            .await
+            .unwrap_or_else(|_| Err(io::Error::other("an accept thread ended at start")));
+        if spawned.is_ok() {
+            spawned = outcome;
+        }
+    }
+    (spawned, finished)
+}
+
+/// The body of an accept thread (see [`start_threads`]).
+fn accept_thread(
+    gate: Arc<Gate>,
+    (listener, tls_listener): ThreadListeners,
+    accepting: CancellationToken,
+    ready: oneshot::Sender<io::Result<()>>,
+    done: oneshot::Sender<()>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    // The thread's loop counts as a task until it stops accepting, so that the server's
+    // wait for its tasks cannot end before this thread has spawned its last one.
+    let token = gate.tracker.token();
+    runtime.block_on(async move {
+        let listeners = TcpListener::from_std(listener).and_then(|l| {
+            let tls = tls_listener.map(TcpListener::from_std).transpose()?;
+            Ok((l, tls))
+        });
+        let (listener, tls_listener) = match listeners {
+            Ok(pair) => pair,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        let accept_task = gate.clone().accept_task(listener, tls_listener);
+        accepting.cancelled().await;
+        accept_task.abort();
+        let _ = accept_task.await;
+        drop(token);
+        gate.tracker.wait().await;
+    });
+    drop(runtime);
+    let _ = done.send(());
 }
 
 /// The capture store and the HTTP listener, when the API is on.
@@ -423,7 +608,7 @@ fn http_setup(
         }
     }
     let capture = Capture::new(b, config.maildir.as_deref()).with_explain(config.explain.clone());
-    Ok((Some(Arc::new(capture)), Some(listen(setup.listen)?)))
+    Ok((Some(Arc::new(capture)), Some(listen(setup.listen, false)?)))
 }
 
 /// The API's task.
@@ -454,7 +639,9 @@ fn start_api(
 /// handshakes silently dropped, and those clients would wait for a greeting that never comes.
 const BACKLOG: u32 = 4096;
 
-fn listen(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+/// Listens on `addr`; with `shared_port`, other sockets of this process may listen on the
+/// same port too (`SO_REUSEPORT`), and the kernel spreads new connections over them.
+fn listen(addr: SocketAddr, shared_port: bool) -> Result<TcpListener, ServeError> {
     let bind = || {
         let socket = if addr.is_ipv4() {
             TcpSocket::new_v4()?
@@ -462,10 +649,47 @@ fn listen(addr: SocketAddr) -> Result<TcpListener, ServeError> {
             TcpSocket::new_v6()?
         };
         socket.set_reuseaddr(true)?;
+        if shared_port {
+            reuse_port(&socket)?;
+        }
         socket.bind(addr)?;
         socket.listen(BACKLOG)
     };
     bind().map_err(|source| ServeError::Bind { addr, source })
+}
+
+#[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+fn reuse_port(socket: &TcpSocket) -> io::Result<()> {
+    socket.set_reuseport(true)
+}
+
+#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+fn reuse_port(_: &TcpSocket) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "more than one thread needs SO_REUSEPORT, which this system does not have",
+    ))
+}
+
+/// `extra` more listeners on the ports of `listener` and `tls_listener` (which were bound
+/// with `SO_REUSEPORT`), for the accept threads.
+fn thread_listeners(
+    listener: &TcpListener,
+    tls_listener: Option<&TcpListener>,
+    extra: usize,
+) -> Result<Vec<ThreadListeners>, ServeError> {
+    let again = |l: &TcpListener| -> Result<std::net::TcpListener, ServeError> {
+        let addr = l
+            .local_addr()
+            .map_err(|source| ServeError::Threads { source })?;
+        let bound = listen(addr, true)?;
+        bound
+            .into_std()
+            .map_err(|source| ServeError::Bind { addr, source })
+    };
+    (0..extra)
+        .map(|_| Ok((again(listener)?, tls_listener.map(again).transpose()?)))
+        .collect()
 }
 
 async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {

@@ -158,6 +158,42 @@ fn connect(port: u16) -> (TcpStream, BufReader<TcpStream>) {
 }
 
 #[test]
+fn three_threads_serve_every_connection_and_stop_together() {
+    let serve = Serve::start(
+        &[
+            "--no-tls",
+            "--quiet",
+            "--threads",
+            "3",
+            "--shutdown-grace",
+            "0s",
+        ],
+        false,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_smtpsim"))
+        .args(["blast", "--to", &format!("127.0.0.1:{}", serve.port)])
+        .args(["--messages", "200", "--concurrency", "20"])
+        .output()
+        .unwrap();
+    let text = check(out, "smtpsim blast --messages 200");
+    assert!(text.contains("accepted 200"), "{text}");
+    // A session left open on whichever thread accepted it is closed by the stop.
+    let (mut stream, mut reader) = connect(serve.port);
+    assert!(reply(&mut reader).starts_with("220 "));
+    stream.write_all(b"EHLO client.example\r\n").unwrap();
+    assert!(reply(&mut reader).starts_with("250-"));
+    let (code, rest) = serve.stop();
+    assert_eq!(code, Some(0));
+    assert!(reply(&mut reader).starts_with("421 4.3.2 "));
+    assert!(
+        rest.contains(
+            "stopped after 201 connections (0 refused at the limits), 200 messages accepted"
+        ),
+        "{rest}"
+    );
+}
+
+#[test]
 fn loopback_clients_pass_the_per_address_limit_unless_asked() {
     // 300 connections at once from 127.0.0.1 with the default limit of 100 per address.
     let serve = Serve::start(&["--no-tls"], false);

@@ -11,4 +11,5 @@ mod magic;
 mod operation;
 mod robustness;
 mod rules;
+mod threads;
 mod trace;
