@@ -42,7 +42,9 @@ secs() { $TWIN duration "$1"; }
 WORK=$(mktemp -d /tmp/smtpsim-twin.XXXXXX)
 chmod 755 "$WORK"
 SERVE_PID=
+WATCH_PID=
 cleanup() {
+    [ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null || true
     postfix -c "$WORK/etc" stop >/dev/null 2>&1 || true
     [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null || true
     [ -z "$SERVE_PID" ] || wait "$SERVE_PID" 2>/dev/null || true
@@ -140,6 +142,10 @@ SERVE_START=$(date +%s.%N)
 SERVE_PID=$!
 wait_port "$SERVE_PORT"
 
+# The log has whole seconds: the scans' sub-second phase is watched in the queue itself.
+$TWIN watch --queue "$WORK/spool/deferred" --out "$WORK/scans.txt" &
+WATCH_PID=$!
+
 echo "== $MESSAGES messages, Poisson $RATE/s (seed $SEED)" >&2
 $TWIN arrivals --messages "$MESSAGES" --rate "$RATE" --seed "$SEED" --out "$WORK/planned.csv"
 $TWIN submit --arrivals "$WORK/planned.csv" --port "$PORT" --out "$WORK/submitted.csv" \
@@ -156,7 +162,7 @@ sleep 1
 echo "== smtpsim run on the same scenario" >&2
 # The run's time 0 is a second on which qmgr scanned its deferred queue, as the model's scans
 # are every queue_run_delay from time 0; the outage moves with it.
-ORIGIN=$($TWIN origin --log "$WORK/log/postfix.log" --queue-run "$QUEUE_RUN" \
+ORIGIN=$($TWIN origin --log "$WORK/log/postfix.log" --queue-run "$QUEUE_RUN" --scans "$WORK/scans.txt" \
     --start-file "$WORK/submit-start" --arrivals "$WORK/submitted.csv" --out "$WORK/sim/arrivals.csv")
 SHIFT=$(python3 -c "print($ORIGIN - $SERVE_START)")
 $TWIN scenario "${scenario_args[@]}" --shift "$SHIFT" --csv --out "$WORK/sim/twin.toml"
@@ -167,11 +173,11 @@ rm -rf "$OUT/postfix" "$OUT/smtpsim"
 mkdir -p "$OUT"
 cp "$WORK/log/postfix.log" "$OUT/postfix.log"
 cp "$WORK/sim/mail.log" "$OUT/smtpsim.log"
-cp "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$OUT/"
+cp "$WORK/sim/twin.toml" "$WORK/sim/arrivals.csv" "$WORK/scans.txt" "$WORK/serve.out" "$OUT/"
 # Both sides read through their logs: the same rounding of delays, and the same attempts
 # (a line with relay=none reached no server and is not one).
-"$SMTPSIM" maillog "$OUT/postfix.log" --out "$OUT/postfix" >/dev/null
-"$SMTPSIM" maillog "$OUT/smtpsim.log" --out "$OUT/smtpsim" >/dev/null
+"$SMTPSIM" maillog "$OUT/postfix.log" --out "$OUT/postfix" --interval 10s >/dev/null
+"$SMTPSIM" maillog "$OUT/smtpsim.log" --out "$OUT/smtpsim" --interval 10s >/dev/null
 echo "== comparison (written to $OUT/)" >&2
 $TWIN compare "$OUT/postfix" "$OUT/smtpsim" --postfix-log "$OUT/postfix.log" \
     --sim-log "$OUT/smtpsim.log" --out "$OUT" --alpha "$ALPHA"

@@ -6,15 +6,21 @@
   scenario   the scenario of `smtpsim serve` and of `smtpsim run` (the same MX behaviour)
   origin     the time 0 of `smtpsim run`: a second on which Postfix's qmgr scanned its deferred
              queue (read from its log), and the submission times from that origin
+  watch      the instants at which Postfix's qmgr scans its deferred queue (sub-second)
+  exim-origin  the same for Exim: the start of the queue run before the first submission, and
+             how long its runs took to reach the messages (the spread of the runs)
   compare    `smtpsim maillog` of Postfix's log against `smtpsim run`: counts, attempts
              (chi-square), latency (two-sample KS, p50/p90/p99), attempt times after submission
              (from both logs); a table and a chart; exit status 1 on disagreement
 """
 
 import argparse
+import bisect
+import calendar
 import csv
 import json
 import math
+import os
 import random
 import re
 import smtplib
@@ -73,6 +79,34 @@ def cmd_duration(a):
     print(f"{duration(a.text):g}")
 
 
+def exim_rules(text):
+    """Exim's retry rule text (`F,2m,10s; G,10m,20s,1.5`) as the scenario's `rules`."""
+    rules = []
+    for rule in filter(None, (r.strip() for r in text.split(";"))):
+        parts = [p.strip() for p in rule.split(",")]
+        if parts[0] not in ("F", "G", "H") or len(parts) not in (3, 4) or (parts[0] == "F") != (len(parts) == 3):
+            sys.exit(f"twin.py: not an Exim retry rule: {rule!r} (such as F,2m,10s or G,10m,20s,1.5)")
+        fields = [f'kind = "{parts[0]}"', f'until = "{duration(parts[1]):g}s"',
+                  f'interval = "{duration(parts[2]):g}s"']
+        if len(parts) == 4:
+            fields.append(f"multiplier = {float(parts[3]):g}")
+        rules.append("{ " + ", ".join(fields) + " }")
+    return "[" + ", ".join(rules) + "]"
+
+
+def retry_lines(a):
+    """The scenario's relay lines of the retry policy (and what goes with it)."""
+    if a.policy == "exim":
+        # Exim has no queue lifetime: an address times out after the last rule's cutoff.
+        spread = f'queue_run_spread = "{a.spread:.3f}s", ' if a.spread > 0 else ""
+        return (f'retry = {{ policy = "exim", queue_run = "{duration(a.queue_run):g}s", {spread}'
+                f"rules = {exim_rules(a.rules)} }}")
+    return (f'suspend_unreachable = "{duration(a.min_backoff):g}s"\n'
+            f'queue_lifetime = "{duration(a.lifetime):g}s"\n'
+            f'retry = {{ policy = "postfix", queue_run_delay = "{duration(a.queue_run):g}s", '
+            f'minimal_backoff = "{duration(a.min_backoff):g}s", maximal_backoff = "{duration(a.max_backoff):g}s" }}')
+
+
 def cmd_scenario(a):
     behaviour = [f"temp_failures = {a.temp_failure}"]
     if a.greylist and duration(a.greylist) > 0:
@@ -92,9 +126,10 @@ def cmd_scenario(a):
     )
     print(
         f"""[simulation]
-name = "twin-postfix"
+name = "twin-{a.policy}"
 duration = "1d"
 seed = {a.seed}
+timeseries_interval = "10s"
 
 [[senders]]
 name = "app"
@@ -104,9 +139,7 @@ to = [{{ domain = "{DOMAIN}" }}]
 
 [relay]
 max_connections_per_domain = 20
-suspend_unreachable = "{duration(a.min_backoff):g}s"
-queue_lifetime = "{duration(a.lifetime):g}s"
-retry = {{ policy = "postfix", queue_run_delay = "{duration(a.queue_run):g}s", minimal_backoff = "{duration(a.min_backoff):g}s", maximal_backoff = "{duration(a.max_backoff):g}s" }}
+{retry_lines(a)}
 
 [[domains]]
 name = "{DOMAIN}"
@@ -139,6 +172,19 @@ def scan_phase(log, run, year):
     return max(range(run), key=lambda r: count[r])
 
 
+def scan_lag(path, origin, run):
+    """The median time from the scan seconds (`origin` plus whole runs) to the scans `watch`
+    saw, when it saw any within a run of them."""
+    try:
+        with open(path) as f:
+            seen = [float(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return None
+    lags = sorted((t - origin) % run for t in seen)
+    lags = [x for x in lags if x < run / 2]
+    return lags[len(lags) // 2] if lags else None
+
+
 def cmd_origin(a):
     """Prints the epoch second chosen as the run's time 0 (the last deferred queue scan at or
     before the first submission) and writes the submission times from it."""
@@ -153,12 +199,107 @@ def cmd_origin(a):
               file=sys.stderr)
     else:
         origin = math.floor(start) - (math.floor(start) - phase) % run
+    lag = scan_lag(a.scans, origin, run) if a.scans else None
+    if lag is not None:
+        # The scans come a fraction of a second after the second the log gives them.
+        origin += lag
     with open(a.arrivals) as f:
         times = [float(r["time"]) for r in csv.DictReader(f)]
     with open(a.out, "w") as f:
         f.write("time\n")
         f.writelines(f"{start - origin + t:.6f}\n" for t in times)
-    print(origin)
+    print(f"{origin:.3f}")
+
+
+EXIM_RUN = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ([+-])(\d\d)(\d\d))? .*Start queue run")
+
+
+def exim_time(stamp, sign, hh, mm):
+    whole, _, fraction = stamp.partition(".")
+    t = calendar.timegm(time.strptime(whole, "%Y-%m-%d %H:%M:%S"))
+    t += float("0." + fraction) if fraction else 0.0
+    if sign:
+        t -= (1 if sign == "+" else -1) * (int(hh) * 3600 + int(mm) * 60)
+    return t
+
+
+EXIM_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ([+-])(\d\d)(\d\d))? (\S+) (<=|=>|==) ")
+
+
+def run_spread(log, runs):
+    """How long Exim's queue runs took to reach the messages they tried: twice the mean time
+    from a run's start to an attempt it made (attempts at least half a second after the
+    message arrived; the others are the delivery at arrival), the spread of a uniform draw
+    with that mean."""
+    arrived, after = {}, []
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = EXIM_LINE.match(line)
+            if not m:
+                continue
+            t = exim_time(*m.groups()[:4])
+            message, flag = m.group(5), m.group(6)
+            if flag == "<=":
+                arrived[message] = t
+            elif " H=" in line and message in arrived and t - arrived[message] >= 0.5:
+                i = bisect.bisect_right(runs, t) - 1
+                if i >= 0:
+                    after.append(t - runs[i])
+    return 2 * sum(after) / len(after) if after else 0.0
+
+
+def cmd_watch(a):
+    """Until killed, looks at Postfix's deferred queue every 10 ms and appends to `out` the
+    time (seconds since the epoch) of each look that found files gone from it: the instants
+    at which qmgr scanned it (moving due files to the active queue). Postfix's log has whole
+    seconds only; the scans' sub-second phase is what the run's time 0 needs."""
+    def files():
+        found = set()
+        for root, _, names in os.walk(a.queue):
+            found.update(os.path.join(root, n) for n in names)
+        return found
+    seen = files()
+    last = 0.0
+    with open(a.out, "a", buffering=1) as out:
+        while True:
+            time.sleep(0.01)
+            before = time.time()
+            now = files()
+            # A scan takes every due file at once; the next look a run later is another scan.
+            if seen - now and before - last > 1.0:
+                out.write(f"{before:.3f}\n")
+                last = before
+            seen = now
+
+
+def cmd_exim_origin(a):
+    """Prints the epoch time chosen as the run's time 0 (the start of the last queue run at
+    or before the first submission: Exim's daemon starts a queue runner every `-q` interval
+    from its own start) and writes the submission times from it."""
+    with open(a.start_file) as f:
+        start = float(f.read())
+    runs = []
+    with open(a.log, errors="replace") as f:
+        for line in f:
+            m = EXIM_RUN.match(line)
+            if m:
+                runs.append(exim_time(*m.groups()))
+    run = duration(a.queue_run)
+    spread = run_spread(a.log, runs)
+    before = [t for t in runs if t <= start]
+    if before:
+        origin = max(before)
+    elif runs:
+        origin = min(runs) - run * math.ceil((min(runs) - start) / run)
+    else:
+        origin = start
+        print(f"twin.py: no queue run in {a.log}; time 0 is the first submission", file=sys.stderr)
+    with open(a.arrivals) as f:
+        times = [float(r["time"]) for r in csv.DictReader(f)]
+    with open(a.out, "w") as f:
+        f.write("time\n")
+        f.writelines(f"{start - origin + t:.6f}\n" for t in times)
+    print(f"{origin:.6f} {spread:.3f}")
 
 
 DELIVERY = re.compile(
@@ -212,8 +353,32 @@ def load(folder):
     for r in rows:
         r["outcome"] = OUTCOMES.get(r["outcome"], "other")
         r["attempts"] = int(r["attempts"])
-        r["latency_s"] = postfix_round(float(r["latency_s"])) if r["latency_s"] else None
+        # Tenths of a second: the model has no time of its own for Postfix's handling of a
+        # message (cleanup, qmgr, smtp: `delays=` of a first attempt, 0.01 to 0.09 s here),
+        # which would otherwise part the CDFs at 0 when most messages go through at once.
+        r["latency_s"] = (math.floor(postfix_round(float(r["latency_s"])) * 10 + 1e-9) / 10
+                          if r["latency_s"] else None)
     return rows
+
+
+GREETED = re.compile(
+    r" postfix/(?:smtp|relay)\[\d+\]: ([0-9A-Za-z]+): to=<[^>]*>, relay=(?!none)"
+)
+
+
+def greeted_attempts(log):
+    """For each queue ID of a Postfix-format log, the attempts that got past the server's
+    greeting. During an outage `serve` takes the connection and closes it, which Postfix logs
+    with the server's address (`lost connection ... while receiving the initial server
+    greeting`), while the model's refused connection reaches no server (`relay=none`): both
+    are counted alike only when neither counts."""
+    count = {}
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = GREETED.search(line)
+            if m and "while receiving the initial server greeting" not in line:
+                count[m.group(1)] = count.get(m.group(1), 0) + 1
+    return count
 
 
 def attempt_delays(log):
@@ -364,9 +529,11 @@ def cmd_compare(a):
         row(o, *count[o])
     delivered = [[r for r in rows if r["outcome"] == "delivered"] for _, rows in sides]
     attempts = [{} for _ in sides]
-    for hist, rows in zip(attempts, delivered):
+    greeted = [greeted_attempts(a.postfix_log), greeted_attempts(a.sim_log)]
+    for hist, rows, made in zip(attempts, delivered, greeted):
         for r in rows:
-            hist[r["attempts"]] = hist.get(r["attempts"], 0) + 1
+            n = made.get(r["queue_id"], r["attempts"])
+            hist[n] = hist.get(n, 0) + 1
     for k in sorted(set(attempts[0]) | set(attempts[1])):
         share = [100 * h.get(k, 0) / max(1, len(rows)) for h, rows in zip(attempts, delivered)]
         row(f"delivered at attempt {k}", f"{share[0]:.1f}%", f"{share[1]:.1f}%")
@@ -428,11 +595,24 @@ def main():
                  "max-backoff", "queue-run", "lifetime"):
         s.add_argument(f"--{flag}", default="")
     s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--policy", choices=("postfix", "exim"), default="postfix")
+    s.add_argument("--rules", default="F,2m,10s; G,10m,20s,1.5", help="Exim's retry rules")
+    s.add_argument("--spread", type=float, default=0.0, help="Exim's queue_run_spread, seconds")
     s.add_argument("--shift", type=float, default=0.0)
     s.add_argument("--csv", action="store_true")
     s.add_argument("--out", required=True)
     s = sub.add_parser("origin")
     s.add_argument("--log", required=True, help="Postfix's log")
+    s.add_argument("--queue-run", required=True)
+    s.add_argument("--start-file", required=True, help="the epoch time submissions started at")
+    s.add_argument("--arrivals", required=True, help="submission times after that start")
+    s.add_argument("--out", required=True, help="submission times after the chosen origin")
+    s.add_argument("--scans", help="the scan instants `watch` wrote")
+    s = sub.add_parser("watch")
+    s.add_argument("--queue", required=True, help="Postfix's deferred queue folder")
+    s.add_argument("--out", required=True)
+    s = sub.add_parser("exim-origin")
+    s.add_argument("--log", required=True, help="Exim's main log")
     s.add_argument("--queue-run", required=True)
     s.add_argument("--start-file", required=True, help="the epoch time submissions started at")
     s.add_argument("--arrivals", required=True, help="submission times after that start")
@@ -447,7 +627,7 @@ def main():
     s.add_argument("--names", nargs=2, default=["Postfix", "smtpsim run"])
     a = p.parse_args()
     {"arrivals": cmd_arrivals, "duration": cmd_duration, "submit": cmd_submit, "scenario": cmd_scenario,
-     "origin": cmd_origin, "compare": cmd_compare}[a.cmd](a)
+     "origin": cmd_origin, "watch": cmd_watch, "exim-origin": cmd_exim_origin, "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ fn print(c: &compare::Comparison) -> std::io::Result<()> {
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     if c.agree {
-        writeln!(out, "agree: no test has p < 0.01")?;
+        writeln!(out, "agree: no test has p < {}", c.alpha)?;
     } else {
         writeln!(out, "disagree: {}", c.disagreements.join(", "))?;
     }

@@ -1,10 +1,23 @@
 //! `smtpsim converse`: one genuine SMTP conversation through the protocol core, in memory.
+//! With `--sign` the message is DKIM-signed for real before it is sent (and changed after
+//! signing with `--alter-body` or `--alter-header`), and the server verifies it for real
+//! against a DNS that publishes the signing keys, saying which hash broke.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use anyhow::Context;
+use smtpsim_mail::canon;
+use smtpsim_mail::edit;
+use smtpsim_mail::keys::{Algorithm, SigningKeys};
+use smtpsim_mail::received::{CheckSlot, RealCheck};
+use smtpsim_mail::sign::sign;
+use smtpsim_model::auth::dns::StaticResolver;
+use smtpsim_model::behaviour::EndOfData;
 use smtpsim_proto::client::{
     ClientConfig, ClientSession, Credentials, OutgoingMessage, Speaker, Status, TlsMode,
 };
@@ -18,7 +31,9 @@ const EXIT_STATUS_HELP: &str = "Exit status:
      deferred as --greylist (451)
   1  the server answered some recipient otherwise than asked (such as a message refused for a
      line over 1000 octets)
-  2  bad usage, such as --auth without a colon or an address that is not one";
+  2  bad usage, such as --auth without a colon or an address that is not one
+With --sign, a signature that fails to verify is what the server found, not a failure of the
+command: it does not change the exit status.";
 
 /// Options of `smtpsim converse`.
 #[derive(Debug, clap::Args)]
@@ -45,16 +60,36 @@ pub struct Args {
     /// Send MAIL, RCPT and DATA one at a time even though the server offers PIPELINING.
     #[arg(long)]
     no_pipelining: bool,
-    /// The message content (headers, blank line, body); CRLF line endings are added.
-    #[arg(long, default_value = "Subject: Hello\n\nHello from smtpsim.\n")]
-    content: String,
+    /// The message content (headers, blank line, body); CRLF line endings are added. By
+    /// default a short message From: the sender To: the first recipient.
+    #[arg(long)]
+    content: Option<String>,
+    /// DKIM-sign the message for real (ed25519-sha256 and rsa-sha256) with keys derived from
+    /// --seed for the From: domain (a From: of the --from address is added to content that
+    /// has none), selector --selector; the server publishes the public keys and verifies.
+    #[arg(long)]
+    sign: bool,
+    /// The seed the signing keys derive from.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The selector of the signing keys (`s=`; the Ed25519 key's is SELECTOR-ed25519).
+    #[arg(long, default_value = "s1")]
+    selector: String,
+    /// After signing, add this line to the end of the body (as a mailing list footer would).
+    #[arg(long, value_name = "TEXT", requires = "sign")]
+    alter_body: Option<String>,
+    /// After signing, replace (or add) this header field, such as "Subject: Changed".
+    #[arg(long, value_name = "FIELD", requires = "sign")]
+    alter_header: Option<String>,
 }
 
-/// A server policy built from the options: a user, unknown and greylisted recipients.
+/// A server policy built from the options: a user, unknown and greylisted recipients, and
+/// the end-of-data check of signed mail.
 struct Behaviour {
     user: Option<(String, String)>,
     unknown: Vec<String>,
     greylist: Vec<String>,
+    checks: Option<RealCheck>,
 }
 
 impl Behaviour {
@@ -73,6 +108,13 @@ impl Behaviour {
 }
 
 impl Policy for Behaviour {
+    fn message(&mut self, session: &SessionInfo, envelope: &Envelope, content: &[u8]) -> Decision {
+        match &mut self.checks {
+            Some(checks) => checks.message(session, envelope, content),
+            None => Decision::Accept,
+        }
+    }
+
     fn auth(&mut self, _: &SessionInfo, identity: &str, password: &str) -> Decision {
         match &self.user {
             Some((u, p)) if u == identity && p == password => Decision::Accept,
@@ -137,6 +179,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .map(|c| (c.user.clone(), c.password.clone())),
         unknown: args.unknown.clone(),
         greylist: args.greylist.clone(),
+        checks: None,
     };
     client_config.credentials = credentials;
     let mut recipients = args.to.clone();
@@ -146,8 +189,26 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     let asked: Vec<Status> = recipients.iter().map(|r| behaviour.asked(r)).collect();
-    let content = args.content.replace("\r\n", "\n").replace('\n', "\r\n");
-    let message = OutgoingMessage::new(args.from.clone(), recipients, content.into_bytes());
+    let content = args.content.clone().unwrap_or_else(|| {
+        format!(
+            "From: <{}>\nTo: <{}>\nSubject: Hello\n\nHello from smtpsim.\n",
+            args.from,
+            args.to.first().map_or("", String::as_str)
+        )
+    });
+    let content = content.replace("\r\n", "\n").replace('\n', "\r\n");
+    let mut behaviour = behaviour;
+    let slot = Rc::new(RefCell::new(CheckSlot::default()));
+    let (content, dns) = if args.sign {
+        let signed = signed(args, content.into_bytes())?;
+        slot.borrow_mut().signed_header_hashes = signed.hashes;
+        (signed.sent, signed.dns)
+    } else {
+        // Nothing signed, no key to publish: the checks find no signature.
+        (content.into_bytes(), StaticResolver::new())
+    };
+    behaviour.checks = Some(RealCheck::new(Arc::new(dns), slot.clone()));
+    let message = OutgoingMessage::new(args.from.clone(), recipients, content);
     let mut client = ClientSession::new(client_config, message)?;
     let mut server = ServerSession::new(Arc::new(server_config), behaviour, None);
     let messages = converse(&mut client, &mut server);
@@ -183,6 +244,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{recipient}: {status}: {why}")?;
     }
     writeln!(out, "messages stored by the server: {}", messages.len())?;
+    if let Some(checked) = slot.borrow_mut().found.take() {
+        writeln!(out, "the server's checks (DKIM verified for real):")?;
+        for sentence in checked.sentences() {
+            writeln!(out, "  {sentence}")?;
+        }
+    }
     let as_asked = outcome
         .recipients
         .iter()
@@ -192,5 +259,55 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// The message signed for real, as sent, and the DNS that publishes the keys.
+struct Signed {
+    /// The content as sent: signed, then changed when asked.
+    sent: Vec<u8>,
+    /// The header hash of each signature when made, by `a=`.
+    hashes: Vec<(String, String)>,
+    /// The key records.
+    dns: StaticResolver,
+}
+
+/// `content` signed for real (a From: added first when it has none), then changed after
+/// signing as the options ask.
+fn signed(args: &Args, content: Vec<u8>) -> anyhow::Result<Signed> {
+    let mut content = content;
+    let has_from = canon::fields(canon::split(&content).0).iter().any(|f| {
+        String::from_utf8_lossy(canon::name(f))
+            .trim()
+            .eq_ignore_ascii_case("from")
+    });
+    if !has_from {
+        let mut with = format!("From: <{}>\r\n", args.from).into_bytes();
+        with.extend_from_slice(&content);
+        content = with;
+    }
+    let domain = smtpsim_model::sim::content::facts_ref(&content)
+        .owned()
+        .from_domain
+        .context("--sign needs a From: address with a domain")?;
+    let keys = SigningKeys::derive(args.seed, &domain, &args.selector);
+    let signed = sign(&content, &keys);
+    let mut sent = signed.clone();
+    if let Some(line) = &args.alter_body {
+        sent = edit::add_body_line(&sent, line);
+    }
+    if let Some(field) = &args.alter_header {
+        sent =
+            edit::set_header(&sent, field).map_err(|e| anyhow::anyhow!("--alter-header: {e}"))?;
+    }
+    let dns = Algorithm::ALL
+        .into_iter()
+        .fold(StaticResolver::new(), |dns, algorithm| {
+            dns.with_txt(&keys.key_name(algorithm), keys.record(algorithm))
+        });
+    Ok(Signed {
+        sent,
+        hashes: canon::signature_hashes(&signed),
+        dns,
     })
 }

@@ -13,8 +13,9 @@ use crate::run::{human, parse_duration, remove_report};
 /// Options of `smtpsim maillog`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Postfix log files: syslog or maillog_file format, plain or gzip-compressed; rotated
-    /// files (mail.log.2.gz, mail.log.1, mail.log) are read oldest first.
+    /// Postfix log files (syslog or maillog_file format) or Exim main logs, plain or
+    /// gzip-compressed; rotated files (mail.log.2.gz, mail.log.1, mail.log) are read oldest
+    /// first.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Output folder.

@@ -49,8 +49,8 @@ enum Command {
     Codes(explain::CodesArgs),
     /// Type SMTP commands to smtpsim's own server in memory, with each reply explained.
     Repl(repl::Args),
-    /// Simulate a scenario and write messages.csv, events.csv, timeseries.csv, summary.csv and
-    /// summary.json.
+    /// Simulate a scenario and write messages.csv, events.csv, automation.csv, timeseries.csv,
+    /// summary.csv and summary.json.
     Run(run::Args),
     /// Follow one message hop by hop (App, SMTP relay, DNS, Recipient MX, Mailbox) and explain
     /// each step; bundled stories show the classic cases.

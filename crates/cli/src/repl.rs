@@ -10,6 +10,7 @@ use anstyle::{AnsiColor, Style};
 use anyhow::Context;
 use rustyline::error::ReadlineError;
 use smtpsim_des::SimDuration;
+use smtpsim_model::journey::stories::{STORIES, Story};
 use smtpsim_model::scenario::Scenario;
 use smtpsim_repl::{Account, Config, Kind, Line, Repl};
 
@@ -18,8 +19,11 @@ use smtpsim_repl::{Account, Config, Kind, Line, Repl};
 pub struct Args {
     /// A scenario: its receiving domains, with their MX behaviours (greylisting, rate limits,
     /// unknown users, ...), are the servers to connect to.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "story")]
     scenario: Option<PathBuf>,
+    /// A bundled story's scenario instead of a file (see `smtpsim walk --help` for the list).
+    #[arg(long, value_name = "NAME")]
+    story: Option<String>,
     /// The domain `connect` opens when not given one (by default the scenario's first).
     #[arg(long)]
     domain: Option<String>,
@@ -40,9 +44,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .user
         .split_once(':')
         .context("--user takes USER:PASSWORD")?;
-    let scenario = match &args.scenario {
-        Some(path) => Some(Scenario::load(path)?),
-        None => None,
+    let scenario = match (&args.scenario, &args.story) {
+        (Some(path), _) => Some(Scenario::load(path)?),
+        (None, Some(name)) => {
+            let story = Story::find(name).with_context(|| {
+                let names: Vec<&str> = STORIES.iter().map(|s| s.name).collect();
+                format!(
+                    "there is no story {name:?}; the stories are: {}",
+                    names.join(", ")
+                )
+            })?;
+            Some(story.scenario()?)
+        }
+        (None, None) => None,
     };
     let mut repl = Repl::new(Config {
         scenario,

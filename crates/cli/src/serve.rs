@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 use smtpsim_des::SimDuration;
-use smtpsim_mail::keys::KeyRing;
 use smtpsim_mail::records;
+use smtpsim_mail::zone::Zone;
+use smtpsim_model::auth::dns::StaticResolver;
 use smtpsim_model::scenario::{
     self, CountBy, Duration as ScenarioDuration, FullMailboxes, Greylisting, Probability, Rate,
     Scenario,
@@ -452,18 +453,26 @@ fn explainer(
             .with_context(|| format!("cannot read {}", path.display()))?;
         records.extend(records::parse_file(&text, &path.display().to_string())?);
     }
-    let mut dns = match &args.scenario {
-        Some(path) => {
-            let scenario = Scenario::load(path)?;
-            let seed = args.seed.unwrap_or(scenario.simulation.seed);
-            smtpsim_mail::journey::zone(&scenario, &mut KeyRing::new(seed))
-        }
-        None => Default::default(),
-    };
+    let mut dns = explain_zone(args)?;
     for (name, text) in records {
         dns = dns.with_txt(&name, text);
     }
+    // The --http page explains the sessions it shows against the same DNS.
+    config.explain = Some(Arc::new(dns.clone()));
     Ok((log, serve_explain::Explainer::new(dns, maildir)))
+}
+
+/// The DNS `--explain` checks mail against: the scenario's, with its keys derived from the
+/// seed, or no records at all.
+fn explain_zone(args: &Args) -> anyhow::Result<Zone> {
+    Ok(match &args.scenario {
+        Some(path) => {
+            let scenario = Scenario::load(path)?;
+            let seed = args.seed.unwrap_or(scenario.simulation.seed);
+            Zone::for_seed(&scenario, seed)
+        }
+        None => Zone::from(StaticResolver::new()),
+    })
 }
 
 /// Serves until SIGINT or SIGTERM; prints where it listens on stdout at once.

@@ -11,29 +11,54 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use smtpsim_mail::received;
-use smtpsim_model::auth::dns::StaticResolver;
-use smtpsim_proto::{Command, ReversePath};
+use smtpsim_mail::explain::{Annotated, Said};
+use smtpsim_mail::zone::Zone;
+
+/// What a session said or did, kept until it closes.
+enum Event {
+    Command(String),
+    Reply(String),
+    Note(String),
+    Decision(String),
+    Message {
+        octets: u64,
+        content: Result<Vec<u8>, String>,
+    },
+}
+
+impl Event {
+    fn said(&self) -> Said<'_> {
+        match self {
+            Event::Command(text) => Said::Command(text),
+            Event::Reply(text) => Said::Reply(text),
+            Event::Note(text) => Said::Note(text),
+            Event::Decision(text) => Said::Decision(text),
+            Event::Message { octets, content } => Said::Message {
+                octets: *octets,
+                content: content.as_deref().map_err(String::as_str),
+            },
+        }
+    }
+}
 
 /// What is kept of a session until it closes.
 #[derive(Default)]
 struct Session {
     client: String,
-    helo: String,
-    mail_from: String,
-    lines: Vec<String>,
+    events: Vec<Event>,
 }
 
-/// Turns session log records into annotated transcripts.
+/// Turns session log records into annotated transcripts
+/// ([`Annotated`], as the `--http` page shows them).
 pub struct Explainer {
-    dns: StaticResolver,
+    dns: Zone,
     maildir: PathBuf,
     sessions: BTreeMap<u64, Session>,
 }
 
 impl Explainer {
     /// Checks messages against `dns`, reading them from `maildir`.
-    pub fn new(dns: StaticResolver, maildir: PathBuf) -> Explainer {
+    pub fn new(dns: Zone, maildir: PathBuf) -> Explainer {
         Explainer {
             dns,
             maildir,
@@ -47,113 +72,62 @@ impl Explainer {
             return Ok(());
         };
         let id = record["session"].as_u64().unwrap_or(0);
-        let text = record["text"].as_str().unwrap_or_default().to_string();
-        let event = record["event"].as_str().unwrap_or_default();
+        let str_of = |name: &str| record[name].as_str().unwrap_or_default().to_string();
+        let text = str_of("text");
         let session = self.sessions.entry(id).or_default();
-        session.client = record["client"].as_str().unwrap_or_default().to_string();
-        match event {
-            "command" => {
-                match Command::parse(text.as_bytes()) {
-                    Ok(Command::Ehlo { domain } | Command::Helo { domain }) => {
-                        session.helo = domain.to_string()
-                    }
-                    Ok(Command::Mail { from, .. }) => {
-                        session.mail_from = match from {
-                            ReversePath::Mailbox(address) => address.to_string(),
-                            ReversePath::Null => String::new(),
-                        }
-                    }
-                    _ => {}
-                }
-                session.lines.push(format!("  C: {text}"));
-            }
-            "reply" => {
-                for reply_line in text.lines() {
-                    session.lines.push(format!("  S: {reply_line}"));
-                }
-                // A reply's last line (`250 ...`, not `250-...`) says what the reply means.
-                let last = text.lines().last().unwrap_or_default();
-                if last.as_bytes().get(3) != Some(&b'-')
-                    && let Some(meaning) = meaning(last)
-                {
-                    session.lines.push(format!("     .. {meaning}"));
-                }
-            }
-            "note" => session.lines.push(format!("  .. {text}")),
-            "decision" => session.lines.push(format!(
-                "  .. decision at {}: {} ({})",
-                record["stage"].as_str().unwrap_or_default(),
-                record["verdict"].as_str().unwrap_or_default(),
-                record["reason"].as_str().unwrap_or_default()
+        session.client = str_of("client");
+        let event = match record["event"].as_str().unwrap_or_default() {
+            "command" => Event::Command(text),
+            "reply" => Event::Reply(text),
+            "note" => Event::Note(text),
+            "decision" => Event::Decision(smtpsim_server::decision_line(
+                &str_of("stage"),
+                &str_of("verdict"),
+                &str_of("reason"),
+                record["rule"].as_str(),
+                record["subject"].as_str(),
             )),
             "message" => {
-                let file = record["file"].as_str().unwrap_or_default();
-                let lines = self.message(id, file, &record);
-                self.sessions.entry(id).or_default().lines.extend(lines);
+                let path = self.maildir.join("new").join(str_of("file"));
+                Event::Message {
+                    octets: record["octets"].as_u64().unwrap_or(0),
+                    content: std::fs::read(&path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display())),
+                }
             }
             "close" => {
                 let session = self.sessions.remove(&id).unwrap_or_default();
-                writeln!(out, "session {id} from {}", session.client)?;
-                for line in &session.lines {
-                    writeln!(out, "{line}")?;
-                }
-                writeln!(out, "  closed: {text}")?;
-                out.flush()?;
+                return self.print(id, &session, &text, out);
             }
-            _ => {}
-        }
+            _ => return Ok(()),
+        };
+        session.events.push(event);
         Ok(())
     }
 
-    /// The lines that explain message `file` of session `id`.
-    fn message(&self, id: u64, file: &str, record: &serde_json::Value) -> Vec<String> {
-        let session = &self.sessions[&id];
-        let mut lines = vec![format!(
-            "  message from <{}>, {} octets:",
-            session.mail_from,
-            record["octets"].as_u64().unwrap_or(0)
-        )];
-        let path = self.maildir.join("new").join(file);
-        let content = match std::fs::read(&path) {
-            Ok(content) => content,
-            Err(e) => {
-                lines.push(format!("    cannot read {}: {e}", path.display()));
-                return lines;
-            }
-        };
+    /// Writes a closed session's annotated transcript.
+    fn print(
+        &self,
+        id: u64,
+        session: &Session,
+        closed: &str,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let client: IpAddr = session
             .client
             .parse::<SocketAddr>()
             .map(|a| a.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        let checked = received::check(
-            &content,
-            client,
-            &session.helo,
-            &session.mail_from,
-            &self.dns,
-        );
-        for sentence in checked.sentences() {
-            lines.push(format!("    {sentence}"));
+        let mut annotated = Annotated::new(&self.dns, client);
+        for event in &session.events {
+            annotated.push(event.said());
         }
-        lines
-    }
-}
-
-/// What a reply means: its basic code's catalogue entry, and for a failure with a specific
-/// enhanced code (not `X.0.0`) that code's entry too.
-fn meaning(reply: &str) -> Option<String> {
-    let explained = smtpsim_proto::codes::explain(reply).ok()?;
-    let basic = explained.code.map(|c| c.meaning);
-    let specific = explained.enhanced.as_ref().and_then(|(code, info)| {
-        (code.class != 2 && (code.subject, code.detail) != (0, 0))
-            .then_some(*info)
-            .flatten()
-            .map(|i| i.meaning)
-    });
-    match (basic, specific) {
-        (Some(b), Some(e)) => Some(format!("{b} {e}")),
-        (b, e) => b.or(e).map(str::to_string),
+        writeln!(out, "session {id} from {}", session.client)?;
+        for line in &annotated.lines {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "  closed: {closed}")?;
+        out.flush()
     }
 }
 

@@ -68,8 +68,8 @@ pub struct Args {
     /// Output folder; `reports/<scenario name>-sweep/` if absent.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Also write each run's messages.csv, events.csv, timeseries.csv and summaries, in
-    /// `runs/p<point>-r<replication>/` of the output folder.
+    /// Also write each run's messages.csv, events.csv, automation.csv, timeseries.csv and
+    /// summaries, in `runs/p<point>-r<replication>/` of the output folder.
     #[arg(long)]
     run_files: bool,
     /// With --run-files, which messages keep a line-by-line trace: none, sample:N or all.

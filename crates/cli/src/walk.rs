@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use smtpsim_mail::zone::Zone;
 use smtpsim_model::journey::{self, stories::STORIES, stories::Story};
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{self, Options};
@@ -79,8 +80,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let message = args.message.unwrap_or(scenario.simulation.follow);
+    // The RSA keys (a search for primes) are derived on another thread while the message is
+    // followed.
+    let zone = Zone::for_seed(&scenario, options.seed.unwrap_or(scenario.simulation.seed));
+    zone.derive_ahead(&scenario);
     let mut journey = journey::follow(&scenario, &options, message)?;
-    smtpsim_mail::journey::realize(&scenario, journey.seed, &mut journey);
+    smtpsim_mail::journey::realize_in(&scenario, &zone, &mut journey);
 
     if let Some(path) = &args.html {
         smtpsim_report::write_whole(path, show::html(&journey).as_bytes())

@@ -5,7 +5,7 @@
 //! each include it follows, each DKIM key, the DMARC record) become steps of their own.
 
 use smtpsim_model::auth::dkim::DkimSignature;
-use smtpsim_model::auth::dns::{Resolver, StaticResolver};
+use smtpsim_model::auth::dns::Resolver;
 use smtpsim_model::auth::{AuthInput, AuthOutcome, evaluate};
 use smtpsim_model::journey::{
     self, DnsAnswer, Journey, Line, Place, SignatureCheck as Checked, Speaker, Step,
@@ -15,46 +15,21 @@ use smtpsim_model::sim::{self, content};
 use smtpsim_proto::command::{Command, ReversePath};
 
 use crate::canon;
-use crate::keys::{Algorithm, KeyRing};
+use crate::keys::KeyRing;
 use crate::lookups::{Asked, Recording};
 use crate::sign::sign;
 use crate::verify::{Broken, DkimCheck, verify};
-
-/// The scenario's DNS with the key records of every `dkim_keys` selector derived from `seed`:
-/// the RSA key at `<selector>._domainkey.<domain>`, the Ed25519 key at
-/// `<selector>-ed25519._domainkey.<domain>`; a selector set to `false` publishes both revoked.
-pub fn zone(scenario: &Scenario, ring: &mut KeyRing) -> StaticResolver {
-    let mut records = Vec::new();
-    for d in &scenario.domains {
-        for (selector, published) in &d.dkim_keys {
-            let keys = ring.keys(&d.name, selector);
-            for algorithm in Algorithm::ALL {
-                let record = if *published {
-                    keys.record(algorithm)
-                } else {
-                    let k = keys.record(algorithm);
-                    let k = k.split("; p=").next().unwrap_or_default().to_string();
-                    format!("{k}; p=")
-                };
-                records.push((d.name.clone(), keys.key_name(algorithm), record));
-            }
-        }
-    }
-    sim::zone_with_keys(scenario, |domain, _, _| {
-        records
-            .iter()
-            .filter(|(d, _, _)| d.eq_ignore_ascii_case(domain))
-            .map(|(_, name, record)| (name.clone(), record.clone()))
-            .collect()
-    })
-}
+use crate::zone::Zone;
 
 /// Makes `journey` (followed in `scenario` with `seed`) real, as the module says. Returns the
 /// receiving side's checks evaluated again against the DNS with the real keys (the SPF and
 /// DMARC the journey shows come from the run), when the message reached the end of data.
 pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<AuthOutcome> {
-    let mut ring = KeyRing::new(seed);
-    let zone = zone(scenario, &mut ring);
+    realize_in(scenario, &Zone::for_seed(scenario, seed), journey)
+}
+
+/// [`realize`] with the DNS and keys of `zone` (whose keys derive from the journey's seed).
+pub fn realize_in(scenario: &Scenario, zone: &Zone, journey: &mut Journey) -> Option<AuthOutcome> {
     if let Some(notice) = journey.notice.clone()
         && let Some(step) = journey
             .steps
@@ -80,14 +55,14 @@ pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<
     );
     let RealMessage {
         in_transit, hashes, ..
-    } = make_real(&carried.content, &received, &mut ring);
+    } = make_real(&carried.content, &received, zone.ring());
     let delivered = content_steps(journey, Place::Relay, Place::Mx);
     for &i in &delivered {
         journey.steps[i].message = Some(text(&in_transit));
     }
     let &last = delivered.last()?;
     journey.verdicts.as_ref()?;
-    let check = verify(&in_transit, &zone, &hashes);
+    let check = verify(&in_transit, zone, &hashes);
     let mail_from = journey.steps[..=last]
         .iter()
         .rev()
@@ -95,7 +70,7 @@ pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<
         .find_map(envelope_sender)
         .unwrap_or_default();
     let input_from = facts.from_domain.clone().unwrap_or_default();
-    let recording = Recording::new(&zone);
+    let recording = Recording::new(zone);
     let modelled = facts.dkim.as_ref().map(|(d, s)| {
         let signature = DkimSignature::new(d.clone(), s.clone());
         if facts.altered {
@@ -146,7 +121,7 @@ pub fn realize(scenario: &Scenario, seed: u64, journey: &mut Journey) -> Option<
         step.note = journey::mailbox_note(true).to_string();
     }
     let attempt = journey.steps[last].attempt;
-    let lookups = lookup_steps(&asked, &check, &zone, &outcome, attempt, at);
+    let lookups = lookup_steps(&asked, &check, zone, &outcome, attempt, at);
     journey.steps.splice(last + 1..last + 1, lookups);
     for (i, step) in journey.steps.iter_mut().enumerate() {
         step.number = i + 1;
@@ -172,7 +147,7 @@ pub struct RealMessage {
 /// relay adds `received` (one header field, no CRLF) and signs it for real with the keys of
 /// the modelled signature's `d=` and `s=`, and a message the simulation altered has its
 /// body changed after signing.
-pub fn make_real(content: &[u8], received: &str, ring: &mut KeyRing) -> RealMessage {
+pub fn make_real(content: &[u8], received: &str, ring: &KeyRing) -> RealMessage {
     let facts = sim::content::facts_ref(content).owned();
     let submitted = unsigned(content);
     let relayed = on_top(received, &submitted);
@@ -337,7 +312,7 @@ fn purpose(name: &str) -> Purpose {
 fn lookup_steps(
     asked: &[Asked],
     check: &DkimCheck,
-    zone: &StaticResolver,
+    zone: &Zone,
     outcome: &AuthOutcome,
     attempt: u32,
     at: u64,
@@ -360,7 +335,15 @@ fn lookup_steps(
                 a.name
             )
         };
-        let deciding = outcome.spf.mechanism.iter().cloned().collect();
+        // The term that decided in this record: the include that passed in the sender's, the
+        // ip4: that matched in the included one.
+        let deciding = outcome
+            .spf
+            .matched
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(a.name.trim_end_matches('.')))
+            .map(|(_, term)| term.clone())
+            .collect();
         steps.push(lookup_step(a, "SPF record", note, deciding, attempt, at));
     }
     let mut seen = Vec::new();

@@ -4,9 +4,12 @@
 //! Each signing domain and selector of a scenario gets two keys: an RSA key (2048 bits,
 //! `rsa-sha256`) published at `<selector>._domainkey.<domain>`, and an Ed25519 key
 //! (`ed25519-sha256`, RFC 8463) published at `<selector>-ed25519._domainkey.<domain>`.
+//!
+//! The Ed25519 key costs a hash; the RSA key costs a search for two primes, so it is derived
+//! only when something signs with it or asks for its record, and then kept.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
@@ -59,13 +62,19 @@ pub struct SigningKeys {
     /// The scenario's selector (the RSA key's; the Ed25519 key's is [`Algorithm::selector`]).
     pub selector: String,
     pub(crate) ed25519: Ed25519Key,
-    pub(crate) rsa: RsaKey<Sha256>,
     ed25519_public: Vec<u8>,
-    rsa_public: Vec<u8>,
+    rsa_seed: [u8; 32],
+    rsa: OnceLock<RsaPair>,
+}
+
+/// The RSA key, once derived.
+struct RsaPair {
+    private: RsaKey<Sha256>,
+    public: Vec<u8>,
 }
 
 impl SigningKeys {
-    /// Derives the keys of `domain` and `selector` from `seed`.
+    /// Derives the keys of `domain` and `selector` from `seed` (the RSA key when first used).
     pub fn derive(seed: u64, domain: &str, selector: &str) -> SigningKeys {
         let domain = domain.to_ascii_lowercase();
         let ed_seed = key_seed(seed, &domain, selector, Algorithm::Ed25519Sha256);
@@ -73,32 +82,54 @@ impl SigningKeys {
         let ed25519_public = dalek.verifying_key().to_bytes().to_vec();
         let ed25519 = Ed25519Key::from_seed_and_public_key(&ed_seed, &ed25519_public)
             .expect("a derived seed makes a valid Ed25519 key");
-        let mut rng =
-            ChaCha20Rng::from_seed(key_seed(seed, &domain, selector, Algorithm::RsaSha256));
-        let private =
-            rsa::RsaPrivateKey::new(&mut rng, RSA_BITS).expect("RSA key generation succeeds");
-        let rsa_public = private
-            .to_public_key()
-            .to_public_key_der()
-            .expect("an RSA public key encodes")
-            .as_bytes()
-            .to_vec();
-        let der = private
-            .to_pkcs1_der()
-            .expect("an RSA private key encodes")
-            .as_bytes()
-            .to_vec();
-        let rsa =
-            RsaKey::<Sha256>::from_key_der(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)))
-                .expect("a generated RSA key loads");
+        let rsa_seed = key_seed(seed, &domain, selector, Algorithm::RsaSha256);
         SigningKeys {
             domain,
             selector: selector.to_string(),
             ed25519,
-            rsa,
             ed25519_public,
-            rsa_public,
+            rsa_seed,
+            rsa: OnceLock::new(),
         }
+    }
+
+    /// The RSA key, derived on first use.
+    fn rsa_pair(&self) -> &RsaPair {
+        self.rsa.get_or_init(|| {
+            let mut rng = ChaCha20Rng::from_seed(self.rsa_seed);
+            let private =
+                rsa::RsaPrivateKey::new(&mut rng, RSA_BITS).expect("RSA key generation succeeds");
+            let public = private
+                .to_public_key()
+                .to_public_key_der()
+                .expect("an RSA public key encodes")
+                .as_bytes()
+                .to_vec();
+            let der = private
+                .to_pkcs1_der()
+                .expect("an RSA private key encodes")
+                .as_bytes()
+                .to_vec();
+            let private =
+                RsaKey::<Sha256>::from_key_der(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)))
+                    .expect("a generated RSA key loads");
+            RsaPair { private, public }
+        })
+    }
+
+    /// The RSA private key, derived on first use.
+    pub(crate) fn rsa(&self) -> &RsaKey<Sha256> {
+        &self.rsa_pair().private
+    }
+
+    /// Derives the RSA key now, if it is not yet.
+    pub fn derive_rsa(&self) {
+        self.rsa_pair();
+    }
+
+    /// Whether the RSA key has been derived.
+    pub fn rsa_derived(&self) -> bool {
+        self.rsa.get().is_some()
     }
 
     /// The name the key of `algorithm` is published at: `<selector>._domainkey.<domain>`.
@@ -117,7 +148,9 @@ impl SigningKeys {
             Algorithm::Ed25519Sha256 => {
                 format!("v=DKIM1; k=ed25519; p={}", b64.encode(&self.ed25519_public))
             }
-            Algorithm::RsaSha256 => format!("v=DKIM1; k=rsa; p={}", b64.encode(&self.rsa_public)),
+            Algorithm::RsaSha256 => {
+                format!("v=DKIM1; k=rsa; p={}", b64.encode(&self.rsa_pair().public))
+            }
         }
     }
 }
@@ -138,11 +171,12 @@ fn key_seed(seed: u64, domain: &str, selector: &str, algorithm: Algorithm) -> [u
     out
 }
 
-/// The keys of a run, derived once per domain and selector and kept.
+/// The keys of a run, derived once per domain and selector and kept; shared by the signer
+/// and the DNS that publishes the public keys.
 #[derive(Default)]
 pub struct KeyRing {
     seed: u64,
-    keys: BTreeMap<(String, String), Arc<SigningKeys>>,
+    keys: Mutex<BTreeMap<(String, String), Arc<SigningKeys>>>,
 }
 
 impl KeyRing {
@@ -150,17 +184,21 @@ impl KeyRing {
     pub fn new(seed: u64) -> KeyRing {
         KeyRing {
             seed,
-            keys: BTreeMap::new(),
+            keys: Mutex::new(BTreeMap::new()),
         }
     }
 
+    /// The seed the keys derive from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The keys of `domain` and `selector`, derived on first use.
-    pub fn keys(&mut self, domain: &str, selector: &str) -> Arc<SigningKeys> {
+    pub fn keys(&self, domain: &str, selector: &str) -> Arc<SigningKeys> {
         let key = (domain.to_ascii_lowercase(), selector.to_string());
-        let seed = self.seed;
-        self.keys
-            .entry(key)
-            .or_insert_with(|| Arc::new(SigningKeys::derive(seed, domain, selector)))
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.entry(key)
+            .or_insert_with(|| Arc::new(SigningKeys::derive(self.seed, domain, selector)))
             .clone()
     }
 }

@@ -5,7 +5,7 @@
 //! the message real: it is signed for real with keys derived from the scenario's seed
 //! ([`keys`]), altered in transit by changing its bytes, and verified for real by the
 //! `mail-auth` crate against the scenario's DNS ([`verify`]), whose key records are the
-//! derived public keys ([`zone`]).
+//! derived public keys ([`zone`]), each derived when first needed.
 //!
 //! ```
 //! use smtpsim_mail::{keys::SigningKeys, sign::sign, verify::verify};
@@ -29,6 +29,8 @@
 //! ```
 
 pub mod canon;
+pub mod edit;
+pub mod explain;
 pub mod journey;
 pub mod keys;
 pub mod lookups;
@@ -36,3 +38,4 @@ pub mod received;
 pub mod records;
 pub mod sign;
 pub mod verify;
+pub mod zone;

@@ -48,7 +48,7 @@ pub fn signature_field(message: &[u8], keys: &SigningKeys, algorithm: Algorithm)
     let data = canon::signed_data(message, unsigned.as_bytes());
     let signature = match algorithm {
         Algorithm::Ed25519Sha256 => keys.ed25519.sign(data.as_slice()),
-        Algorithm::RsaSha256 => keys.rsa.sign(data.as_slice()),
+        Algorithm::RsaSha256 => keys.rsa().sign(data.as_slice()),
     }
     .expect("signing with a derived key succeeds");
     let b = base64::engine::general_purpose::STANDARD.encode(signature);

@@ -35,6 +35,8 @@ pub const MAX_BANDWIDTH: f64 = 1e12;
 /// The most delivery attempts of one message to one domain: `relay.max_attempts`, or the
 /// attempts the retry policy makes within `relay.queue_lifetime` when attempts take no time.
 pub const MAX_ATTEMPTS: u32 = 1_000_000;
+/// The largest `relay.failed_cohort_limit` and `relay.initial_destination_concurrency`.
+pub const MAX_COHORTS: u32 = 1000;
 
 /// Events the engine handles without simulated time advancing before it stops the run
 /// (besides [`STALL_EVENTS_PER_JOB`] for each delivery alive at that time).

@@ -127,8 +127,15 @@ impl RetryPolicy {
             RetryConfig::Exim {
                 rules,
                 queue_run,
+                queue_run_spread,
                 retry_interval_max,
-            } => exim::next(rules, *queue_run, *retry_interval_max, now, history, rng),
+            } => {
+                let runs = queue_run.map(|run| exim::QueueRuns {
+                    every: run.0,
+                    spread: queue_run_spread.map_or(SimDuration::ZERO, |s| s.0),
+                });
+                exim::next(rules, runs, *retry_interval_max, now, history, rng)
+            }
             RetryConfig::Fixed { schedule } => {
                 let delay = schedule.get(n as usize - 1)?;
                 Some(simple(delay.0))
@@ -273,13 +280,16 @@ impl RetryPolicy {
                 rules,
                 queue_run,
                 retry_interval_max,
+                ..
             } => {
                 let longest = rules
                     .iter()
                     .map(|r| r.interval.secs().max(r.until.secs() * r.multiplier))
                     .fold(0.0, f64::max)
                     .min(retry_interval_max.secs());
-                longest + queue_run.map_or(0.0, |run| run.secs())
+                // A run whose spread reaches the message before its due time leaves it to the
+                // next run, which starts after the due time: at most two runs.
+                longest + queue_run.map_or(0.0, |run| 2.0 * run.secs())
             }
             RetryConfig::Fixed { schedule } => {
                 schedule.iter().map(|d| d.secs()).fold(0.0, f64::max)
@@ -558,6 +568,7 @@ mod tests {
                 rule(EximKind::G, "16h", "1h", 1.5),
             ],
             queue_run: None,
+            queue_run_spread: None,
             retry_interval_max: d("24h"),
         });
         let mut rng = RandomStreams::new(1).stream("t", 0);
@@ -596,6 +607,7 @@ mod tests {
                 rule(EximKind::G, "10h", "10m"),
             ],
             queue_run: None,
+            queue_run_spread: None,
             retry_interval_max: d("24h"),
         });
         let mut rng = RandomStreams::new(1).stream("t", 0);
@@ -619,6 +631,7 @@ mod tests {
                 multiplier: 3.0,
             }],
             queue_run: None,
+            queue_run_spread: None,
             retry_interval_max: d("24h"),
         });
         let mut rng = RandomStreams::new(1).stream("t", 0);

@@ -28,6 +28,7 @@
 
 #![forbid(unsafe_code)]
 
+mod draft;
 mod help;
 mod hint;
 mod meta;
@@ -140,6 +141,8 @@ pub struct Repl {
     elapsed: SimDuration,
     connection: Option<Connection>,
     finished: bool,
+    /// The message `message` prepares.
+    message: Option<draft::Draft>,
 }
 
 impl fmt::Debug for Repl {
@@ -180,6 +183,7 @@ impl Repl {
             elapsed: SimDuration::ZERO,
             connection: None,
             finished: false,
+            message: None,
         })
     }
 
@@ -306,6 +310,7 @@ impl Repl {
                     out.info(format!("{text:?} in base64 is {encoded}"));
                 }
             }
+            Meta::Message(command) => self.draft(command, out),
             Meta::Domains => help::domains(self, out),
             Meta::Help => help::help(self, out),
             Meta::Exit => {
@@ -447,6 +452,11 @@ impl Repl {
                     break;
                 }
             }
+        }
+        // The end-of-data check's findings, after the reply they led to.
+        let found = self.world.checks.borrow_mut().found.take();
+        for sentence in found.iter().flat_map(|checked| checked.sentences()) {
+            out.push(Kind::Info, format!("   {sentence}"));
         }
         let mut closed = c.server.is_closed();
         while let Some(event) = c.server.poll_event() {

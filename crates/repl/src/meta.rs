@@ -30,9 +30,32 @@ pub(crate) enum Meta {
     Help,
     /// `exit` (or `quit` while not connected): leave.
     Exit,
+    /// `message ...`: prepare, sign, change and send a message.
+    Message(DraftCommand),
     /// A terminal command written wrongly: the message says how to write it.
     Invalid(String),
 }
+
+/// What `message` does to the message being prepared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DraftCommand {
+    /// `message`: show it (writing a fresh one if there is none).
+    Show,
+    /// `message new`: start a fresh one.
+    New,
+    /// `message sign`: DKIM-sign it for real.
+    Sign,
+    /// `message header NAME: VALUE`: replace (or add) a header field.
+    Header(String),
+    /// `message body TEXT`: add a line to the body.
+    Body(String),
+    /// `message send`: DATA, the lines, and the final dot.
+    Send,
+}
+
+/// How to write `message`.
+const MESSAGE_USAGE: &str = "message, message new, message sign, message header NAME: VALUE, \
+                             message body TEXT, or message send";
 
 /// The terminal command in `line`, if it is one. `connected` decides whether `help` and
 /// `quit` are the terminal's (not connected) or SMTP's (connected).
@@ -90,6 +113,21 @@ pub(crate) fn parse(line: &str, connected: bool) -> Option<Meta> {
                 .unwrap_or("");
             Meta::Base64(text.to_string())
         }
+        "message" => {
+            let (sub, text) = match rest.split_once(char::is_whitespace) {
+                Some((sub, text)) => (sub.to_ascii_lowercase(), text.trim()),
+                None => (rest.to_ascii_lowercase(), ""),
+            };
+            match (sub.as_str(), text.is_empty()) {
+                ("" | "show", true) => Meta::Message(DraftCommand::Show),
+                ("new", true) => Meta::Message(DraftCommand::New),
+                ("sign", true) => Meta::Message(DraftCommand::Sign),
+                ("send", true) => Meta::Message(DraftCommand::Send),
+                ("header", false) => Meta::Message(DraftCommand::Header(text.to_string())),
+                ("body", false) => Meta::Message(DraftCommand::Body(text.to_string())),
+                _ => Meta::Invalid(format!("message takes one of: {MESSAGE_USAGE}")),
+            }
+        }
         "domains" if rest.is_empty() => Meta::Domains,
         "?" => Meta::Help,
         "help" if !connected => Meta::Help,
@@ -130,6 +168,26 @@ mod tests {
         assert_eq!(parse("base64 a b", true), Some(Meta::Base64("a b".into())));
         assert_eq!(parse("base64", true), Some(Meta::Base64(String::new())));
         assert_eq!(parse("?", true), Some(Meta::Help));
+        assert_eq!(
+            parse("message", true),
+            Some(Meta::Message(DraftCommand::Show))
+        );
+        assert_eq!(
+            parse("message SIGN", true),
+            Some(Meta::Message(DraftCommand::Sign))
+        );
+        assert_eq!(
+            parse("message header Subject: Win  big", true),
+            Some(Meta::Message(DraftCommand::Header(
+                "Subject: Win  big".into()
+            )))
+        );
+        assert_eq!(
+            parse("message body PS: one more line", true),
+            Some(Meta::Message(DraftCommand::Body(
+                "PS: one more line".into()
+            )))
+        );
     }
 
     #[test]
@@ -165,6 +223,9 @@ mod tests {
             "auth-plain alice",
             "explain",
             "connect a b",
+            "message body",
+            "message sign now",
+            "message frobnicate",
         ] {
             assert!(
                 matches!(parse(line, true), Some(Meta::Invalid(_))),

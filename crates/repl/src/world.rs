@@ -1,6 +1,8 @@
 //! The servers the session can connect to: every receiving domain of a scenario with its MX
 //! hosts and its behaviour (built as the simulator builds it, so the same addresses are
-//! unknown or full), or one accepting server when there is no scenario.
+//! unknown or full), or one accepting server when there is no scenario. A domain that checks
+//! authentication checks SPF and DMARC as the simulator does and verifies DKIM signatures
+//! for real, against the scenario's DNS with the keys derived from its seed.
 
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr};
@@ -8,9 +10,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use smtpsim_des::{RandomStreams, SimTime};
+use smtpsim_mail::received::{CheckSlot, RealCheck};
+use smtpsim_mail::zone::Zone;
 use smtpsim_model::behaviour::{EndOfData, MxBehaviour, NoChecks};
 use smtpsim_model::scenario::{Behaviour, Outage, OutageMode, Scenario};
-use smtpsim_model::sim::AuthCheck;
 use smtpsim_model::stable_hash::StableHasher;
 use smtpsim_proto::command::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use smtpsim_proto::server::{Decision, Envelope, Policy, ServerConfig, SessionInfo};
@@ -67,6 +70,14 @@ pub(crate) struct World {
     pub client_name: String,
     /// An envelope sender for the hints.
     pub sender: String,
+    /// The visible From of the message `message` writes.
+    pub author: String,
+    /// The scenario's DNS with its derived DKIM keys, when there is a scenario.
+    pub zone: Option<Arc<Zone>>,
+    /// The selector each sender signs with, by domain (from `senders.dkim`).
+    pub selectors: Vec<(String, String)>,
+    /// What the end-of-data checks share with the session.
+    pub checks: Rc<RefCell<CheckSlot>>,
 }
 
 /// The documentation address the user connects from without a scenario.
@@ -76,6 +87,7 @@ impl World {
     /// The receiving domains of `scenario` (those with MX hosts), or without one a single
     /// domain `example.net` whose server accepts everything.
     pub fn new(scenario: Option<&Scenario>) -> World {
+        let checks = Rc::new(RefCell::new(CheckSlot::default()));
         let Some(scenario) = scenario else {
             let behaviour = Behaviour {
                 starttls: true,
@@ -95,9 +107,14 @@ impl World {
                 client_ip: DEFAULT_CLIENT,
                 client_name: "client.example.com".to_string(),
                 sender: "alice@example.com".to_string(),
+                author: "alice@example.com".to_string(),
+                zone: None,
+                selectors: Vec::new(),
+                checks,
             };
         };
         let seed = scenario.simulation.seed;
+        let zone = Arc::new(Zone::for_seed(scenario, seed));
         let streams = RandomStreams::new(seed);
         let targets = scenario
             .domains
@@ -115,7 +132,11 @@ impl World {
                     seed,
                     &streams,
                     i as u64,
-                    Box::new(AuthCheck::for_domain(scenario, seed, &d.name)),
+                    if d.behaviour.authentication {
+                        Box::new(RealCheck::new(zone.clone(), checks.clone()))
+                    } else {
+                        Box::new(NoChecks)
+                    },
                 )
             })
             .collect();
@@ -124,11 +145,32 @@ impl World {
             .first()
             .map(|s| format!("{}@{}", s.local_part, s.domain))
             .unwrap_or_else(|| "alice@example.com".to_string());
+        let selectors = scenario
+            .senders
+            .iter()
+            .filter(|s| s.dkim.sign)
+            .map(|s| {
+                let domain = s.dkim.domain.as_ref().or(s.from_domain.as_ref());
+                let domain = domain.unwrap_or(&s.domain).to_ascii_lowercase();
+                (domain, s.dkim.selector.clone())
+            })
+            .collect();
+        let author = scenario.senders.first().map_or_else(
+            || sender.clone(),
+            |s| {
+                let domain = s.from_domain.as_ref().unwrap_or(&s.domain);
+                format!("{}@{domain}", s.local_part)
+            },
+        );
         World {
             targets,
             client_ip: scenario.relay.sources()[0].0,
             client_name: scenario.relay.hostname.clone(),
             sender,
+            author,
+            zone: Some(zone),
+            selectors,
+            checks,
         }
     }
 

@@ -11,7 +11,7 @@ use smtpsim_model::sim::{Fate, RecipientRecord};
 
 use crate::ReportError;
 use crate::stats::{Exact, merge_histogram, new_histogram};
-use crate::summary::Distribution;
+use crate::summary::{Distribution, encode_histogram};
 
 /// The running totals of one domain.
 #[derive(Debug, Clone)]
@@ -203,6 +203,16 @@ impl ByDomain {
             .map(|(name, d)| Ok((name.clone(), d.figures()?)))
             .collect()
     }
+
+    /// The latency histogram of every domain with a delivered recipient, encoded (see
+    /// [`encode_histogram`]), by name.
+    pub fn latency_histograms(&self) -> Result<BTreeMap<String, String>, ReportError> {
+        self.0
+            .iter()
+            .filter(|(_, d)| d.delivered > 0)
+            .map(|(name, d)| Ok((name.clone(), encode_histogram(&d.latency)?)))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -248,5 +258,10 @@ mod tests {
         assert_eq!(grey.latency_max_s, Some(240.0));
         let plain = &f["plain.example"];
         assert_eq!((plain.bounced, plain.latency_mean_s), (1, None));
+        // A histogram for each domain with a delivery, holding its deliveries.
+        let histograms = a.latency_histograms().unwrap();
+        assert_eq!(histograms.keys().collect::<Vec<_>>(), ["grey.example"]);
+        let grey = crate::decode_histogram(&histograms["grey.example"]).unwrap();
+        assert_eq!(grey.len(), 2);
     }
 }

@@ -9,6 +9,7 @@
 //! | --- | --- |
 //! | `messages.csv` | a row per message and recipient ([`MESSAGES_HEADER`]) |
 //! | `events.csv` | trace lines of traced messages ([`EVENTS_HEADER`]); only the header when tracing is off |
+//! | `automation.csv` | what the relay's automation rules did, a row per event ([`AUTOMATION_HEADER`]); only the header when no rule fired |
 //! | `timeseries.csv` | the relay's state at each sample ([`TIMESERIES_HEADER`]) |
 //! | `summary.csv` | `section,key,value` rows ([`Summary::csv_rows`]) |
 //! | `summary.json` | the [`Summary`], with histogram encodings and wall-clock figures |
@@ -110,8 +111,9 @@ pub use summary::{
     Summary, decode_histogram, encode_histogram,
 };
 pub use writer::{
-    EVENTS_CSV, EVENTS_HEADER, MESSAGES_CSV, MESSAGES_HEADER, RunWriter, SUMMARY_CSV, SUMMARY_JSON,
-    TIMESERIES_CSV, TIMESERIES_HEADER, WriterOptions,
+    AUTOMATION_CSV, AUTOMATION_HEADER, EVENTS_CSV, EVENTS_HEADER, MESSAGES_CSV, MESSAGES_HEADER,
+    RunWriter, SUMMARY_CSV, SUMMARY_JSON, TIMESERIES_CSV, TIMESERIES_HEADER, WriterOptions,
+    automation_event,
 };
 
 /// Why the output of a run could not be written.

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use smtpsim_model::scenario::Action;
 use smtpsim_model::sim::{
-    AutomationEvent, AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
+    AutomationRecord, Fate, RecipientRecord, Recorder, RunStats, SourceRecord,
 };
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
@@ -223,16 +222,18 @@ impl Stats {
             Some(counts) => counts,
             None => self.automation.entry(record.rule.to_owned()).or_default(),
         };
-        match record.event {
-            AutomationEvent::Fired { action, .. } => {
-                counts.fired += 1;
-                if action == Action::Suspend {
-                    counts.suspensions += 1;
-                }
-            }
-            AutomationEvent::Released { deliveries, .. } => counts.released += deliveries,
-            AutomationEvent::Ended => {}
+        // Named where automation.csv is written, so that the two agree.
+        let (event, until, deliveries) = crate::writer::automation_event(&record.event);
+        if until.is_some() {
+            counts.fired += 1;
         }
+        match event {
+            "suspend" => counts.suspensions += 1,
+            "shape" => counts.shapes += 1,
+            "ramp_step" => counts.ramp_steps += 1,
+            _ => {}
+        }
+        counts.released += deliveries.unwrap_or(0);
     }
 
     /// What each automation rule did, by rule name.
@@ -291,6 +292,8 @@ impl Stats {
             mine.fired += theirs.fired;
             mine.suspensions += theirs.suspensions;
             mine.released += theirs.released;
+            mine.shapes += theirs.shapes;
+            mine.ramp_steps += theirs.ramp_steps;
         }
         self.domains.merge(&other.domains);
     }
@@ -397,6 +400,7 @@ impl Stats {
             automation: self.automation.clone(),
             sources: self.sources.iter().map(SourceSummary::of).collect(),
             domains: self.domains.figures()?,
+            domain_latency: self.domains.latency_histograms()?,
             retry_times_s: Vec::new(),
             performance: None,
         })
@@ -427,6 +431,16 @@ pub struct RuleCounts {
     pub suspensions: u64,
     /// Deliveries its suspensions held and released when they ended.
     pub released: u64,
+    /// Of its firings, shape actions (not written when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shapes: u64,
+    /// Steps of its shape actions' ramps (not written when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ramp_steps: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
@@ -434,6 +448,59 @@ mod tests {
     use super::*;
     use smtpsim_des::{SimDuration, SimTime};
     use smtpsim_proto::Reply;
+
+    #[test]
+    fn automation_counts_shapes_and_ramp_steps_per_rule_and_merges_them() {
+        use smtpsim_model::scenario::Action;
+        use smtpsim_model::sim::AutomationEvent;
+        let row = |rule, event| AutomationRecord {
+            time: SimTime::ZERO,
+            rule,
+            target_kind: "domain",
+            target: "a.example",
+            event,
+        };
+        let fired = |action| AutomationEvent::Fired {
+            action,
+            until: SimTime::from_secs(600),
+        };
+        let mut stats = Stats::new();
+        stats.automation(&row("slow", fired(Action::Shape)));
+        for step in 1..=3 {
+            stats.automation(&row("slow", AutomationEvent::RampStep { step, steps: 3 }));
+        }
+        stats.automation(&row("stop", fired(Action::Suspend)));
+        let released = AutomationEvent::Released {
+            deliveries: 7,
+            spread: SimDuration::ZERO,
+        };
+        stats.automation(&row("stop", released));
+        let mut both = stats.clone();
+        both.merge(&stats);
+        let counts = both.automation_counts();
+        assert_eq!(
+            counts["slow"],
+            RuleCounts {
+                fired: 2,
+                suspensions: 0,
+                released: 0,
+                shapes: 2,
+                ramp_steps: 6
+            }
+        );
+        assert_eq!(
+            (
+                counts["stop"].suspensions,
+                counts["stop"].released,
+                counts["stop"].shapes
+            ),
+            (2, 14, 0)
+        );
+        // A rule that never shaped writes no shape counts: summaries of suspensions stay as
+        // they were.
+        let json = serde_json::to_string(&counts["stop"]).unwrap();
+        assert_eq!(json, r#"{"fired":2,"suspensions":2,"released":14}"#);
+    }
 
     fn record<'a>(fate: Fate, secs: u64, reply: Option<&'a Reply>) -> RecipientRecord<'a> {
         RecipientRecord {

@@ -53,6 +53,12 @@ pub struct Summary {
     pub sources: Vec<SourceSummary>,
     /// The figures of each recipient domain, by name.
     pub domains: BTreeMap<String, DomainFigures>,
+    /// The latency histogram of each recipient domain with a delivered recipient, by name,
+    /// encoded as [`Distribution::histogram`] is; the report draws each domain's latency from
+    /// it. In `summary.json` only (absent when no recipient was delivered), not in
+    /// `summary.csv`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub domain_latency: BTreeMap<String, String>,
     /// When the relay's retry policy retries a message that keeps failing, in seconds after
     /// its first failure (modelled: attempts take no time, random draws at their midpoint);
     /// the latency chart marks them. Empty (and left out of `summary.json`) when not given.
@@ -423,6 +429,18 @@ impl Summary {
                 &format!("{rule}.released"),
                 counts.released.to_string(),
             );
+            if counts.shapes > 0 {
+                row(
+                    "automation",
+                    &format!("{rule}.shapes"),
+                    counts.shapes.to_string(),
+                );
+                row(
+                    "automation",
+                    &format!("{rule}.ramp_steps"),
+                    counts.ramp_steps.to_string(),
+                );
+            }
         }
         for (section, d) in [
             ("latency", &self.latency),

@@ -5,8 +5,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use smtpsim_des::SimTime;
+use smtpsim_model::scenario::Action;
 use smtpsim_model::sim::{
-    AutomationRecord, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
+    AutomationEvent, AutomationRecord, RecipientRecord, Recorder, RunStats, Sample, TraceRecord,
 };
 
 use crate::ReportError;
@@ -20,6 +22,8 @@ use crate::summary::{Performance, Summary};
 pub const MESSAGES_CSV: &str = "messages.csv";
 /// The trace lines of traced messages.
 pub const EVENTS_CSV: &str = "events.csv";
+/// What the relay's automation rules did, a row per event.
+pub const AUTOMATION_CSV: &str = "automation.csv";
 /// The relay's state at a fixed simulated interval.
 pub const TIMESERIES_CSV: &str = "timeseries.csv";
 /// The summary as `section,key,value` rows, without wall-clock figures.
@@ -47,6 +51,41 @@ pub const MESSAGES_HEADER: [&str; 14] = [
 
 /// Header of `events.csv`.
 pub const EVENTS_HEADER: [&str; 6] = ["time_s", "message_id", "attempt", "hop", "kind", "text"];
+
+/// Header of `automation.csv`: when, the rule, its target, the event (see
+/// [`automation_event`]), when the action it starts ends (empty for an event that starts
+/// none) and the deliveries a suspension released (empty for other events).
+pub const AUTOMATION_HEADER: [&str; 7] = [
+    "time_s",
+    "rule",
+    "target_kind",
+    "target",
+    "event",
+    "until_s",
+    "deliveries",
+];
+
+/// The name of an automation event in `automation.csv`, what it ends or starts, and the
+/// deliveries it released: `suspend`, `bounce`, `expire` or `shape` (a rule fired; its
+/// action lasts until the time given), `released` (a suspension ended), `ended` (a bounce,
+/// expire or shape action ended), `ramp_step` (a step of a shape action's ramp; the last one
+/// restores the configured shaping).
+pub fn automation_event(event: &AutomationEvent) -> (&'static str, Option<SimTime>, Option<u64>) {
+    match *event {
+        AutomationEvent::Fired { action, until } => {
+            let name = match action {
+                Action::Suspend => "suspend",
+                Action::Bounce => "bounce",
+                Action::Expire => "expire",
+                Action::Shape => "shape",
+            };
+            (name, Some(until), None)
+        }
+        AutomationEvent::Released { deliveries, .. } => ("released", None, Some(deliveries)),
+        AutomationEvent::Ended => ("ended", None, None),
+        AutomationEvent::RampStep { .. } => ("ramp_step", None, None),
+    }
+}
 
 /// Header of `timeseries.csv`.
 pub const TIMESERIES_HEADER: [&str; 7] = [
@@ -108,7 +147,8 @@ impl CsvFile {
     }
 }
 
-/// Streams a run into a directory: `messages.csv`, `events.csv` and `timeseries.csv` as
+/// Streams a run into a directory: `messages.csv`, `events.csv`, `automation.csv` and
+/// `timeseries.csv` as
 /// records arrive, then `summary.csv` and `summary.json` in [`RunWriter::finish`].
 ///
 /// Every file is written under a temporary name in the same directory and renamed into
@@ -125,6 +165,7 @@ pub struct RunWriter {
     options: WriterOptions,
     messages: Option<CsvFile>,
     events: CsvFile,
+    automation: CsvFile,
     timeseries: CsvFile,
     stats: Stats,
     error: Option<(&'static str, io::Error)>,
@@ -159,6 +200,7 @@ impl RunWriter {
                 Some(CsvFile::create(dir, MESSAGES_CSV, &header)?)
             },
             events: CsvFile::create(dir, EVENTS_CSV, &EVENTS_HEADER)?,
+            automation: CsvFile::create(dir, AUTOMATION_CSV, &AUTOMATION_HEADER)?,
             timeseries: CsvFile::create(dir, TIMESERIES_CSV, &TIMESERIES_HEADER)?,
             stats: Stats::new(),
             error: None,
@@ -198,6 +240,7 @@ impl RunWriter {
             dir,
             messages,
             events,
+            automation,
             timeseries,
             stats,
             error,
@@ -227,6 +270,7 @@ impl RunWriter {
             },
         }
         ready.push(events.close().map_err(io_error(EVENTS_CSV))?);
+        ready.push(automation.close().map_err(io_error(AUTOMATION_CSV))?);
         ready.push(timeseries.close().map_err(io_error(TIMESERIES_CSV))?);
         ready.push(
             write_whole(&dir, SUMMARY_CSV, |out| Ok(summary.write_csv(out)?))
@@ -355,6 +399,23 @@ impl Recorder for RunWriter {
             f.display(record);
         });
         self.keep(EVENTS_CSV, result);
+        let (event, until, deliveries) = automation_event(&record.event);
+        let result = self.automation.write(|f| {
+            f.secs(record.time.as_micros());
+            f.text(record.rule);
+            f.text(record.target_kind);
+            f.text(record.target);
+            f.text(event);
+            match until {
+                Some(until) => f.secs(until.as_micros()),
+                None => f.empty(),
+            }
+            match deliveries {
+                Some(n) => f.number(n),
+                None => f.empty(),
+            }
+        });
+        self.keep(AUTOMATION_CSV, result);
     }
 
     fn sample(&mut self, sample: &Sample) {

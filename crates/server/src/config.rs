@@ -11,6 +11,7 @@ use smtpsim_proto::Limits;
 
 use crate::http::HttpSetup;
 use crate::rules::RuleSet;
+use smtpsim_mail::zone::Zone;
 pub use smtpsim_proto::server::Timeouts;
 
 /// The whole configuration of a server. [`ServeConfig::new`] gives a friendly sink.
@@ -77,6 +78,9 @@ pub struct ServeConfig {
     pub rules: Arc<RuleSet>,
     /// Serve the HTTP control and capture API and its page.
     pub http: Option<HttpSetup>,
+    /// Explain the captured sessions on the HTTP page and API: their annotated transcripts,
+    /// and each message's SPF, DKIM and DMARC checked for real against this DNS.
+    pub explain: Option<Arc<Zone>>,
 }
 
 impl ServeConfig {
@@ -112,6 +116,7 @@ impl ServeConfig {
             bandwidth: None,
             rules: Arc::default(),
             http: None,
+            explain: None,
         }
     }
 }

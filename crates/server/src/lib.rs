@@ -45,7 +45,10 @@ mod throttle;
 mod tls;
 mod trace;
 
-pub use capture::{CaptureBounds, MAX_CAPTURED, MAX_CAPTURED_BYTES};
+pub use capture::{
+    CaptureBounds, ExplainedMessage, ExplainedSession, MAX_CAPTURED, MAX_CAPTURED_BYTES,
+    decision_line,
+};
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;
 pub use listener::{MAX_CONNECTIONS, ServeError, ServeSummary, Server, shutdown_signal};

@@ -422,7 +422,7 @@ fn http_setup(
             return Err(ServeError::CaptureBound { name, value, max });
         }
     }
-    let capture = Capture::new(b, config.maildir.as_deref());
+    let capture = Capture::new(b, config.maildir.as_deref()).with_explain(config.explain.clone());
     Ok((Some(Arc::new(capture)), Some(listen(setup.listen)?)))
 }
 

@@ -63,6 +63,19 @@ fn two_seeds_of_one_scenario_agree_and_two_scenarios_do_not() {
     }
     let html = std::fs::read_to_string(dir.join("ab/report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 3);
+    // The verdict names the significance level it was reached at.
+    let (code, stdout, _) = smtpsim(&[
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        dir.join("ab-strict").to_str().unwrap(),
+        "--alpha",
+        "0.001",
+        "--no-report",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("agree: no test has p < 0.001"), "{stdout}");
 
     let (code, stdout, json) = compare(&a, &c, &dir.join("ac"));
     assert_eq!(code, 1, "{stdout}");

@@ -67,3 +67,49 @@ fn the_exit_status_says_whether_the_server_answered_as_asked() {
     assert!(help.contains("\n  1  the server answered some recipient otherwise than asked"));
     assert!(help.contains("\n  2  bad usage"));
 }
+
+#[test]
+fn signed_messages_are_verified_for_real_and_say_which_hash_broke() {
+    let signed = ["converse", "--sign", "--from", "news@club.example"];
+    let (code, out, err) = smtpsim(&signed);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("DKIM pass (d=club.example s=s1): DKIM signature (rsa-sha256) verified"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DKIM pass (d=club.example s=s1-ed25519)"),
+        "{out}"
+    );
+
+    let mut body = signed.to_vec();
+    body.extend(["--alter-body", "Sent through a list"]);
+    let (code, out, err) = smtpsim(&body);
+    assert_eq!(
+        code, 0,
+        "a broken signature is a finding, not a failure: {err}"
+    );
+    assert!(
+        out.contains("DKIM fail (d=club.example s=s1): DKIM fails because the body changed after signing: bh= says "),
+        "{out}"
+    );
+
+    let mut header = signed.to_vec();
+    header.extend(["--alter-header", "Subject: Changed"]);
+    let (code, out, _) = smtpsim(&header);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("DKIM fails because a signed header changed after signing: the body hash matches, but b= does not verify; the signed headers hashed to "),
+        "{out}"
+    );
+
+    let (code, out, _) = smtpsim(&["converse"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("DKIM none: the message carries no DKIM-Signature"),
+        "{out}"
+    );
+    let (code, _, err) = smtpsim(&["converse", "--alter-body", "x"]);
+    assert_eq!(code, 2, "--alter-body needs --sign");
+    assert!(err.contains("--sign"), "{err}");
+}

@@ -198,3 +198,97 @@ fn a_log_without_deliveries_is_refused_with_a_reason() {
     assert!(err.contains("no message with a delivery attempt"), "{err}");
     assert!(!dir.join("s.toml").exists());
 }
+
+/// The header's counts: "N messages (K bounce notifications and U unsettled ...".
+fn header_counts(toml: &str) -> (u64, u64, u64) {
+    let header = toml.lines().next().unwrap();
+    let number_before = |word: &str| -> u64 {
+        let at = header
+            .find(word)
+            .unwrap_or_else(|| panic!("{word} in {header}"));
+        let words: Vec<&str> = header[..at].split_whitespace().collect();
+        words
+            .last()
+            .unwrap()
+            .trim_start_matches('(')
+            .parse()
+            .unwrap()
+    };
+    (
+        number_before(" messages ("),
+        number_before(" bounce notifications"),
+        number_before(" unsettled"),
+    )
+}
+
+#[test]
+fn the_bounce_notices_of_a_run_log_are_counted_once_each() {
+    let dir = out_dir("fit-notices");
+    let original = dir.join("original.toml");
+    std::fs::write(&original, ORIGINAL.replace("SEED", "4")).unwrap();
+    let log = dir.join("mail.log");
+    let p = |p: &Path| p.to_str().unwrap().to_owned();
+    ok(&[
+        "run",
+        &p(&original),
+        "--out",
+        &p(&dir.join("run")),
+        "--maillog",
+        &p(&log),
+        "-q",
+        "--no-report",
+    ]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let notices = text.matches("sender non-delivery notification").count() as u64;
+    let removed = text.matches(": removed").count() as u64;
+    // 5 % unknown users at three quarters of about 2,000 messages.
+    assert!(notices > 30, "{notices} notices");
+    let fitted = dir.join("fitted.toml");
+    ok(&["fit", &p(&log), "--out", &p(&fitted), "-q"]);
+    let toml = std::fs::read_to_string(&fitted).unwrap();
+    let (messages, counted, unsettled) = header_counts(&toml);
+    assert_eq!(counted, notices, "{}", toml.lines().next().unwrap());
+    // Every message of the run left the queue within its lifetime: none unsettled, and no
+    // notice counted as a message.
+    assert_eq!(
+        (messages, unsettled),
+        (removed, 0),
+        "{}",
+        toml.lines().next().unwrap()
+    );
+}
+
+/// In Postfix's own log the notification is a message with its own lines (`from=<>`): it is
+/// one notice, not a message and not a second notice.
+#[test]
+fn a_postfix_notification_with_its_own_lines_is_one_notice() {
+    let dir = out_dir("fit-postfix-notice");
+    let log = dir.join("mail.log");
+    std::fs::write(
+        &log,
+        "\
+Dec  5 03:10:13 mx postfix/qmgr[10]: AAA111: from=<app@a.example>, size=300, nrcpt=1 (queue active)
+Dec  5 03:10:13 mx postfix/smtp[11]: AAA111: to=<x@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=0.2, delays=0.1/0/0.05/0.05, dsn=5.1.1, status=bounced (host mx.b.example[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))
+Dec  5 03:10:13 mx postfix/cleanup[12]: BBB222: message-id=<n@mx>
+Dec  5 03:10:13 mx postfix/bounce[13]: AAA111: sender non-delivery notification: BBB222
+Dec  5 03:10:13 mx postfix/qmgr[10]: BBB222: from=<>, size=2000, nrcpt=1 (queue active)
+Dec  5 03:10:13 mx postfix/qmgr[10]: AAA111: removed
+Dec  5 03:10:14 mx postfix/smtp[11]: BBB222: to=<app@a.example>, relay=mx.a.example[192.0.2.2]:25, delay=0.3, delays=0.1/0/0.1/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Dec  5 03:10:14 mx postfix/qmgr[10]: BBB222: removed
+Dec  5 03:10:20 mx postfix/qmgr[10]: CCC333: from=<app@a.example>, size=300, nrcpt=1 (queue active)
+Dec  5 03:10:20 mx postfix/smtp[11]: CCC333: to=<y@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=0.2, delays=0.1/0/0.05/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Dec  5 03:10:20 mx postfix/qmgr[10]: CCC333: removed
+",
+    )
+    .unwrap();
+    let fitted = dir.join("fitted.toml");
+    ok(&[
+        "fit",
+        log.to_str().unwrap(),
+        "--out",
+        fitted.to_str().unwrap(),
+        "-q",
+    ]);
+    let toml = std::fs::read_to_string(&fitted).unwrap();
+    assert_eq!(header_counts(&toml), (2, 1, 0), "{toml}");
+}

@@ -124,13 +124,33 @@ fn legend_overlaps(html: &str) -> Vec<String> {
     found
 }
 
+/// The tick labels (text lines that read as numbers, `k` for thousands) of each chart of
+/// `html` whose id starts with `prefix`.
+fn small_multiples(html: &str, prefix: &str) -> Vec<Vec<String>> {
+    html.split(&format!("<div class=\"chart\" id=\"{prefix}"))
+        .skip(1)
+        .map(|chunk| {
+            let svg = chunk.split("</svg>").next().unwrap_or_default();
+            svg.lines()
+                .map(str::trim)
+                .filter(|l| {
+                    let digits = l.trim_end_matches('k').replace([',', '.', '-', 'e'], "");
+                    !digits.is_empty() && digits.parse::<u64>().is_ok()
+                })
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
 /// The number of legends in `html`.
 fn legends(html: &str) -> usize {
     html.matches("<rect class=\"legend-box\"").count()
 }
 
 /// The charts fill the page's width without widening it, and their text is at least 8.5 px
-/// (on a 420 px phone) or 11 px (at 1400 px) as drawn.
+/// (on a 420 px phone) or 11 px (at 1400 px) as drawn; at 1400 px every table fits without
+/// scrolling (on a phone a wide table scrolls within its box).
 fn assert_fills_and_reads(layout: &Layout, width: u32) {
     assert_eq!(layout.inner, f64::from(width), "{layout:?}");
     assert!(
@@ -148,6 +168,15 @@ fn assert_fills_and_reads(layout: &Layout, width: u32) {
     // its width from the inner width, not from the page's.
     assert!(left <= 14.0 && right >= layout.scroll - 14.0, "{layout:?}");
     assert!(layout.scroll >= layout.inner - 20.0, "{layout:?}");
+    if width >= 1400 {
+        assert!(!layout.tables.is_empty(), "{layout:?}");
+        for (i, &(content, shown)) in layout.tables.iter().enumerate() {
+            assert!(
+                content <= shown,
+                "table {i} scrolls at {width} px: {layout:?}"
+            );
+        }
+    }
     let least = if width < 800 { 8.5 } else { 11.0 };
     assert!(
         layout.font >= least,
@@ -198,6 +227,18 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
         run.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
+    // Automation rules: suspensions shaded, their ends marked, in the time series.
+    let storm = out_dir("legends-storm");
+    let (code, _, err) = smtpsim(&[
+        "run",
+        &scenario("throttle-storm.toml"),
+        "--out",
+        storm.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let storm_html = std::fs::read_to_string(storm.join("report.html")).unwrap();
+    assert!(storm_html.contains("rule google-rate-limited: suspend"));
+    assert!(storm_html.contains("rule google-rate-limited: released"));
     let sweep = out_dir("legends-sweep");
     let (code, _, err) = smtpsim(&[
         "sweep",
@@ -214,7 +255,29 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
         sweep.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    for (dir, least) in [(&run, 3), (&sweep, 22)] {
+    // Latency per domain: a small chart per domain, all on the same axes.
+    let run_html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let sweep_html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    for (html, prefix, domains) in [
+        (&run_html, "chart-latency_domain_", 7),
+        (
+            &sweep_html,
+            "chart-latency_p90_s_vs_relay_retry_initial_",
+            4,
+        ),
+        (
+            &sweep_html,
+            "chart-latency_p90_s_vs_relay_retry_multiplier_",
+            4,
+        ),
+    ] {
+        let ticks = small_multiples(html, prefix);
+        assert_eq!(ticks.len(), domains, "{prefix}");
+        assert!(ticks[0].len() >= 4, "{ticks:?}");
+        assert!(ticks.iter().all(|t| *t == ticks[0]), "{prefix}: {ticks:?}");
+        assert!(html.contains("<div class=\"charts small\">"));
+    }
+    for (dir, least) in [(&run, 3), (&storm, 3), (&sweep, 22)] {
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
         assert!(legends(&html) >= least, "{} legends", legends(&html));
         assert_eq!(

@@ -28,6 +28,7 @@ mod serve_swaks;
 mod slurm;
 mod sweep;
 mod sweep_precision;
+mod twin_exim;
 mod twin_postfix;
 mod walk;
 mod walk_html;

@@ -24,8 +24,9 @@ const NARROWEST_WINDOW: u32 = 500;
 
 /// A page beside `page` that shows it in a frame `width` pixels wide and, once loaded, writes
 /// what its layout came to as JSON into `<pre id="layout">`: the page's scrolling width and
-/// inner width, each chart's left and right edge, and the smallest font size in the charts
-/// as drawn (the SVG's font size times the chart's scale).
+/// inner width, each chart's left and right edge, the smallest font size in the charts as
+/// drawn (the SVG's font size times the chart's scale), and each table box's scrolling and
+/// visible width.
 fn framed(page: &Path, width: u32) -> std::path::PathBuf {
     const MEASURE: &str = "window.addEventListener('load',function(){\
 var w=document.getElementById('page').contentWindow,d=w.document,font=1e9;\
@@ -34,9 +35,11 @@ var r=s.getBoundingClientRect(),scale=r.width/s.viewBox.baseVal.width;\
 [].forEach.call(s.querySelectorAll('text'),function(t){\
 font=Math.min(font,parseFloat(w.getComputedStyle(t).fontSize)*scale);});\
 return [r.left,r.right];});\
+var tables=[].map.call(d.querySelectorAll('.table'),function(t){\
+return [t.scrollWidth,t.clientWidth];});\
 var out=document.createElement('pre');out.id='layout';\
 out.textContent=JSON.stringify({scroll:d.documentElement.scrollWidth,inner:w.innerWidth,\
-charts:charts,font:font});document.body.appendChild(out);});";
+charts:charts,font:font,tables:tables});document.body.appendChild(out);});";
     let name = page.file_name().unwrap().to_string_lossy();
     let frame = page.with_extension(format!("{width}.frame.html"));
     let html = format!(
@@ -59,6 +62,8 @@ pub struct Layout {
     pub charts: Vec<(f64, f64)>,
     /// The smallest font size in the charts as drawn, pixels.
     pub font: f64,
+    /// Each table's box: the width of its content and the width shown (less: it scrolls).
+    pub tables: Vec<(f64, f64)>,
 }
 
 /// The layout of `page` in a window `width` pixels wide, measured by chromium.
@@ -102,6 +107,12 @@ pub fn layout_at(page: &Path, width: u32) -> Layout {
             .map(|c| (number(&c[0]), number(&c[1])))
             .collect(),
         font: number(&v["font"]),
+        tables: v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (number(&t[0]), number(&t[1])))
+            .collect(),
     }
 }
 
@@ -247,7 +258,8 @@ fn a_run_report_renders_in_chromium() {
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
-    assert_eq!(html.matches("<svg").count(), 6);
+    // Six charts, and the latency of each of the seven recipient domains.
+    assert_eq!(html.matches("<svg").count(), 6 + 7);
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let peak = summary["run"]["peak_queue_depth"].as_u64().unwrap();
@@ -293,8 +305,9 @@ fn a_sweep_report_renders_in_chromium_and_report_remakes_it() {
     assert_eq!(code, 0, "{err}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
-    // Each of the 12 metrics against each of the 2 fields.
-    assert_eq!(html.matches("<svg").count(), 24);
+    // Each of the 12 metrics against each of the 2 fields, and the p90 latency of each of the
+    // 4 domains against each field.
+    assert_eq!(html.matches("<svg").count(), 24 + 2 * 4);
     assert!(html.contains("latency_p99_s by relay.retry.initial"));
     // Durations on a numeric axis in seconds, labelled with the swept values.
     let chart =

@@ -160,3 +160,114 @@ fn signed_unsigned_and_altered_mail_is_checked_for_real() {
         "{out}"
     );
 }
+
+/// `GET path` on the HTTP API: the status and the body.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}"])
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("curl runs (CI installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').expect("curl prints the status");
+    (code.trim().parse().unwrap(), body.to_string())
+}
+
+#[test]
+fn the_http_page_explains_each_session_as_the_printer_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("explain.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let keys = SigningKeys::derive(5, "shop.example", "s1");
+    let signed = dir.path().join("signed.eml");
+    std::fs::write(&signed, sign(MESSAGE.as_bytes(), &keys)).unwrap();
+    let unsigned = dir.path().join("unsigned.eml");
+    std::fs::write(&unsigned, MESSAGE).unwrap();
+    let serve = Serve::start(
+        &[
+            "--no-tls",
+            "--http",
+            "0",
+            "--explain",
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--domain",
+            "mail.example",
+        ],
+        false,
+    );
+    let http = serve.http_port();
+    swaks(serve.port, &signed);
+    smtplib(serve.port, &unsigned);
+
+    let (code, list) = get(http, "/api/messages");
+    assert_eq!(code, 200, "{list}");
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let sessions: Vec<u64> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["session"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 2, "{list}");
+    let mut explained = Vec::new();
+    for session in &sessions {
+        let (code, body) = get(http, &format!("/api/sessions/{session}/explain"));
+        assert_eq!(code, 200, "{body}");
+        explained.push(serde_json::from_str::<serde_json::Value>(&body).unwrap());
+    }
+    let checks = |e: &serde_json::Value| e["messages"][0]["checks"].clone();
+    let signed = checks(&explained[0]);
+    assert_eq!(
+        (
+            signed["spf"].as_str(),
+            signed["dkim"].as_str(),
+            signed["dmarc"].as_str()
+        ),
+        (Some("pass"), Some("pass"), Some("pass")),
+        "{signed}"
+    );
+    assert_eq!(signed["signatures"].as_array().unwrap().len(), 2);
+    assert_eq!(signed["placement"], "inbox");
+    let unsigned = checks(&explained[1]);
+    assert_eq!(unsigned["dkim"], "none", "{unsigned}");
+    assert_eq!(unsigned["spf"], "pass", "{unsigned}");
+
+    let (code, body) = get(http, "/api/sessions/x/explain");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("\"field\":\"id\""), "{body}");
+    assert_eq!(get(http, "/api/sessions/999/explain").0, 404);
+
+    // The page shows the verdicts and the annotated transcript.
+    let profile = serve.path("chromium-profile");
+    let url = format!("http://127.0.0.1:{http}/#session-{}", sessions[0]);
+    let (dom, console) = crate::serve_page::dump_dom(&url, &profile);
+    assert!(console.is_empty(), "{console:?}");
+    let table = &dom[dom.find("id=\"messages\"").unwrap()..];
+    assert!(table.contains("DKIM none"), "{dom}");
+    assert!(table.contains("DKIM pass"), "{dom}");
+    let checks = &dom[dom.find("id=\"checks\"").unwrap()..];
+    assert!(
+        checks.contains("DKIM pass (d=shop.example s=s1): DKIM signature (rsa-sha256) verified"),
+        "{dom}"
+    );
+
+    let (code, out) = serve.stop();
+    assert_eq!(code, Some(0), "{out}");
+    // The printer's transcript and the page's are the same lines.
+    let printed: Vec<&str> = out.split("session ").skip(1).collect();
+    for (text, page) in printed.iter().zip(&explained) {
+        let lines: Vec<&str> = page["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let body: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.starts_with("  closed: "))
+            .collect();
+        assert_eq!(body, lines, "{text}");
+    }
+}

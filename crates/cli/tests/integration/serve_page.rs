@@ -10,7 +10,7 @@ use crate::support::smtpsim;
 use common::{Serve, python};
 
 /// What headless Chromium made of a page: its DOM after the scripts ran, and its console.
-fn dump_dom(url: &str, profile: &std::path::Path) -> (String, Vec<String>) {
+pub(crate) fn dump_dom(url: &str, profile: &std::path::Path) -> (String, Vec<String>) {
     let out = Command::new("chromium")
         .args([
             "--headless",

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Two free loopback ports in a row (Postfix's and serve's), found by binding them.
-fn free_port_pair() -> u16 {
+pub(crate) fn free_port_pair() -> u16 {
     for _ in 0..200 {
         let first = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = first.local_addr().unwrap().port();
@@ -20,7 +20,7 @@ fn free_port_pair() -> u16 {
     panic!("no two free loopback ports in a row");
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     let id = Command::new("id").arg("-u").output().expect("id runs");
     String::from_utf8_lossy(&id.stdout).trim() == "0"
 }

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use smtpsim_mail::journey::{make_real, realize, zone};
-use smtpsim_mail::keys::KeyRing;
+use smtpsim_mail::journey::{make_real, realize};
 use smtpsim_mail::verify::verify;
+use smtpsim_mail::zone::Zone;
 use smtpsim_model::journey::{self, Place, stories::STORIES};
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{self, Note, Options, RecipientRecord, Recorder, TraceMode, TraceRecord};
@@ -126,11 +126,10 @@ fn a_sample_of_each_scenario_real_dkim_equals_the_modelled() {
         let mut sampled = Sampled::default();
         sim::run(&scenario, &options, &mut sampled).unwrap();
         let seed = scenario.simulation.seed;
-        let mut ring = KeyRing::new(seed);
-        let dns = zone(&scenario, &mut ring);
+        let dns = Zone::for_seed(&scenario, seed);
         for (message, modelled) in &sampled.dkim {
             let content = &sampled.content[message];
-            let real = make_real(content, "Received: by relay.example", &mut ring);
+            let real = make_real(content, "Received: by relay.example", dns.ring());
             let check = verify(&real.in_transit, &dns, &real.hashes);
             assert_eq!(
                 check.verdict.as_str(),

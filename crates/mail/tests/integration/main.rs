@@ -1,4 +1,5 @@
 //! Integration tests of smtpsim-mail: one binary, a module per behaviour.
 
 mod agreement;
+mod lookups;
 mod signatures;

@@ -103,6 +103,11 @@ pub struct SpfResult {
     /// The matching term as written (`ip4:192.0.2.0/24`, `include:_spf.google.com`, `-all`),
     /// from the record that decided; `None` when no term matched.
     pub mechanism: Option<String>,
+    /// The term that decided in each record on the way to the result, outermost first, with
+    /// the name whose record holds it: `[("gmail.com", "include:_spf.google.com"),
+    /// ("_spf.google.com", "ip4:209.85.128.0/17")]` (a `redirect=` counts as its record's
+    /// term). Empty when no term matched.
+    pub matched: Vec<(String, String)>,
     /// A sentence saying how the result came about, such as
     /// `"matched include:_spf.google.com in gmail.com"` or `"unknown mechanism 'foo'"`.
     pub reason: String,
@@ -199,12 +204,14 @@ pub fn check<R: Resolver + ?Sized>(query: &SpfQuery<'_>, resolver: &R) -> SpfRes
         dns_terms: 0,
         voids: 0,
         scratch: String::new(),
+        included: Vec::new(),
     };
     let outcome = eval.check_host(query.domain);
     SpfResult {
         verdict: outcome.verdict,
         domain: query.domain.to_owned(),
         mechanism: outcome.mechanism,
+        matched: outcome.matched,
         reason: outcome.reason,
         dns_terms: eval.dns_terms,
         void_lookups: eval.voids,
@@ -215,6 +222,8 @@ pub fn check<R: Resolver + ?Sized>(query: &SpfQuery<'_>, resolver: &R) -> SpfRes
 struct Outcome {
     verdict: SpfVerdict,
     mechanism: Option<String>,
+    /// See [`SpfResult::matched`].
+    matched: Vec<(String, String)>,
     reason: String,
 }
 
@@ -223,6 +232,7 @@ impl Outcome {
         Outcome {
             verdict,
             mechanism: None,
+            matched: Vec::new(),
             reason,
         }
     }
@@ -244,6 +254,8 @@ struct Eval<'a, R: ?Sized> {
     dns_terms: u8,
     voids: u8,
     scratch: String,
+    /// The terms that matched inside the last `include:` that passed.
+    included: Vec<(String, String)>,
 }
 
 impl<'a, R: Resolver + ?Sized> Eval<'a, R> {
@@ -302,9 +314,14 @@ impl<'a, R: Resolver + ?Sized> Eval<'a, R> {
     fn evaluate(&mut self, domain: &str, record: &SpfRecord<'_>) -> Result<Outcome, Stop> {
         for directive in &record.directives {
             if self.matches(domain, directive)? {
+                let mut matched = vec![(domain.to_owned(), directive.text.to_owned())];
+                if let Mechanism::Include(_) = directive.mechanism {
+                    matched.append(&mut self.included);
+                }
                 return Ok(Outcome {
                     verdict: directive.qualifier.into(),
                     mechanism: Some(directive.text.to_owned()),
+                    matched,
                     reason: format!("matched {} in {domain}", directive.text),
                 });
             }
@@ -323,6 +340,11 @@ impl<'a, R: Resolver + ?Sized> Eval<'a, R> {
             SpfVerdict::None => Err(Stop::Perm(format!("redirect={target}: {}", outcome.reason))),
             _ => {
                 outcome.reason = format!("redirect={target}: {}", outcome.reason);
+                if !outcome.matched.is_empty() {
+                    outcome
+                        .matched
+                        .insert(0, (domain.to_owned(), format!("redirect={spec}")));
+                }
                 Ok(outcome)
             }
         }
@@ -342,7 +364,10 @@ impl<'a, R: Resolver + ?Sized> Eval<'a, R> {
                 let inner = self.check_host(&target);
                 let context = |reason: &str| format!("{}: {reason}", directive.text);
                 match inner.verdict {
-                    SpfVerdict::Pass => Ok(true),
+                    SpfVerdict::Pass => {
+                        self.included = inner.matched;
+                        Ok(true)
+                    }
                     SpfVerdict::Fail | SpfVerdict::SoftFail | SpfVerdict::Neutral => Ok(false),
                     SpfVerdict::TempError => Err(Stop::Temp(context(&inner.reason))),
                     SpfVerdict::PermError | SpfVerdict::None => {

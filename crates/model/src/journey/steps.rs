@@ -176,7 +176,7 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
                     .iter()
                     .map(|t| Line {
                         speaker: t.speaker(),
-                        text: t.line.to_string(),
+                        text: line_text(&t.line),
                         time_us: t.time_us,
                     })
                     .collect(),
@@ -185,6 +185,17 @@ pub(crate) fn cut(trace: &[Traced]) -> Vec<Step> {
             }
         })
         .collect()
+}
+
+/// A trace line as a journey prints it: as the trace writes it, with times on the journey's
+/// clock (`0:05:00.300`) rather than in seconds.
+fn line_text(line: &TraceLine) -> String {
+    match line {
+        TraceLine::Note(Note::Deferred { next }) => {
+            format!("deferred; next attempt at {}", clock(next.as_micros()))
+        }
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -316,5 +327,14 @@ mod tests {
         assert_eq!(steps[8].to, Place::Relay);
         assert_eq!(steps[9].to, Place::Mailbox);
         assert_eq!(steps[3].clock, "0:00:01.000");
+    }
+
+    #[test]
+    fn a_deferral_says_its_next_attempt_on_the_journeys_clock() {
+        let next = smtpsim_des::SimTime::from_micros(300_300_000);
+        assert_eq!(
+            line_text(&TraceLine::Note(Note::Deferred { next })),
+            "deferred; next attempt at 0:05:00.300"
+        );
     }
 }

@@ -14,7 +14,14 @@
 //!
 //! Exim's queue runner (`exim -q<interval>`) then picks the message up at its first run at or
 //! after the retry time (a run skips a message `now < next_try`); with `queue_run` the attempt
-//! is rounded up to that run, counted from the start of the simulation.
+//! is rounded up to that run, counted from the start of the simulation. Exim's retry times
+//! are whole seconds (`time_t`): the retry time is the failure's second plus the delay.
+//!
+//! A run goes through the queue one message at a time, in no set order, so it reaches a
+//! message some time after it starts; with `queue_run_spread` that time is modelled as a
+//! uniform draw below the spread for each run and message. A run that reaches the message
+//! before its retry time skips it (Exim logs `retry time not reached`), and the next run
+//! tries it.
 
 use rand::Rng;
 use smtpsim_des::{SimDuration, SimTime};
@@ -22,10 +29,18 @@ use smtpsim_des::{SimDuration, SimTime};
 use super::{History, NextAttempt};
 use crate::scenario::{Duration, EximKind, EximRule};
 
+/// Exim's queue runner: a run every `every`, reaching each message within `spread` of its
+/// start.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct QueueRuns {
+    pub every: SimDuration,
+    pub spread: SimDuration,
+}
+
 /// The next attempt after a failure at `now`, or `None` once the last rule has timed out.
 pub(super) fn next<R: Rng + ?Sized>(
     rules: &[EximRule],
-    queue_run: Option<Duration>,
+    queue_runs: Option<QueueRuns>,
     retry_interval_max: Duration,
     now: SimTime,
     history: &History,
@@ -64,14 +79,35 @@ pub(super) fn next<R: Rng + ?Sized>(
         }
     };
     let delay = SimDuration::from_micros(delay.min(retry_interval_max.micros()));
-    let due = now + delay;
-    let at = match queue_run {
-        Some(run) => super::next_run_at_or_after(due, run.0),
-        None => due,
+    let at = match queue_runs {
+        Some(runs) => {
+            let due = SimTime::from_secs(now.as_micros() / 1_000_000) + delay;
+            reached(due, runs, rng)
+        }
+        None => now + delay,
     };
     Some(NextAttempt {
         at,
         delay,
         rule: index,
     })
+}
+
+/// When a queue run first reaches the message at or after `due`.
+fn reached<R: Rng + ?Sized>(due: SimTime, runs: QueueRuns, rng: &mut R) -> SimTime {
+    let spread = runs.spread.as_micros();
+    // The first run that can reach it in time starts within the spread before `due`.
+    let mut run = super::next_run_at_or_after(due.saturating_sub(runs.spread), runs.every);
+    loop {
+        let offset = if spread == 0 {
+            0
+        } else {
+            rng.random_range(0..spread)
+        };
+        let reach = run + SimDuration::from_micros(offset);
+        if reach >= due {
+            return reach;
+        }
+        run += runs.every;
+    }
 }

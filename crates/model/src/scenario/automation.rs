@@ -10,6 +10,7 @@ use serde::Deserialize;
 use smtpsim_proto::reply::EnhancedCode;
 
 use super::Scenario;
+use super::shaping::Shaping;
 use super::units::Duration;
 use super::validate::{Problem, problem};
 
@@ -49,7 +50,30 @@ pub struct Rule {
     /// with `"all-at-once"`, so that one file can be swept over both).
     #[serde(default)]
     pub release_window: Option<Duration>,
+    /// With `action = "shape"`: the shaping values in force for the duration (the others
+    /// stay as configured).
+    #[serde(default)]
+    pub shape: Option<Shaping>,
+    /// With `action = "shape"`: when the duration ends, the configured values come back in
+    /// these steps; all at once if absent.
+    #[serde(default)]
+    pub ramp: Option<Ramp>,
 }
+
+/// A stepwise return to the configured shaping values after a `shape` action: step `k` of
+/// `steps` puts values `k/steps` of the way back in force, the first when the duration ends,
+/// the next ones `every` apart; the last is the configured values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ramp {
+    /// How many steps (1 to [`MAX_RAMP_STEPS`]).
+    pub steps: u32,
+    /// The time between steps (above 0).
+    pub every: Duration,
+}
+
+/// The most steps of a ramp.
+pub const MAX_RAMP_STEPS: u32 = 1000;
 
 impl Rule {
     /// When the deliveries a suspension held go once it ends.
@@ -103,6 +127,9 @@ pub enum Action {
     Bounce,
     /// Deliveries to the target that wait for a connection expire.
     Expire,
+    /// The rule's `shape` values are in force on the target; when the duration ends, the
+    /// configured values come back at once or in the steps of `ramp`.
+    Shape,
 }
 
 /// When the deliveries a suspension held go once it ends.
@@ -239,6 +266,57 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
                 at("release"),
                 "release applies to action = \"suspend\" only",
             ));
+        }
+        check_shape(rule, &at)?;
+    }
+    Ok(())
+}
+
+/// Checks a rule's `shape` and `ramp`: given with `action = "shape"` only, a shape with at
+/// least one valid value, a ramp of 1 to [`MAX_RAMP_STEPS`] steps more than 0 apart.
+fn check_shape(rule: &Rule, at: &dyn Fn(&str) -> String) -> Result<(), Problem> {
+    if rule.action != Action::Shape {
+        for (given, field) in [
+            (rule.shape.is_some(), "shape"),
+            (rule.ramp.is_some(), "ramp"),
+        ] {
+            if given {
+                return Err(problem(
+                    at(field),
+                    format!("{field} applies to action = \"shape\" only"),
+                ));
+            }
+        }
+        return Ok(());
+    }
+    let Some(shape) = &rule.shape else {
+        return Err(problem(
+            at("action"),
+            "action = \"shape\" needs shape, such as { max_message_rate = \"1/min\", \
+             connection_limit = 1 }",
+        ));
+    };
+    if shape.is_empty() {
+        return Err(problem(
+            at("shape"),
+            "give at least one shaping value: connection_limit, max_connection_rate, \
+             max_message_rate, max_deliveries_per_connection or idle_timeout",
+        ));
+    }
+    shape.check(&|f| at(&format!("shape.{f}")))?;
+    if let Some(ramp) = &rule.ramp {
+        if !(1..=MAX_RAMP_STEPS).contains(&ramp.steps) {
+            return Err(problem(
+                at("ramp.steps"),
+                format!(
+                    "a ramp has 1 to {MAX_RAMP_STEPS} steps, not {} (leave ramp out to return \
+                     to the configured values at once)",
+                    ramp.steps
+                ),
+            ));
+        }
+        if ramp.every.0.is_zero() {
+            return Err(problem(at("ramp.every"), "must be above 0"));
         }
     }
     Ok(())

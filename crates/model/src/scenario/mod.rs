@@ -16,6 +16,7 @@ mod pool;
 mod provider;
 mod relay;
 mod sender;
+mod shaping;
 mod start;
 mod units;
 mod validate;
@@ -25,7 +26,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use automation::{Action, Enhanced, Release, ReleaseMode, Rule, Target, TextPattern, Trigger};
+pub use automation::{
+    Action, Enhanced, MAX_RAMP_STEPS, Ramp, Release, ReleaseMode, Rule, Target, TextPattern,
+    Trigger,
+};
 pub use dist::{Count, Dist, Quantity};
 pub use domain::{
     Behaviour, CountBy, DnsBehaviour, Domain, FullMailboxes, Greylisting, MxHost, Outage,
@@ -38,6 +42,7 @@ pub(crate) use provider::domain_providers;
 pub use provider::{HostPattern, Provider};
 pub use relay::{EximKind, EximRule, Jitter, Relay, RetryConfig};
 pub use sender::{Arrivals, Burst, Destination, DkimSigning, Sender, Submission};
+pub use shaping::{DomainShaping, Shaping};
 pub use start::StartTime;
 pub use units::{Bandwidth, Bytes, Duration, Probability, Rate};
 pub(crate) use validate::check_run;

@@ -226,6 +226,7 @@ impl RetryConfig {
             RetryConfig::Exim {
                 rules,
                 queue_run,
+                queue_run_spread,
                 retry_interval_max,
             } => {
                 list_length("rules", rules.len())?;
@@ -236,6 +237,15 @@ impl RetryConfig {
                 }
                 if let Some(run) = queue_run {
                     Span(SECOND, days(1)).check("queue_run", *run)?;
+                }
+                if let Some(spread) = queue_run_spread {
+                    let Some(run) = queue_run else {
+                        return Err(RangeError {
+                            field: "queue_run_spread".into(),
+                            message: "needs queue_run (the runs it spreads)".into(),
+                        });
+                    };
+                    Span(SimDuration::ZERO, run.0).check("queue_run_spread", *spread)?;
                 }
                 Span(SECOND, SimDuration::from_hours(24))
                     .check("retry_interval_max", *retry_interval_max)

@@ -31,6 +31,23 @@ pub struct Provider {
     /// smaller of this and `relay.messages_per_connection` applies).
     #[serde(default)]
     pub max_deliveries_per_connection: Option<u32>,
+    /// With `relay.connection_reuse`, how long a connection to one of its domains with
+    /// nothing to send stays open for the next delivery to that domain.
+    #[serde(default)]
+    pub idle_timeout: Option<super::units::Duration>,
+}
+
+impl Provider {
+    /// Its shaping values.
+    pub fn shaping(&self) -> super::shaping::Shaping {
+        super::shaping::Shaping {
+            connection_limit: self.connection_limit,
+            max_connection_rate: self.max_connection_rate,
+            max_message_rate: self.max_message_rate,
+            max_deliveries_per_connection: self.max_deliveries_per_connection,
+            idle_timeout: self.idle_timeout,
+        }
+    }
 }
 
 /// An MX host name pattern of a provider.
@@ -98,7 +115,7 @@ fn ends_with_label(host: &str, suffix: &str) -> bool {
 }
 
 /// Checks `relay.providers`: unique names, valid patterns that no two providers share,
-/// limits of at least 1, and every domain's MX hosts within one provider at most.
+/// valid shaping values, and every domain's MX hosts within one provider at most.
 pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
     let providers = &s.relay.providers;
     let mut patterns: Vec<(usize, usize, HostPattern)> = Vec::new();
@@ -148,15 +165,7 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
             }
             patterns.push((i, k, pattern));
         }
-        let at_least_one = |value: Option<u32>, name: &str| match value {
-            Some(0) => Err(problem(at(name), "must be at least 1, not 0")),
-            _ => Ok(()),
-        };
-        at_least_one(provider.connection_limit, "connection_limit")?;
-        at_least_one(
-            provider.max_deliveries_per_connection,
-            "max_deliveries_per_connection",
-        )?;
+        provider.shaping().check(&at)?;
     }
     domain_providers(s).map(|_| ())
 }

@@ -60,11 +60,22 @@ pub struct Relay {
     /// Time lost on an MX host that does not answer before the next one is tried.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout: Duration,
-    /// After an attempt in which no MX host of a domain took the connection, the relay defers
-    /// the domain's deliveries without trying for this long (Postfix marks the destination
+    /// Once attempts in which no MX host of a domain took the connection have declared the
+    /// domain dead (`failed_cohort_limit`, `initial_destination_concurrency`), the relay
+    /// defers its deliveries without trying for this long (Postfix marks the destination
     /// dead and suspends it for `minimal_backoff_time`); none if absent.
     #[serde(default)]
     pub suspend_unreachable: Option<Duration>,
+    /// With `suspend_unreachable`: how many failed connections declare a domain dead, as
+    /// Postfix's `destination_concurrency_failed_cohort_limit` counts them (each failure adds
+    /// `1 / window` cohorts; 0: never dead), the window as `initial_destination_concurrency`
+    /// says.
+    #[serde(default = "default_failed_cohort_limit")]
+    pub failed_cohort_limit: u32,
+    /// With `suspend_unreachable`: the window that weighs failed connections when a domain is
+    /// first delivered to and after a suspension (Postfix's `initial_destination_concurrency`).
+    #[serde(default = "default_initial_destination_concurrency")]
+    pub initial_destination_concurrency: u32,
     /// Network round-trip time to an MX host, drawn once per connection and added to every
     /// command exchange on it.
     #[serde(default)]
@@ -81,6 +92,10 @@ pub struct Relay {
     /// `[[relay.providers]]`: groups of domains by MX host, with limits for the group.
     #[serde(default)]
     pub providers: Vec<Provider>,
+    /// `[[relay.domains]]`: shaping towards single domains, in place of
+    /// `max_connections_per_domain` and `rate_per_domain`.
+    #[serde(default)]
+    pub domains: Vec<super::shaping::DomainShaping>,
     /// `[[relay.automation]]`: rules applied to the replies the relay gets.
     #[serde(default)]
     pub automation: Vec<Rule>,
@@ -130,6 +145,14 @@ fn default_connect_timeout() -> Duration {
     "30s".parse().expect("valid duration")
 }
 
+fn default_failed_cohort_limit() -> u32 {
+    1
+}
+
+fn default_initial_destination_concurrency() -> u32 {
+    5
+}
+
 fn yes() -> bool {
     true
 }
@@ -167,6 +190,10 @@ pub enum RetryConfig {
         rules: Vec<EximRule>,
         /// The interval of the queue runner (`exim -q<interval>`), if attempts wait for it.
         queue_run: Option<Duration>,
+        /// With `queue_run`: how long a run takes to reach a message (modelled: a draw, uniform
+        /// below this, for each run and message, as Exim's runner delivers one message after
+        /// another in no set order); zero when absent.
+        queue_run_spread: Option<Duration>,
         /// Exim `retry_interval_max`: the longest delay.
         retry_interval_max: Duration,
     },
@@ -202,6 +229,7 @@ struct RetryTable {
     maximal_backoff: Option<Duration>,
     rules: Option<Vec<EximRule>>,
     queue_run: Option<Duration>,
+    queue_run_spread: Option<Duration>,
     retry_interval_max: Option<Duration>,
     schedule: Option<Vec<Duration>>,
     retry_interval: Option<Duration>,
@@ -242,7 +270,12 @@ impl Policy {
         match self {
             Policy::Exponential => &["initial", "multiplier", "cap", "jitter"],
             Policy::Postfix => &["queue_run_delay", "minimal_backoff", "maximal_backoff"],
-            Policy::Exim => &["rules", "queue_run", "retry_interval_max"],
+            Policy::Exim => &[
+                "rules",
+                "queue_run",
+                "queue_run_spread",
+                "retry_interval_max",
+            ],
             Policy::Fixed => &["schedule"],
             Policy::Kumomta => &["retry_interval", "max_retry_interval", "jitter"],
             Policy::Haraka => &["max_temp_failures", "temp_fail_intervals"],
@@ -258,7 +291,7 @@ impl Policy {
 
 impl RetryTable {
     /// The fields given, by name.
-    fn given(&self) -> [(&'static str, bool); 20] {
+    fn given(&self) -> [(&'static str, bool); 21] {
         [
             ("initial", self.initial.is_some()),
             ("multiplier", self.multiplier.is_some()),
@@ -269,6 +302,7 @@ impl RetryTable {
             ("maximal_backoff", self.maximal_backoff.is_some()),
             ("rules", self.rules.is_some()),
             ("queue_run", self.queue_run.is_some()),
+            ("queue_run_spread", self.queue_run_spread.is_some()),
             ("retry_interval_max", self.retry_interval_max.is_some()),
             ("schedule", self.schedule.is_some()),
             ("retry_interval", self.retry_interval.is_some()),
@@ -336,6 +370,7 @@ impl TryFrom<RetryTable> for RetryConfig {
             Policy::Exim => RetryConfig::Exim {
                 rules: t.rules.unwrap_or_else(super::mta_retry::exim_default_rules),
                 queue_run: t.queue_run,
+                queue_run_spread: t.queue_run_spread,
                 retry_interval_max: t
                     .retry_interval_max
                     .unwrap_or_else(super::mta_retry::exim_retry_interval_max),

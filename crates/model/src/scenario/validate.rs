@@ -5,8 +5,8 @@ use smtpsim_des::SimDuration;
 
 use super::{Arrivals, Dist, Quantity, RetryConfig, Scenario};
 use crate::limits::{
-    MAX_ATTEMPTS, MAX_DAILY_LIMIT, MAX_GROWTH, MAX_MESSAGE_SIZE, MAX_MESSAGES, MAX_RECIPIENTS,
-    MAX_SAMPLES,
+    MAX_ATTEMPTS, MAX_COHORTS, MAX_DAILY_LIMIT, MAX_GROWTH, MAX_MESSAGE_SIZE, MAX_MESSAGES,
+    MAX_RECIPIENTS, MAX_SAMPLES,
 };
 use crate::retry::RetryPolicy;
 
@@ -37,6 +37,7 @@ pub(super) fn check(s: &Scenario) -> Result<(), Problem> {
     check_relay(s)?;
     check_domains(s)?;
     super::provider::check(s)?;
+    super::shaping::check(s)?;
     super::automation::check(s)?;
     check_run(s, s.simulation.duration.0, s.simulation.messages)
 }
@@ -140,6 +141,24 @@ fn check_relay(s: &Scenario) -> Result<(), Problem> {
         return Err(problem(
             "relay.suspend_unreachable",
             format!("must be from 1s to 30d, not {}s", suspend.secs()),
+        ));
+    }
+    if relay.failed_cohort_limit > MAX_COHORTS {
+        return Err(problem(
+            "relay.failed_cohort_limit",
+            format!(
+                "must be from 0 to {MAX_COHORTS}, not {}",
+                relay.failed_cohort_limit
+            ),
+        ));
+    }
+    if !(1..=MAX_COHORTS).contains(&relay.initial_destination_concurrency) {
+        return Err(problem(
+            "relay.initial_destination_concurrency",
+            format!(
+                "must be from 1 to {MAX_COHORTS}, not {}",
+                relay.initial_destination_concurrency
+            ),
         ));
     }
     if let Some(pool) = &relay.pool {
@@ -394,6 +413,19 @@ fn run_length(s: &Scenario, duration: SimDuration, messages: Option<u64>) -> f64
         .providers
         .iter()
         .flat_map(|p| [p.max_message_rate, p.max_connection_rate])
+        .chain(
+            relay
+                .domains
+                .iter()
+                .flat_map(|d| [d.max_message_rate, d.max_connection_rate]),
+        )
+        .chain(
+            relay
+                .automation
+                .iter()
+                .filter_map(|rule| rule.shape.as_ref())
+                .flat_map(|shape| [shape.max_message_rate, shape.max_connection_rate]),
+        )
         .chain([relay.rate_per_domain])
         .flatten()
         .map(|r| r.per_second)

@@ -313,8 +313,17 @@ pub enum AutomationEvent {
         /// The window they are spread over.
         spread: SimDuration,
     },
-    /// A bounce or expire action ended.
+    /// A bounce, expire or shape action ended (a shape without a ramp: the configured
+    /// shaping values are back).
     Ended,
+    /// A step of a shape action's ramp: values `step/steps` of the way back to the
+    /// configured ones are in force (the last step: the configured values).
+    RampStep {
+        /// Which step, from 1.
+        step: u32,
+        /// Of how many.
+        steps: u32,
+    },
 }
 
 /// One row of what the relay's automation did.
@@ -341,6 +350,7 @@ impl std::fmt::Display for AutomationRecord<'_> {
                     crate::scenario::Action::Suspend => "suspends",
                     crate::scenario::Action::Bounce => "bounces the deliveries waiting for",
                     crate::scenario::Action::Expire => "expires the deliveries waiting for",
+                    crate::scenario::Action::Shape => "shapes the relay's traffic to",
                 };
                 write!(
                     f,
@@ -359,6 +369,15 @@ impl std::fmt::Display for AutomationRecord<'_> {
                  released over {spread}"
             ),
             AutomationEvent::Ended => write!(f, "rule {rule}: action on {kind} {target} ended"),
+            AutomationEvent::RampStep { step, steps } if step == steps => write!(
+                f,
+                "rule {rule}: ramp step {step} of {steps} on {kind} {target}; the configured \
+                 shaping is back"
+            ),
+            AutomationEvent::RampStep { step, steps } => write!(
+                f,
+                "rule {rule}: ramp step {step} of {steps} on {kind} {target}"
+            ),
         }
     }
 }

@@ -9,12 +9,16 @@ use smtpsim_des::{RandomStreams, SimDuration, SimRng, SimTime};
 use smtpsim_proto::server::ServerConfig;
 
 use super::arrivals::ArrivalGen;
+use super::health::{Health, HealthRules};
 use super::placement::AuthCheck;
+use super::shaping::Shaper;
 use super::sources::Sources;
 use super::{Options, SimError};
-use crate::behaviour::{MxBehaviour, TokenBucket};
+use crate::behaviour::MxBehaviour;
 use crate::retry::RetryPolicy;
-use crate::scenario::{Bytes, Count, Dist, DnsBehaviour, Duration, Outage, OutageMode, Scenario};
+use crate::scenario::{
+    Bytes, Count, Dist, DnsBehaviour, Duration, Outage, OutageMode, Scenario, Shaping,
+};
 
 /// A sender, ready to generate messages.
 pub(crate) struct SenderModel {
@@ -96,8 +100,14 @@ pub(crate) struct DomainModel {
     pub waiting: VecDeque<u32>,
     /// Whether the domain is in the relay's round-robin of domains with waiting deliveries.
     pub in_rotation: bool,
-    /// The relay's own shaping towards this domain.
-    pub shaping: Option<TokenBucket>,
+    /// The relay's shaping towards this domain, in force.
+    pub shaper: Shaper,
+    /// The shaping values of the scenario, which a `shape` action returns to.
+    pub configured: Shaping,
+    /// The `shape` rule whose values (or ramp) are in force, while it lasts.
+    pub shaped: Option<u32>,
+    /// Connections to it kept open with nothing to send, waiting for a delivery.
+    pub idle: u32,
     /// A shaping wake-up is scheduled.
     pub shaping_wakeup: bool,
     /// The provider it belongs to, by index into [`World::providers`].
@@ -108,6 +118,8 @@ pub(crate) struct DomainModel {
     pub hold: Option<Hold>,
     /// Deliveries are deferred without trying until then ([`RelayModel::suspend_unreachable`]).
     pub suspended_until: SimTime,
+    /// Whether failed connections have made the relay declare the domain dead.
+    pub health: Health,
 }
 
 /// An automation rule's action on a domain or provider, until it ends.
@@ -131,6 +143,10 @@ pub(crate) struct RuleModel {
     pub action: crate::scenario::Action,
     pub duration: SimDuration,
     pub release: crate::scenario::Release,
+    /// With a shape action: the values it puts in force.
+    pub shape: Shaping,
+    /// With a shape action: its ramp's steps and the time between them.
+    pub ramp: Option<(u32, SimDuration)>,
 }
 
 impl RuleModel {
@@ -147,14 +163,12 @@ pub(crate) struct ProviderModel {
     pub name: String,
     /// An automation rule's action on it, while it lasts.
     pub hold: Option<Hold>,
-    /// Connections open at once to its domains together (`u32::MAX`: no limit).
-    pub connection_limit: u32,
-    /// The most messages over one connection, if the provider limits it.
-    pub per_connection: Option<u32>,
-    /// New connections per unit of time.
-    pub connection_rate: Option<TokenBucket>,
-    /// Messages per unit of time.
-    pub message_rate: Option<TokenBucket>,
+    /// The relay's shaping towards its domains together, in force.
+    pub shaper: Shaper,
+    /// The shaping values of the scenario, which a `shape` action returns to.
+    pub configured: Shaping,
+    /// The `shape` rule whose values (or ramp) are in force, while it lasts.
+    pub shaped: Option<u32>,
     /// Connections open to its domains.
     pub active: u32,
     /// Domains with deliveries waiting that its limits held back, in the order they were.
@@ -167,19 +181,7 @@ impl ProviderModel {
     /// When the provider's limits let a new connection start: `now` if they do at once,
     /// `None` while its connection limit is reached (a connection's end will tell).
     pub fn opens_at(&self, now: SimTime) -> Option<SimTime> {
-        if self.active >= self.connection_limit {
-            return None;
-        }
-        let ready =
-            |bucket: &Option<TokenBucket>| bucket.as_ref().map_or(now, |b| b.next_token(now));
-        Some(ready(&self.connection_rate).max(ready(&self.message_rate)))
-    }
-
-    /// When the provider's limits let another message go over an open connection.
-    pub fn sends_at(&self, now: SimTime) -> SimTime {
-        self.message_rate
-            .as_ref()
-            .map_or(now, |b| b.next_token(now))
+        self.shaper.opens_at(self.active, now)
     }
 }
 
@@ -187,15 +189,17 @@ impl ProviderModel {
 pub(crate) struct RelayModel {
     pub hostname: String,
     pub max_connections: u32,
-    pub max_per_domain: u32,
     /// With connection reuse, the most messages per connection.
     pub reuse: Option<u32>,
     pub lifetime: SimDuration,
     pub max_attempts: Option<u32>,
     pub starttls: bool,
     pub pipelining: bool,
-    /// How long a domain is suspended after an attempt that reached none of its hosts.
+    /// How long a domain is suspended once failed attempts (that reached none of its hosts)
+    /// have declared it dead.
     pub suspend_unreachable: SimDuration,
+    /// How failed attempts declare a domain dead.
+    pub health: HealthRules,
     pub retry: RetryPolicy,
     pub retry_rng: SimRng,
 }
@@ -240,6 +244,12 @@ impl World {
 
         let domain_providers = crate::scenario::domain_providers(scenario)
             .map_err(|p| SimError(format!("{}: {}", p.field, p.message)))?;
+        let entries: HashMap<String, Shaping> = scenario
+            .relay
+            .domains
+            .iter()
+            .map(|e| (e.name.to_ascii_lowercase(), e.shaping()))
+            .collect();
         let mut domains = Vec::new();
         let mut index: HashMap<String, u32> = HashMap::new();
         for (i, d) in scenario.domains.iter().enumerate() {
@@ -278,6 +288,7 @@ impl World {
                 streams.stream("mx", i),
                 check,
             );
+            let configured = domain_shaping(scenario, &entries, &name);
             index.insert(name.clone(), domains.len() as u32);
             domains.push(DomainModel {
                 name,
@@ -289,15 +300,16 @@ impl World {
                 active: 0,
                 waiting: VecDeque::new(),
                 in_rotation: false,
-                shaping: scenario
-                    .relay
-                    .rate_per_domain
-                    .map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO)),
+                shaper: Shaper::new(&configured),
+                configured,
+                shaped: None,
+                idle: 0,
                 shaping_wakeup: false,
                 provider: domain_providers[i as usize],
                 held: false,
                 hold: None,
                 suspended_until: SimTime::ZERO,
+                health: Health::new(&health_rules(&scenario.relay)),
             });
         }
 
@@ -352,7 +364,6 @@ impl World {
         let relay = RelayModel {
             hostname: r.hostname.clone(),
             max_connections: r.max_connections,
-            max_per_domain: r.max_connections_per_domain,
             reuse: r
                 .connection_reuse
                 .then_some(r.messages_per_connection.max(1)),
@@ -361,6 +372,7 @@ impl World {
             starttls: r.starttls,
             pipelining: r.pipelining,
             suspend_unreachable: r.suspend_unreachable.map_or(SimDuration::ZERO, |d| d.0),
+            health: health_rules(r),
             retry: RetryPolicy::new(r.retry.clone()).with_lifetime(r.lifetime()),
             retry_rng: streams.stream("retry", 0),
         };
@@ -371,19 +383,15 @@ impl World {
             attempt_duration: r.attempt_duration.clone(),
             rng: streams.stream("network", 0),
         };
-        let bucket = |rate: Option<crate::scenario::Rate>| {
-            rate.map(|r| TokenBucket::new(r.per_second, 1, SimTime::ZERO))
-        };
         let providers = r
             .providers
             .iter()
             .map(|p| ProviderModel {
                 name: p.name.clone(),
                 hold: None,
-                connection_limit: p.connection_limit.unwrap_or(u32::MAX),
-                per_connection: p.max_deliveries_per_connection,
-                connection_rate: bucket(p.max_connection_rate),
-                message_rate: bucket(p.max_message_rate),
+                shaper: Shaper::new(&p.shaping()),
+                configured: p.shaping(),
+                shaped: None,
                 active: 0,
                 held: Vec::new(),
                 wakeup: false,
@@ -409,6 +417,8 @@ impl World {
                 action: rule.action,
                 duration: rule.duration.0,
                 release: rule.release(),
+                shape: rule.shape.unwrap_or_default(),
+                ramp: rule.ramp.map(|r| (r.steps, r.every.0)),
             })
             .collect();
         Ok(World {
@@ -425,6 +435,21 @@ impl World {
             max_messages: options.messages.or(scenario.simulation.messages),
             interval: scenario.simulation.timeseries_interval.0,
         })
+    }
+}
+
+/// The relay's shaping values towards domain `name`: its `[[relay.domains]]` entry, with
+/// `relay.max_connections_per_domain` and `relay.rate_per_domain` where it gives none.
+/// (`entries` by lower-case name).
+fn domain_shaping(scenario: &Scenario, entries: &HashMap<String, Shaping>, name: &str) -> Shaping {
+    let r = &scenario.relay;
+    let entry = entries.get(name).copied().unwrap_or_default();
+    Shaping {
+        connection_limit: entry
+            .connection_limit
+            .or(Some(r.max_connections_per_domain)),
+        max_message_rate: entry.max_message_rate.or(r.rate_per_domain),
+        ..entry
     }
 }
 
@@ -457,4 +482,13 @@ fn check_overrides(scenario: &Scenario, options: &Options) -> Result<(), SimErro
 fn made_up_ip(domain: u64, host: usize) -> IpAddr {
     let n = (domain * 8 + host as u64) % 254 + 1;
     IpAddr::from([203, 0, 113, n as u8])
+}
+
+/// The relay's rules for declaring a destination dead, from its scenario section.
+fn health_rules(relay: &crate::scenario::Relay) -> HealthRules {
+    HealthRules {
+        initial_concurrency: relay.initial_destination_concurrency,
+        failed_cohort_limit: relay.failed_cohort_limit,
+        concurrency_limit: relay.max_connections_per_domain,
+    }
 }

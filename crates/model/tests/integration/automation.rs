@@ -191,3 +191,73 @@ fn rule_mistakes_are_named_with_their_place() {
         "{error}"
     );
 }
+
+/// 200 messages in the first minutes to a domain whose MX host answers `421 4.3.2` for ever;
+/// each such reply suspends the domain for a day, released spread over an hour; the queue
+/// lifetime is 2 days.
+fn endless_storm(release: &str) -> Scenario {
+    let text = format!(
+        r#"
+[simulation]
+name = "endless-storm"
+duration = "200m"
+messages = 200
+timeseries_interval = "1h"
+[[senders]]
+name = "app"
+domain = "shop.example"
+arrivals = {{ process = "constant", rate = "1/min" }}
+to = [{{ domain = "down.example" }}]
+[relay]
+retry = {{ policy = "exponential", initial = "5m", multiplier = 1.0, cap = "5m", jitter = "none" }}
+queue_lifetime = "2d"
+[[relay.automation]]
+name = "greeting-421"
+code = 421
+action = "suspend"
+duration = "1d"
+{release}
+[[domains]]
+name = "down.example"
+mx = [{{ host = "mx.down.example", outages = [{{ start = "0s", end = "1000d", mode = "421" }}] }}]
+"#
+    );
+    Scenario::parse(&text, "endless.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn deliveries_held_past_their_lifetime_expire_so_repeated_suspensions_end() {
+    // Each release lets a delivery or two try, whose 421 suspends the domain again: without
+    // the lifetime, 200 deliveries would take some 200 days of suspensions to drain.
+    let day = 86_400_000_000u64;
+    for release in ["", "release = \"spread\"\nrelease_window = \"1h\""] {
+        let (memory, stats) = support::run(&endless_storm(release), &Options::default());
+        assert_eq!(memory.rows.len(), 200);
+        assert!(memory.rows.iter().all(|r| r.fate == Fate::Expired));
+        // Submitted within 200 minutes, expired at the first release after 2 days.
+        assert!(
+            stats.end.as_micros() < 3 * day + 4 * 3_600_000_000,
+            "{}",
+            stats.end
+        );
+        for row in &memory.rows {
+            assert!(row.finished >= row.submitted + 2 * day, "{row:?}");
+            assert!(
+                row.finished < row.submitted + 3 * day + 3_600_000_000,
+                "{row:?}"
+            );
+        }
+        let fired = memory
+            .automation
+            .iter()
+            .filter(|(_, t)| t.contains("fired"))
+            .count();
+        assert!(fired <= 3, "{fired} suspensions");
+        // The samples stop with the run: bounded by its length, not the held deliveries.
+        assert!(
+            memory.samples.len() <= 4 * 24 + 2,
+            "{}",
+            memory.samples.len()
+        );
+    }
+}

@@ -68,6 +68,47 @@ fn the_bundled_providers_are_found_by_name_and_overridden_value_by_value() {
 }
 
 #[test]
+fn the_bundled_providers_bring_their_provider_shaping_which_a_scenario_overrides() {
+    let dir = folder("provider-shaping");
+    let extra = "connection_reuse = true\n\
+                 [[relay.providers]]\nname = \"google\"\nconnection_limit = 2\n";
+    let path = write(&dir, "s.toml", &top("\"providers.toml\"", extra));
+    let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let shaping: Vec<(&str, Option<u32>, Option<u32>)> = s
+        .relay
+        .providers
+        .iter()
+        .map(|p| {
+            let limits = p.shaping();
+            (
+                p.name.as_str(),
+                limits.connection_limit,
+                limits.max_deliveries_per_connection,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shaping,
+        [
+            ("google", Some(2), Some(50)),
+            ("yahoo", None, Some(20)),
+            ("outlook", Some(5), Some(50)),
+        ]
+    );
+    // Every bundled domain with MX hosts falls in one provider.
+    let google = &s.relay.providers[0];
+    let patterns: Vec<_> = google
+        .mx
+        .iter()
+        .map(|m| smtpsim_model::scenario::HostPattern::parse(m).unwrap())
+        .collect();
+    for name in ["gmail.com", "googlemail.com"] {
+        let host = &s.domain(name).unwrap().mx[0].host;
+        assert!(patterns.iter().any(|p| p.matches(host)), "{host}");
+    }
+}
+
+#[test]
 fn a_file_beside_the_scenario_wins_and_includes_nest() {
     let dir = folder("nested");
     write(

@@ -1,6 +1,7 @@
-//! `relay.suspend_unreachable`: after an attempt that reached no MX host, the domain's other
-//! deliveries are deferred without trying until the suspension ends, as Postfix's qmgr does
-//! with a dead destination for `minimal_backoff_time`.
+//! `relay.suspend_unreachable`: once attempts that reached no MX host have declared the
+//! domain dead (`relay.failed_cohort_limit`, `relay.initial_destination_concurrency`), its
+//! other deliveries are deferred without trying until the suspension ends, as Postfix's qmgr
+//! does with a dead destination for `minimal_backoff_time`.
 
 use smtpsim_model::scenario::Scenario;
 use smtpsim_model::sim::{self, Options, RecipientRecord, Recorder, StatusRecord};
@@ -26,6 +27,15 @@ impl Recorder for Lines {
 /// Messages at 0, 5, 12 and 30 s; the only MX host refuses connections from 0 to 8 s; retries
 /// every 100 s.
 fn run(suspend: &str) -> Vec<(f64, u64, bool, String)> {
+    run_with(
+        suspend,
+        r#"[{ at = "0s", count = 1 }, { at = "5s", count = 1 }, { at = "12s", count = 1 }, { at = "30s", count = 1 }]"#,
+        "8s",
+    )
+}
+
+/// `bursts` of arrivals, the only MX host refusing connections from 0 s to `outage_end`.
+fn run_with(suspend: &str, bursts: &str, outage_end: &str) -> Vec<(f64, u64, bool, String)> {
     let text = format!(
         r#"[simulation]
 name = "suspend"
@@ -34,7 +44,7 @@ duration = "1h"
 [[senders]]
 name = "app"
 domain = "app.example"
-arrivals = {{ process = "bursts", bursts = [{{ at = "0s", count = 1 }}, {{ at = "5s", count = 1 }}, {{ at = "12s", count = 1 }}, {{ at = "30s", count = 1 }}] }}
+arrivals = {{ process = "bursts", bursts = {bursts} }}
 to = [{{ domain = "dest.example" }}]
 
 [relay]
@@ -44,7 +54,7 @@ retry = {{ policy = "fixed", schedule = ["100s"] }}
 
 [[domains]]
 name = "dest.example"
-mx = [{{ host = "mx.dest.example", outages = [{{ start = "0s", end = "8s" }}] }}]
+mx = [{{ host = "mx.dest.example", outages = [{{ start = "0s", end = "{outage_end}" }}] }}]
 "#
     );
     let scenario = Scenario::parse(&text, "suspend.toml").unwrap_or_else(|e| panic!("{e}"));
@@ -60,7 +70,8 @@ fn first_line_of(lines: &[(f64, u64, bool, String)], message: u64) -> (f64, bool
 
 #[test]
 fn an_unreachable_domain_is_suspended_for_the_time_given() {
-    let lines = run(r#"suspend_unreachable = "20s""#);
+    // A window of one: the first failure declares the domain dead.
+    let lines = run("suspend_unreachable = \"20s\"\ninitial_destination_concurrency = 1");
     // Message 0 meets the outage at 0 s: suspended until 20 s.
     let (t, reached, why) = first_line_of(&lines, 0);
     assert_eq!((t, reached), (0.0, false));
@@ -117,4 +128,66 @@ mx = [{ host = "mx.dest.example" }]
     let err = Scenario::parse(text, "s.toml").unwrap_err().to_string();
     assert!(err.contains("relay.suspend_unreachable"), "{err}");
     assert!(err.contains("1s to 30d"), "{err}");
+}
+
+/// A burst of 10 messages at 0 s (messages 0 to 9), then one every 2 s from 2 to 30 s
+/// (messages 10 to 24); the MX host refuses connections until 50 s.
+fn burst_then_trickle(relay: &str) -> Vec<(f64, u64, bool, String)> {
+    let trickle: Vec<String> = (1..=15)
+        .map(|k| format!("{{ at = \"{}s\", count = 1 }}", 2 * k))
+        .collect();
+    let bursts = format!("[{{ at = \"0s\", count = 10 }}, {}]", trickle.join(", "));
+    run_with(relay, &bursts, "50s")
+}
+
+/// The messages whose first attempt was tried rather than suspended.
+fn tried(lines: &[(f64, u64, bool, String)]) -> Vec<u64> {
+    (0..25)
+        .filter(|&m| !first_line_of(lines, m).2.contains("suspended"))
+        .collect()
+}
+
+#[test]
+fn postfix_declares_a_destination_dead_after_five_failures_in_a_row() {
+    let lines = burst_then_trickle(r#"suspend_unreachable = "15s""#);
+    // Window 5: 0.2, 0.45, 0.7, 0.95, 1.28 failed cohorts, so the burst's fifth failure
+    // declares the domain dead until 15 s (the sixth attempt was under way on the second
+    // connection): the rest of the burst and the messages of 2 to 14 s are suspended. From
+    // 16 s each message finds the domain idle, forgotten and given a fresh window, so one
+    // failure at a time never kills it.
+    let mut expected: Vec<u64> = (0..6).collect();
+    expected.extend(17..25);
+    assert_eq!(tried(&lines), expected);
+}
+
+#[test]
+fn the_cohort_limit_and_the_window_are_the_scenarios() {
+    let never = burst_then_trickle("suspend_unreachable = \"15s\"\nfailed_cohort_limit = 0");
+    assert_eq!(tried(&never), (0..25).collect::<Vec<u64>>());
+    let three =
+        burst_then_trickle("suspend_unreachable = \"15s\"\ninitial_destination_concurrency = 3");
+    assert_eq!(tried(&three)[..5], [0, 1, 2, 3, 17]);
+    let two = burst_then_trickle("suspend_unreachable = \"15s\"\nfailed_cohort_limit = 2");
+    let burst = tried(&two).iter().filter(|&&m| m < 10).count();
+    assert!((7..10).contains(&burst), "{:?}", tried(&two));
+}
+
+#[test]
+fn a_window_out_of_range_is_refused_at_its_field() {
+    for (field, value) in [
+        ("initial_destination_concurrency", "0"),
+        ("initial_destination_concurrency", "1001"),
+        ("failed_cohort_limit", "1001"),
+    ] {
+        let text = format!(
+            "[simulation]\nname = \"s\"\nduration = \"1h\"\n[[senders]]\nname = \"app\"\n\
+             domain = \"app.example\"\narrivals = {{ process = \"poisson\", rate = \"1/s\" }}\n\
+             to = [{{ domain = \"dest.example\" }}]\n[relay]\n{field} = {value}\n\
+             retry = {{ policy = \"postfix\" }}\n[[domains]]\nname = \"dest.example\"\n\
+             mx = [{{ host = \"mx.dest.example\" }}]\n"
+        );
+        let err = Scenario::parse(&text, "s.toml").unwrap_err().to_string();
+        assert!(err.contains(&format!("relay.{field}")), "{err}");
+        assert!(err.contains("1000"), "{err}");
+    }
 }

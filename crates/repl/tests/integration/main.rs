@@ -2,5 +2,6 @@
 
 mod common;
 
+mod dkim;
 mod props;
 mod session;

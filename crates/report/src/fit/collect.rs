@@ -107,7 +107,7 @@ pub(crate) fn collect(
     let left: Vec<String> = pass.order.drain(..).collect();
     for id in left {
         if let Some(message) = pass.open.remove(&id) {
-            pass.out.unsettled += 1;
+            pass.out.unsettled += u64::from(!message.notice);
             pass.fold(message);
         }
     }
@@ -152,10 +152,34 @@ impl Pass {
         let Said::Queued { queue_id, event } = said else {
             return;
         };
-        if !self.open.contains_key(queue_id) {
-            if matches!(event, Event::Removed) {
-                return;
+        if let Event::Notice { notice } = event {
+            // The bounce daemon's line names the notification's own queue ID: that message
+            // is a notice, whether or not its own lines follow (they do in Postfix's log, not
+            // in the one `run --maillog` writes), as the import counts it.
+            self.open_message(notice, now).notice = true;
+            return;
+        }
+        if matches!(event, Event::Removed) {
+            if let Some(message) = self.open.remove(queue_id) {
+                self.fold(message);
             }
+            return;
+        }
+        let message = self.open_message(queue_id, now);
+        match event {
+            Event::Active { from } => {
+                message.sender = from.to_owned();
+                message.notice |= from.is_empty();
+            }
+            Event::Delivery(d) => record(message, &d, now),
+            Event::Expired => message.expired_at = Some(now),
+            Event::Arrived | Event::Removed | Event::Notice { .. } | Event::Other => {}
+        }
+    }
+
+    /// The open message `queue_id`, opened at `now` if it is new.
+    fn open_message(&mut self, queue_id: &str, now: u64) -> &mut Open {
+        if !self.open.contains_key(queue_id) {
             self.open.insert(
                 queue_id.to_owned(),
                 Open {
@@ -166,23 +190,12 @@ impl Pass {
             self.order.push_back(queue_id.to_owned());
             self.bound();
         }
-        let Some(message) = self.open.get_mut(queue_id) else {
-            return;
-        };
-        match event {
-            Event::Active { from } => {
-                message.sender = from.to_owned();
-                message.notice |= from.is_empty();
-            }
-            Event::Delivery(d) => record(message, &d, now),
-            Event::Expired => message.expired_at = Some(now),
-            Event::Removed => {
-                if let Some(message) = self.open.remove(queue_id) {
-                    self.fold(message);
-                }
-            }
-            Event::Arrived | Event::Notice { .. } | Event::Other => {}
-        }
+        self.open
+            .entry(queue_id.to_owned())
+            .or_insert_with(|| Open {
+                arrived: now,
+                ..Open::default()
+            })
     }
 
     /// Keeps at most `max_open` messages open (dropping the oldest) and the arrival order
@@ -193,7 +206,8 @@ impl Pass {
                 break;
             };
             if let Some(message) = self.open.remove(&oldest) {
-                self.out.unsettled += 1;
+                // A notice whose own lines are not in the log is not a message left unsettled.
+                self.out.unsettled += u64::from(!message.notice);
                 self.fold(message);
             }
         }

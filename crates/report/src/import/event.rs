@@ -253,7 +253,7 @@ fn remote_reply(text: &str) -> Option<ReplyCodes> {
 }
 
 /// `NNN` and an optional `X.Y.Z` at the start of `text`.
-fn reply_codes(text: &str) -> Option<ReplyCodes> {
+pub(super) fn reply_codes(text: &str) -> Option<ReplyCodes> {
     let head = text.get(..3)?;
     if !head.bytes().all(|b| b.is_ascii_digit()) {
         return None;

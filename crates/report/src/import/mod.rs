@@ -1,12 +1,14 @@
-//! [`import`]: Postfix mail logs read into the files a run writes, so that a real day and a
-//! simulated day are read, plotted and compared with the same tools.
+//! [`import`]: Postfix mail logs (and Exim's main log) read into the files a run writes, so
+//! that a real day and a simulated day are read, plotted and compared with the same tools.
 //!
 //! The log is read line by line, in syslog form (`Dec  5 03:10:11 host postfix/smtp[2311]:
 //! ...`) or Postfix's `maillog_file` form (an RFC 3339 timestamp first), from plain or
 //! gzip-compressed files (recognised by their first bytes). Rotated files are read oldest
 //! first: `mail.log.3.gz`, `mail.log.2.gz`, `mail.log.1`, `mail.log`, whatever the order they
 //! are given in (files without a rotation number keep their order, after the numbered ones).
-//! Lines of other programs are skipped; lines that cannot be read are counted, and the first
+//! Lines of Exim's main log (`2026-12-05 07:30:01 1tJxyz-000abc-Q1 => ...`) are read as the
+//! Postfix lines that say the same ([`parse_exim`] lists them): a log of either MTA, or both,
+//! is imported alike. Lines of other programs are skipped; lines that cannot be read are counted, and the first
 //! few quoted, in `import.json`, never fatal. A gzip stream that breaks off ends its file.
 //!
 //! # What each recipient row says
@@ -68,6 +70,7 @@
 //! ```
 
 mod event;
+mod exim;
 pub(crate) mod input;
 mod line;
 mod queue;
@@ -80,6 +83,7 @@ use smtpsim_des::{SimDuration, SimTime};
 use smtpsim_model::sim::RunStats;
 
 pub use event::{Delivery, Event, Malformed, ReplyCodes, Said, Status, parse};
+pub use exim::parse_exim;
 pub use line::{Line, Stamp, split};
 
 use crate::{ReportError, RunWriter, Summary, WriterOptions};
@@ -123,7 +127,7 @@ pub struct ImportCounts {
     pub files: u64,
     /// Lines read.
     pub lines: u64,
-    /// Lines of Postfix's programs.
+    /// Lines of the MTA: Postfix's programs, or Exim's main log.
     pub postfix_lines: u64,
     /// Lines of other programs, skipped.
     pub other_lines: u64,
@@ -367,6 +371,13 @@ impl Reader {
 
     fn line(&mut self, text: &str, path: &Path, number: u64) {
         self.queue.counts.lines += 1;
+        if let Some((stamp, said)) = parse_exim(text) {
+            self.queue.counts.postfix_lines += 1;
+            let Some(now) = self.clock.micros(stamp) else {
+                return self.malformed(path, number, text);
+            };
+            return self.said(now, said);
+        }
         let Some(line) = split(text) else {
             return self.malformed(path, number, text);
         };
@@ -379,6 +390,10 @@ impl Reader {
             (Ok(said), Some(now)) => (said, now),
             _ => return self.malformed(path, number, text),
         };
+        self.said(now, said);
+    }
+
+    fn said(&mut self, now: u64, said: Said<'_>) {
         self.end = self.end.max(now);
         self.queue.advance(now);
         match said {

@@ -85,10 +85,7 @@ fn names(a: &Path, b: &Path) -> (String, String) {
 fn charts_of(c: &Comparison, a: &Side, b: &Side) -> Result<Vec<Chart>, PageError> {
     let (na, nb) = names(&c.a, &c.b);
     let (labels, [sa, sb]) = attempt_shares(a, b);
-    let chart = |name: &str, svg: String| Chart {
-        name: name.to_string(),
-        svg,
-    };
+    let chart = Chart::new;
     Ok(vec![
         chart(
             "compare_latency_cdf",
@@ -115,11 +112,12 @@ fn charts_of(c: &Comparison, a: &Side, b: &Side) -> Result<Vec<Chart>, PageError
         ),
         chart(
             "compare_attempts",
-            charts::error_bars(
+            charts::intervals(
                 "Attempts per recipient (share, 95% interval)",
                 "attempts",
                 "share of recipients",
-                &labels,
+                &charts::XValues::of(&labels, |v| v.parse().ok()),
+                charts::FRACTION,
                 &[(na, sa), (nb, sb)],
             )?,
         ),

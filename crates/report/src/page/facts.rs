@@ -38,21 +38,63 @@ pub(super) fn provenance(records: &[Provenance]) -> Section<'static> {
     }
 }
 
+/// A figure as its column reads best: counts whole, seconds with three significant digits
+/// or one decimal, others with three decimals; `none` for no value.
+fn figure(metric: &str, value: Option<f64>) -> String {
+    match value {
+        None => "none".to_string(),
+        Some(v) if metric.ends_with("_s") => seconds(v),
+        Some(v) if metric == "mean_attempts" => format!("{v:.3}"),
+        Some(v) => super::charts::thousands(v as i64),
+    }
+}
+
+/// Seconds with one decimal from 100 s on, else three significant digits.
+fn seconds(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 /// The figures of each domain of a run.
 pub(super) fn domains(figures: &BTreeMap<String, DomainFigures>) -> Section<'static> {
-    let mut header = vec!["domain".to_string()];
-    header.extend(DomainFigures::NAMES.iter().map(|n| n.to_string()));
-    let rows: Vec<Vec<String>> = figures
+    // Two tables, outcomes and latency, each narrow enough to fit the page.
+    let split = DomainFigures::NAMES
         .iter()
-        .map(|(name, f)| {
-            let mut row = vec![name.clone()];
-            row.extend(f.values().iter().map(|v| num(*v, 3)));
-            row
+        .position(|n| n.starts_with("latency"))
+        .unwrap_or(DomainFigures::NAMES.len());
+    let html = [0..split, split..DomainFigures::NAMES.len()]
+        .into_iter()
+        .map(|columns| {
+            let mut header = vec!["domain".to_string()];
+            header.extend(
+                DomainFigures::NAMES[columns.clone()]
+                    .iter()
+                    .map(|n| n.to_string()),
+            );
+            let rows: Vec<Vec<String>> = figures
+                .iter()
+                .map(|(name, f)| {
+                    let values = f.values();
+                    let mut row = vec![name.clone()];
+                    row.extend(
+                        columns
+                            .clone()
+                            .map(|i| figure(DomainFigures::NAMES[i], values[i])),
+                    );
+                    row
+                })
+                .collect();
+            table(&header, &rows)
         })
         .collect();
     Section {
         heading: "Per domain".into(),
-        html: table(&header, &rows),
+        html,
         charts: Vec::new(),
     }
 }
@@ -147,7 +189,8 @@ pub(super) fn comparisons(output: &SweepOutput) -> Section<'static> {
     }
 }
 
-/// Each point against the baseline per recipient domain: mean attempts and the p90 latency.
+/// Each point against the baseline per recipient domain: a table per figure shown (mean
+/// attempts, mean and p90 latency), narrow enough to fit the page.
 pub(super) fn sweep_domains(output: &SweepOutput) -> Section<'static> {
     let d = &output.definition;
     let rows = crate::sweep::domains::rows(output);
@@ -155,37 +198,39 @@ pub(super) fn sweep_domains(output: &SweepOutput) -> Section<'static> {
     let mut header = vec!["point".to_string()];
     header.extend(d.parameters.iter().map(|p| p.path.clone()));
     header.push("domain".into());
-    for m in shown {
-        header.push(format!("{m} (mean ± 95%)"));
-        header.push(format!("{m} against point {}", d.baseline));
-    }
-    let mut table_rows: Vec<Vec<String>> = Vec::new();
-    for chunk in rows.chunk_by(|a, b| a.point == b.point && a.domain == b.domain) {
-        let first = &chunk[0];
-        let mut row = vec![first.point.to_string()];
-        row.extend(d.values(first.point).into_iter().map(str::to_owned));
-        row.push(first.domain.to_string());
-        for m in shown {
-            let Some(r) = chunk.iter().find(|r| r.metric == m) else {
-                row.extend(["none".into(), "none".into()]);
-                continue;
-            };
-            let i = &r.interval;
-            row.push(match (i.mean, i.ci95) {
-                (Some(mean), Some(h)) => format!("{mean:.3} ± {h:.3}"),
-                (mean, _) => num(mean, 3),
-            });
-            row.push(diff(&r.against_baseline));
-        }
-        table_rows.push(row);
+    header.push("mean ± 95%".into());
+    header.push(format!("against point {}", d.baseline));
+    let mut html = format!(
+        "<p>Each recipient domain at each point: the mean over the replications, and the \
+         difference from point {} (as above).</p>",
+        d.baseline
+    );
+    for metric in shown {
+        let table_rows: Vec<Vec<String>> = rows
+            .iter()
+            .filter(|r| r.metric == metric)
+            .map(|r| {
+                let mut row = vec![r.point.to_string()];
+                row.extend(d.values(r.point).into_iter().map(str::to_owned));
+                row.push(r.domain.to_string());
+                let i = &r.interval;
+                row.push(match (i.mean, i.ci95) {
+                    (Some(mean), Some(h)) => format!(
+                        "{} ± {}",
+                        figure(metric, Some(mean)),
+                        figure(metric, Some(h))
+                    ),
+                    (mean, _) => figure(metric, mean),
+                });
+                row.push(diff(&r.against_baseline));
+                row
+            })
+            .collect();
+        html.push_str(&format!("<h3>{metric}</h3>{}", table(&header, &table_rows)));
     }
     Section {
         heading: "Per domain".into(),
-        html: format!(
-            "<p>Each recipient domain at each point: the mean over the replications, and the              difference from point {} (as above).</p>{}",
-            d.baseline,
-            table(&header, &table_rows)
-        ),
+        html,
         charts: Vec::new(),
     }
 }

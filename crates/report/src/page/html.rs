@@ -23,7 +23,8 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A table: a header row and rows of cells, all escaped.
 pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    // Wide tables scroll within their box on a narrow screen instead of widening the page.
+    // Wide tables scroll within their box on a narrow screen instead of widening the page,
+    // their rows one line high.
     let mut out = String::from("<div class=\"table\"><table><thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
@@ -53,9 +54,11 @@ table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f0f0f0}\
 td:first-child,th:first-child{text-align:left}\
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:12px}\
+.charts.small{grid-template-columns:repeat(auto-fit,minmax(min(100%,300px),1fr))}\
 .chart{border:1px solid #ddd;min-width:0}.chart svg{display:block;width:100%;height:auto}\
 .table{overflow-x:auto}.wide{overflow-x:auto;max-width:100%}\
-nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}";
+nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}\
+@media (max-width:700px){td{white-space:nowrap}}";
 
 /// Lists the sections at the top of the page.
 const SCRIPT: &str = "document.addEventListener('DOMContentLoaded',function(){\
@@ -76,11 +79,14 @@ pub(crate) fn page(title: &str, intro: &str, sections: &[Section<'_>]) -> String
         t = escape(title)
     );
     for section in sections {
+        // Small multiples get a grid of narrower cells.
+        let small = !section.charts.is_empty() && section.charts.iter().all(|c| c.small);
         let _ = write!(
             out,
-            "<h2>{}</h2>{}<div class=\"charts\">",
+            "<h2>{}</h2>{}<div class=\"charts{}\">",
             escape(&section.heading),
-            section.html
+            section.html,
+            if small { " small" } else { "" }
         );
         for chart in &section.charts {
             let _ = write!(
@@ -103,10 +109,7 @@ mod tests {
     #[test]
     fn escapes_and_lays_out() {
         assert_eq!(escape("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
-        let chart = Chart {
-            name: "x".into(),
-            svg: "<svg></svg>".into(),
-        };
+        let chart = Chart::new("x", "<svg></svg>".into());
         let html = page(
             "t<1>",
             "<p>intro</p>",

@@ -7,10 +7,12 @@
 //!   replications with its 95% confidence interval, one series per combination of the other
 //!   fields.
 
+mod automation;
 mod charts;
 mod compare;
 mod facts;
 mod html;
+mod latency;
 mod run;
 mod sweep;
 
@@ -56,11 +58,32 @@ pub enum PageError {
     Write(#[from] ReportError),
 }
 
-/// A chart: its file name (without `.svg`), title and SVG text.
+/// A chart: its file name (without `.svg`), its SVG text, and whether it is one of a grid of
+/// small multiples.
 #[derive(Debug, Clone)]
 pub(crate) struct Chart {
     name: String,
     svg: String,
+    small: bool,
+}
+
+impl Chart {
+    /// A chart of full size.
+    fn new(name: impl Into<String>, svg: String) -> Chart {
+        Chart {
+            name: name.into(),
+            svg,
+            small: false,
+        }
+    }
+
+    /// One of a grid of small multiples.
+    fn small(name: impl Into<String>, svg: String) -> Chart {
+        Chart {
+            small: true,
+            ..Chart::new(name, svg)
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, PageError> {
@@ -70,11 +93,25 @@ fn read(path: &Path) -> Result<String, PageError> {
     })
 }
 
-fn parse_json(path: &Path) -> Result<serde_json::Value, PageError> {
-    serde_json::from_str(&read(path)?).map_err(|e| PageError::Parse {
+/// The rows of a CSV file smtpsim wrote, each with its line number, once its header is
+/// checked to be `header`.
+fn read_csv(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>, PageError> {
+    let text = read(path)?;
+    let bad = |message: String| PageError::Parse {
         path: path.to_owned(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let found = reader.headers().map_err(|e| bad(e.to_string()))?;
+    if found.iter().ne(header.iter().copied()) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return Err(bad(format!("not smtpsim's {name} header")));
+    }
+    reader
+        .records()
+        .enumerate()
+        .map(|(i, row)| Ok((i + 2, row.map_err(|e| bad(e.to_string()))?)))
+        .collect()
 }
 
 /// Writes the charts and `report.html` of the run or sweep in `dir`; returns the page's path.

@@ -2,23 +2,27 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::charts;
 use super::html::{Section, page, table};
-use super::{Chart, PageError, parse_json, read};
-use crate::summary::decode_histogram;
+use super::latency;
+use super::{Chart, PageError, read, read_csv};
+use crate::summary::{Outcomes, Summary};
 
 /// At most this many failure reasons are drawn (the most frequent).
 const MAX_REASONS: usize = 15;
 
-fn number(value: &Value) -> f64 {
-    value.as_f64().unwrap_or(0.0)
+/// `summary.json` of the run in `dir`, read through [`Summary`]; an error names the file and
+/// what in it does not parse.
+fn read_summary(path: &Path) -> Result<Summary, PageError> {
+    Summary::from_json(&read(path)?).map_err(|e| PageError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
-/// Seconds in words, or `none` for a time with no observation (`null`).
-fn secs_of(value: &Value) -> String {
-    value.as_f64().map_or_else(|| "none".to_string(), secs)
+/// Seconds in words, or `none` for a time with no observation.
+fn secs_of(value: Option<f64>) -> String {
+    value.map_or_else(|| "none".to_string(), secs)
 }
 
 fn secs(s: f64) -> String {
@@ -40,27 +44,20 @@ struct Timeseries {
 }
 
 fn timeseries(path: &Path) -> Result<Timeseries, PageError> {
-    let text = read(path)?;
     let bad = |message: String| PageError::Parse {
         path: path.to_owned(),
         message,
     };
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    if header.iter().collect::<Vec<_>>() != crate::TIMESERIES_HEADER {
-        return Err(bad("not smtpsim's timeseries.csv header".into()));
-    }
     let mut series = Timeseries {
         hours: Vec::new(),
         columns: vec![Vec::new(); 6],
     };
-    for (line, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| bad(e.to_string()))?;
+    for (line, row) in read_csv(path, &crate::TIMESERIES_HEADER)? {
         let values: Vec<f64> = row
             .iter()
             .map(|v| v.parse::<f64>())
             .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("line {}: {e}", line + 2)))?;
+            .map_err(|e| bad(format!("line {line}: {e}")))?;
         series.hours.push(values[0] / 3600.0);
         for (column, v) in series.columns.iter_mut().zip(&values[1..]) {
             column.push(*v);
@@ -114,42 +111,7 @@ impl Words {
 
 /// A chart named `name`.
 fn chart(name: &str, svg: String) -> Chart {
-    Chart {
-        name: name.to_string(),
-        svg,
-    }
-}
-
-/// The complementary CDF of the delivered recipients' latency, from the histogram itself,
-/// with the retry policy's retry times marked.
-fn latency_chart(s: &Value, bad: impl Fn(&str) -> PageError) -> Result<Chart, PageError> {
-    let encoded = s["latency"]["histogram"]
-        .as_str()
-        .ok_or_else(|| bad("no latency histogram"))?;
-    let histogram = decode_histogram(encoded).map_err(|e| bad(&e.to_string()))?;
-    let buckets: Vec<(f64, u64)> = histogram
-        .iter_recorded()
-        .map(|v| {
-            let micros = histogram.highest_equivalent(v.value_iterated_to()).max(1);
-            (micros as f64 / 1e6, v.count_since_last_iteration())
-        })
-        .collect();
-    let floor = charts::ccdf_floor(histogram.len());
-    let retries: Vec<f64> = s["retry_times_s"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
-    Ok(chart(
-        "latency_ccdf",
-        charts::ccdf(
-            "Latency of delivered recipients",
-            "submission to mailbox, seconds",
-            "fraction delivered later than x",
-            &charts::ccdf_steps(&buckets, floor),
-            floor,
-            ("retry times of the policy (numbered)", &retries),
-        )?,
-    ))
+    Chart::new(name, svg)
 }
 
 /// The last time with traffic (anything queued, open or counted), one interval on.
@@ -176,7 +138,12 @@ fn traffic_end(ts: &Timeseries) -> f64 {
 
 /// Deliveries, deferrals and failures per interval, and the queue over time; series whose
 /// scales differ by 10× on separate axes.
-fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> {
+fn time_charts(
+    ts: &Timeseries,
+    words: &Words,
+    rules: &[charts::RuleEvent],
+) -> Result<[Chart; 2], PageError> {
+    let rules = charts::RuleMarks::of(rules);
     let [active, deferred, connections, delivered, deferrals, bounced] =
         [0, 1, 2, 3, 4, 5].map(|i| ts.columns.get(i).cloned().unwrap_or_default());
     let end = traffic_end(ts);
@@ -214,26 +181,24 @@ fn time_charts(ts: &Timeseries, words: &Words) -> Result<[Chart; 2], PageError> 
                 hours,
                 (0.0, end),
                 &per_interval,
+                &rules,
             )?,
         ),
         chart(
             "queue_depth",
-            charts::panels("Queue depth over time", hours, (0.0, end), &queue)?,
+            charts::panels("Queue depth over time", hours, (0.0, end), &queue, &rules)?,
         ),
     ])
 }
 
 /// Recipients by number of attempts, on a numeric axis.
-fn attempts_chart(s: &Value) -> Result<Chart, PageError> {
-    let mut counts: Vec<(f64, f64)> = s["attempts"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.parse::<u32>().ok()? as f64, number(v))))
-                .collect()
-        })
-        .unwrap_or_default();
-    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+fn attempts_chart(s: &Summary) -> Result<Chart, PageError> {
+    // In increasing attempts: the map is ordered.
+    let counts: Vec<(f64, f64)> = s
+        .attempts
+        .iter()
+        .map(|(&k, &v)| (f64::from(k), v as f64))
+        .collect();
     Ok(chart(
         "attempts",
         charts::histogram(
@@ -245,19 +210,23 @@ fn attempts_chart(s: &Value) -> Result<Chart, PageError> {
     ))
 }
 
-/// The outcomes, in the order of `summary.json`.
-const OUTCOMES: [&str; 5] = [
-    "inbox",
-    "spam",
-    "bounced",
-    "expired",
-    "rejected_at_submission",
-];
+/// The outcomes with their counts, in the order of `summary.json`.
+fn outcome_counts(o: &Outcomes) -> [(&'static str, u64); 5] {
+    [
+        ("inbox", o.inbox),
+        ("spam", o.spam),
+        ("bounced", o.bounced),
+        ("expired", o.expired),
+        ("rejected at submission", o.rejected_at_submission),
+    ]
+}
 
 /// Recipients per outcome as a table, and as bars on a log axis.
-fn outcomes(s: &Value) -> Result<(String, Chart), PageError> {
-    let counts: Vec<f64> = OUTCOMES.iter().map(|k| number(&s["outcomes"][k])).collect();
-    let labels: Vec<String> = OUTCOMES.iter().map(|k| k.replace('_', " ")).collect();
+fn outcomes(s: &Summary) -> Result<(String, Chart), PageError> {
+    let (labels, counts): (Vec<String>, Vec<f64>) = outcome_counts(&s.outcomes)
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n as f64))
+        .unzip();
     // Below the bars there is room for one word each.
     let short: Vec<String> = labels
         .iter()
@@ -285,11 +254,13 @@ fn outcomes(s: &Value) -> Result<(String, Chart), PageError> {
 }
 
 /// Undelivered recipients by reason, the most frequent first.
-fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
-    let mut reasons: Vec<(String, f64)> = s["failures"]["by_reason"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), number(v))).collect())
-        .unwrap_or_default();
+fn reasons_chart(s: &Summary) -> Result<Chart, PageError> {
+    let mut reasons: Vec<(String, f64)> = s
+        .failures
+        .by_reason
+        .iter()
+        .map(|(k, v)| (k.clone(), *v as f64))
+        .collect();
     reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     reasons.truncate(MAX_REASONS);
     if reasons.is_empty() {
@@ -308,69 +279,75 @@ fn reasons_chart(s: &Value) -> Result<Chart, PageError> {
     ))
 }
 
+/// The figures of the summary's table.
+fn summary_rows(s: &Summary, words: &Words) -> Vec<Vec<String>> {
+    let (o, r, l, q) = (&s.outcomes, &s.rates, &s.latency, &s.queue_wait);
+    let unit = words.queue.split(' ').next().unwrap_or(words.queue);
+    vec![
+        vec!["messages".into(), s.run.messages.to_string()],
+        vec!["recipients".into(), s.run.recipients.to_string()],
+        vec!["delivery attempts".into(), s.run.attempts.to_string()],
+        vec![
+            "delivered (inbox + spam)".into(),
+            format!("{} ({:.2}%)", o.inbox + o.spam, r.delivered * 100.0),
+        ],
+        vec![
+            "bounced".into(),
+            format!("{} ({:.2}%)", o.bounced, r.bounced * 100.0),
+        ],
+        vec![
+            "expired".into(),
+            format!("{} ({:.2}%)", o.expired, r.expired * 100.0),
+        ],
+        vec![
+            "latency p50 / p90 / p99 / max".into(),
+            [l.p50_s, l.p90_s, l.p99_s, l.max_s]
+                .map(secs_of)
+                .join(" / "),
+        ],
+        vec![
+            "queue wait mean / p99".into(),
+            format!("{} / {}", secs_of(q.mean_s), secs_of(q.p99_s)),
+        ],
+        vec![
+            format!("peak queue depth ({unit})"),
+            s.run.peak_queue_depth.to_string(),
+        ],
+    ]
+}
+
 pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
     let words = Words::of(dir);
     let summary_path = dir.join(crate::SUMMARY_JSON);
-    let s = parse_json(&summary_path)?;
+    let s = read_summary(&summary_path)?;
     let bad = |message: &str| PageError::Parse {
         path: summary_path.clone(),
         message: message.to_string(),
     };
     let ts = timeseries(&dir.join(crate::TIMESERIES_CSV))?;
     let (outcome_table, outcome_chart) = outcomes(&s)?;
-    let [deliveries, queue] = time_charts(&ts, &words)?;
-    let charts = vec![
+    let [deliveries, queue] = time_charts(&ts, &words, &super::automation::rule_events(dir)?)?;
+    let mut charts = vec![
         outcome_chart,
         reasons_chart(&s)?,
-        latency_chart(&s, bad)?,
+        latency::latency_chart(&s, bad)?,
         attempts_chart(&s)?,
         deliveries,
         queue,
     ];
-    let o = &s["outcomes"];
-    let r = &s["rates"];
-    let l = &s["latency"];
-    let q = &s["queue_wait"];
-    let mut rows = vec![
-        vec!["messages".into(), s["run"]["messages"].to_string()],
-        vec!["recipients".into(), s["run"]["recipients"].to_string()],
-        vec!["delivery attempts".into(), s["run"]["attempts"].to_string()],
-        vec![
-            "delivered (inbox + spam)".into(),
-            format!(
-                "{} ({:.2}%)",
-                number(&o["inbox"]) + number(&o["spam"]),
-                number(&r["delivered"]) * 100.0
-            ),
-        ],
-        vec![
-            "bounced".into(),
-            format!("{} ({:.2}%)", o["bounced"], number(&r["bounced"]) * 100.0),
-        ],
-        vec![
-            "expired".into(),
-            format!("{} ({:.2}%)", o["expired"], number(&r["expired"]) * 100.0),
-        ],
-        vec![
-            "latency p50 / p90 / p99 / max".into(),
-            ["p50_s", "p90_s", "p99_s", "max_s"]
-                .map(|k| secs_of(&l[k]))
-                .join(" / "),
-        ],
-        vec![
-            "queue wait mean / p99".into(),
-            format!("{} / {}", secs_of(&q["mean_s"]), secs_of(&q["p99_s"])),
-        ],
-    ];
-    // Summaries written before the peak was followed do not have it.
-    if let Some(peak) = s["run"].get("peak_queue_depth") {
-        let unit = words.queue.split(' ').next().unwrap_or(words.queue);
-        rows.push(vec![format!("peak queue depth ({unit})"), peak.to_string()]);
-    }
+    let rows = summary_rows(&s, &words);
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
+    let at = charts.len();
+    let domain_html = match latency::domain_charts(&s, bad)? {
+        Some((html, small)) => {
+            charts.extend(small);
+            Some(html)
+        }
+        None => None,
+    };
     let find = |n: &str| charts.iter().find(|c| c.name == n).expect("drawn above");
     let mut sections = vec![
         Section {
@@ -392,12 +369,15 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
             charts: vec![find("deliveries"), find("queue_depth")],
         },
     ];
-    if let Ok(domains) = serde_json::from_value(s["domains"].clone()) {
-        sections.push(super::facts::domains(&domains));
+    if let Some(html) = domain_html {
+        sections.push(Section {
+            heading: "Latency per domain".into(),
+            html,
+            charts: charts[at..].iter().collect(),
+        });
     }
-    let records: Vec<crate::Provenance> = serde_json::from_value(s["provenance"].clone())
-        .map(|p| vec![p])
-        .unwrap_or_default();
+    sections.push(super::facts::domains(&s.domains));
+    let records: Vec<crate::Provenance> = s.provenance.iter().cloned().collect();
     sections.push(super::facts::provenance(&records));
     let html = page(&format!("{}: {name}", words.title), words.intro, &sections);
     Ok((charts, html))
@@ -406,6 +386,21 @@ pub(super) fn report(dir: &Path) -> Result<(Vec<Chart>, String), PageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_that_does_not_parse_is_named_with_its_field() {
+        let dir = std::env::temp_dir().join(format!("smtpsim-page-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(crate::SUMMARY_JSON);
+        std::fs::write(&path, "{\"run\": {\"messages\": \"many\"}}").unwrap();
+        let err = read_summary(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+        std::fs::write(&path, "{}").unwrap();
+        let err = read_summary(&path).unwrap_err().to_string();
+        assert!(err.contains("missing field `run`"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn time_series_stop_one_interval_after_the_traffic() {

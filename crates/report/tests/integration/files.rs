@@ -11,7 +11,8 @@ use smtpsim_model::sim::{Fate, Hop, Recorder, RunStats, Sample, TraceLine, Trace
 use smtpsim_proto::{EnhancedCode, Reply};
 use smtpsim_report::{ReportError, RunWriter, WriterOptions};
 
-const ALL_FILES: [&str; 5] = [
+const ALL_FILES: [&str; 6] = [
+    "automation.csv",
     "events.csv",
     "messages.csv",
     "summary.csv",
@@ -212,6 +213,7 @@ fn summary_json_separates_performance() {
             "failure_latency",
             "queue_wait",
             "domains",
+            "domain_latency",
             "performance"
         ]
     );

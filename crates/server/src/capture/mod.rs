@@ -10,13 +10,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use smtpsim_mail::explain::{Annotated, Said};
+use smtpsim_mail::zone::Zone;
 
 mod recorder;
 mod records;
 
 pub(crate) use recorder::Recorder;
+pub use recorder::decision_line;
 pub use records::{
-    CapturedDecision, CapturedLine, CapturedMessage, CapturedSession, LATENCY_BUCKETS, Metrics,
+    CapturedDecision, CapturedLine, CapturedMessage, CapturedSession, ExplainedMessage,
+    ExplainedSession, LATENCY_BUCKETS, Metrics,
 };
 
 /// The bounds of what is kept.
@@ -63,6 +67,8 @@ pub struct Capture {
     messages: Mutex<Messages>,
     sessions: Mutex<VecDeque<Arc<Mutex<CapturedSession>>>>,
     metrics: Mutex<Metrics>,
+    /// The DNS messages are checked against, when sessions are explained.
+    explain: Option<Arc<Zone>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -102,7 +108,70 @@ impl Capture {
             }),
             sessions: Mutex::new(VecDeque::new()),
             metrics: Mutex::new(Metrics::default()),
+            explain: None,
         }
+    }
+
+    /// Explains sessions, checking their messages against `dns`.
+    pub fn with_explain(mut self, dns: Option<Arc<Zone>>) -> Capture {
+        self.explain = dns;
+        self
+    }
+
+    /// Whether sessions are explained.
+    pub fn explains(&self) -> bool {
+        self.explain.is_some()
+    }
+
+    /// Session `id` explained: its transcript annotated as `serve --explain` prints it, and
+    /// each of its messages checked. `None` when sessions are not explained or the session is
+    /// not kept. Verifying runs its own small runtime: call it off the async threads.
+    pub fn explain_session(&self, id: u64) -> Option<ExplainedSession> {
+        let dns = self.explain.as_ref()?;
+        let session = self.session(id)?;
+        let client = session
+            .client
+            .parse::<SocketAddr>()
+            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+        let mut annotated = Annotated::new(dns.as_ref(), client);
+        let mut messages = Vec::new();
+        for line in &session.transcript {
+            let said = match line.who {
+                "client" => Said::Command(&line.text),
+                "server" => Said::Reply(&line.text),
+                "decision" => Said::Decision(&line.text),
+                "message" => {
+                    let Some(message) = line.message else {
+                        continue;
+                    };
+                    let octets = self.message_size(message).unwrap_or(0);
+                    let bytes = self.message_bytes(message);
+                    let before = annotated.checks.len();
+                    annotated.push(Said::Message {
+                        octets,
+                        content: bytes.as_deref().ok_or("its content is no longer kept"),
+                    });
+                    messages.push(ExplainedMessage {
+                        id: message,
+                        checks: annotated.checks.get(before).map(|c| c.summary()),
+                    });
+                    continue;
+                }
+                _ => Said::Note(&line.text),
+            };
+            annotated.push(said);
+        }
+        Some(ExplainedSession {
+            id,
+            lines: annotated.lines,
+            messages,
+        })
+    }
+
+    /// The size of message `id`, if it is kept.
+    fn message_size(&self, id: u64) -> Option<u64> {
+        let m = lock(&self.messages);
+        m.list.iter().find(|msg| msg.id == id).map(|msg| msg.size)
     }
 
     /// Whether message content is kept in memory (there is no Maildir).
@@ -137,10 +206,11 @@ impl Capture {
         Recorder::new(self.clone(), session, peer, id)
     }
 
-    /// Keeps a message, dropping the oldest to stay within the bounds.
-    pub(crate) fn add_message(&self, mut message: CapturedMessage) {
+    /// Keeps a message, dropping the oldest to stay within the bounds; returns its number.
+    pub(crate) fn add_message(&self, mut message: CapturedMessage) -> u64 {
         let mut m = lock(&self.messages);
-        message.id = m.next;
+        let id = m.next;
+        message.id = id;
         m.next += 1;
         m.bytes += message.content.as_ref().map_or(0, |c| c.len() as u64);
         m.list.push_back(message);
@@ -158,6 +228,7 @@ impl Capture {
         {
             m.bytes -= content.len() as u64;
         }
+        id
     }
 
     /// The messages that have a recipient containing `to` (case-insensitive) and came at

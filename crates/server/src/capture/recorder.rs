@@ -67,7 +67,12 @@ impl Recorder {
         let mut s = lock(&self.session);
         let mut push = |who: &'static str, text: String| {
             if s.transcript.len() < MAX_TRANSCRIPT_LINES {
-                s.transcript.push(CapturedLine { time, who, text });
+                s.transcript.push(CapturedLine {
+                    time,
+                    who,
+                    text,
+                    message: None,
+                });
             } else {
                 s.lines_dropped += 1;
             }
@@ -109,7 +114,7 @@ impl Recorder {
         };
         let whole = message.content.len() as u64 == message.size;
         let content = (self.capture.keeps_content() && whole).then_some(message.content.as_slice());
-        self.capture.add_message(CapturedMessage {
+        let id = self.capture.add_message(CapturedMessage {
             id: 0,
             time: unix_now(),
             session: self.id,
@@ -125,6 +130,17 @@ impl Recorder {
             decisions: std::mem::take(&mut self.decisions),
             content: content.map(Arc::from),
         });
+        let mut s = lock(&self.session);
+        if s.transcript.len() < MAX_TRANSCRIPT_LINES {
+            s.transcript.push(CapturedLine {
+                time: unix_now(),
+                who: "message",
+                text: format!("message {id} accepted, {} octets", message.size),
+                message: Some(id),
+            });
+        } else {
+            s.lines_dropped += 1;
+        }
     }
 
     /// Notes the EHLO name and AUTH user as the session has them now.
@@ -146,11 +162,29 @@ impl Recorder {
 
 /// A decision as one transcript line.
 fn decision_text(d: &DecisionRecord) -> String {
-    let mut text = format!("{} {}: {}", d.stage, d.verdict, d.reason);
-    if let Some(rule) = &d.rule {
+    decision_line(
+        d.stage,
+        d.verdict,
+        d.reason,
+        d.rule.as_deref(),
+        d.subject.as_deref(),
+    )
+}
+
+/// A decision as one transcript line: `rcpt refuse: unknown user (b@example.net)`, with the
+/// reply rule that decided after the reason.
+pub fn decision_line(
+    stage: &str,
+    verdict: &str,
+    reason: &str,
+    rule: Option<&str>,
+    subject: Option<&str>,
+) -> String {
+    let mut text = format!("{stage} {verdict}: {reason}");
+    if let Some(rule) = rule {
         text.push_str(&format!(" {rule}"));
     }
-    if let Some(subject) = &d.subject {
+    if let Some(subject) = subject {
         text.push_str(&format!(" ({subject})"));
     }
     text

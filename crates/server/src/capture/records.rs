@@ -17,6 +17,9 @@ pub struct CapturedLine {
     pub who: &'static str,
     /// The line.
     pub text: String,
+    /// On a `message` line: the message accepted there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<u64>,
 }
 
 /// A decision about a message, as the API shows it.
@@ -50,6 +53,26 @@ impl From<&DecisionRecord> for CapturedDecision {
             rule: d.rule.clone(),
         }
     }
+}
+
+/// A session explained, as `GET /api/sessions/{id}/explain` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedSession {
+    /// The session's number.
+    pub id: u64,
+    /// The annotated transcript, as `serve --explain` prints it.
+    pub lines: Vec<String>,
+    /// Each message accepted in the session, with its checks.
+    pub messages: Vec<ExplainedMessage>,
+}
+
+/// A message's checks, as the API shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedMessage {
+    /// The message's number.
+    pub id: u64,
+    /// SPF, DKIM and DMARC, checked for real; `None` when its content is no longer kept.
+    pub checks: Option<smtpsim_mail::received::Summary>,
 }
 
 /// A session as the API shows it.

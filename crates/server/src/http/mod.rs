@@ -8,6 +8,7 @@
 //! | `GET /api/messages/{id}` | a message's bytes (`message/rfc822`) |
 //! | `DELETE /api/messages` | forget the messages kept |
 //! | `GET /api/sessions`, `/api/sessions/{id}` | recent sessions, one with its transcript |
+//! | `GET /api/sessions/{id}/explain` | with `--explain`: the annotated transcript, each message's SPF, DKIM and DMARC |
 //! | `GET /api/behaviour`, `PUT /api/behaviour` | read, change the behaviour |
 //! | `GET /metrics` | Prometheus text format |
 //!
@@ -69,6 +70,7 @@ pub(crate) fn router(api: Arc<Api>) -> Router {
         .route("/api/messages/{id}", get(message))
         .route("/api/sessions", get(sessions))
         .route("/api/sessions/{id}", get(session))
+        .route("/api/sessions/{id}/explain", get(explain_session))
         .route("/api/behaviour", get(get_behaviour).put(put_behaviour))
         .route("/metrics", get(metrics_text))
         .fallback(|| async { not_found("no such route") })
@@ -213,6 +215,27 @@ async fn session(State(api): ApiState, Path(id): Path<String>) -> Response {
     match api.capture.session(id) {
         Some(s) => json(&s),
         None => not_found("no such session kept"),
+    }
+}
+
+async fn explain_session(State(api): ApiState, Path(id): Path<String>) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return bad_request(e),
+    };
+    if !api.capture.explains() {
+        return not_found("sessions are explained only when serve runs with --explain");
+    }
+    let capture = api.capture.clone();
+    // Verifying signatures blocks: it runs beside the async threads.
+    match tokio::task::spawn_blocking(move || capture.explain_session(id)).await {
+        Ok(Some(explained)) => json(&explained),
+        Ok(None) => not_found("no such session kept"),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({ "error": "explaining the session failed" })),
+        )
+            .into_response(),
     }
 }
 

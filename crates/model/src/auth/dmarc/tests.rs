@@ -6,6 +6,7 @@ fn spf(verdict: SpfVerdict, domain: &str) -> SpfResult {
         verdict,
         domain: domain.to_owned(),
         mechanism: None,
+        matched: Vec::new(),
         reason: String::new(),
         dns_terms: 0,
         void_lookups: 0,

@@ -175,7 +175,29 @@ fn include_chains_resolve_through_several_levels() {
         Some("include:_spf.provider.example")
     );
     assert_eq!(result.dns_terms, 3);
-    assert_eq!(run(&dns, "203.0.113.1").verdict, SpfVerdict::Fail);
+    // The term that decided in each record on the way, the included ones too.
+    let matched: Vec<(&str, &str)> = result
+        .matched
+        .iter()
+        .map(|(d, t)| (d.as_str(), t.as_str()))
+        .collect();
+    assert_eq!(
+        matched,
+        [
+            ("example.com", "include:_spf.provider.example"),
+            (
+                "_spf.provider.example",
+                "include:_netblocks2.provider.example"
+            ),
+            ("_netblocks2.provider.example", "ip6:2001:db8:f00::/40")
+        ]
+    );
+    let fail = run(&dns, "203.0.113.1");
+    assert_eq!(fail.verdict, SpfVerdict::Fail);
+    assert_eq!(
+        fail.matched,
+        [("example.com".to_string(), "-all".to_string())]
+    );
 }
 
 #[test]

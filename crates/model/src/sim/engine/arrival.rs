@@ -240,8 +240,7 @@ impl Engine<'_> {
                 let j = self.job_mut(job);
                 j.ready_since = now;
                 self.world.domains[domain as usize].waiting.push_back(job);
-                self.enter_rotation(domain);
-                self.dispatch(now);
+                self.queued(now, domain);
             }
             DnsAnswer::NxDomain => {
                 self.counters.active -= 1;

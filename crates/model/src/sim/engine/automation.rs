@@ -4,7 +4,7 @@
 //! spread over a window.
 
 use super::*;
-use crate::scenario::{Action, Release, Target};
+use crate::scenario::{Action, Release, Shaping, Target};
 use crate::sim::records::{AutomationEvent, AutomationRecord};
 use crate::sim::world::Hold;
 
@@ -54,8 +54,8 @@ impl Engine<'_> {
             Target::Domain => Holder::Domain(domain),
             Target::Provider => Holder::Provider(provider?),
         };
-        // A target held already is not held again until its action ends.
-        self.hold_of(holder).is_none().then_some(holder)
+        // A target held or shaped already is not acted on again until its action ends.
+        (self.hold_of(holder).is_none() && self.shaped_by(holder).is_none()).then_some(holder)
     }
 
     /// Counts a match; whether the rule fires (every match, or the trigger's count within
@@ -106,13 +106,121 @@ impl Engine<'_> {
     fn fire(&mut self, now: SimTime, rule: u32, holder: Holder, traced: Option<(u64, u32)>) {
         let r = &self.world.rules[rule as usize];
         let until = now.saturating_add(r.duration);
-        let event = AutomationEvent::Fired {
-            action: r.action,
-            until,
-        };
-        self.set_hold(holder, Some(Hold { rule }));
+        let (action, shape) = (r.action, r.shape);
+        let event = AutomationEvent::Fired { action, until };
         self.automation_record(now, rule, holder, event, traced);
-        self.schedule(until, Event::HoldEnds { holder });
+        if action == Action::Shape {
+            let values = super::super::shaping::overlay(&self.configured_of(holder), &shape);
+            self.set_shaped(holder, Some(rule));
+            self.shaping_changed(now, holder, &values);
+            self.schedule(until, Event::RampStep { holder, step: 1 });
+        } else {
+            self.set_hold(holder, Some(Hold { rule }));
+            self.schedule(until, Event::HoldEnds { holder });
+        }
+    }
+
+    /// The `shape` rule in force on `holder`, if any.
+    fn shaped_by(&self, holder: Holder) -> Option<u32> {
+        match holder {
+            Holder::Domain(d) => self.world.domains[d as usize].shaped,
+            Holder::Provider(p) => self.world.providers[p as usize].shaped,
+        }
+    }
+
+    fn set_shaped(&mut self, holder: Holder, rule: Option<u32>) {
+        match holder {
+            Holder::Domain(d) => self.world.domains[d as usize].shaped = rule,
+            Holder::Provider(p) => self.world.providers[p as usize].shaped = rule,
+        }
+    }
+
+    /// `holder`'s shaping in force.
+    fn shaper_of(&mut self, holder: Holder) -> &mut super::super::shaping::Shaper {
+        match holder {
+            Holder::Domain(d) => &mut self.world.domains[d as usize].shaper,
+            Holder::Provider(p) => &mut self.world.providers[p as usize].shaper,
+        }
+    }
+
+    /// `holder`'s configured shaping values.
+    fn configured_of(&self, holder: Holder) -> Shaping {
+        match holder {
+            Holder::Domain(d) => self.world.domains[d as usize].configured,
+            Holder::Provider(p) => self.world.providers[p as usize].configured,
+        }
+    }
+
+    /// Puts `values` in force on `holder` and lets its deliveries try again under them (a
+    /// wake-up due under the old rates gives way to one under the new).
+    fn shaping_changed(&mut self, now: SimTime, holder: Holder, values: &Shaping) {
+        self.shaper_of(holder).set(values, now);
+        match holder {
+            Holder::Domain(d) => {
+                self.world.domains[d as usize].shaping_wakeup = false;
+                self.queued(now, d);
+            }
+            Holder::Provider(p) => {
+                self.world.providers[p as usize].wakeup = false;
+                self.release_provider(p);
+                self.dispatch(now);
+            }
+        }
+    }
+
+    /// Step `step` of the ramp after rule `holder`'s shape ended (step 1 of 1: the end of a
+    /// shape without a ramp): values that much closer to the configured ones come in force.
+    pub(super) fn ramp_step(&mut self, now: SimTime, holder: Holder, step: u32) {
+        let Some(rule) = self.shaped_by(holder) else {
+            return;
+        };
+        let r = &self.world.rules[rule as usize];
+        let (ramp, shape) = (r.ramp, r.shape);
+        let (steps, every) = ramp.unwrap_or((1, SimDuration::ZERO));
+        let configured = self.configured_of(holder);
+        let from = super::super::shaping::overlay(&configured, &shape);
+        let values = super::super::shaping::ramp_step(&from, &configured, step, steps);
+        let event = if ramp.is_some() {
+            AutomationEvent::RampStep { step, steps }
+        } else {
+            AutomationEvent::Ended
+        };
+        if step >= steps {
+            self.set_shaped(holder, None);
+        } else {
+            self.schedule(
+                now + every,
+                Event::RampStep {
+                    holder,
+                    step: step + 1,
+                },
+            );
+        }
+        self.automation_record(now, rule, holder, event, None);
+        self.note_waiting(now, rule, holder, event);
+        self.shaping_changed(now, holder, &values);
+    }
+
+    /// Notes what the automation did to `holder` on the traced deliveries waiting for it.
+    fn note_waiting(&mut self, now: SimTime, rule: u32, holder: Holder, event: AutomationEvent) {
+        let domains: Vec<u32> = match holder {
+            Holder::Domain(d) => vec![d],
+            Holder::Provider(p) => (0..self.world.domains.len() as u32)
+                .filter(|&d| self.world.domains[d as usize].provider == Some(p))
+                .collect(),
+        };
+        let traced: Vec<(u64, u32)> = domains
+            .iter()
+            .flat_map(|&d| self.world.domains[d as usize].waiting.iter())
+            .map(|&job| self.job(job))
+            .filter(|j| j.traced)
+            .map(|j| (j.message, j.attempts))
+            .collect();
+        for (message, attempt) in traced {
+            let record = record_of(&self.world, now, rule, holder, event);
+            let note = Note::Automation(record.to_string());
+            self.note(now, message, attempt, Hop::RelayMx, note);
+        }
     }
 
     /// Writes a row of what the automation did, and a note on `traced`'s trace.
@@ -124,17 +232,7 @@ impl Engine<'_> {
         event: AutomationEvent,
         traced: Option<(u64, u32)>,
     ) {
-        let (target_kind, target) = match holder {
-            Holder::Domain(d) => ("domain", self.world.domains[d as usize].name.as_str()),
-            Holder::Provider(p) => ("provider", self.world.providers[p as usize].name.as_str()),
-        };
-        let record = AutomationRecord {
-            time: now,
-            rule: &self.world.rules[rule as usize].name,
-            target_kind,
-            target,
-            event,
-        };
+        let record = record_of(&self.world, now, rule, holder, event);
         self.recorder.automation(&record);
         if let Some((message, attempt)) = traced {
             let note = Note::Automation(record.to_string());
@@ -161,6 +259,11 @@ impl Engine<'_> {
                 held
             }
         };
+        if action == Action::Suspend {
+            for &domain in &domains {
+                self.expire_overdue(now, domain);
+            }
+        }
         let deliveries: u64 = domains
             .iter()
             .map(|&d| self.world.domains[d as usize].waiting.len() as u64)
@@ -182,10 +285,55 @@ impl Engine<'_> {
                 Release::Spread(over) if action == Action::Suspend => {
                     self.spread_waiting(now, domain, over.0)
                 }
-                _ => self.enter_rotation(domain),
+                _ => {
+                    if self.world.domains[domain as usize].idle > 0 {
+                        self.resume_idle(now, domain);
+                    }
+                    self.enter_rotation(domain);
+                }
             }
         }
         self.dispatch(now);
+    }
+
+    /// The deliveries to `domain` a suspension held past their queue lifetime expire when it
+    /// ends, as the relay's next look at them would expire them, instead of going out again:
+    /// without this, suspension after suspension would keep them (and the run) going for
+    /// ever.
+    fn expire_overdue(&mut self, now: SimTime, domain: u32) {
+        let lifetime = self.world.relay.lifetime;
+        let waiting = std::mem::take(&mut self.world.domains[domain as usize].waiting);
+        let mut kept = VecDeque::with_capacity(waiting.len());
+        for job in waiting {
+            if now >= self.job(job).submitted.saturating_add(lifetime) {
+                self.expire_held(now, job);
+            } else {
+                kept.push_back(job);
+            }
+        }
+        self.world.domains[domain as usize].waiting = kept;
+    }
+
+    /// A held delivery past its queue lifetime expires.
+    fn expire_held(&mut self, now: SimTime, job: u32) {
+        self.counters.active -= 1;
+        let expiry = Expiry::Lifetime;
+        let why = expiry.text();
+        let j = self.job_mut(job);
+        for r in j.recipients.iter_mut().filter(|r| !r.done) {
+            r.reasons = if r.reasons.is_empty() {
+                Rc::from(why)
+            } else {
+                format!("{why}; last: {}", r.reasons).into()
+            };
+        }
+        let (message, attempt, traced) = (j.message, j.attempts, j.traced);
+        if traced {
+            self.note(now, message, attempt, Hop::RelayMx, Note::Expired(expiry));
+        }
+        self.finish_remaining(now, job, Fate::Expired);
+        self.notify_sender(now, job);
+        self.free_job(job);
     }
 
     /// Takes `domain`'s waiting deliveries out of its queue and puts each back at a time drawn
@@ -205,8 +353,7 @@ impl Engine<'_> {
     pub(super) fn requeue(&mut self, now: SimTime, job: u32) {
         let domain = self.job(job).domain;
         self.world.domains[domain as usize].waiting.push_back(job);
-        self.enter_rotation(domain);
-        self.dispatch(now);
+        self.queued(now, domain);
     }
 
     /// The domain popped from the rotation is held by an action: a suspension keeps its
@@ -225,6 +372,7 @@ impl Engine<'_> {
             }
             Action::Bounce => self.settle_waiting(now, domain, hold.rule, Fate::Bounced),
             Action::Expire => self.settle_waiting(now, domain, hold.rule, Fate::Expired),
+            Action::Shape => unreachable!("a shape action changes the shaping, it holds nothing"),
         }
     }
 
@@ -250,5 +398,26 @@ impl Engine<'_> {
             self.notify_sender(now, job);
             self.free_job(job);
         }
+    }
+}
+
+/// The row of what rule `rule` did to `holder`.
+fn record_of(
+    world: &World,
+    now: SimTime,
+    rule: u32,
+    holder: Holder,
+    event: AutomationEvent,
+) -> AutomationRecord<'_> {
+    let (target_kind, target) = match holder {
+        Holder::Domain(d) => ("domain", world.domains[d as usize].name.as_str()),
+        Holder::Provider(p) => ("provider", world.providers[p as usize].name.as_str()),
+    };
+    AutomationRecord {
+        time: now,
+        rule: &world.rules[rule as usize].name,
+        target_kind,
+        target,
+        event,
     }
 }

@@ -77,6 +77,8 @@ pub fn run(
         attempts_wanted: recorder.wants_attempts(),
         disagreement: None,
         matches: automation::Matches::default(),
+        idle: Default::default(),
+        idle_serial: 0,
         recorder,
         stall: Stall::new(options.stall_limit.unwrap_or(STALL_EVENTS)),
         samples: 0,
@@ -147,14 +149,39 @@ impl Stall {
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    Arrival { sender: u32 },
-    Resolve { job: u32 },
-    Resolved { job: u32, answer: DnsAnswer },
-    AttemptDone { job: u32 },
-    ShapingWakeup { domain: u32 },
-    ProviderWakeup { provider: u32 },
-    HoldEnds { holder: automation::Holder },
-    Requeue { job: u32 },
+    Arrival {
+        sender: u32,
+    },
+    Resolve {
+        job: u32,
+    },
+    Resolved {
+        job: u32,
+        answer: DnsAnswer,
+    },
+    AttemptDone {
+        job: u32,
+    },
+    ShapingWakeup {
+        domain: u32,
+    },
+    IdleEnds {
+        domain: u32,
+        serial: u64,
+    },
+    ProviderWakeup {
+        provider: u32,
+    },
+    HoldEnds {
+        holder: automation::Holder,
+    },
+    RampStep {
+        holder: automation::Holder,
+        step: u32,
+    },
+    Requeue {
+        job: u32,
+    },
     Sample,
 }
 
@@ -252,6 +279,11 @@ struct Engine<'r> {
     disagreement: Option<String>,
     /// Recent matches of the automation rules.
     matches: automation::Matches,
+    /// Connections kept open with nothing to send, by domain, with the serial number of
+    /// their timeout.
+    idle: rustc_hash::FxHashMap<u32, SmallVec<[(u64, OpenConnection); 2]>>,
+    /// The last idle connection's serial number.
+    idle_serial: u64,
 }
 
 impl Engine<'_> {
@@ -294,15 +326,16 @@ impl Engine<'_> {
                 Event::AttemptDone { job } => self.attempt_done(now, job),
                 Event::ShapingWakeup { domain } => {
                     self.world.domains[domain as usize].shaping_wakeup = false;
-                    self.enter_rotation(domain);
-                    self.dispatch(now);
+                    self.queued(now, domain);
                 }
+                Event::IdleEnds { domain, serial } => self.idle_ends(now, domain, serial),
                 Event::ProviderWakeup { provider } => {
                     self.world.providers[provider as usize].wakeup = false;
                     self.release_provider(provider);
                     self.dispatch(now);
                 }
                 Event::HoldEnds { holder } => self.hold_ends(now, holder),
+                Event::RampStep { holder, step } => self.ramp_step(now, holder, step),
                 Event::Requeue { job } => self.requeue(now, job),
                 Event::Sample => self.sample(now)?,
             }

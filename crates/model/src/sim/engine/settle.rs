@@ -18,13 +18,9 @@ impl Engine<'_> {
             .filter(|i| !j.recipients[*i].done)
             .collect();
         let mut notes: Vec<(Hop, Note)> = Vec::new();
+        self.weigh_health(now, domain, result.unreachable);
+        let j = self.jobs[job as usize].as_mut().expect("live job");
         if let Some(why) = result.unreachable {
-            let suspend = self.world.relay.suspend_unreachable;
-            let d = &mut self.world.domains[domain as usize];
-            if why != super::attempt::SUSPENDED && !suspend.is_zero() {
-                d.suspended_until = d.suspended_until.max(now + suspend);
-            }
-            let j = self.jobs[job as usize].as_mut().expect("live job");
             for &i in &undecided {
                 let r = &mut j.recipients[i];
                 r.last_reply = None;
@@ -101,13 +97,54 @@ impl Engine<'_> {
             self.free_job(job);
         }
         self.scratch.recycle(result.recipients);
-        if let Some(open) = open
-            && let Some(next) = self.next_on_connection(now, domain, open)
-        {
-            self.start_attempt(now, next, Some(open));
-            return;
+        if let Some(open) = open {
+            if let Some(next) = self.next_on_connection(now, domain, open) {
+                self.start_attempt(now, next, Some(open));
+                return;
+            }
+            if self.keep_idle(now, domain, open) {
+                return;
+            }
         }
         self.connection_ended(now, domain);
+        self.forget_idle_health(domain);
+    }
+
+    /// What the attempt tells of the domain's health (see `sim::health`): a failed
+    /// connection may declare it dead and suspend it for `relay.suspend_unreachable`; an
+    /// attempt that reached it clears the failures and ends a suspension.
+    fn weigh_health(&mut self, now: SimTime, domain: u32, unreachable: Option<&str>) {
+        let suspend = self.world.relay.suspend_unreachable;
+        if suspend.is_zero() || unreachable == Some(super::attempt::SUSPENDED) {
+            return;
+        }
+        let rules = self.world.relay.health;
+        let d = &mut self.world.domains[domain as usize];
+        // The deliveries under way besides this one.
+        let busy = d.active.saturating_sub(1);
+        if d.health.is_dead() && now >= d.suspended_until {
+            d.health.revive(&rules, busy);
+        }
+        if unreachable.is_some() {
+            if d.health.failed(&rules) {
+                d.suspended_until = now + suspend;
+            }
+        } else {
+            if d.health.is_dead() {
+                d.suspended_until = now;
+            }
+            d.health.reached(&rules, busy + 1);
+        }
+    }
+
+    /// A domain with nothing under way or waiting is forgotten, as Postfix frees an empty
+    /// in-memory queue: its next delivery starts with a fresh window.
+    fn forget_idle_health(&mut self, domain: u32) {
+        let rules = self.world.relay.health;
+        let d = &mut self.world.domains[domain as usize];
+        if d.active == 0 && d.waiting.is_empty() && !d.health.is_dead() {
+            d.health = crate::sim::health::Health::new(&rules);
+        }
     }
 
     /// The server took as many recipients as its limit allows and answered the others

@@ -4,8 +4,8 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use super::{
-    ANY, CAPTION, FONT, Key, LABEL, Legend, PLOT_HEIGHT, PageError, category, chart_error, color,
-    span, spans_decade, svg, tick,
+    ANY, CAPTION, FONT, FULL, Key, LABEL, Legend, PageError, SMALL, Size, category, chart_error,
+    color, span, spans_decade, svg_sized, tick,
 };
 
 /// A named series of means, each with the half-width of its confidence interval, one per
@@ -40,6 +40,39 @@ impl XValues {
     }
 }
 
+/// The y range that holds every mean of `series` with its interval, within `limits` (the
+/// range the metric can take).
+pub fn interval_span<'a>(
+    series: impl IntoIterator<Item = &'a Intervals>,
+    limits: (f64, f64),
+) -> (f64, f64) {
+    span(
+        series.into_iter().flat_map(|(_, points)| {
+            points.iter().flat_map(|(mean, ci)| {
+                let ci = ci.unwrap_or(0.0);
+                [mean - ci, mean + ci]
+            })
+        }),
+        limits,
+    )
+}
+
+/// A metric against the values of one parameter: its words, where the values go, and one
+/// series per combination of the other parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct IntervalChart<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// What the x axis measures.
+    pub x_desc: &'a str,
+    /// What the y axis measures.
+    pub y_desc: &'a str,
+    /// Where the parameter's values go.
+    pub x: &'a XValues,
+    /// The series.
+    pub series: &'a [Intervals],
+}
+
 /// A metric against the values of one parameter, one series per combination of the other
 /// parameters: the mean with its 95% confidence interval, within `limits` (the range the
 /// metric can take). Series sit a little apart around each value, so that their bars do not
@@ -52,15 +85,31 @@ pub fn intervals(
     limits: (f64, f64),
     series: &[Intervals],
 ) -> Result<String, PageError> {
-    let (y0, y1) = span(
-        series.iter().flat_map(|(_, points)| {
-            points.iter().flat_map(|(mean, ci)| {
-                let ci = ci.unwrap_or(0.0);
-                [mean - ci, mean + ci]
-            })
-        }),
-        limits,
-    );
+    let chart = IntervalChart {
+        title,
+        x_desc,
+        y_desc,
+        x,
+        series,
+    };
+    draw_intervals(&chart, FULL, interval_span(series, limits))
+}
+
+/// One of a grid of [`intervals`] charts ([`SMALL`]) sharing the y range `y` (see
+/// [`interval_span`]).
+pub fn small_intervals(chart: &IntervalChart<'_>, y: (f64, f64)) -> Result<String, PageError> {
+    draw_intervals(chart, SMALL, y)
+}
+
+fn draw_intervals(c: &IntervalChart<'_>, size: Size, y: (f64, f64)) -> Result<String, PageError> {
+    let IntervalChart {
+        title,
+        x_desc,
+        y_desc,
+        x,
+        series,
+    } = *c;
+    let (y0, y1) = y;
     let mut legend = Legend::default();
     for (s, (name, _)) in series.iter().enumerate() {
         legend.add(name.as_str(), Key::Marker(color(s)));
@@ -68,7 +117,7 @@ pub fn intervals(
     let count = series.len().max(1) as f64;
     // Each series' shift from the value, as a fraction of the axis.
     let shift = |s: usize| (s as f64 - (count - 1.0) / 2.0) * 0.012;
-    svg(PLOT_HEIGHT, &legend, |root| {
+    svg_sized(size, &legend, |root| {
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(title, (FONT, CAPTION))
@@ -98,7 +147,16 @@ pub fn intervals(
                     let chart = builder
                         .build_cartesian_2d(a..b, y0..y1)
                         .map_err(chart_error)?;
-                    draw(chart, x_desc, y_desc, series, &|v| tick(*v), place)
+                    // Whole values (counts) are labelled at whole numbers only.
+                    let whole = values.iter().all(|v| v.fract() == 0.0);
+                    let label = |v: &f64| {
+                        if whole && v.fract() != 0.0 {
+                            String::new()
+                        } else {
+                            tick(*v)
+                        }
+                    };
+                    draw(chart, x_desc, y_desc, series, &label, place)
                 }
             }
             XValues::Categories(labels) => {
@@ -239,6 +297,28 @@ mod tests {
         let tag = lines[at - 1];
         let x = tag.find(" x=\"").unwrap() + 4;
         tag[x..].split('"').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn whole_values_are_labelled_at_whole_numbers() {
+        let x = XValues::Numbers(vec![1.0, 2.0, 3.0, 4.0]);
+        let means = vec![(0.25, Some(0.01)); 4];
+        let svg = intervals("t", "attempts", "y", &x, ANY, &[("s".into(), means)]).unwrap();
+        let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(texts.contains(&"2") && texts.contains(&"3"), "{svg}");
+        assert!(!texts.contains(&"1.5") && !texts.contains(&"2.5"), "{svg}");
+        // Fractions keep their labels.
+        let x = XValues::Numbers(vec![1.5, 2.0]);
+        let svg = intervals(
+            "t",
+            "x",
+            "y",
+            &x,
+            ANY,
+            &[("s".into(), vec![(1.0, None); 2])],
+        )
+        .unwrap();
+        assert!(svg.lines().any(|l| l.trim() == "1.5"), "{svg}");
     }
 
     #[test]

@@ -9,12 +9,16 @@
 mod bars;
 mod intervals;
 mod lines;
+mod rules;
 mod series;
 
 pub use bars::{histogram, horizontal_bars, outcome_bars};
-pub use intervals::{Intervals, XValues, intervals};
-pub use lines::{error_bars, lines};
-pub use series::{Series, ccdf, ccdf_floor, ccdf_steps, panels, split_by_scale};
+pub use intervals::{IntervalChart, Intervals, XValues, interval_span, intervals, small_intervals};
+pub use lines::lines;
+pub use rules::{RuleEvent, RuleMarks};
+pub use series::{
+    Ccdf, CcdfAxes, Series, ccdf, ccdf_floor, ccdf_steps, panels, small_ccdf, split_by_scale,
+};
 
 use std::fmt::Write as _;
 
@@ -24,10 +28,32 @@ use plotters::prelude::*;
 use super::PageError;
 use super::html::escape;
 
-/// The width of every chart, in SVG units.
+/// The width of every chart but the small multiples, in SVG units.
 pub const WIDTH: u32 = 560;
 /// The height of a chart's plotting part (title, axes and data), legend excluded.
 const PLOT_HEIGHT: u32 = 400;
+
+/// How large a chart is drawn, in SVG units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Its width.
+    pub width: u32,
+    /// The height of its plotting part, legend excluded.
+    pub plot_height: u32,
+}
+
+/// The size of most charts.
+pub const FULL: Size = Size {
+    width: WIDTH,
+    plot_height: PLOT_HEIGHT,
+};
+
+/// The size of one of a grid of small multiples: drawn narrower, so that at the width of a
+/// grid cell its text is as large as a full chart's.
+pub const SMALL: Size = Size {
+    width: 360,
+    plot_height: 300,
+};
 const FONT: &str = "sans-serif";
 /// Font sizes as plotters takes them (it writes 0.8 times these into the SVG).
 const CAPTION: u32 = 24;
@@ -49,6 +75,8 @@ pub enum Key {
     Dashed(RGBColor),
     /// A dot (points with error bars).
     Marker(RGBColor),
+    /// A shaded box (spans of time).
+    Shade(RGBColor),
 }
 
 /// The entries of a chart's legend, drawn below its plotting area.
@@ -71,13 +99,13 @@ impl Legend {
         self.entries.push((text.into(), key));
     }
 
-    /// The entries laid out left to right, wrapping at the chart's width.
-    fn layout(&self) -> Vec<Placed<'_>> {
+    /// The entries laid out left to right, wrapping at the chart's width `chart_width`.
+    fn layout(&self, chart_width: u32) -> Vec<Placed<'_>> {
         let (mut x, mut row) = (LEFT, 0);
         let mut placed = Vec::with_capacity(self.entries.len());
         for (text, key) in &self.entries {
             let width = 34.0 + text.chars().count() as f64 * LEGEND_FONT * 0.6;
-            if x > LEFT && x + width > f64::from(WIDTH) - LEFT {
+            if x > LEFT && x + width > f64::from(chart_width) - LEFT {
                 x = LEFT;
                 row += 1;
             }
@@ -92,17 +120,18 @@ impl Legend {
         placed
     }
 
-    /// The height the legend takes below the plotting area (0 without entries).
-    fn height(&self) -> u32 {
-        match self.layout().last() {
+    /// The height the legend takes below the plotting area of a chart `chart_width` wide
+    /// (0 without entries).
+    fn height(&self, chart_width: u32) -> u32 {
+        match self.layout(chart_width).last() {
             None => 0,
             Some(last) => ((last.row + 1) as f64 * LEGEND_LINE + 20.0) as u32,
         }
     }
 
-    /// The legend as SVG elements, its box's top edge at `top`.
-    fn svg(&self, top: f64) -> String {
-        let placed = self.layout();
+    /// The legend of a chart `chart_width` wide as SVG elements, its box's top edge at `top`.
+    fn svg(&self, top: f64, chart_width: u32) -> String {
+        let placed = self.layout(chart_width);
         let Some(last) = placed.last() else {
             return String::new();
         };
@@ -112,7 +141,7 @@ impl Legend {
             out,
             "<rect class=\"legend-box\" x=\"{LEFT}\" y=\"{top}\" width=\"{}\" height=\"{height}\" \
              fill=\"#FFFFFF\" stroke=\"#999999\"/>",
-            f64::from(WIDTH) - 2.0 * LEFT
+            f64::from(chart_width) - 2.0 * LEFT
         );
         for p in &placed {
             let y = top + 4.0 + LEGEND_LINE * (p.row as f64 + 0.5);
@@ -128,6 +157,15 @@ impl Legend {
                     out,
                     "<line x1=\"{x0}\" y1=\"{y}\" x2=\"{x1}\" y2=\"{y}\" stroke=\"{}\" \
                      stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
+                    hex(c)
+                ),
+                Key::Shade(c) => writeln!(
+                    out,
+                    "<rect x=\"{x0}\" y=\"{}\" width=\"{}\" height=\"12\" fill=\"{}\" \
+                     fill-opacity=\"0.35\" stroke=\"{}\"/>",
+                    y - 6.0,
+                    x1 - x0,
+                    hex(c),
                     hex(c)
                 ),
                 Key::Marker(c) => writeln!(
@@ -157,17 +195,34 @@ fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
 }
 
-/// Draws into a fresh SVG document `plot_height` high plus the legend below it, and returns
-/// its text.
+/// Draws into a fresh SVG document [`WIDTH`] wide and `plot_height` high plus the legend
+/// below it, and returns its text.
 fn svg(
     plot_height: u32,
     legend: &Legend,
     draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), PageError>,
 ) -> Result<String, PageError> {
+    svg_sized(
+        Size {
+            width: WIDTH,
+            plot_height,
+        },
+        legend,
+        draw,
+    )
+}
+
+/// Draws into a fresh SVG document of `size` plus the legend below it, and returns its text.
+fn svg_sized(
+    size: Size,
+    legend: &Legend,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), PageError>,
+) -> Result<String, PageError> {
+    let Size { width, plot_height } = size;
     let mut text = String::new();
-    let legend_height = legend.height();
+    let legend_height = legend.height(width);
     {
-        let root = SVGBackend::with_string(&mut text, (WIDTH, plot_height + legend_height))
+        let root = SVGBackend::with_string(&mut text, (width, plot_height + legend_height))
             .into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let (plot, _) = root.split_vertically(plot_height);
@@ -178,7 +233,7 @@ fn svg(
         let end = text
             .rfind("</svg>")
             .ok_or_else(|| chart_error("no </svg>"))?;
-        text.insert_str(end, &legend.svg(f64::from(plot_height) + 6.0));
+        text.insert_str(end, &legend.svg(f64::from(plot_height) + 6.0, width));
     }
     Ok(text)
 }
@@ -361,17 +416,23 @@ mod tests {
     #[test]
     fn legends_wrap_and_grow() {
         let mut legend = Legend::default();
-        assert_eq!(legend.height(), 0);
+        assert_eq!(legend.height(WIDTH), 0);
         legend.add("one", Key::Line(color(0)));
-        let one_row = legend.height();
+        let one_row = legend.height(WIDTH);
         for i in 0..8 {
             legend.add(format!("relay.retry.multiplier={i}"), Key::Marker(color(i)));
         }
-        assert!(legend.height() > one_row, "more rows");
-        let svg = legend.svg(400.0);
+        assert!(legend.height(WIDTH) > one_row, "more rows");
+        assert!(
+            legend.height(SMALL.width) > legend.height(WIDTH),
+            "narrower, taller"
+        );
+        let svg = legend.svg(400.0, WIDTH);
         assert!(svg.starts_with("<g class=\"legend\">\n<rect class=\"legend-box\""));
-        for p in legend.layout() {
-            assert!(p.x + 34.0 < f64::from(WIDTH), "{} inside the chart", p.text);
+        for width in [WIDTH, SMALL.width] {
+            for p in legend.layout(width) {
+                assert!(p.x + 34.0 < f64::from(width), "{} inside the chart", p.text);
+            }
         }
     }
 }

@@ -2,10 +2,12 @@
 //! CDF as a step function on log-log axes.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::rules::RuleMarks;
 use super::{
-    CAPTION, COUNT, FONT, Key, LABEL, Legend, PLOT_HEIGHT, PageError, chart_error, color,
-    decade_below, span, svg, tick,
+    CAPTION, COUNT, FONT, FULL, Key, LABEL, Legend, PLOT_HEIGHT, PageError, SMALL, Size,
+    chart_error, color, decade_below, span, svg, svg_sized, tick,
 };
 
 /// A named line and the index of its colour (kept across panels).
@@ -68,17 +70,20 @@ fn y_desc(panel: &Panel, panels: usize) -> String {
 }
 
 /// Stacked panels over one x range (from `x_range.0` to `x_range.1`), each with its own y
-/// axis from zero; one legend for all.
+/// axis from zero, the automation rules' `rules` drawn under the lines of each; one legend
+/// for all.
 pub fn panels(
     title: &str,
     x_desc: &str,
     x_range: (f64, f64),
     panels: &[Panel],
+    rules: &RuleMarks<'_>,
 ) -> Result<String, PageError> {
     let mut legend = Legend::default();
     for s in panels.iter().flat_map(|p| &p.series) {
         legend.add(s.name.as_str(), Key::Line(color(s.color)));
     }
+    rules.add_to(&mut legend);
     let height = PLOT_HEIGHT + 160 * panels.len().saturating_sub(1) as u32;
     svg(height, &legend, |root| {
         let area = root.titled(title, (FONT, CAPTION)).map_err(chart_error)?;
@@ -112,6 +117,7 @@ pub fn panels(
                 mesh.x_label_formatter(&|_| String::new());
             }
             mesh.draw().map_err(chart_error)?;
+            rules.draw(&mut chart, (0f64.min(y0), y1))?;
             for s in &panel.series {
                 chart
                     .draw_series(LineSeries::new(
@@ -150,8 +156,62 @@ pub fn ccdf_floor(total: u64) -> f64 {
     decade_below(1.0 / total.max(1) as f64) / 10.0
 }
 
-/// A complementary CDF on log-log axes, with `marks` (such as the retry times) as dashed
-/// vertical lines where they fall within the data's range.
+/// The axes of latency CCDFs: the values on a log x axis reaching a little beyond the
+/// smallest and the largest, the fraction on a log y axis from `floor` to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CcdfAxes {
+    /// The smallest and the largest value drawn.
+    pub values: (f64, f64),
+    /// The lowest fraction shown (see [`ccdf_floor`]).
+    pub floor: f64,
+}
+
+impl CcdfAxes {
+    /// Axes that hold each of `curves` (from [`ccdf_steps`]), spanning a decade at least.
+    pub fn holding<'a>(curves: impl IntoIterator<Item = &'a [(f64, f64)]>, floor: f64) -> Self {
+        let (mut lo, mut hi) = (f64::INFINITY, 0f64);
+        for steps in curves {
+            if let (Some(first), Some(last)) = (steps.first(), steps.last()) {
+                lo = lo.min(first.0);
+                hi = hi.max(last.0);
+            }
+        }
+        if !lo.is_finite() {
+            (lo, hi) = (0.1, 1.0);
+        }
+        let lo = lo.max(1e-6);
+        CcdfAxes {
+            values: (lo, hi.max(lo * 10.0)),
+            floor,
+        }
+    }
+
+    /// The x axis' range.
+    fn x(&self) -> (f64, f64) {
+        (self.values.0 / 1.2, self.values.1 * 1.2)
+    }
+}
+
+/// A latency CCDF to draw: its words, its steps (from [`ccdf_steps`]) on `axes`, and marks
+/// (such as the retry times: the legend's text and the values).
+#[derive(Debug, Clone, Copy)]
+pub struct Ccdf<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// What the x axis measures.
+    pub x_desc: &'a str,
+    /// What the y axis measures.
+    pub y_desc: &'a str,
+    /// The step function.
+    pub steps: &'a [(f64, f64)],
+    /// The axes.
+    pub axes: CcdfAxes,
+    /// The marks' legend text and values.
+    pub marks: (&'a str, &'a [f64]),
+}
+
+/// A complementary CDF on log-log axes fitted to its steps, with `marks` (such as the retry
+/// times) as dashed vertical lines, numbered, where they fall within the data's range.
 pub fn ccdf(
     title: &str,
     x_desc: &str,
@@ -160,11 +220,68 @@ pub fn ccdf(
     floor: f64,
     marks: (&str, &[f64]),
 ) -> Result<String, PageError> {
-    let lo = steps.first().map_or(0.1, |p| p.0.max(1e-6));
-    let hi = steps.last().map_or(1.0, |p| p.0).max(lo * 10.0);
-    let (x0, x1) = (lo / 1.2, hi * 1.2);
+    let chart = Ccdf {
+        title,
+        x_desc,
+        y_desc,
+        steps,
+        axes: CcdfAxes::holding([steps], floor),
+        marks,
+    };
+    draw_ccdf(&chart, FULL, true)
+}
+
+/// One of a grid of CCDFs on the same axes ([`SMALL`]), its marks not numbered.
+pub fn small_ccdf(chart: &Ccdf<'_>) -> Result<String, PageError> {
+    draw_ccdf(chart, SMALL, false)
+}
+
+/// A tick label for a narrow axis: thousands and millions of whole numbers as `k` and `M`
+/// (`10k`, not `10,000`), so that the decades do not run together.
+fn short_tick(v: f64) -> String {
+    for (unit, suffix) in [(1e6, "M"), (1e3, "k")] {
+        if v.abs() >= unit && (v / unit).fract() == 0.0 {
+            return format!("{}{suffix}", tick(v / unit));
+        }
+    }
+    tick(v)
+}
+
+/// The font size of the marks' numbers, as plotters takes it.
+const MARK_FONT: u32 = LABEL - 2;
+/// A mark's number starts this factor right of the mark (on the log axis).
+const MARK_NUMBER_SHIFT: f64 = 1.04;
+/// The space kept between two numbers, SVG units.
+const MARK_NUMBER_GAP: f64 = 6.0;
+
+/// How wide the number `n` is drawn, SVG units: digits are 0.64 em wide in DejaVu Sans (the
+/// widest of the usual sans-serif fonts), and plotters writes 0.8 times its font size.
+fn number_width(n: usize) -> f64 {
+    n.to_string().len() as f64 * f64::from(MARK_FONT) * 0.8 * 0.65
+}
+
+/// The marks whose numbers are drawn: from left to right, each number that starts after the
+/// previous drawn one ends (with [`MARK_NUMBER_GAP`] between) and ends before `right`, from
+/// `(number, value, left edge)` in increasing value.
+fn thin_numbers(starts: impl Iterator<Item = (usize, f64, f64)>, right: f64) -> Vec<(usize, f64)> {
+    let mut kept = Vec::new();
+    let mut free_from = f64::NEG_INFINITY;
+    for (n, m, x) in starts {
+        if x >= free_from && x + number_width(n) <= right {
+            kept.push((n, m));
+            free_from = x + number_width(n) + MARK_NUMBER_GAP;
+        }
+    }
+    kept
+}
+
+fn draw_ccdf(c: &Ccdf<'_>, size: Size, with_numbers: bool) -> Result<String, PageError> {
+    let (lo, hi) = c.axes.values;
+    let (x0, x1) = c.axes.x();
+    let floor = c.axes.floor;
     // Each mark with its number (1 for the first retry), where it falls within the data.
-    let shown: Vec<(usize, f64)> = marks
+    let shown: Vec<(usize, f64)> = c
+        .marks
         .1
         .iter()
         .copied()
@@ -172,22 +289,14 @@ pub fn ccdf(
         .map(|(i, m)| (i + 1, m))
         .filter(|&(_, m)| m >= lo && m <= hi * 1.5)
         .collect();
-    // Numbers at least 4% of the axis apart, so that they do not run together.
-    let gap = (x1 / x0).log10() * 0.04;
-    let mut numbered: Vec<(usize, f64)> = Vec::new();
-    for &(n, m) in &shown {
-        if numbered.last().is_none_or(|&(_, p)| (m / p).log10() >= gap) {
-            numbered.push((n, m));
-        }
-    }
     let mut legend = Legend::default();
     legend.add("delivered", Key::Line(color(0)));
     if !shown.is_empty() {
-        legend.add(marks.0, Key::Dashed(color(5)));
+        legend.add(c.marks.0, Key::Dashed(color(5)));
     }
-    svg(PLOT_HEIGHT, &legend, |root| {
+    svg_sized(size, &legend, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, CAPTION))
+            .caption(c.title, (FONT, CAPTION))
             .margin(10)
             .margin_right(24)
             .x_label_area_size(52)
@@ -196,9 +305,16 @@ pub fn ccdf(
             .map_err(chart_error)?;
         chart
             .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_label_formatter(&|x| tick(*x))
+            .x_desc(c.x_desc)
+            .y_desc(c.y_desc)
+            .x_labels(if size == FULL { 10 } else { 5 })
+            .x_label_formatter(&|x| {
+                if size == FULL {
+                    tick(*x)
+                } else {
+                    short_tick(*x)
+                }
+            })
             .y_label_formatter(&|y| tick(*y))
             .label_style((FONT, LABEL))
             .draw()
@@ -213,22 +329,39 @@ pub fn ccdf(
                 ))
                 .map_err(chart_error)?;
         }
-        let style = (FONT, LABEL - 2).into_font().color(&color(5)).pos(
-            plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Top,
-            ),
-        );
+        let style = (FONT, MARK_FONT)
+            .into_font()
+            .color(&color(5))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        let numbered = if with_numbers {
+            // Where each number would start on the page, left to right.
+            let starts = shown.iter().map(|&(n, m)| {
+                let at = (m * MARK_NUMBER_SHIFT, 0.8);
+                (n, m, f64::from(chart.backend_coord(&at).0))
+            });
+            let right = chart.plotting_area().get_pixel_range().0.end;
+            thin_numbers(starts, f64::from(right))
+        } else {
+            Vec::new()
+        };
         chart
-            .draw_series(
-                numbered
-                    .iter()
-                    .map(|&(n, m)| Text::new(format!("{n}"), (m * 1.04, 0.8), style.clone())),
-            )
+            .draw_series(numbered.iter().map(|&(n, m)| {
+                Text::new(format!("{n}"), (m * MARK_NUMBER_SHIFT, 0.8), style.clone())
+            }))
             .map_err(chart_error)?;
+        if c.steps.is_empty() {
+            // An empty axis would look like a drawing that failed.
+            let centre = (x0 * x1).sqrt();
+            let middle = (floor.ln() / 2.0).exp();
+            let style = TextStyle::from((FONT, LABEL).into_font())
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            chart
+                .draw_series([Text::new("none delivered", (centre, middle), style)])
+                .map_err(chart_error)?;
+        }
         chart
             .draw_series(LineSeries::new(
-                steps.iter().copied(),
+                c.steps.iter().copied(),
                 color(0).stroke_width(2),
             ))
             .map_err(chart_error)?;
@@ -238,6 +371,7 @@ pub fn ccdf(
 
 #[cfg(test)]
 mod tests {
+    use super::super::WIDTH;
     use super::*;
 
     fn series(name: &str, top: f64) -> Series {
@@ -265,6 +399,66 @@ mod tests {
         assert_eq!(names, [vec!["delivered", "bounced"], vec!["deferred"]]);
         let one = split_by_scale("n", vec![series("a", 10.0), series("b", 2.0)]);
         assert_eq!(one.len(), 1);
+    }
+
+    /// The left edge and text of each mark number in `svg` (orange text that is a number).
+    fn mark_numbers(svg: &str) -> Vec<(f64, String)> {
+        let lines: Vec<&str> = svg.lines().collect();
+        lines
+            .windows(2)
+            .filter(|w| w[0].starts_with("<text") && w[0].contains("fill=\"#D55E00\""))
+            .filter(|w| w[1].trim().parse::<usize>().is_ok())
+            .map(|w| {
+                let x = w[0]
+                    .split(" x=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                (x.parse().unwrap(), w[1].trim().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn narrow_axes_write_thousands_short() {
+        assert_eq!(short_tick(10_000.0), "10k");
+        assert_eq!(short_tick(1_000_000.0), "1M");
+        assert_eq!(short_tick(100.0), "100");
+        assert_eq!(short_tick(0.1), "0.1");
+        assert_eq!(short_tick(1500.0), "1500");
+    }
+
+    #[test]
+    fn retry_numbers_never_overlap() {
+        // A long schedule: 60 s growing by half each time, for four days (27 retries).
+        let mut retries = vec![60.0];
+        while *retries.last().unwrap() < 4.0 * 86_400.0 {
+            retries.push(retries.last().unwrap() * 1.5);
+        }
+        let mut buckets = vec![(30.0, 10)];
+        buckets.extend(retries.iter().map(|&r| (r + 1.0, 10)));
+        let floor = ccdf_floor(10 * retries.len() as u64);
+        let steps = ccdf_steps(&buckets, floor);
+        let svg = ccdf("t", "s", "f", &steps, floor, ("retries", &retries)).unwrap();
+        let numbers = mark_numbers(&svg);
+        assert!(numbers.len() >= 5, "{numbers:?}");
+        assert!(numbers.len() < retries.len(), "thinned: {numbers:?}");
+        assert_eq!(numbers[0].1, "1", "the first is always numbered");
+        for w in numbers.windows(2) {
+            let end = w[0].0 + number_width(w[0].1.parse().unwrap());
+            assert!(end < w[1].0, "{w:?} overlap");
+        }
+        // None runs past the plotting area (the chart's width less its right margin).
+        let (x, last) = numbers.last().unwrap();
+        assert!(x + number_width(last.parse().unwrap()) <= f64::from(WIDTH) - 24.0);
+        // Marks far apart are all numbered.
+        let few = [60.0, 600.0, 6000.0];
+        let steps = ccdf_steps(&[(1.0, 1), (7000.0, 1)], 0.01);
+        let svg = ccdf("t", "s", "f", &steps, 0.01, ("retries", &few)).unwrap();
+        let texts: Vec<String> = mark_numbers(&svg).into_iter().map(|n| n.1).collect();
+        assert_eq!(texts, ["1", "2", "3"]);
     }
 
     #[test]
