@@ -388,7 +388,10 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
         }
         let config = self.config.rate_limits.connections.as_ref();
         let by = self.config.count_by;
-        let client = session.client_ip.map(|ip| connection_key(by, ip));
+        // The key is worked out only when there is a limit to count against.
+        let client = config
+            .and(session.client_ip)
+            .map(|ip| connection_key(by, ip));
         if !bucket_allows(&mut self.connection_buckets, config, client, self.now) {
             self.throttled += 1;
             return Decision::Disconnect(self.connection_reply.clone());

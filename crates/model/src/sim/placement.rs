@@ -261,6 +261,16 @@ impl AuthCheck {
         // Most domains publish no `pct=` below 100: then the verdict is the same whatever the
         // draw, and the per-message draw is not needed.
         let general = h.finish();
+        // The usual case, a verdict kept for this setup: one lookup.
+        if let Some(Cached::Verdict(decision, verdict, kept)) = self.cache.get(&general) {
+            debug_assert!(
+                kept.as_ref().is_none_or(|k| **k == key(0)),
+                "verdict cache collision"
+            );
+            let decision = decision.clone();
+            self.last = Some(verdict.clone());
+            return decision;
+        }
         if !self.cache.contains_key(&general) {
             let low = self.judge(&key(0));
             let high = self.judge(&key(99));

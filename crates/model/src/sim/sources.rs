@@ -89,6 +89,10 @@ impl Sources {
         unanswered: Option<usize>,
         throttled: bool,
     ) {
+        // Only a pool's addresses are reported.
+        if !self.pooled {
+            return;
+        }
         let counts = &mut self.counts[i];
         counts.attempts += 1;
         counts.throttled += u64::from(throttled);

@@ -463,6 +463,10 @@ impl Engine<'_> {
     /// one, if there are any.
     fn notify_sender(&mut self, now: SimTime, job: u32) {
         let j = self.jobs[job as usize].as_mut().expect("live job");
+        // Usually nobody was given up on.
+        if j.recipients.iter().all(|r| r.notify.is_none()) {
+            return;
+        }
         let failed: Vec<(usize, Fate)> = j
             .recipients
             .iter_mut()

@@ -96,6 +96,7 @@ impl Engine<'_> {
             self.counters.active -= 1;
             self.free_job(job);
         }
+        self.scratch.recycle(result.recipients);
         if let Some(open) = open {
             if let Some(next) = self.next_on_connection(now, domain, open) {
                 self.start_attempt(now, next, Some(open));

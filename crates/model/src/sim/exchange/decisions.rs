@@ -49,10 +49,27 @@ pub(crate) struct Scratch {
     accepted: Vec<bool>,
     /// Per recipient: a verdict was given.
     decided: Vec<bool>,
+    /// Lists of verdicts handed back once read ([`Scratch::recycle`]), for the next attempts.
+    outcomes: Vec<Vec<RecipientOutcome>>,
     /// Keep the steps of the conversation in `steps` (to compare them with a transcript).
     pub record: bool,
     /// The commands and replies of the last exchange, when `record` is set.
     pub steps: Vec<Step>,
+}
+
+impl Scratch {
+    /// The most lists of verdicts kept for reuse (one is taken as an attempt starts and given
+    /// back as it ends).
+    const SPARE_OUTCOMES: usize = 64;
+
+    /// Takes back the verdicts of an exchange once they are read, so that a later attempt
+    /// fills the same list instead of allocating one.
+    pub(crate) fn recycle(&mut self, mut outcomes: Vec<RecipientOutcome>) {
+        if self.outcomes.len() < Self::SPARE_OUTCOMES {
+            outcomes.clear();
+            self.outcomes.push(outcomes);
+        }
+    }
 }
 
 /// Runs the exchange as decisions only, against a server configured as `config`.
@@ -74,6 +91,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         spare,
         accepted,
         decided,
+        outcomes,
         record,
         steps,
     } = scratch;
@@ -103,6 +121,8 @@ pub(crate) fn decisions<P: FactsPolicy>(
     steps.clear();
     let placeholder =
         RecipientOutcome::deferred(Stage::Quit, "the session ended without a verdict");
+    let mut verdicts = outcomes.pop().unwrap_or_default();
+    verdicts.resize(n, placeholder);
     let talk = Talk {
         attempt,
         config,
@@ -114,7 +134,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         accepted,
         decided,
         steps,
-        outcomes: vec![placeholder; n],
+        outcomes: verdicts,
         ehlo: attempt.resumed.map(|open| open.tls),
         open: false,
         rcpt_attempts: 0,
