@@ -58,7 +58,7 @@ td:first-child,th:first-child{text-align:left}\
 .chart{border:1px solid #ddd;min-width:0}.chart svg{display:block;width:100%;height:auto}\
 .table{overflow-x:auto}.wide{overflow-x:auto;max-width:100%}\
 nav a{margin-right:1em}p,h1,h2,nav{overflow-wrap:anywhere}\
-@media (max-width:700px){td{white-space:nowrap}}";
+@media (max-width:700px){td{white-space:nowrap}td:nth-child(2):last-child{white-space:normal}}";
 
 /// Lists the sections at the top of the page.
 const SCRIPT: &str = "document.addEventListener('DOMContentLoaded',function(){\
