@@ -229,4 +229,18 @@ fn exim_ranges() {
         &format!("{f}rules[0].interval"),
         "must be from 1s to 365d, not 0s",
     );
+    refused(
+        &format!("{p}queue_run = \"10m\"\nqueue_run_spread = \"20m\""),
+        2,
+        "\"20m\"",
+        &format!("{f}queue_run_spread"),
+        "to 10m, not 20m",
+    );
+    refused(
+        &format!("{p}queue_run_spread = \"5s\""),
+        1,
+        "\"5s\"",
+        &format!("{f}queue_run_spread"),
+        "needs queue_run",
+    );
 }
