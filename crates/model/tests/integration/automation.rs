@@ -126,31 +126,11 @@ fn a_bounce_action_settles_the_deliveries_waiting_for_the_domain() {
 }
 
 fn error_of(rule: &str) -> String {
-    let text = format!(
-        r#"[simulation]
-name = "bad"
-duration = "1m"
-[[senders]]
-name = "app"
-domain = "shop.example"
-arrivals = {{ process = "constant", rate = "1/s" }}
-to = [{{ domain = "a.example" }}]
-[relay]
-retry = {{ policy = "fixed", schedule = ["5m"] }}
-[[relay.providers]]
-name = "google"
-mx = ["*.google.com"]
-[[relay.automation]]
-name = "r"
-action = "suspend"
-duration = "10m"
-{rule}
-[[domains]]
-name = "a.example"
-mx = [{{ host = "mx.a.example" }}]
-"#
+    let relay = format!(
+        "[[relay.providers]]\nname = \"google\"\nmx = [\"*.google.com\"]\n\
+         [[relay.automation]]\nname = \"r\"\naction = \"suspend\"\nduration = \"10m\"\n{rule}"
     );
-    Scenario::parse(&text, "bad.toml").unwrap_err().to_string()
+    support::mistake(&relay, support::ONE_MX)
 }
 
 #[test]

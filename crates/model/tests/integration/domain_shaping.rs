@@ -203,11 +203,7 @@ fn messages_per_connection_of_a_domain_bound_its_reuse() {
 
 #[test]
 fn domain_shaping_mistakes_are_named_with_their_place() {
-    let parse = |relay: &str| {
-        Scenario::parse(&scenario_text(relay), "bad.toml")
-            .unwrap_err()
-            .to_string()
-    };
+    let parse = |relay: &str| support::mistake(relay, support::ONE_MX);
     let unknown = parse("[[relay.domains]]\nname = \"c.example\"\nconnection_limit = 2");
     assert!(unknown.contains("relay.domains[0].name"), "{unknown}");
     assert!(
@@ -228,24 +224,4 @@ fn domain_shaping_mistakes_are_named_with_their_place() {
         limit.contains("relay.domains[0].connection_limit: must be at least 1"),
         "{limit}"
     );
-}
-
-fn scenario_text(relay: &str) -> String {
-    format!(
-        r#"[simulation]
-name = "bad"
-duration = "1m"
-[[senders]]
-name = "app"
-domain = "shop.example"
-arrivals = {{ process = "constant", rate = "1/s" }}
-to = [{{ domain = "a.example" }}]
-[relay]
-retry = {{ policy = "fixed", schedule = ["5m"] }}
-{relay}
-[[domains]]
-name = "a.example"
-mx = [{{ host = "mx.a.example" }}]
-"#
-    )
 }

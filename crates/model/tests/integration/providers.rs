@@ -108,24 +108,7 @@ fn a_provider_that_matches_no_domain_changes_nothing() {
 }
 
 fn error_of(providers: &str, domains: &str) -> String {
-    let text = format!(
-        r#"[simulation]
-name = "bad"
-duration = "1m"
-[[senders]]
-name = "app"
-domain = "shop.example"
-arrivals = {{ process = "constant", rate = "1/s" }}
-to = [{{ domain = "a.example" }}]
-[relay]
-retry = {{ policy = "fixed", schedule = ["5m"] }}
-{providers}
-[[domains]]
-name = "a.example"
-{domains}
-"#
-    );
-    Scenario::parse(&text, "bad.toml").unwrap_err().to_string()
+    support::mistake(providers, domains)
 }
 
 #[test]

@@ -139,28 +139,9 @@ fn a_shape_without_a_ramp_snaps_back_when_it_ends() {
 #[test]
 fn shape_mistakes_are_named_with_their_place() {
     let error = |rule: &str| {
-        let text = format!(
-            r#"[simulation]
-name = "bad"
-duration = "1m"
-[[senders]]
-name = "app"
-domain = "shop.example"
-arrivals = {{ process = "constant", rate = "1/s" }}
-to = [{{ domain = "a.example" }}]
-[relay]
-retry = {{ policy = "fixed", schedule = ["5m"] }}
-[[relay.automation]]
-name = "r"
-code = 421
-duration = "10m"
-{rule}
-[[domains]]
-name = "a.example"
-mx = [{{ host = "mx.a.example" }}]
-"#
-        );
-        Scenario::parse(&text, "bad.toml").unwrap_err().to_string()
+        let relay =
+            format!("[[relay.automation]]\nname = \"r\"\ncode = 421\nduration = \"10m\"\n{rule}");
+        support::mistake(&relay, support::ONE_MX)
     };
     let no_steps = error(
         "action = \"shape\"\nshape = { connection_limit = 1 }\nramp = { steps = 0, every = \"5m\" }",

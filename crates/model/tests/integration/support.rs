@@ -10,6 +10,35 @@ use smtpsim_model::sim::{
     SourceRecord, TraceRecord,
 };
 
+/// The mx line of [`mistake`]'s one domain, for tests that do not change it.
+pub const ONE_MX: &str = r#"mx = [{ host = "mx.a.example" }]"#;
+
+/// The error, as shown, of a scenario `bad.toml` with one sender and one domain,
+/// `a.example`: `relay` goes after the `[relay]` table's retry line (line 12), `domain` after
+/// the domain's name.
+pub fn mistake(relay: &str, domain: &str) -> String {
+    let text = format!(
+        r#"[simulation]
+name = "bad"
+duration = "1m"
+[[senders]]
+name = "app"
+domain = "shop.example"
+arrivals = {{ process = "constant", rate = "1/s" }}
+to = [{{ domain = "a.example" }}]
+[relay]
+retry = {{ policy = "fixed", schedule = ["5m"] }}
+{relay}
+[[domains]]
+name = "a.example"
+{domain}
+"#
+    );
+    Scenario::parse(&text, "bad.toml")
+        .expect_err("the scenario is refused")
+        .to_string()
+}
+
 /// One recipient row, owned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
