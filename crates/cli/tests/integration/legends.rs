@@ -4,7 +4,7 @@
 //! The pages are also rendered by headless chromium at 1400 and 420 px wide.
 
 use crate::report::{Layout, assert_not_blank, layout_at, render_at};
-use crate::support::{out_dir, scenario, smtpsim};
+use crate::support::{self, out_dir, scenario, smtpsim};
 
 /// A box in SVG units.
 #[derive(Debug, Clone, Copy)]
@@ -240,21 +240,7 @@ fn no_legend_hides_data_in_run_and_sweep_reports() {
     assert!(storm_html.contains("rule google-rate-limited: suspend"));
     assert!(storm_html.contains("rule google-rate-limited: released"));
     let sweep = out_dir("legends-sweep");
-    let (code, _, err) = smtpsim(&[
-        "sweep",
-        &scenario("greylisting.toml"),
-        "--set",
-        "relay.retry.initial=60s,240s,600s",
-        "--set",
-        "relay.retry.multiplier=1.5,2",
-        "--replications",
-        "3",
-        "--messages",
-        "150",
-        "--out",
-        sweep.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    support::greylisting_sweep(&sweep);
     // Latency per domain: a small chart per domain, all on the same axes.
     let run_html = std::fs::read_to_string(run.join("report.html")).unwrap();
     let sweep_html = std::fs::read_to_string(sweep.join("report.html")).unwrap();

@@ -288,21 +288,7 @@ fn a_run_report_renders_in_chromium() {
 #[test]
 fn a_sweep_report_renders_in_chromium_and_report_remakes_it() {
     let out = out_dir("report-sweep");
-    let (code, _, err) = smtpsim(&[
-        "sweep",
-        &scenario("greylisting.toml"),
-        "--set",
-        "relay.retry.initial=60s,240s,600s",
-        "--set",
-        "relay.retry.multiplier=1.5,2",
-        "--replications",
-        "3",
-        "--messages",
-        "150",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    support::greylisting_sweep(&out);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_offline(&html);
     // Each of the 12 metrics against each of the 2 fields, and the p90 latency of each of the

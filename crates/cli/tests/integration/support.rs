@@ -70,6 +70,26 @@ pub fn scenario(name: &str) -> String {
     format!("{}/../../scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A sweep of `greylisting.toml` with its report into `out`: 3 × 2 points, 3 replications
+/// of 150 messages.
+pub fn greylisting_sweep(out: &Path) {
+    let (code, _, err) = smtpsim(&[
+        "sweep",
+        &scenario("greylisting.toml"),
+        "--set",
+        "relay.retry.initial=60s,240s,600s",
+        "--set",
+        "relay.retry.multiplier=1.5,2",
+        "--replications",
+        "3",
+        "--messages",
+        "150",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// An empty output folder `name` under the test target's temporary folder.
 pub fn out_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
