@@ -31,8 +31,9 @@
 //!
 //! An event scheduled at or before `last` (it happens after [`EventQueue::peek`], or when a
 //! handler schedules something between two events of the run) is inserted in the run at its
-//! place. Should that mean shifting many entries, the run's later part goes back to the
-//! buckets instead, with `last` moved back.
+//! place (its head and its back, where a model's new events mostly go, are tried first).
+//! Should that mean shifting many entries, the run's later part goes back to the buckets
+//! instead, with `last` moved back.
 //!
 //! Cancellation is by [`EventId`], a slot index plus a generation number. Cancelling drops the
 //! payload and frees the slot at once; the 16-byte entry left in a bucket is skipped when it
@@ -130,6 +131,10 @@ const SWEEP_MIN_STALE: usize = 1024;
 /// Buckets of at most this many entries are sorted into the front run whole instead of being
 /// split bit by bit.
 const SORT_MAX: usize = 32;
+
+/// A front run of at most this many entries takes a new entry by moving the later ones up
+/// one by one; a longer one is searched by bisection first.
+const SHORT_RUN: usize = 8;
 
 /// Inserting into the middle of the front run shifts at most this many entries; beyond that
 /// the run's tail goes back to the buckets instead.
@@ -522,12 +527,27 @@ impl<E> EventQueue<E> {
     }
 
     /// [`insert`](Self::insert) for an entry at or before `last`.
+    ///
+    /// The common places are tried first, as a model schedules most of these events at the
+    /// clock's time (a follow-up without delay) or after everything pending: at the back of
+    /// the run, at its head (into the room the last pop left), and in a short run by moving
+    /// the later entries up one by one. Only a longer run is searched by bisection.
     #[inline(never)]
     fn insert_front(&mut self, entry: Entry) {
         let time = entry.time;
-        match self.front.as_slice().last() {
-            Some(back) if back.time > time => {}
-            _ => return self.front.push_back(entry),
+        let run = self.front.as_slice();
+        let (Some(first), Some(back)) = (run.first(), run.last()) else {
+            return self.front.push_back(entry);
+        };
+        if back.time <= time {
+            return self.front.push_back(entry);
+        }
+        let (before_all, short) = (time < first.time, run.len() <= SHORT_RUN);
+        if before_all && self.front.push_front(entry) {
+            return;
+        }
+        if short {
+            return self.front.insert_by_shifting(entry);
         }
         let at = self
             .front
@@ -670,6 +690,32 @@ impl Run {
             self.clear();
         }
         self.entries.push(entry);
+    }
+
+    /// Puts `entry` before the first entry, into the room a pop left, and returns `true`;
+    /// returns `false` (and does nothing) when there is no such room.
+    #[inline]
+    fn push_front(&mut self, entry: Entry) -> bool {
+        if self.head == 0 {
+            return false;
+        }
+        self.head -= 1;
+        self.entries[self.head] = entry;
+        true
+    }
+
+    /// Inserts `entry` after the last entry at or before its time, moving the later ones up
+    /// one at a time: for a few entries this is cheaper than a search and a `memmove` call.
+    #[inline]
+    fn insert_by_shifting(&mut self, entry: Entry) {
+        self.entries.push(entry);
+        let run = &mut self.entries[self.head..];
+        let mut at = run.len() - 1;
+        while at > 0 && run[at - 1].time > entry.time {
+            run[at] = run[at - 1];
+            at -= 1;
+        }
+        run[at] = entry;
     }
 
     /// How many entries [`insert`](Self::insert) at `at` would move.

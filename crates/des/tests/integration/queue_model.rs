@@ -271,6 +271,34 @@ proptest! {
             std::iter::from_fn(|| queue.pop()).map(|(t, i)| (t.as_micros(), i)).collect();
         prop_assert_eq!(popped, expected);
     }
+
+    /// Events filed into a sorted front run at every place (before its head, at its back, in
+    /// between; in short runs, where later entries are moved up one by one, and in longer
+    /// ones, searched by bisection), on instants already taken or between them, interleaved
+    /// with pops: they come out in (time, scheduling) order.
+    #[test]
+    fn events_filed_into_the_front_run_keep_their_order(
+        run in prop::collection::vec(0u64..64, 1..32),
+        steps in prop::collection::vec((0u64..70, any::<bool>()), 1..200),
+    ) {
+        let mut harness = Harness::default();
+        for &at in &run {
+            harness.schedule(1_000 + at * 10);
+        }
+        // The first pop sorts the small batch into the front run.
+        harness.run(&Op::Peek);
+        for &(slot, pop) in &steps {
+            // Multiples of 10 land on the run's instants, the odd ones between them.
+            let at = 1_000 + slot * 5;
+            harness.schedule(at.max(harness.model.now));
+            if pop {
+                harness.run(&Op::Pop);
+            }
+        }
+        while !harness.model.pending.is_empty() {
+            harness.run(&Op::Pop);
+        }
+    }
 }
 
 /// A long randomized run, long enough to exercise the sweep of cancelled entries, large
