@@ -204,6 +204,24 @@ impl ByDomain {
             .collect()
     }
 
+    /// The latency histogram of every domain added up: that of all delivered recipients.
+    pub fn latency(&self) -> Histogram<u64> {
+        let mut all = new_histogram();
+        for d in self.0.values() {
+            merge_histogram(&mut all, &d.latency);
+        }
+        all
+    }
+
+    /// The exact latency figures of every domain added up: those of all delivered recipients.
+    pub fn latency_exact(&self) -> Exact {
+        let mut all = Exact::default();
+        for d in self.0.values() {
+            all.merge(&d.latency_exact);
+        }
+        all
+    }
+
     /// The latency histogram of every domain with a delivered recipient, encoded (see
     /// [`encode_histogram`]), by name.
     pub fn latency_histograms(&self) -> Result<BTreeMap<String, String>, ReportError> {

@@ -133,7 +133,8 @@ impl fmt::Display for FailureReason {
 /// as its [`Recorder`]), combine runs with
 /// [`Stats::merge`], and turn it into a [`Summary`] with [`Stats::summary`].
 ///
-/// - `latency`: submission to mailbox, for delivered recipients (inbox or spam);
+/// - `latency`: submission to mailbox, for delivered recipients (inbox or spam), merged from
+///   the per-domain histograms (see [`Stats::latency`]);
 /// - `failure_latency`: submission to giving up, for bounced and expired recipients;
 /// - `queue_wait`: time waiting for a free connection, for recipients the relay tried to
 ///   deliver (those with a first attempt).
@@ -143,10 +144,9 @@ pub struct Stats {
     attempts: BTreeMap<u32, u64>,
     by_reason: BTreeMap<FailureReason, u64>,
     by_reply_code: BTreeMap<Option<ReplyCode>, u64>,
-    latency: Histogram<u64>,
     failure_latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
-    exact: [Exact; 3],
+    exact: [Exact; 2],
     automation: BTreeMap<String, RuleCounts>,
     /// Per source address of the relay's pool, in the pool's order.
     sources: Vec<SourceRecord>,
@@ -154,9 +154,8 @@ pub struct Stats {
 }
 
 /// The figures kept with a histogram, by place in [`Stats::exact`].
-const LATENCY: usize = 0;
-const FAILURE_LATENCY: usize = 1;
-const QUEUE_WAIT: usize = 2;
+const FAILURE_LATENCY: usize = 0;
+const QUEUE_WAIT: usize = 1;
 
 impl Default for Stats {
     fn default() -> Self {
@@ -190,10 +189,9 @@ impl Stats {
             attempts: BTreeMap::new(),
             by_reason: BTreeMap::new(),
             by_reply_code: BTreeMap::new(),
-            latency: new_histogram(),
             failure_latency: new_histogram(),
             queue_wait: new_histogram(),
-            exact: [Exact::default(); 3],
+            exact: [Exact::default(); 2],
             automation: BTreeMap::new(),
             sources: Vec::new(),
             domains: ByDomain::default(),
@@ -241,20 +239,18 @@ impl Stats {
         &self.automation
     }
 
-    /// Counts one recipient.
+    /// Counts one recipient. The latency of a delivered one goes to its domain's figures
+    /// only: [`Stats::latency`] adds those up.
     pub fn record(&mut self, record: &RecipientRecord<'_>) {
         self.outcomes[fate_index(record.fate)] += 1;
         self.domains.record(record);
         *self.attempts.entry(record.attempts).or_insert(0) += 1;
-        let latency = record.latency().as_micros();
-        if record.fate.delivered() {
-            record_micros(&mut self.latency, latency);
-            self.exact[LATENCY].record(latency);
-        } else {
+        if !record.fate.delivered() {
             let reason = FailureReason::of(record);
             *self.by_reason.entry(reason).or_insert(0) += 1;
             *self.by_reply_code.entry(reason.code).or_insert(0) += 1;
             if matches!(record.fate, Fate::Bounced | Fate::Expired) {
+                let latency = record.latency().as_micros();
                 record_micros(&mut self.failure_latency, latency);
                 self.exact[FAILURE_LATENCY].record(latency);
             }
@@ -281,7 +277,6 @@ impl Stats {
         for (&k, &v) in &other.by_reply_code {
             *self.by_reply_code.entry(k).or_insert(0) += v;
         }
-        merge_histogram(&mut self.latency, &other.latency);
         merge_histogram(&mut self.failure_latency, &other.failure_latency);
         merge_histogram(&mut self.queue_wait, &other.queue_wait);
         for (mine, theirs) in self.exact.iter_mut().zip(&other.exact) {
@@ -328,9 +323,11 @@ impl Stats {
         &self.by_reply_code
     }
 
-    /// Submission to mailbox of delivered recipients, in microseconds.
-    pub fn latency(&self) -> &Histogram<u64> {
-        &self.latency
+    /// Submission to mailbox of delivered recipients, in microseconds: the per-domain
+    /// histograms added up (see [`merge_histogram`]), the same histogram as recording every
+    /// latency in one, without recording each twice.
+    pub fn latency(&self) -> Histogram<u64> {
+        self.domains.latency()
     }
 
     /// Submission to giving up of bounced and expired recipients, in microseconds.
@@ -343,9 +340,9 @@ impl Stats {
         &self.queue_wait
     }
 
-    /// The exact figures of [`Stats::latency`].
-    pub fn latency_exact(&self) -> &Exact {
-        &self.exact[LATENCY]
+    /// The exact figures of [`Stats::latency`], added up from the domains' as well.
+    pub fn latency_exact(&self) -> Exact {
+        self.domains.latency_exact()
     }
 
     /// The exact figures of [`Stats::failure_latency`].
@@ -394,7 +391,7 @@ impl Stats {
                     .collect(),
             },
             attempts: self.attempts.clone(),
-            latency: Distribution::of(&self.latency, self.latency_exact())?,
+            latency: Distribution::of(&self.latency(), &self.latency_exact())?,
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
             automation: self.automation.clone(),
@@ -579,6 +576,35 @@ mod tests {
         let run = RunStats::default();
         assert_eq!(a.summary(&run).unwrap(), whole.summary(&run).unwrap());
         assert_eq!(a.latency_exact(), whole.latency_exact());
+    }
+
+    #[test]
+    fn latency_added_up_from_domains_is_the_one_recorded_directly() {
+        let mut stats = Stats::new();
+        let mut direct = new_histogram();
+        let mut exact = Exact::default();
+        let domains = ["a.example", "b.example", "c.example"];
+        // Latencies from a microsecond to days, in an order that grows the histograms at
+        // different times in each domain.
+        for i in 0..3_000u64 {
+            let micros = 1 + (i * 7_919 % 3_000).pow(3) * 13 + i;
+            let mut r = record(if i % 5 == 0 { Fate::Spam } else { Fate::Inbox }, 0, None);
+            r.domain = domains[(i * i % 3) as usize];
+            r.finished = r.submitted + SimDuration::from_micros(micros);
+            stats.record(&r);
+            direct.record(micros).unwrap();
+            exact.record(micros);
+        }
+        let mut bounced = record(Fate::Bounced, 99_999, None);
+        bounced.domain = "a.example";
+        stats.record(&bounced);
+        let latency = stats.latency();
+        assert_eq!(latency, direct);
+        assert_eq!(
+            crate::summary::encode_histogram(&latency).unwrap(),
+            crate::summary::encode_histogram(&direct).unwrap()
+        );
+        assert_eq!(stats.latency_exact(), exact);
     }
 
     #[test]

@@ -158,7 +158,7 @@ fn histograms_in_summary_json_decode_to_the_same_counts() {
     let mut direct = Stats::new();
     run(&mut direct);
     for (key, original) in [
-        ("latency", direct.latency()),
+        ("latency", &direct.latency()),
         ("failure_latency", direct.failure_latency()),
         ("queue_wait", direct.queue_wait()),
     ] {
