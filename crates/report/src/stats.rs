@@ -141,7 +141,7 @@ impl fmt::Display for FailureReason {
 #[derive(Debug, Clone)]
 pub struct Stats {
     outcomes: [u64; Fate::ALL.len()],
-    attempts: BTreeMap<u32, u64>,
+    attempts: AttemptCounts,
     by_reason: BTreeMap<FailureReason, u64>,
     by_reply_code: BTreeMap<Option<ReplyCode>, u64>,
     failure_latency: Histogram<u64>,
@@ -186,7 +186,7 @@ impl Stats {
     pub fn new() -> Stats {
         Stats {
             outcomes: [0; Fate::ALL.len()],
-            attempts: BTreeMap::new(),
+            attempts: AttemptCounts::default(),
             by_reason: BTreeMap::new(),
             by_reply_code: BTreeMap::new(),
             failure_latency: new_histogram(),
@@ -244,7 +244,7 @@ impl Stats {
     pub fn record(&mut self, record: &RecipientRecord<'_>) {
         self.outcomes[fate_index(record.fate)] += 1;
         self.domains.record(record);
-        *self.attempts.entry(record.attempts).or_insert(0) += 1;
+        self.attempts.add(record.attempts, 1);
         if !record.fate.delivered() {
             let reason = FailureReason::of(record);
             *self.by_reason.entry(reason).or_insert(0) += 1;
@@ -268,9 +268,7 @@ impl Stats {
         for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
             *mine += theirs;
         }
-        for (&k, &v) in &other.attempts {
-            *self.attempts.entry(k).or_insert(0) += v;
-        }
+        self.attempts.merge(&other.attempts);
         for (&k, &v) in &other.by_reason {
             *self.by_reason.entry(k).or_insert(0) += v;
         }
@@ -309,8 +307,8 @@ impl Stats {
     }
 
     /// Recipients by number of delivery attempts.
-    pub fn attempts(&self) -> &BTreeMap<u32, u64> {
-        &self.attempts
+    pub fn attempts(&self) -> BTreeMap<u32, u64> {
+        self.attempts.to_map()
     }
 
     /// Undelivered recipients by reason.
@@ -390,7 +388,7 @@ impl Stats {
                     .map(|(k, &v)| (k.map_or_else(|| "none".to_owned(), |c| c.to_string()), v))
                     .collect(),
             },
-            attempts: self.attempts.clone(),
+            attempts: self.attempts(),
             latency: Distribution::of(&self.latency(), &self.latency_exact())?,
             failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
             queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
@@ -416,6 +414,52 @@ impl Recorder for Stats {
     }
     fn automation(&mut self, record: &AutomationRecord<'_>) {
         Stats::automation(self, record);
+    }
+}
+
+/// Recipients by number of delivery attempts. The usual small numbers are counted in a
+/// vector, which costs less per recipient than a map lookup; larger ones in a map, so that
+/// memory stays bounded by the distinct numbers seen.
+#[derive(Debug, Clone, Default)]
+struct AttemptCounts {
+    /// `few[n]`: recipients with `n` attempts, for `n` below [`FEW_ATTEMPTS`].
+    few: Vec<u64>,
+    /// Recipients by number of attempts, from [`FEW_ATTEMPTS`] on.
+    more: BTreeMap<u32, u64>,
+}
+
+/// Attempt numbers below this are counted in [`AttemptCounts::few`].
+const FEW_ATTEMPTS: usize = 64;
+
+impl AttemptCounts {
+    /// Counts `recipients` more with `attempts` attempts.
+    fn add(&mut self, attempts: u32, recipients: u64) {
+        let n = attempts as usize;
+        if n < FEW_ATTEMPTS {
+            if n >= self.few.len() {
+                self.few.resize(n + 1, 0);
+            }
+            self.few[n] += recipients;
+        } else {
+            *self.more.entry(attempts).or_insert(0) += recipients;
+        }
+    }
+
+    fn merge(&mut self, other: &AttemptCounts) {
+        for (attempts, recipients) in other.iter() {
+            self.add(attempts, recipients);
+        }
+    }
+
+    /// The numbers of attempts seen, in increasing order, each with its recipients.
+    fn iter(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let few = (0u32..).zip(self.few.iter().copied());
+        let more = self.more.iter().map(|(&attempts, &n)| (attempts, n));
+        few.filter(|&(_, n)| n > 0).chain(more)
+    }
+
+    fn to_map(&self) -> BTreeMap<u32, u64> {
+        self.iter().collect()
     }
 }
 
@@ -548,8 +592,7 @@ mod tests {
         assert_eq!(stats.latency().len(), 2);
         assert_eq!(stats.failure_latency().len(), 1);
         assert_eq!(stats.queue_wait().len(), 3);
-        assert_eq!(stats.attempts().get(&1), Some(&3));
-        assert_eq!(stats.attempts().get(&0), Some(&1));
+        assert_eq!(stats.attempts(), BTreeMap::from([(0, 1), (1, 3)]));
         let reasons: Vec<String> = stats
             .failures_by_reason()
             .keys()
@@ -605,6 +648,22 @@ mod tests {
             crate::summary::encode_histogram(&direct).unwrap()
         );
         assert_eq!(stats.latency_exact(), exact);
+    }
+
+    #[test]
+    fn attempts_are_counted_below_and_beyond_the_vector() {
+        let mut stats = Stats::new();
+        for attempts in [3, 0, 63, 64, 3, 1_000_000, 64] {
+            let mut r = record(Fate::Expired, 1, None);
+            r.attempts = attempts;
+            stats.record(&r);
+        }
+        let expected = BTreeMap::from([(0, 1), (3, 2), (63, 1), (64, 2), (1_000_000, 1)]);
+        assert_eq!(stats.attempts(), expected);
+        let mut both = stats.clone();
+        both.merge(&stats);
+        let doubled: BTreeMap<u32, u64> = expected.iter().map(|(&k, &n)| (k, 2 * n)).collect();
+        assert_eq!(both.attempts(), doubled);
     }
 
     #[test]

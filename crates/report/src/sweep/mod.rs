@@ -381,17 +381,13 @@ impl RunResult {
         run: &RunStats,
     ) -> Result<RunResult, ReportError> {
         let summary = stats.summary(run)?;
-        let tried: u64 = stats
-            .attempts()
+        let attempts = stats.attempts();
+        let tried: u64 = attempts
             .iter()
             .filter(|(k, _)| **k > 0)
             .map(|(_, n)| n)
             .sum();
-        let attempt_sum: u64 = stats
-            .attempts()
-            .iter()
-            .map(|(k, n)| u64::from(*k) * n)
-            .sum();
+        let attempt_sum: u64 = attempts.iter().map(|(k, n)| u64::from(*k) * n).sum();
         let metrics = Metrics {
             delivery_rate: summary.rates.delivered,
             bounce_rate: summary.rates.bounced,
@@ -419,7 +415,7 @@ impl RunResult {
             attempts: run.attempts,
             events: run.events,
             outcomes: summary.outcomes,
-            attempts_by_recipient: stats.attempts().clone(),
+            attempts_by_recipient: attempts,
             metrics,
             latency: encode_histogram(&stats.latency())?,
             queue_wait: encode_histogram(stats.queue_wait())?,
