@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use smtpsim_model::sim::{Fate, RecipientRecord};
 
 use crate::ReportError;
-use crate::stats::{Exact, merge_histogram, new_histogram};
+use crate::bucket_counts::BucketCounts;
+use crate::stats::{Exact, new_histogram};
 use crate::summary::{Distribution, encode_histogram};
 
 /// The running totals of one domain.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DomainStats {
     recipients: u64,
     delivered: u64,
@@ -23,24 +24,8 @@ pub struct DomainStats {
     expired: u64,
     tried: u64,
     attempt_sum: u64,
-    latency: Histogram<u64>,
+    latency: BucketCounts,
     latency_exact: Exact,
-}
-
-impl Default for DomainStats {
-    fn default() -> Self {
-        DomainStats {
-            recipients: 0,
-            delivered: 0,
-            deferred: 0,
-            bounced: 0,
-            expired: 0,
-            tried: 0,
-            attempt_sum: 0,
-            latency: new_histogram(),
-            latency_exact: Exact::default(),
-        }
-    }
 }
 
 impl DomainStats {
@@ -51,9 +36,7 @@ impl DomainStats {
             Fate::Inbox | Fate::Spam => {
                 self.delivered += 1;
                 let micros = record.latency().as_micros();
-                if self.latency.record(micros).is_err() {
-                    self.latency.saturating_record(micros);
-                }
+                self.latency.record(micros);
                 self.latency_exact.record(micros);
             }
             Fate::Bounced => self.bounced += 1,
@@ -78,13 +61,13 @@ impl DomainStats {
         self.expired += other.expired;
         self.tried += other.tried;
         self.attempt_sum += other.attempt_sum;
-        merge_histogram(&mut self.latency, &other.latency);
+        self.latency.merge(&other.latency);
         self.latency_exact.merge(&other.latency_exact);
     }
 
     /// The figures of this domain.
     pub fn figures(&self) -> Result<DomainFigures, ReportError> {
-        let latency = Distribution::of(&self.latency, &self.latency_exact)?;
+        let latency = Distribution::of(&self.latency.to_histogram(), &self.latency_exact)?;
         Ok(DomainFigures {
             recipients: self.recipients,
             delivered: self.delivered,
@@ -228,7 +211,7 @@ impl ByDomain {
     pub fn latency(&self) -> Histogram<u64> {
         let mut all = new_histogram();
         for (_, d) in &self.domains {
-            merge_histogram(&mut all, &d.latency);
+            d.latency.add_to(&mut all);
         }
         all
     }
@@ -248,7 +231,7 @@ impl ByDomain {
         self.domains
             .iter()
             .filter(|(_, d)| d.delivered > 0)
-            .map(|(name, d)| Ok((name.clone(), encode_histogram(&d.latency)?)))
+            .map(|(name, d)| Ok((name.clone(), encode_histogram(&d.latency.to_histogram())?)))
             .collect()
     }
 }

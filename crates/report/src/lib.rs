@@ -80,6 +80,7 @@
 use std::io;
 use std::path::PathBuf;
 
+mod bucket_counts;
 pub mod compare;
 mod csv_row;
 mod domains;
