@@ -11,6 +11,7 @@ use smtpsim_model::sim::{
 use smtpsim_proto::{EnhancedCode, ReplyCode};
 
 use crate::ReportError;
+use crate::bucket_counts::BucketCounts;
 use crate::domains::ByDomain;
 use crate::summary::{Distribution, Failures, Outcomes, Rates, RunTotals, SourceSummary, Summary};
 
@@ -138,14 +139,17 @@ impl fmt::Display for FailureReason {
 /// - `failure_latency`: submission to giving up, for bounced and expired recipients;
 /// - `queue_wait`: time waiting for a free connection, for recipients the relay tried to
 ///   deliver (those with a first attempt).
+///
+/// Values are counted in HdrHistogram's buckets as they come (see `BucketCounts`); the
+/// accessors and the summary make histograms of them.
 #[derive(Debug, Clone)]
 pub struct Stats {
     outcomes: [u64; Fate::ALL.len()],
     attempts: AttemptCounts,
     by_reason: BTreeMap<FailureReason, u64>,
     by_reply_code: BTreeMap<Option<ReplyCode>, u64>,
-    failure_latency: Histogram<u64>,
-    queue_wait: Histogram<u64>,
+    failure_latency: BucketCounts,
+    queue_wait: BucketCounts,
     exact: [Exact; 2],
     automation: BTreeMap<String, RuleCounts>,
     /// Per source address of the relay's pool, in the pool's order.
@@ -173,14 +177,6 @@ fn fate_index(fate: Fate) -> usize {
     }
 }
 
-fn record_micros(histogram: &mut Histogram<u64>, micros: u64) {
-    // An auto-resizing histogram grows to take any value; should growing fail (a counts
-    // array too large for memory), the value is clamped to the highest trackable one.
-    if histogram.record(micros).is_err() {
-        histogram.saturating_record(micros);
-    }
-}
-
 impl Stats {
     /// Nothing recorded yet.
     pub fn new() -> Stats {
@@ -189,8 +185,8 @@ impl Stats {
             attempts: AttemptCounts::default(),
             by_reason: BTreeMap::new(),
             by_reply_code: BTreeMap::new(),
-            failure_latency: new_histogram(),
-            queue_wait: new_histogram(),
+            failure_latency: BucketCounts::default(),
+            queue_wait: BucketCounts::default(),
             exact: [Exact::default(); 2],
             automation: BTreeMap::new(),
             sources: Vec::new(),
@@ -251,13 +247,13 @@ impl Stats {
             *self.by_reply_code.entry(reason.code).or_insert(0) += 1;
             if matches!(record.fate, Fate::Bounced | Fate::Expired) {
                 let latency = record.latency().as_micros();
-                record_micros(&mut self.failure_latency, latency);
+                self.failure_latency.record(latency);
                 self.exact[FAILURE_LATENCY].record(latency);
             }
         }
         if record.first_attempt.is_some() {
             let wait = record.queue_wait.as_micros();
-            record_micros(&mut self.queue_wait, wait);
+            self.queue_wait.record(wait);
             self.exact[QUEUE_WAIT].record(wait);
         }
     }
@@ -275,8 +271,8 @@ impl Stats {
         for (&k, &v) in &other.by_reply_code {
             *self.by_reply_code.entry(k).or_insert(0) += v;
         }
-        merge_histogram(&mut self.failure_latency, &other.failure_latency);
-        merge_histogram(&mut self.queue_wait, &other.queue_wait);
+        self.failure_latency.merge(&other.failure_latency);
+        self.queue_wait.merge(&other.queue_wait);
         for (mine, theirs) in self.exact.iter_mut().zip(&other.exact) {
             mine.merge(theirs);
         }
@@ -329,13 +325,13 @@ impl Stats {
     }
 
     /// Submission to giving up of bounced and expired recipients, in microseconds.
-    pub fn failure_latency(&self) -> &Histogram<u64> {
-        &self.failure_latency
+    pub fn failure_latency(&self) -> Histogram<u64> {
+        self.failure_latency.to_histogram()
     }
 
     /// Waiting for a connection, of recipients the relay tried to deliver, in microseconds.
-    pub fn queue_wait(&self) -> &Histogram<u64> {
-        &self.queue_wait
+    pub fn queue_wait(&self) -> Histogram<u64> {
+        self.queue_wait.to_histogram()
     }
 
     /// The exact figures of [`Stats::latency`], added up from the domains' as well.
@@ -390,8 +386,11 @@ impl Stats {
             },
             attempts: self.attempts(),
             latency: Distribution::of(&self.latency(), &self.latency_exact())?,
-            failure_latency: Distribution::of(&self.failure_latency, self.failure_latency_exact())?,
-            queue_wait: Distribution::of(&self.queue_wait, self.queue_wait_exact())?,
+            failure_latency: Distribution::of(
+                &self.failure_latency(),
+                self.failure_latency_exact(),
+            )?,
+            queue_wait: Distribution::of(&self.queue_wait(), self.queue_wait_exact())?,
             automation: self.automation.clone(),
             sources: self.sources.iter().map(SourceSummary::of).collect(),
             domains: self.domains.figures()?,

@@ -159,8 +159,8 @@ fn histograms_in_summary_json_decode_to_the_same_counts() {
     run(&mut direct);
     for (key, original) in [
         ("latency", &direct.latency()),
-        ("failure_latency", direct.failure_latency()),
-        ("queue_wait", direct.queue_wait()),
+        ("failure_latency", &direct.failure_latency()),
+        ("queue_wait", &direct.queue_wait()),
     ] {
         let encoded = json[key]["histogram"].as_str().unwrap();
         let decoded = decode_histogram(encoded).unwrap();
