@@ -73,8 +73,9 @@ impl EndOfData for NoChecks {
 #[derive(Clone)]
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
-    /// Per-address decisions (unknown users, full mailboxes) derive from this seed.
-    seed: u64,
+    /// A hasher with the seed written in: per-address decisions (unknown users, full
+    /// mailboxes) derive from the seed, and it is written once rather than for each address.
+    seeded: StableHasher,
     rng: SimRng,
     now: SimTime,
     /// Set by [`MxBehaviour::begin`] for the host being talked to.
@@ -164,7 +165,11 @@ impl<E: EndOfData> MxBehaviour<E> {
             throttled: 0,
             greylist_reply,
             config,
-            seed,
+            seeded: {
+                let mut hasher = StableHasher::new();
+                hasher.write_u64(seed);
+                hasher
+            },
             rng,
             now: SimTime::ZERO,
             outage: None,
@@ -245,8 +250,7 @@ impl<E: EndOfData> MxBehaviour<E> {
 
     /// The mailbox's own number, from which its draws derive.
     fn mailbox_hash(&self, mailbox: Mailbox<'_>) -> u64 {
-        let mut hasher = StableHasher::new();
-        hasher.write_u64(self.seed);
+        let mut hasher = self.seeded;
         mailbox.hash_into(&mut hasher);
         hasher.finish()
     }
