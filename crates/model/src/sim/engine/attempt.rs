@@ -46,7 +46,7 @@ impl Engine<'_> {
     /// to the same domain, or else on a new connection to the first MX host that takes one.
     pub(super) fn start_attempt(&mut self, now: SimTime, job: u32, reuse: Option<OpenConnection>) {
         self.begin_attempt(now, job);
-        let j = self.jobs[job as usize].as_ref().expect("live job");
+        let j = self.jobs.get(job);
         let to: SmallVec<[&str; 4]> = j
             .recipients
             .iter()
@@ -376,7 +376,6 @@ impl Timing<'_> {
         rng: &mut SimRng,
         starts: Option<&mut Vec<SimDuration>>,
     ) -> SimDuration {
-        let count = u64::from(trips.count);
         let transfer = if trips.content.is_some() {
             self.transfer
         } else {
@@ -387,6 +386,7 @@ impl Timing<'_> {
             .is_constant()
             .then(|| self.latency.sample(rng).0);
         let Some(starts) = starts else {
+            let count = u64::from(trips.count);
             let latencies = match constant {
                 Some(latency) => latency * count,
                 None => {

@@ -6,7 +6,7 @@ use super::*;
 impl Engine<'_> {
     pub(super) fn attempt_done(&mut self, now: SimTime, job: u32) {
         let domain = self.job(job).domain;
-        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let j = self.jobs.get_mut(job);
         let result = j.result.take().expect("an attempt in progress");
         let open = result.open;
         let (message, attempt, traced) = (j.message, j.attempts, j.traced);
@@ -19,7 +19,7 @@ impl Engine<'_> {
             .collect();
         let mut notes: Vec<(Hop, Note)> = Vec::new();
         self.weigh_health(now, domain, result.unreachable);
-        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let j = self.jobs.get_mut(job);
         if let Some(why) = result.unreachable {
             for &i in &undecided {
                 let r = &mut j.recipients[i];
@@ -167,7 +167,7 @@ impl Engine<'_> {
         let lifetime = self.world.relay.lifetime;
         let max_attempts = self.world.relay.max_attempts;
         if self.attempts_wanted {
-            let j = self.jobs[job as usize].as_ref().expect("live job");
+            let j = self.jobs.get(job);
             for r in j.recipients.iter().filter(|r| !r.done) {
                 report_status(
                     &mut *self.recorder,
@@ -179,7 +179,7 @@ impl Engine<'_> {
                 );
             }
         }
-        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let j = self.jobs.get_mut(job);
         j.failures += 1;
         j.first_failure.get_or_insert(now);
         let deferred = j.recipients.iter().filter(|r| !r.done).count() as u64;
