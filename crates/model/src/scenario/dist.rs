@@ -149,11 +149,25 @@ impl<Q: Quantity> Dist<Q> {
     fn sample_base<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.shape {
             Shape::Constant(v) => *v,
-            Shape::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+            Shape::Uniform { min, max } => uniform(*min, *max, rng),
             Shape::Exponential(d) => d.sample(rng),
-            Shape::Normal(d) => d.sample(rng).max(0.0),
+            Shape::Normal(d) => normal(d, rng),
             Shape::LogNormal(d) => d.sample(rng),
             Shape::Pareto(d, _) => d.sample(rng),
+        }
+    }
+
+    /// Draws `n` values, one after the other, and hands each to `each`: the same values as
+    /// `n` calls of [`Dist::sample`], with the shape matched once rather than per draw (the
+    /// server's latency is drawn for every round trip of every attempt).
+    pub fn sample_each<R: Rng + ?Sized>(&self, n: u32, rng: &mut R, mut each: impl FnMut(Q)) {
+        match &self.shape {
+            Shape::Constant(v) => repeat(n, rng, &mut each, |_| *v),
+            Shape::Uniform { min, max } => repeat(n, rng, &mut each, |r| uniform(*min, *max, r)),
+            Shape::Exponential(d) => repeat(n, rng, &mut each, |r| d.sample(r)),
+            Shape::Normal(d) => repeat(n, rng, &mut each, |r| normal(d, r)),
+            Shape::LogNormal(d) => repeat(n, rng, &mut each, |r| d.sample(r)),
+            Shape::Pareto(d, _) => repeat(n, rng, &mut each, |r| d.sample(r)),
         }
     }
 
@@ -178,6 +192,31 @@ impl<Q: Quantity> Dist<Q> {
     /// Whether every draw is the same value.
     pub fn is_constant(&self) -> bool {
         matches!(self.shape, Shape::Constant(_))
+    }
+}
+
+/// A uniform draw between `min` and `max`.
+#[inline(always)]
+fn uniform<R: Rng + ?Sized>(min: f64, max: f64, rng: &mut R) -> f64 {
+    min + (max - min) * rng.random::<f64>()
+}
+
+/// A normal draw, negative ones raised to 0.
+#[inline(always)]
+fn normal<R: Rng + ?Sized>(d: &Normal<f64>, rng: &mut R) -> f64 {
+    d.sample(rng).max(0.0)
+}
+
+/// `n` draws of `draw` in base units, each handed to `each` as a `Q`.
+#[inline(always)]
+fn repeat<Q: Quantity, R: Rng + ?Sized>(
+    n: u32,
+    rng: &mut R,
+    each: &mut impl FnMut(Q),
+    mut draw: impl FnMut(&mut R) -> f64,
+) {
+    for _ in 0..n {
+        each(Q::from_base(draw(rng)));
     }
 }
 
@@ -330,6 +369,31 @@ mod tests {
         assert!(err.contains("min <= max"), "{err}");
         let err = parse("d = 5").unwrap_err();
         assert!(err.contains("unit"), "{err}");
+    }
+
+    #[test]
+    fn drawing_several_gives_the_single_draws() {
+        for text in [
+            "d = \"40ms\"",
+            "d = { dist = \"exponential\", mean = \"1s\" }",
+            "d = { dist = \"uniform\", min = \"0s\", max = \"2s\" }",
+            "d = { dist = \"lognormal\", mean = \"1s\", sd = \"0.5s\" }",
+            "d = { dist = \"pareto\", scale = \"0.5s\", shape = 2.5 }",
+            "d = { dist = \"normal\", mean = \"10ms\", sd = \"20ms\" }",
+        ] {
+            let d = parse(text).unwrap();
+            let mut one = RandomStreams::new(3).stream("test", 0);
+            let mut each = RandomStreams::new(3).stream("test", 0);
+            let singles: Vec<Duration> = (0..500).map(|_| d.sample(&mut one)).collect();
+            let mut several = Vec::new();
+            d.sample_each(500, &mut each, |v| several.push(v));
+            assert_eq!(singles, several, "{text}");
+            assert_eq!(
+                one.random::<u64>(),
+                each.random::<u64>(),
+                "{text}: same draws used"
+            );
+        }
     }
 
     #[test]

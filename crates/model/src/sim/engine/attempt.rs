@@ -390,7 +390,10 @@ impl Timing<'_> {
             let latencies = match constant {
                 Some(latency) => latency * count,
                 None => {
-                    (0..count).fold(SimDuration::ZERO, |sum, _| sum + self.latency.sample(rng).0)
+                    let mut sum = SimDuration::ZERO;
+                    self.latency
+                        .sample_each(trips.count, rng, |latency| sum += latency.0);
+                    sum
                 }
             };
             return self.rtt * count + latencies + transfer;
