@@ -67,7 +67,7 @@ impl Engine<'_> {
             };
             self.recorder.submission(&record);
         }
-        for job in jobs {
+        for (_, job) in jobs {
             if auth_failed {
                 let reply = Reply::new(
                     ReplyCode::new(535).expect("valid code"),
@@ -94,9 +94,9 @@ impl Engine<'_> {
     }
 
     /// Draws the `count` recipients of `message` and opens its jobs, one a recipient domain
-    /// in order of first appearance, each with its recipients in the order drawn.
-    fn open_jobs(&mut self, message: &job::Submitted, count: u64) -> SmallVec<[u32; 2]> {
-        // (domain, job) for each domain so far.
+    /// in order of first appearance, each with its recipients in the order drawn: the
+    /// domains and their jobs.
+    fn open_jobs(&mut self, message: &job::Submitted, count: u64) -> SmallVec<[(u32, u32); 2]> {
         let mut opened: SmallVec<[(u32, u32); 2]> = SmallVec::new();
         for _ in 0..count {
             let s = &mut self.world.senders[message.sender as usize];
@@ -140,22 +140,22 @@ impl Engine<'_> {
             };
             self.jobs.add_recipient(job, recipient);
         }
-        opened.into_iter().map(|(_, job)| job).collect()
+        opened
     }
 
     /// Traces the application's submission of `message` to the relay, with its recipients
-    /// (those of `jobs`, in order).
+    /// (those of `jobs`, by domain, in order).
     fn trace_submission(
         &mut self,
         now: SimTime,
         message: &job::Submitted,
-        jobs: &[u32],
+        jobs: &[(u32, u32)],
         accepted: bool,
     ) {
         let s = &self.world.senders[message.sender as usize];
         let to: Vec<&str> = jobs
             .iter()
-            .flat_map(|&job| self.jobs.get(job).recipients.iter())
+            .flat_map(|&(_, job)| self.jobs.get(job).recipients.iter())
             .map(|r| r.address.as_str())
             .collect();
         let id = message.message;

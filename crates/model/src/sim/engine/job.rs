@@ -131,8 +131,9 @@ impl Jobs {
     /// Frees `job`'s slot; its recipients are dropped, their address buffers kept.
     pub fn free(&mut self, job: u32) {
         let j = &mut self.slots[job as usize];
-        self.spare_addresses
-            .extend(j.recipients.drain(..).map(|r| r.address));
+        while let Some(recipient) = j.recipients.pop() {
+            self.spare_addresses.push(recipient.address);
+        }
         j.result = None;
         self.free.push(job);
     }
