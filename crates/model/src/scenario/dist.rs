@@ -24,16 +24,21 @@ use super::units::{Bytes, Duration};
 pub trait Quantity: Copy {
     /// The value in base units (microseconds, bytes, items).
     fn to_base(self) -> f64;
-    /// The value from base units, rounded as the quantity requires.
-    fn from_base(base: f64) -> Self;
+    /// The value from a whole number of base units.
+    fn from_units(units: u64) -> Self;
+    /// The value from base units, rounded to a whole number of them (0 for negative numbers
+    /// and NaN).
+    fn from_base(base: f64) -> Self {
+        Self::from_units(round_non_negative(base))
+    }
 }
 
 impl Quantity for Duration {
     fn to_base(self) -> f64 {
         self.micros() as f64
     }
-    fn from_base(base: f64) -> Self {
-        Duration::from_micros(round_non_negative(base))
+    fn from_units(units: u64) -> Self {
+        Duration::from_micros(units)
     }
 }
 
@@ -41,8 +46,8 @@ impl Quantity for Bytes {
     fn to_base(self) -> f64 {
         self.0 as f64
     }
-    fn from_base(base: f64) -> Self {
-        Bytes(round_non_negative(base))
+    fn from_units(units: u64) -> Self {
+        Bytes(units)
     }
 }
 
@@ -78,8 +83,8 @@ impl Quantity for Count {
     fn to_base(self) -> f64 {
         self.0 as f64
     }
-    fn from_base(base: f64) -> Self {
-        Count(round_non_negative(base))
+    fn from_units(units: u64) -> Self {
+        Count(units)
     }
 }
 
@@ -103,7 +108,9 @@ pub struct Dist<Q> {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
-    Constant(f64),
+    /// The value, and the value rounded to whole base units (rounded once, here, rather
+    /// than at every draw).
+    Constant(f64, u64),
     Uniform {
         min: f64,
         max: f64,
@@ -118,7 +125,7 @@ enum Shape {
 impl<Q: Quantity> Dist<Q> {
     /// Always `value`.
     pub fn constant(value: Q) -> Dist<Q> {
-        Self::from_shape(Shape::Constant(value.to_base()), value.to_base())
+        Self::from_shape(constant(value.to_base()), value.to_base())
     }
 
     /// Exponential with the given mean.
@@ -143,12 +150,15 @@ impl<Q: Quantity> Dist<Q> {
 
     /// Draws one value.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Q {
-        Q::from_base(self.sample_base(rng))
+        match self.shape {
+            Shape::Constant(_, units) => Q::from_units(units),
+            _ => Q::from_base(self.sample_base(rng)),
+        }
     }
 
     fn sample_base<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.shape {
-            Shape::Constant(v) => *v,
+            Shape::Constant(v, _) => *v,
             Shape::Uniform { min, max } => uniform(*min, *max, rng),
             Shape::Exponential(d) => d.sample(rng),
             Shape::Normal(d) => normal(d, rng),
@@ -162,7 +172,7 @@ impl<Q: Quantity> Dist<Q> {
     /// server's latency is drawn for every round trip of every attempt).
     pub fn sample_each<R: Rng + ?Sized>(&self, n: u32, rng: &mut R, mut each: impl FnMut(Q)) {
         match &self.shape {
-            Shape::Constant(v) => repeat(n, rng, &mut each, |_| *v),
+            Shape::Constant(_, units) => (0..n).for_each(|_| each(Q::from_units(*units))),
             Shape::Uniform { min, max } => repeat(n, rng, &mut each, |r| uniform(*min, *max, r)),
             Shape::Exponential(d) => repeat(n, rng, &mut each, |r| d.sample(r)),
             Shape::Normal(d) => repeat(n, rng, &mut each, |r| normal(d, r)),
@@ -182,7 +192,7 @@ impl<Q: Quantity> Dist<Q> {
     /// of an unbounded distribution can exceed it.
     pub fn nominal_max(&self) -> f64 {
         match &self.shape {
-            Shape::Constant(v) => *v,
+            Shape::Constant(v, _) => *v,
             Shape::Uniform { max, .. } => *max,
             Shape::Pareto(_, scale) => *scale,
             Shape::Exponential(_) | Shape::Normal(_) | Shape::LogNormal(_) => self.mean,
@@ -191,8 +201,13 @@ impl<Q: Quantity> Dist<Q> {
 
     /// Whether every draw is the same value.
     pub fn is_constant(&self) -> bool {
-        matches!(self.shape, Shape::Constant(_))
+        matches!(self.shape, Shape::Constant(..))
     }
+}
+
+/// A constant's shape.
+fn constant(value: f64) -> Shape {
+    Shape::Constant(value, round_non_negative(value))
 }
 
 /// A uniform draw between `min` and `max`.
@@ -245,7 +260,7 @@ impl<Q: Quantity> TryFrom<Table<Q>> for Dist<Q> {
 
     fn try_from(table: Table<Q>) -> Result<Self, String> {
         let (shape, mean) = match table {
-            Table::Constant { value } => (Shape::Constant(value.to_base()), value.to_base()),
+            Table::Constant { value } => (constant(value.to_base()), value.to_base()),
             Table::Uniform { min, max } => {
                 let (min, max) = (min.to_base(), max.to_base());
                 if min > max {
