@@ -195,6 +195,7 @@ enum DnsAnswer {
     Timeout,
 }
 
+#[derive(Default)]
 struct AttemptOutcome {
     /// The connection left open for another message, with connection reuse.
     open: Option<OpenConnection>,
