@@ -80,6 +80,14 @@ impl Explainer {
             "command" => Event::Command(text),
             "reply" => Event::Reply(text),
             "note" => Event::Note(text),
+            "decision"
+                if smtpsim_server::routine_decision(
+                    &str_of("verdict"),
+                    record["rule"].as_str(),
+                ) =>
+            {
+                return Ok(());
+            }
             "decision" => Event::Decision(smtpsim_server::decision_line(
                 &str_of("stage"),
                 &str_of("verdict"),

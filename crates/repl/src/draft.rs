@@ -109,7 +109,12 @@ impl Repl {
             .connection
             .as_ref()
             .map_or(self.default_target, |c| c.target);
-        let to = format!("bob@{}", self.world.targets[target].domain);
+        // Addressed to the first recipient accepted in the open transaction, if any.
+        let typed = self
+            .connection
+            .as_ref()
+            .and_then(|c| c.progress.first_recipient.clone());
+        let to = typed.unwrap_or_else(|| format!("bob@{}", self.world.targets[target].domain));
         let from = self.world.author.clone();
         self.message.get_or_insert_with(|| Draft::new(&from, &to))
     }

@@ -33,6 +33,8 @@ pub(crate) struct Progress {
     pub messages: u32,
     /// The last reply and the command it answered.
     pub last: Option<(Sent, Reply)>,
+    /// The first recipient accepted in the open transaction, as typed.
+    pub first_recipient: Option<String>,
 }
 
 impl Progress {
@@ -44,6 +46,7 @@ impl Progress {
             Sent::Mail if ok => {
                 self.mail = true;
                 self.recipients = 0;
+                self.first_recipient = None;
             }
             Sent::Rcpt if ok => self.recipients += 1,
             Sent::EndOfData => {
@@ -62,6 +65,15 @@ impl Progress {
     pub fn reset(&mut self) {
         self.mail = false;
         self.recipients = 0;
+        self.first_recipient = None;
+    }
+
+    /// Keeps `address` when it is the transaction's first accepted recipient (call after
+    /// [`Progress::record`] took in the reply to its RCPT).
+    pub fn accepted(&mut self, address: String) {
+        if self.recipients == 1 && self.first_recipient.is_none() {
+            self.first_recipient = Some(address);
+        }
     }
 }
 

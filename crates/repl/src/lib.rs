@@ -42,7 +42,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use smtpsim_des::{SimDuration, SimTime};
 use smtpsim_model::scenario::{OutageMode, Scenario};
-use smtpsim_proto::command::Command;
+use smtpsim_proto::command::{Command, ForwardPath};
 use smtpsim_proto::reply::parse_reply;
 use smtpsim_proto::server::{ServerEvent, ServerSession};
 
@@ -251,6 +251,9 @@ impl Repl {
                     classify(line)
                 };
                 self.send(line, sent, &mut out);
+                if sent == Sent::Rcpt {
+                    self.note_recipient(line);
+                }
             }
         }
         out.lines
@@ -408,6 +411,14 @@ impl Repl {
     }
 
     /// Sends one line to the server and prints what comes back.
+    /// Keeps the address of an accepted RCPT as the transaction's first recipient, the one a
+    /// message written afterwards (`message`) is addressed to.
+    fn note_recipient(&mut self, line: &str) {
+        if let (Some(c), Some(address)) = (self.connection.as_mut(), rcpt_address(line)) {
+            c.progress.accepted(address);
+        }
+    }
+
     fn send(&mut self, line: &str, sent: Sent, out: &mut Out) {
         let now = self.now();
         let Some(c) = self.connection.as_mut() else {
@@ -558,6 +569,18 @@ fn print_raw(bytes: &[u8], out: &mut Out) {
     let text = String::from_utf8_lossy(bytes);
     for line in text.split_terminator('\n') {
         out.push(Kind::Server, format!("S: {}", line.trim_end_matches('\r')));
+    }
+}
+
+/// The address of a `RCPT TO:` line (`Postmaster` for `<Postmaster>`), as the protocol core
+/// parses it.
+fn rcpt_address(line: &str) -> Option<String> {
+    match Command::parse(line.as_bytes()) {
+        Ok(Command::Rcpt { to, .. }) => Some(match to {
+            ForwardPath::Postmaster => "Postmaster".to_string(),
+            ForwardPath::Mailbox(address) => address.to_string(),
+        }),
+        _ => None,
     }
 }
 

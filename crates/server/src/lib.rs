@@ -48,7 +48,7 @@ mod trace;
 
 pub use capture::{
     CaptureBounds, ExplainedMessage, ExplainedSession, MAX_CAPTURED, MAX_CAPTURED_BYTES,
-    decision_line,
+    decision_line, routine_decision,
 };
 pub use config::{Chaos, ServeConfig, Timeouts, TlsSetup};
 pub use connection::Counters;

@@ -123,6 +123,8 @@ fn signed_unsigned_and_altered_mail_is_checked_for_real() {
         assert!(session.contains("  S: 354 "), "{session}");
         assert!(session.contains("SPF pass for shop.example"), "{session}");
         assert!(session.contains("  closed: "), "{session}");
+        // Accepts that only repeat their 250 are left out.
+        assert!(!session.contains(" accept: accepted"), "{session}");
     }
     let signed = sessions[0];
     assert!(

@@ -154,3 +154,33 @@ fn typed_content_is_verified_too_and_signing_needs_a_scenario() {
     let lines = plain.say("message frobnicate");
     assert!(has(&lines, Kind::Error, "message send"), "{lines:?}");
 }
+
+/// The message is addressed to the recipient accepted in the open transaction, whatever its
+/// local part; before any RCPT it goes to the connected domain's bob.
+#[test]
+fn the_message_is_addressed_to_the_accepted_recipient() {
+    let mut s = shop();
+    s.say("connect mail.example");
+    s.server("EHLO relay.shop.example");
+    let before: Vec<String> = s.say("message").into_iter().map(|l| l.text).collect();
+    assert!(
+        before.iter().any(|l| l.contains("To: <bob@mail.example>")),
+        "{before:?}"
+    );
+    s.say("message new");
+    s.reply("MAIL FROM:<orders@shop.example>");
+    assert!(
+        s.reply("RCPT TO:<Carol.Smith@mail.example>")
+            .starts_with("250 ")
+    );
+    assert!(s.reply("RCPT TO:<dave@mail.example>").starts_with("250 "));
+    let lines: Vec<String> = s.say("message new").into_iter().map(|l| l.text).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("To: <Carol.Smith@mail.example>")),
+        "{lines:?}"
+    );
+    let sent = s.say("message send");
+    assert!(has(&sent, Kind::Server, "250 "), "{sent:?}");
+}

@@ -17,7 +17,7 @@ mod recorder;
 mod records;
 
 pub(crate) use recorder::Recorder;
-pub use recorder::decision_line;
+pub use recorder::{decision_line, routine_decision};
 pub use records::{
     CapturedDecision, CapturedLine, CapturedMessage, CapturedSession, ExplainedMessage,
     ExplainedSession, LATENCY_BUCKETS, Metrics,
@@ -139,6 +139,7 @@ impl Capture {
             let said = match line.who {
                 "client" => Said::Command(&line.text),
                 "server" => Said::Reply(&line.text),
+                "decision" if line.routine => continue,
                 "decision" => Said::Decision(&line.text),
                 "message" => {
                     let Some(message) = line.message else {

@@ -65,13 +65,14 @@ impl Recorder {
         }
         drop(metrics);
         let mut s = lock(&self.session);
-        let mut push = |who: &'static str, text: String| {
+        let mut push = |who: &'static str, text: String, routine: bool| {
             if s.transcript.len() < MAX_TRANSCRIPT_LINES {
                 s.transcript.push(CapturedLine {
                     time,
                     who,
                     text,
                     message: None,
+                    routine,
                 });
             } else {
                 s.lines_dropped += 1;
@@ -85,13 +86,14 @@ impl Recorder {
             } else {
                 "note"
             };
-            push(who, line.text.clone());
+            push(who, line.text.clone(), false);
         }
         for d in decisions {
-            push("decision", decision_text(d));
+            let routine = routine_decision(d.verdict, d.rule.as_deref());
+            push("decision", decision_text(d), routine);
         }
         for line in replies {
-            push("server", line.text.clone());
+            push("server", line.text.clone(), false);
         }
         drop(s);
         self.decisions
@@ -137,6 +139,7 @@ impl Recorder {
                 who: "message",
                 text: format!("message {id} accepted, {} octets", message.size),
                 message: Some(id),
+                routine: false,
             });
         } else {
             s.lines_dropped += 1;
@@ -169,6 +172,12 @@ fn decision_text(d: &DecisionRecord) -> String {
         d.rule.as_deref(),
         d.subject.as_deref(),
     )
+}
+
+/// Whether a decision only repeats the reply it led to: an accept that no reply rule made.
+/// An annotated transcript leaves such decisions out (the 2xx reply already says it).
+pub fn routine_decision(verdict: &str, rule: Option<&str>) -> bool {
+    verdict == "accept" && rule.is_none()
 }
 
 /// A decision as one transcript line: `rcpt refuse: unknown user (b@example.net)`, with the

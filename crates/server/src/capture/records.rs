@@ -20,6 +20,12 @@ pub struct CapturedLine {
     /// On a `message` line: the message accepted there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<u64>,
+    /// On a `decision` line: the decision only repeats its reply ([`routine_decision`]), so
+    /// the annotated transcript leaves it out.
+    ///
+    /// [`routine_decision`]: super::recorder::routine_decision
+    #[serde(skip)]
+    pub routine: bool,
 }
 
 /// A decision about a message, as the API shows it.
