@@ -21,23 +21,13 @@ impl StableHasher {
     /// Adds bytes, then a separator so that `("ab", "c")` and `("a", "bc")` differ.
     #[inline]
     pub fn write(&mut self, bytes: &[u8]) {
-        // A plain loop over the bytes and the separator after it: a chained iterator costs
-        // a check of which half it is in at every byte.
-        let mut h = self.0;
-        for &b in bytes {
-            h = fnv_step(h, b);
-        }
-        self.0 = fnv_step(h, SEPARATOR);
+        self.0 = fnv_bytes(self.0, bytes, |word| word, |b| b);
     }
 
     /// Adds bytes as ASCII lowercase (for names compared without case), then a separator.
     #[inline]
     pub fn write_lowercase(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        for &b in bytes {
-            h = fnv_step(h, b.to_ascii_lowercase());
-        }
-        self.0 = fnv_step(h, SEPARATOR);
+        self.0 = fnv_bytes(self.0, bytes, lowercase_word, |b| b.to_ascii_lowercase());
     }
 
     /// Adds a number.
@@ -56,6 +46,48 @@ impl StableHasher {
 
 /// The byte written after each run of bytes.
 const SEPARATOR: u8 = 0xff;
+
+/// FNV-1a steps over `bytes`, each as `byte` makes it, then the separator, from `hash`.
+///
+/// The hash must step byte by byte, but the bytes need not be read (and lowercased) one at a
+/// time: eight are read as a word and made over at once by `word`, which must treat each
+/// byte as `byte` does; the few left over go one by one. Per byte this is a shift, an XOR and
+/// a multiplication, against a load, a comparison, a conditional move and the loop's own
+/// count for a byte at a time: under half the instructions, for the same value.
+#[inline(always)]
+fn fnv_bytes(hash: u64, bytes: &[u8], word: impl Fn(u64) -> u64, byte: impl Fn(u8) -> u8) -> u64 {
+    let mut h = hash;
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut w = word(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
+        // The lowest byte is the first.
+        for _ in 0..8 {
+            h = fnv_step(h, w as u8);
+            w >>= 8;
+        }
+    }
+    for &b in words.remainder() {
+        h = fnv_step(h, byte(b));
+    }
+    fnv_step(h, SEPARATOR)
+}
+
+/// `u8::to_ascii_lowercase` on each of the eight bytes of `word` at once: `A`-`Z` gain 0x20,
+/// every other byte stays as it is.
+#[inline(always)]
+fn lowercase_word(word: u64) -> u64 {
+    const LOW_SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = word & LOW_SEVEN;
+    // 0x80 in each byte whose low seven bits are `A` (0x41) or above, and in each whose are
+    // past `Z` (0x5A); no sum reaches 0x100, so nothing carries into the next byte.
+    let from_a = low + 0x3F3F_3F3F_3F3F_3F3F;
+    let past_z = low + 0x2525_2525_2525_2525;
+    // Capitals: in A..=Z and without the high bit (bytes of UTF-8 sequences stay as they are).
+    let capitals = from_a & !past_z & !word & HIGH;
+    // 0x80 >> 2 is the 0x20 bit, clear in every capital.
+    word | (capitals >> 2)
+}
 
 /// One FNV-1a step: the byte in, then the multiplication by the FNV prime.
 #[inline(always)]
@@ -129,6 +161,40 @@ mod tests {
                     h.write(text.as_bytes());
                 }
                 assert_eq!(h.0, reference(text.as_bytes(), lowercase), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn words_lowercase_as_bytes_do() {
+        // Every byte value, in every position of a word, among neighbours that are capitals,
+        // high bytes or neither (a carry or borrow across bytes would show).
+        for b in 0..=255u8 {
+            for fill in [b'A', b'Z', b'a', b'@', 0x00, 0x7F, 0x80, 0xC3, 0xFF] {
+                for at in 0..8 {
+                    let mut bytes = [fill; 8];
+                    bytes[at] = b;
+                    let lowered = lowercase_word(u64::from_le_bytes(bytes)).to_le_bytes();
+                    assert_eq!(lowered, bytes.map(|b| b.to_ascii_lowercase()), "{bytes:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_length_hashes_as_byte_by_byte() {
+        let text: Vec<u8> = (0..70u8)
+            .map(|i| [b'Q', b'x', b'.', b'@', 0xC3, b'7', b'Z', 0xA9][usize::from(i % 8)] ^ (i & 1))
+            .collect();
+        for n in 0..text.len() {
+            for lowercase in [false, true] {
+                let mut h = StableHasher::new();
+                if lowercase {
+                    h.write_lowercase(&text[..n]);
+                } else {
+                    h.write(&text[..n]);
+                }
+                assert_eq!(h.0, reference(&text[..n], lowercase), "{n} {lowercase}");
             }
         }
     }

@@ -73,8 +73,9 @@ impl EndOfData for NoChecks {
 #[derive(Clone)]
 pub struct MxBehaviour<E = NoChecks> {
     config: Behaviour,
-    /// Per-address decisions (unknown users, full mailboxes) derive from this seed.
-    seed: u64,
+    /// A hasher with the seed written in: per-address decisions (unknown users, full
+    /// mailboxes) derive from the seed, and it is written once rather than for each address.
+    seeded: StableHasher,
     rng: SimRng,
     now: SimTime,
     /// Set by [`MxBehaviour::begin`] for the host being talked to.
@@ -164,7 +165,11 @@ impl<E: EndOfData> MxBehaviour<E> {
             throttled: 0,
             greylist_reply,
             config,
-            seed,
+            seeded: {
+                let mut hasher = StableHasher::new();
+                hasher.write_u64(seed);
+                hasher
+            },
             rng,
             now: SimTime::ZERO,
             outage: None,
@@ -245,8 +250,7 @@ impl<E: EndOfData> MxBehaviour<E> {
 
     /// The mailbox's own number, from which its draws derive.
     fn mailbox_hash(&self, mailbox: Mailbox<'_>) -> u64 {
-        let mut hasher = StableHasher::new();
-        hasher.write_u64(self.seed);
+        let mut hasher = self.seeded;
         mailbox.hash_into(&mut hasher);
         hasher.finish()
     }
@@ -259,6 +263,48 @@ impl<E: EndOfData> MxBehaviour<E> {
     /// Whether the mailbox `address` is full (decided once per address and seed).
     pub fn mailbox_full(&self, address: &str) -> bool {
         self.full(self.mailbox_hash(Mailbox::split(address)))
+    }
+
+    /// The checks of the mailbox itself, in order: unknown user, full mailbox, the recipient
+    /// rate limit; the refusal of the first that fails. All three derive from the mailbox's
+    /// number, a hash over the whole address: it is worked out once, and only when one of
+    /// them is configured (most domains configure none, and the hash is most of the cost of
+    /// a RCPT).
+    fn mailbox_checks(&mut self, mailbox: Mailbox<'_>) -> Option<Decision> {
+        let config = &self.config;
+        if config.unknown_users.0 == 0.0
+            && config.full_mailboxes.is_none()
+            && config.rate_limits.recipients.is_none()
+        {
+            // `exists` and `full` answer so without the number, and no bucket is kept.
+            return None;
+        }
+        let number = self.mailbox_hash(mailbox);
+        if !self.exists(number) {
+            return Some(Decision::Refuse(UNKNOWN_USER));
+        }
+        if self.full(number) {
+            let permanent = self
+                .config
+                .full_mailboxes
+                .as_ref()
+                .is_some_and(|f| f.permanent);
+            return Some(Decision::Refuse(if permanent {
+                MAILBOX_FULL
+            } else {
+                MAILBOX_FULL_LATER
+            }));
+        }
+        if let Some(config) = &self.config.rate_limits.recipients {
+            let bucket = self.recipient_buckets.entry(number).or_insert_with(|| {
+                TokenBucket::new(config.rate.per_second, config.burst, self.now)
+            });
+            if !bucket.take(self.now) {
+                self.throttled += 1;
+                return Some(Decision::Refuse(self.recipient_reply.clone()));
+            }
+        }
+        None
     }
 
     fn exists(&self, mailbox: u64) -> bool {
@@ -425,30 +471,8 @@ impl<E: EndOfData> Policy for MxBehaviour<E> {
     ) -> Decision {
         let mut scratch = String::new();
         let mailbox = mailbox_of(to, &mut scratch);
-        let number = self.mailbox_hash(mailbox);
-        if !self.exists(number) {
-            return Decision::Refuse(UNKNOWN_USER);
-        }
-        if self.full(number) {
-            let permanent = self
-                .config
-                .full_mailboxes
-                .as_ref()
-                .is_some_and(|f| f.permanent);
-            return if permanent {
-                Decision::Refuse(MAILBOX_FULL)
-            } else {
-                Decision::Refuse(MAILBOX_FULL_LATER)
-            };
-        }
-        if let Some(config) = &self.config.rate_limits.recipients {
-            let bucket = self.recipient_buckets.entry(number).or_insert_with(|| {
-                TokenBucket::new(config.rate.per_second, config.burst, self.now)
-            });
-            if !bucket.take(self.now) {
-                self.throttled += 1;
-                return Decision::Refuse(self.recipient_reply.clone());
-            }
+        if let Some(refusal) = self.mailbox_checks(mailbox) {
+            return refusal;
         }
         let by = self.config.count_by;
         if let (Some(greylist), Some(ip)) = (self.greylist.as_mut(), session.client_ip) {

@@ -131,6 +131,7 @@ pub(crate) fn decisions<P: FactsPolicy>(
         envelope,
         spare,
         helo_spare,
+        before_tls: None,
         accepted,
         decided,
         steps,
@@ -164,6 +165,9 @@ struct Talk<'s, 'a, P> {
     spare: &'s mut Vec<String>,
     /// The string the HELO name goes in.
     helo_spare: Option<String>,
+    /// The HELO name said before STARTTLS, which the reset forgot: the EHLO after it says the
+    /// same name, so this string is put back as it is rather than written again.
+    before_tls: Option<String>,
     accepted: &'s mut Vec<bool>,
     decided: &'s mut Vec<bool>,
     /// Where the steps go, when recorded.
@@ -371,13 +375,19 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
         let (reply, accepted) = self.settle(Answer::Policy(decision), replies::OK);
         if accepted {
             self.open = false;
-            let mut name = self
-                .helo_spare
-                .take()
-                .or_else(|| self.info.helo.take())
-                .unwrap_or_default();
-            name.clear();
-            name.push_str(self.attempt.helo);
+            let name = match self.before_tls.take() {
+                Some(name) => name,
+                None => {
+                    let mut name = self
+                        .helo_spare
+                        .take()
+                        .or_else(|| self.info.helo.take())
+                        .unwrap_or_default();
+                    name.clear();
+                    name.push_str(self.attempt.helo);
+                    name
+                }
+            };
             self.info.helo = Some(name);
             self.info.esmtp = esmtp;
         }
@@ -410,7 +420,7 @@ impl<P: FactsPolicy> Talk<'_, '_, P> {
         self.reply::<RECORD>(trip, &replies::READY_TLS);
         self.trips.next();
         self.info.tls = true;
-        self.helo_spare = self.info.helo.take();
+        self.before_tls = self.info.helo.take();
         self.info.esmtp = false;
         self.info.authenticated = None;
         self.open = false;
