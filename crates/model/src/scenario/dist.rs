@@ -24,16 +24,21 @@ use super::units::{Bytes, Duration};
 pub trait Quantity: Copy {
     /// The value in base units (microseconds, bytes, items).
     fn to_base(self) -> f64;
-    /// The value from base units, rounded as the quantity requires.
-    fn from_base(base: f64) -> Self;
+    /// The value from a whole number of base units.
+    fn from_units(units: u64) -> Self;
+    /// The value from base units, rounded to a whole number of them (0 for negative numbers
+    /// and NaN).
+    fn from_base(base: f64) -> Self {
+        Self::from_units(round_non_negative(base))
+    }
 }
 
 impl Quantity for Duration {
     fn to_base(self) -> f64 {
         self.micros() as f64
     }
-    fn from_base(base: f64) -> Self {
-        Duration::from_micros(round_non_negative(base))
+    fn from_units(units: u64) -> Self {
+        Duration::from_micros(units)
     }
 }
 
@@ -41,8 +46,8 @@ impl Quantity for Bytes {
     fn to_base(self) -> f64 {
         self.0 as f64
     }
-    fn from_base(base: f64) -> Self {
-        Bytes(round_non_negative(base))
+    fn from_units(units: u64) -> Self {
+        Bytes(units)
     }
 }
 
@@ -78,8 +83,8 @@ impl Quantity for Count {
     fn to_base(self) -> f64 {
         self.0 as f64
     }
-    fn from_base(base: f64) -> Self {
-        Count(round_non_negative(base))
+    fn from_units(units: u64) -> Self {
+        Count(units)
     }
 }
 
@@ -103,7 +108,9 @@ pub struct Dist<Q> {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
-    Constant(f64),
+    /// The value, and the value rounded to whole base units (rounded once, here, rather
+    /// than at every draw).
+    Constant(f64, u64),
     Uniform {
         min: f64,
         max: f64,
@@ -118,7 +125,7 @@ enum Shape {
 impl<Q: Quantity> Dist<Q> {
     /// Always `value`.
     pub fn constant(value: Q) -> Dist<Q> {
-        Self::from_shape(Shape::Constant(value.to_base()), value.to_base())
+        Self::from_shape(constant(value.to_base()), value.to_base())
     }
 
     /// Exponential with the given mean.
@@ -143,17 +150,34 @@ impl<Q: Quantity> Dist<Q> {
 
     /// Draws one value.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Q {
-        Q::from_base(self.sample_base(rng))
+        match self.shape {
+            Shape::Constant(_, units) => Q::from_units(units),
+            _ => Q::from_base(self.sample_base(rng)),
+        }
     }
 
     fn sample_base<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.shape {
-            Shape::Constant(v) => *v,
-            Shape::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+            Shape::Constant(v, _) => *v,
+            Shape::Uniform { min, max } => uniform(*min, *max, rng),
             Shape::Exponential(d) => d.sample(rng),
-            Shape::Normal(d) => d.sample(rng).max(0.0),
+            Shape::Normal(d) => normal(d, rng),
             Shape::LogNormal(d) => d.sample(rng),
             Shape::Pareto(d, _) => d.sample(rng),
+        }
+    }
+
+    /// Draws `n` values, one after the other, and hands each to `each`: the same values as
+    /// `n` calls of [`Dist::sample`], with the shape matched once rather than per draw (the
+    /// server's latency is drawn for every round trip of every attempt).
+    pub fn sample_each<R: Rng + ?Sized>(&self, n: u32, rng: &mut R, mut each: impl FnMut(Q)) {
+        match &self.shape {
+            Shape::Constant(_, units) => (0..n).for_each(|_| each(Q::from_units(*units))),
+            Shape::Uniform { min, max } => repeat(n, rng, &mut each, |r| uniform(*min, *max, r)),
+            Shape::Exponential(d) => repeat(n, rng, &mut each, |r| d.sample(r)),
+            Shape::Normal(d) => repeat(n, rng, &mut each, |r| normal(d, r)),
+            Shape::LogNormal(d) => repeat(n, rng, &mut each, |r| d.sample(r)),
+            Shape::Pareto(d, _) => repeat(n, rng, &mut each, |r| d.sample(r)),
         }
     }
 
@@ -168,7 +192,7 @@ impl<Q: Quantity> Dist<Q> {
     /// of an unbounded distribution can exceed it.
     pub fn nominal_max(&self) -> f64 {
         match &self.shape {
-            Shape::Constant(v) => *v,
+            Shape::Constant(v, _) => *v,
             Shape::Uniform { max, .. } => *max,
             Shape::Pareto(_, scale) => *scale,
             Shape::Exponential(_) | Shape::Normal(_) | Shape::LogNormal(_) => self.mean,
@@ -177,7 +201,37 @@ impl<Q: Quantity> Dist<Q> {
 
     /// Whether every draw is the same value.
     pub fn is_constant(&self) -> bool {
-        matches!(self.shape, Shape::Constant(_))
+        matches!(self.shape, Shape::Constant(..))
+    }
+}
+
+/// A constant's shape.
+fn constant(value: f64) -> Shape {
+    Shape::Constant(value, round_non_negative(value))
+}
+
+/// A uniform draw between `min` and `max`.
+#[inline(always)]
+fn uniform<R: Rng + ?Sized>(min: f64, max: f64, rng: &mut R) -> f64 {
+    min + (max - min) * rng.random::<f64>()
+}
+
+/// A normal draw, negative ones raised to 0.
+#[inline(always)]
+fn normal<R: Rng + ?Sized>(d: &Normal<f64>, rng: &mut R) -> f64 {
+    d.sample(rng).max(0.0)
+}
+
+/// `n` draws of `draw` in base units, each handed to `each` as a `Q`.
+#[inline(always)]
+fn repeat<Q: Quantity, R: Rng + ?Sized>(
+    n: u32,
+    rng: &mut R,
+    each: &mut impl FnMut(Q),
+    mut draw: impl FnMut(&mut R) -> f64,
+) {
+    for _ in 0..n {
+        each(Q::from_base(draw(rng)));
     }
 }
 
@@ -206,7 +260,7 @@ impl<Q: Quantity> TryFrom<Table<Q>> for Dist<Q> {
 
     fn try_from(table: Table<Q>) -> Result<Self, String> {
         let (shape, mean) = match table {
-            Table::Constant { value } => (Shape::Constant(value.to_base()), value.to_base()),
+            Table::Constant { value } => (constant(value.to_base()), value.to_base()),
             Table::Uniform { min, max } => {
                 let (min, max) = (min.to_base(), max.to_base());
                 if min > max {
@@ -330,6 +384,31 @@ mod tests {
         assert!(err.contains("min <= max"), "{err}");
         let err = parse("d = 5").unwrap_err();
         assert!(err.contains("unit"), "{err}");
+    }
+
+    #[test]
+    fn drawing_several_gives_the_single_draws() {
+        for text in [
+            "d = \"40ms\"",
+            "d = { dist = \"exponential\", mean = \"1s\" }",
+            "d = { dist = \"uniform\", min = \"0s\", max = \"2s\" }",
+            "d = { dist = \"lognormal\", mean = \"1s\", sd = \"0.5s\" }",
+            "d = { dist = \"pareto\", scale = \"0.5s\", shape = 2.5 }",
+            "d = { dist = \"normal\", mean = \"10ms\", sd = \"20ms\" }",
+        ] {
+            let d = parse(text).unwrap();
+            let mut one = RandomStreams::new(3).stream("test", 0);
+            let mut each = RandomStreams::new(3).stream("test", 0);
+            let singles: Vec<Duration> = (0..500).map(|_| d.sample(&mut one)).collect();
+            let mut several = Vec::new();
+            d.sample_each(500, &mut each, |v| several.push(v));
+            assert_eq!(singles, several, "{text}");
+            assert_eq!(
+                one.random::<u64>(),
+                each.random::<u64>(),
+                "{text}: same draws used"
+            );
+        }
     }
 
     #[test]

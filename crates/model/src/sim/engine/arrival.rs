@@ -40,77 +40,20 @@ impl Engine<'_> {
         let auth_failed = s.auth_failure > 0.0 && rng.random::<f64>() < s.auth_failure;
         let altered = s.dkim.is_some() && s.altered > 0.0 && rng.random::<f64>() < s.altered;
         let latency = s.submission_latency.sample(rng).0;
-        // Recipients, grouped by domain in order of first appearance.
-        let mut groups: SmallVec<[(u32, SmallVec<[String; 1]>); 2]> = SmallVec::new();
-        for _ in 0..count {
-            let pick = rng.random::<f64>();
-            // The first destination whose cumulative weight is above the draw (the weights
-            // only grow: a binary search, for senders with thousands of domains).
-            let at = s
-                .destinations
-                .partition_point(|(cumulative, _)| *cumulative <= pick);
-            let domain = s
-                .destinations
-                .get(at)
-                .or(s.destinations.last())
-                .map(|(_, d)| *d)
-                .expect("a sender has destinations");
-            let user = rng.random_range(0..1_000_000u32);
-            let domain_name = &self.world.domains[domain as usize].name;
-            let mut number = itoa::Buffer::new();
-            let number = number.format(user);
-            let mut address = String::with_capacity(5 + number.len() + domain_name.len());
-            address.push_str("user");
-            address.push_str(number);
-            address.push('@');
-            address.push_str(domain_name);
-            match groups.iter_mut().find(|(d, _)| *d == domain) {
-                Some((_, list)) => list.push(address),
-                None => groups.push((domain, smallvec::smallvec![address])),
-            }
-        }
+        let message = job::Submitted {
+            message: id,
+            sender,
+            at: now,
+            size,
+            traced,
+            altered,
+        };
+        let jobs = self.open_jobs(&message, count);
         let submitted_at = now + latency;
 
         if traced {
-            let s = &self.world.senders[sender as usize];
-            let to: Vec<&str> = groups
-                .iter()
-                .flat_map(|(_, list)| list.iter().map(String::as_str))
-                .collect();
-            let body = content::build(
-                id,
-                &s.header_from,
-                to[0],
-                &s.domain,
-                // The application submits unsigned mail; the relay signs it.
-                None,
-                false,
-                size,
-            );
-            let mut lines = vec![TraceLine::Note(Note::Submitted {
-                sender: s.name.clone(),
-                message: id,
-                size,
-            })];
-            let conversation = exchange::submission(
-                &self.world.relay.hostname,
-                &s.name,
-                !auth_failed,
-                &s.envelope_from,
-                &to,
-                body,
-                size,
-            );
-            lines.extend(
-                conversation
-                    .into_iter()
-                    .map(|(speaker, text)| trace_line(speaker, text)),
-            );
-            for line in &lines {
-                self.trace(now, id, 0, Hop::AppRelay, line);
-            }
+            self.trace_submission(now, &message, &jobs, !auth_failed);
         }
-
         if self.attempts_wanted {
             let s = &self.world.senders[sender as usize];
             let record = SubmissionRecord {
@@ -124,38 +67,7 @@ impl Engine<'_> {
             };
             self.recorder.submission(&record);
         }
-        for (domain, addresses) in groups {
-            let recipients = addresses
-                .into_iter()
-                .map(|address| Recipient {
-                    address,
-                    done: false,
-                    notify: None,
-                    last_reply: None,
-                    reasons: self.empty.clone(),
-                })
-                .collect();
-            let job = self.new_job(Job {
-                message: id,
-                sender,
-                domain,
-                recipients,
-                submitted: now,
-                size,
-                traced,
-                altered,
-                first_attempt: None,
-                first_failure: None,
-                failures: 0,
-                attempts: 0,
-                previous: None,
-                waiting_retry: false,
-                ready_since: now,
-                queue_wait: SimDuration::ZERO,
-                result: None,
-                attempt_started: None,
-                host: None,
-            });
+        for (_, job) in jobs {
             if auth_failed {
                 let reply = Reply::new(
                     ReplyCode::new(535).expect("valid code"),
@@ -178,6 +90,106 @@ impl Engine<'_> {
                 self.stats.peak_queue_depth = self.stats.peak_queue_depth.max(depth);
                 self.schedule(submitted_at, Event::Resolve { job });
             }
+        }
+    }
+
+    /// Draws the `count` recipients of `message` and opens its jobs, one a recipient domain
+    /// in order of first appearance, each with its recipients in the order drawn: the
+    /// domains and their jobs.
+    fn open_jobs(&mut self, message: &job::Submitted, count: u64) -> SmallVec<[(u32, u32); 2]> {
+        let mut opened: SmallVec<[(u32, u32); 2]> = SmallVec::new();
+        for _ in 0..count {
+            let s = &mut self.world.senders[message.sender as usize];
+            let rng = &mut s.message_rng;
+            let pick = rng.random::<f64>();
+            // The first destination whose cumulative weight is above the draw (the weights
+            // only grow: a binary search, for senders with thousands of domains).
+            let at = s
+                .destinations
+                .partition_point(|(cumulative, _)| *cumulative <= pick);
+            let domain = s
+                .destinations
+                .get(at)
+                .or(s.destinations.last())
+                .map(|(_, d)| *d)
+                .expect("a sender has destinations");
+            let user = rng.random_range(0..1_000_000u32);
+            let domain_name = &self.world.domains[domain as usize].name;
+            let mut number = itoa::Buffer::new();
+            let number = number.format(user);
+            let mut address = self.jobs.address_buffer();
+            address.reserve(5 + number.len() + domain_name.len());
+            address.push_str("user");
+            address.push_str(number);
+            address.push('@');
+            address.push_str(domain_name);
+            let job = match opened.iter().find(|(d, _)| *d == domain) {
+                Some(&(_, job)) => job,
+                None => {
+                    let job = self.new_job(message, domain);
+                    opened.push((domain, job));
+                    job
+                }
+            };
+            let recipient = Recipient {
+                address,
+                done: false,
+                notify: None,
+                last_reply: None,
+                reasons: self.empty.clone(),
+            };
+            self.jobs.add_recipient(job, recipient);
+        }
+        opened
+    }
+
+    /// Traces the application's submission of `message` to the relay, with its recipients
+    /// (those of `jobs`, by domain, in order).
+    fn trace_submission(
+        &mut self,
+        now: SimTime,
+        message: &job::Submitted,
+        jobs: &[(u32, u32)],
+        accepted: bool,
+    ) {
+        let s = &self.world.senders[message.sender as usize];
+        let to: Vec<&str> = jobs
+            .iter()
+            .flat_map(|&(_, job)| self.jobs.get(job).recipients.iter())
+            .map(|r| r.address.as_str())
+            .collect();
+        let id = message.message;
+        let body = content::build(
+            id,
+            &s.header_from,
+            to[0],
+            &s.domain,
+            // The application submits unsigned mail; the relay signs it.
+            None,
+            false,
+            message.size,
+        );
+        let mut lines = vec![TraceLine::Note(Note::Submitted {
+            sender: s.name.clone(),
+            message: id,
+            size: message.size,
+        })];
+        let conversation = exchange::submission(
+            &self.world.relay.hostname,
+            &s.name,
+            accepted,
+            &s.envelope_from,
+            &to,
+            body,
+            message.size,
+        );
+        lines.extend(
+            conversation
+                .into_iter()
+                .map(|(speaker, text)| trace_line(speaker, text)),
+        );
+        for line in &lines {
+            self.trace(now, id, 0, Hop::AppRelay, line);
         }
     }
 

@@ -41,12 +41,35 @@ struct Link<'a> {
     label: (u64, u32),
 }
 
+impl Tried {
+    /// Nothing tried yet; a `suspended` domain gets no attempt at any host.
+    fn new(suspended: bool) -> Tried {
+        Tried {
+            outcome: AttemptOutcome {
+                open: None,
+                recipients: Vec::new(),
+                verdict: None,
+                unreachable: Some(if suspended {
+                    SUSPENDED
+                } else {
+                    "no MX host accepted a connection"
+                }),
+            },
+            host: None,
+            elapsed: SimDuration::ZERO,
+            lines: Vec::new(),
+            offered: Vec::new(),
+            suspended,
+        }
+    }
+}
+
 impl Engine<'_> {
     /// Starts an attempt for `job`: on `reuse`, a connection left open by the previous message
     /// to the same domain, or else on a new connection to the first MX host that takes one.
     pub(super) fn start_attempt(&mut self, now: SimTime, job: u32, reuse: Option<OpenConnection>) {
         self.begin_attempt(now, job);
-        let j = self.jobs[job as usize].as_ref().expect("live job");
+        let j = self.jobs.get(job);
         let to: SmallVec<[&str; 4]> = j
             .recipients
             .iter()
@@ -69,7 +92,8 @@ impl Engine<'_> {
         };
         let domain = &mut self.world.domains[j.domain as usize];
         let throttled_before = domain.behaviour.throttled();
-        let tried = try_hosts(&attempt, domain, &mut link, now, reuse, j.size);
+        let mut tried = Tried::new(now < domain.suspended_until);
+        try_hosts(&attempt, domain, &mut link, now, reuse, j.size, &mut tried);
         let throttled = domain.behaviour.throttled() > throttled_before;
         let unanswered = tried.outcome.unreachable.map(|_| to.len());
         self.world
@@ -82,7 +106,7 @@ impl Engine<'_> {
                 .content(message, attempt_no, host, &attempt.content.build());
         }
         drop(to);
-        self.record_attempt(now, job, tried);
+        self.record_attempt(now, job, &mut tried);
     }
 
     /// Counts the attempt and notes when it started and how long the delivery waited for it.
@@ -96,7 +120,10 @@ impl Engine<'_> {
     }
 
     /// Keeps the attempt's outcome for its end, writes its trace lines, and schedules the end.
-    fn record_attempt(&mut self, now: SimTime, job: u32, tried: Tried) {
+    // `Tried` (some two hundred bytes) stays where `start_attempt` made it: it is lent to
+    // `try_hosts` and here, and only the outcome moves, into the job.
+    #[inline(always)]
+    fn record_attempt(&mut self, now: SimTime, job: u32, tried: &mut Tried) {
         let network = &mut self.world.network;
         let duration = match &network.attempt_duration {
             _ if tried.suspended => SimDuration::ZERO,
@@ -104,7 +131,7 @@ impl Engine<'_> {
             None => tried.elapsed,
         };
         let j = self.job_mut(job);
-        j.result = Some(tried.outcome);
+        j.result = Some(std::mem::take(&mut tried.outcome));
         j.host = tried.host;
         let (message, attempt) = (j.message, j.attempts);
         for (offset, line) in &tried.lines {
@@ -160,7 +187,9 @@ fn build_attempt<'a>(
 }
 
 /// Tries the domain's MX hosts in preference order until one answers past its greeting (a
-/// reused connection stays with its host); a message of `size` bytes.
+/// reused connection stays with its host), a message of `size` bytes; what came of them goes
+/// to `tried`.
+#[inline(always)]
 fn try_hosts(
     attempt: &Attempt<'_>,
     domain: &mut DomainModel,
@@ -168,37 +197,19 @@ fn try_hosts(
     now: SimTime,
     reuse: Option<OpenConnection>,
     size: u64,
-) -> Tried {
+    tried: &mut Tried,
+) {
     let Route::Mx(hosts) = &domain.route else {
         unreachable!("only domains with MX hosts get attempts")
     };
-    // A suspended domain gets no attempt at any host.
-    let suspended = now < domain.suspended_until;
-    let mut tried = Tried {
-        outcome: AttemptOutcome {
-            open: None,
-            recipients: Vec::new(),
-            verdict: None,
-            unreachable: Some(if suspended {
-                SUSPENDED
-            } else {
-                "no MX host accepted a connection"
-            }),
-        },
-        host: None,
-        elapsed: SimDuration::ZERO,
-        lines: Vec::new(),
-        offered: Vec::new(),
-        suspended,
-    };
     let candidates = match reuse {
-        _ if suspended => 0..0,
+        _ if tried.suspended => 0..0,
         Some(open) => open.host..open.host + 1,
         None => 0..hosts.len(),
     };
     for index in candidates {
         let host = &hosts[index];
-        let Some(outage) = connect(host, reuse, link, now, &mut tried) else {
+        let Some(outage) = connect(host, reuse, link, now, tried) else {
             continue;
         };
         domain.behaviour.begin(now + tried.elapsed, outage);
@@ -245,17 +256,16 @@ fn try_hosts(
             state: exchanged.state,
         });
         tried.host = Some(index);
-        tried.outcome = AttemptOutcome {
-            open,
-            recipients: exchanged.recipients,
-            verdict,
-            unreachable: None,
-        };
+        // Field by field: the outcome so far is dropped piece by piece, inline.
+        let outcome = &mut tried.outcome;
+        outcome.open = open;
+        outcome.recipients = exchanged.recipients;
+        outcome.verdict = verdict;
+        outcome.unreachable = None;
         if !refused {
             break;
         }
     }
-    tried
 }
 
 /// Connects to `host` (a reused connection is there already): the outage it is in, `Some`
@@ -376,7 +386,6 @@ impl Timing<'_> {
         rng: &mut SimRng,
         starts: Option<&mut Vec<SimDuration>>,
     ) -> SimDuration {
-        let count = u64::from(trips.count);
         let transfer = if trips.content.is_some() {
             self.transfer
         } else {
@@ -387,10 +396,14 @@ impl Timing<'_> {
             .is_constant()
             .then(|| self.latency.sample(rng).0);
         let Some(starts) = starts else {
+            let count = u64::from(trips.count);
             let latencies = match constant {
                 Some(latency) => latency * count,
                 None => {
-                    (0..count).fold(SimDuration::ZERO, |sum, _| sum + self.latency.sample(rng).0)
+                    let mut sum = SimDuration::ZERO;
+                    self.latency
+                        .sample_each(trips.count, rng, |latency| sum += latency.0);
+                    sum
                 }
             };
             return self.rtt * count + latencies + transfer;

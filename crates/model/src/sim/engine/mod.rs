@@ -25,9 +25,11 @@ use smtpsim_proto::reply::{EnhancedCode, ReplyCode};
 mod arrival;
 mod attempt;
 mod automation;
+mod job;
 mod settle;
 mod slots;
 
+use job::{Job, Jobs, Recipient};
 use settle::Descriptions;
 
 use super::bounce;
@@ -62,8 +64,7 @@ pub fn run(
     let mut engine = Engine {
         world,
         queue: EventQueue::new(),
-        jobs: Vec::new(),
-        free_jobs: Vec::new(),
+        jobs: Jobs::default(),
         rotation: std::collections::VecDeque::new(),
         connections: 0,
         options: options.clone(),
@@ -194,42 +195,7 @@ enum DnsAnswer {
     Timeout,
 }
 
-struct Recipient {
-    address: String,
-    done: bool,
-    /// Given up on (bounced or expired) and not yet reported to the sender.
-    notify: Option<Fate>,
-    last_reply: Option<Reply>,
-    reasons: Rc<str>,
-}
-
-struct Job {
-    message: u64,
-    sender: u32,
-    domain: u32,
-    /// Most messages have one recipient a domain: kept inline, without an allocation.
-    recipients: SmallVec<[Recipient; 1]>,
-    submitted: SimTime,
-    size: u64,
-    traced: bool,
-    altered: bool,
-    first_attempt: Option<SimTime>,
-    first_failure: Option<SimTime>,
-    failures: u32,
-    attempts: u32,
-    previous: Option<crate::retry::Previous>,
-    /// Deferred, waiting for its next attempt.
-    waiting_retry: bool,
-    ready_since: SimTime,
-    queue_wait: SimDuration,
-    /// The outcome of the attempt in progress, applied when it ends.
-    result: Option<AttemptOutcome>,
-    /// When the last attempt started.
-    attempt_started: Option<SimTime>,
-    /// The MX host (its place in the preference order) that answered the last attempt.
-    host: Option<usize>,
-}
-
+#[derive(Default)]
 struct AttemptOutcome {
     /// The connection left open for another message, with connection reuse.
     open: Option<OpenConnection>,
@@ -254,8 +220,7 @@ struct OpenConnection {
 struct Engine<'r> {
     world: World,
     queue: EventQueue<Event>,
-    jobs: Vec<Option<Job>>,
-    free_jobs: Vec<u32>,
+    jobs: Jobs,
     /// Domains with deliveries waiting for a connection, served in turn.
     rotation: std::collections::VecDeque<u32>,
     connections: u32,
@@ -312,8 +277,8 @@ impl Engine<'_> {
             }
             self.stats.events += 1;
             self.stats.end = now;
-            let (jobs, free) = (self.jobs.len(), self.free_jobs.len());
-            if !self.stall.tick(now, || (jobs - free) as u64) {
+            let live = self.jobs.live();
+            if !self.stall.tick(now, || live) {
                 return Err(self.stall.error());
             }
             if !matches!(event, Event::Sample) {
@@ -363,31 +328,22 @@ impl Engine<'_> {
         Ok(())
     }
 
-    fn new_job(&mut self, job: Job) -> u32 {
+    /// A new job for `message` to `domain`, with no recipients yet.
+    fn new_job(&mut self, message: &job::Submitted, domain: u32) -> u32 {
         self.stall.new_job();
-        match self.free_jobs.pop() {
-            Some(i) => {
-                self.jobs[i as usize] = Some(job);
-                i
-            }
-            None => {
-                self.jobs.push(Some(job));
-                (self.jobs.len() - 1) as u32
-            }
-        }
+        self.jobs.open(message, domain)
     }
 
     fn free_job(&mut self, job: u32) {
-        self.jobs[job as usize] = None;
-        self.free_jobs.push(job);
+        self.jobs.free(job);
     }
 
     fn job(&self, job: u32) -> &Job {
-        self.jobs[job as usize].as_ref().expect("live job")
+        self.jobs.get(job)
     }
 
     fn job_mut(&mut self, job: u32) -> &mut Job {
-        self.jobs[job as usize].as_mut().expect("live job")
+        self.jobs.get_mut(job)
     }
 
     // --- endings -------------------------------------------------------------------------
@@ -421,7 +377,7 @@ impl Engine<'_> {
     }
 
     fn finish_one(&mut self, now: SimTime, job: u32, i: usize, fate: Fate) {
-        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let j = self.jobs.get_mut(job);
         j.recipients[i].done = true;
         if matches!(fate, Fate::Bounced | Fate::Expired) {
             j.recipients[i].notify = Some(fate);
@@ -461,12 +417,20 @@ impl Engine<'_> {
 
     /// Sends the envelope sender a bounce notice for the recipients given up on since the last
     /// one, if there are any.
+    // Inlined: usually nobody was given up on, which is quick to see.
+    #[inline(always)]
     fn notify_sender(&mut self, now: SimTime, job: u32) {
-        let j = self.jobs[job as usize].as_mut().expect("live job");
-        // Usually nobody was given up on.
-        if j.recipients.iter().all(|r| r.notify.is_none()) {
-            return;
+        let j = self.jobs.get(job);
+        if j.recipients.iter().any(|r| r.notify.is_some()) {
+            self.send_bounce_notice(now, job);
         }
+    }
+
+    /// Counts a bounce notice to the envelope sender of `job` for its recipients given up on
+    /// since the last one, and (for a traced message) sends it.
+    #[inline(never)]
+    fn send_bounce_notice(&mut self, now: SimTime, job: u32) {
+        let j = self.jobs.get_mut(job);
         let failed: Vec<(usize, Fate)> = j
             .recipients
             .iter_mut()

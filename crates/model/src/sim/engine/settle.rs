@@ -3,71 +3,33 @@
 
 use super::*;
 
+/// How the undecided recipients of a job came out of an attempt.
+struct Settled {
+    /// Those delivered or bounced, by their place in the job, with their fate.
+    finished: SmallVec<[(usize, Fate); 4]>,
+    /// Some were deferred.
+    any_deferred: bool,
+    /// Those deferred were deferred only because the server's recipient limit was reached.
+    all_over_limit: bool,
+}
+
 impl Engine<'_> {
+    /// An attempt has ended: its outcome is applied to the job's recipients, the job goes
+    /// on (finished, retried or sent on), and so does the connection.
     pub(super) fn attempt_done(&mut self, now: SimTime, job: u32) {
-        let domain = self.job(job).domain;
-        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let j = self.jobs.get_mut(job);
         let result = j.result.take().expect("an attempt in progress");
-        let open = result.open;
-        let (message, attempt, traced) = (j.message, j.attempts, j.traced);
-        let mut finished: SmallVec<[(usize, Fate); 4]> = SmallVec::new();
-        let mut any_deferred = false;
-        // Deferred only because the server's recipient limit was reached.
-        let mut all_over_limit = true;
-        let undecided: SmallVec<[usize; 4]> = (0..j.recipients.len())
-            .filter(|i| !j.recipients[*i].done)
-            .collect();
-        let mut notes: Vec<(Hop, Note)> = Vec::new();
+        let (domain, message, attempt, traced) = (j.domain, j.message, j.attempts, j.traced);
         self.weigh_health(now, domain, result.unreachable);
-        let j = self.jobs[job as usize].as_mut().expect("live job");
-        if let Some(why) = result.unreachable {
-            for &i in &undecided {
-                let r = &mut j.recipients[i];
-                r.last_reply = None;
-                r.reasons = Rc::from(why);
-            }
-            any_deferred = true;
-        } else {
-            for (&i, outcome) in undecided.iter().zip(&result.recipients) {
-                let r = &mut j.recipients[i];
-                r.last_reply = outcome.reply.clone();
-                match outcome.status {
-                    Status::Accepted => {
-                        let (fate, reasons) = match &result.verdict {
-                            Some(v) => (
-                                if v.spam { Fate::Spam } else { Fate::Inbox },
-                                v.reasons.clone(),
-                            ),
-                            None => (Fate::Inbox, self.empty.clone()),
-                        };
-                        r.reasons = reasons;
-                        finished.push((i, fate));
-                    }
-                    Status::Rejected => {
-                        r.reasons = self.descriptions.get(outcome, result.verdict.as_ref());
-                        finished.push((i, Fate::Bounced));
-                    }
-                    Status::Deferred => {
-                        r.reasons = self.descriptions.get(outcome, None);
-                        any_deferred = true;
-                        all_over_limit &= over_recipient_limit(outcome);
-                    }
-                }
-                if traced {
-                    let result = match outcome.status {
-                        Status::Accepted => RecipientResult::Delivered,
-                        Status::Rejected => RecipientResult::Bounced(r.reasons.to_string()),
-                        Status::Deferred => RecipientResult::Deferred(r.reasons.to_string()),
-                    };
-                    let address = r.address.clone();
-                    notes.push((Hop::RelayMx, Note::Recipient { address, result }));
-                }
-            }
-        }
+        let mut notes: Vec<(Hop, Note)> = Vec::new();
+        let settled = self.apply_outcome(job, &result, traced.then_some(&mut notes));
         if traced {
             // Where the receiving side filed what it accepted.
             if let Some(v) = &result.verdict
-                && !finished.iter().all(|(_, fate)| *fate == Fate::Bounced)
+                && !settled
+                    .finished
+                    .iter()
+                    .all(|(_, fate)| *fate == Fate::Bounced)
             {
                 let filed = Note::Filed {
                     spam: v.spam,
@@ -83,20 +45,94 @@ impl Engine<'_> {
             let traced = traced.then_some((message, attempt));
             self.replies_seen(now, domain, &result.recipients, traced);
         }
-        let progress = !finished.is_empty();
-        for (i, fate) in finished {
+        self.settle(now, job, settled, result.unreachable.is_none());
+        self.scratch.recycle(result.recipients);
+        self.connection_free(now, domain, result.open);
+    }
+
+    /// Gives each undecided recipient of `job` its reply and reasons from the attempt's
+    /// `result`; with `notes`, notes there what became of each.
+    fn apply_outcome(
+        &mut self,
+        job: u32,
+        result: &AttemptOutcome,
+        mut notes: Option<&mut Vec<(Hop, Note)>>,
+    ) -> Settled {
+        let mut settled = Settled {
+            finished: SmallVec::new(),
+            any_deferred: false,
+            all_over_limit: true,
+        };
+        let j = self.jobs.get_mut(job);
+        let undecided = j.recipients.iter_mut().enumerate().filter(|(_, r)| !r.done);
+        if let Some(why) = result.unreachable {
+            for (_, r) in undecided {
+                r.last_reply = None;
+                r.reasons = Rc::from(why);
+            }
+            settled.any_deferred = true;
+            return settled;
+        }
+        for ((i, r), outcome) in undecided.zip(&result.recipients) {
+            r.last_reply = outcome.reply.clone();
+            match outcome.status {
+                Status::Accepted => {
+                    let (fate, reasons) = match &result.verdict {
+                        Some(v) => (
+                            if v.spam { Fate::Spam } else { Fate::Inbox },
+                            v.reasons.clone(),
+                        ),
+                        None => (Fate::Inbox, self.empty.clone()),
+                    };
+                    r.reasons = reasons;
+                    settled.finished.push((i, fate));
+                }
+                Status::Rejected => {
+                    r.reasons = self.descriptions.get(outcome, result.verdict.as_ref());
+                    settled.finished.push((i, Fate::Bounced));
+                }
+                Status::Deferred => {
+                    r.reasons = self.descriptions.get(outcome, None);
+                    settled.any_deferred = true;
+                    settled.all_over_limit &= over_recipient_limit(outcome);
+                }
+            }
+            if let Some(notes) = notes.as_deref_mut() {
+                let result = match outcome.status {
+                    Status::Accepted => RecipientResult::Delivered,
+                    Status::Rejected => RecipientResult::Bounced(r.reasons.to_string()),
+                    Status::Deferred => RecipientResult::Deferred(r.reasons.to_string()),
+                };
+                let address = r.address.clone();
+                notes.push((Hop::RelayMx, Note::Recipient { address, result }));
+            }
+        }
+        settled
+    }
+
+    /// Finishes the recipients delivered or bounced, tells the sender of those given up on,
+    /// and sends the rest on at once (over the server's recipient limit, when the attempt
+    /// got somewhere), retries them later, or frees the job when none are left.
+    fn settle(&mut self, now: SimTime, job: u32, settled: Settled, reached: bool) {
+        let progress = !settled.finished.is_empty();
+        for (i, fate) in settled.finished {
             self.finish_one(now, job, i, fate);
         }
         self.notify_sender(now, job);
-        if any_deferred && all_over_limit && progress && result.unreachable.is_none() {
+        if settled.any_deferred && settled.all_over_limit && progress && reached {
             self.send_the_rest(now, job);
-        } else if any_deferred {
+        } else if settled.any_deferred {
             self.defer(now, job);
         } else {
             self.counters.active -= 1;
             self.free_job(job);
         }
-        self.scratch.recycle(result.recipients);
+    }
+
+    /// The attempt's connection to `domain` is free: it carries the next waiting delivery
+    /// if it is `open` and the limits allow, else waits idle if the domain keeps idle
+    /// connections, else ends.
+    fn connection_free(&mut self, now: SimTime, domain: u32, open: Option<OpenConnection>) {
         if let Some(open) = open {
             if let Some(next) = self.next_on_connection(now, domain, open) {
                 self.start_attempt(now, next, Some(open));
@@ -167,7 +203,7 @@ impl Engine<'_> {
         let lifetime = self.world.relay.lifetime;
         let max_attempts = self.world.relay.max_attempts;
         if self.attempts_wanted {
-            let j = self.jobs[job as usize].as_ref().expect("live job");
+            let j = self.jobs.get(job);
             for r in j.recipients.iter().filter(|r| !r.done) {
                 report_status(
                     &mut *self.recorder,
@@ -179,7 +215,7 @@ impl Engine<'_> {
                 );
             }
         }
-        let j = self.jobs[job as usize].as_mut().expect("live job");
+        let j = self.jobs.get_mut(job);
         j.failures += 1;
         j.first_failure.get_or_insert(now);
         let deferred = j.recipients.iter().filter(|r| !r.done).count() as u64;
