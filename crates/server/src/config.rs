@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use smtpsim_model::scenario::{Behaviour, Outage};
+use smtpsim_model::scenario::{Behaviour, Duration as ScenarioDuration, Outage};
 use smtpsim_proto::Limits;
 
 use crate::http::HttpSetup;
@@ -263,7 +263,9 @@ impl ServeConfig {
             does.push(format!("largest message {} octets", size.0));
         }
         if !(b.latency.is_constant() && b.latency.mean() == 0.0) {
-            does.push(format!("reply latency mean {}s", b.latency.mean()));
+            // The distribution's mean is in microseconds.
+            let mean = ScenarioDuration::from_micros(b.latency.mean().round() as u64);
+            does.push(format!("reply latency mean {mean}"));
         }
         if self.chaos.any() {
             does.push("chaos".to_string());
@@ -303,6 +305,13 @@ mod tests {
         assert_eq!(
             config.describe(),
             "Maildir /tmp/M, no TLS, magic addresses, temporary failures 0.25"
+        );
+        config.behaviour.latency =
+            smtpsim_model::scenario::Dist::constant(ScenarioDuration::from_micros(20_000));
+        assert!(
+            config.describe().ends_with("reply latency mean 20ms"),
+            "{}",
+            config.describe()
         );
     }
 
